@@ -1,0 +1,257 @@
+"""Per-sink delivery: each sink gets its own bounded buffer and a task that drains it in batches.
+
+A slow sink fills only its own buffer; what happens when that buffer is full is the sink's policy
+(``wait`` holds the pipeline — and so, eventually, the callers — back; ``drop_newest``/``drop_oldest`` shed
+this sink's overflow, counted). Events at or above the protected level always wait instead of being shed.
+Every write is bounded by a timeout, so a hanging sink fails its batch (counted) instead of hanging forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from fapilog.core.diagnostics import warn
+from fapilog.core.pipeline import call_hook
+from fapilog.core.queue import FlushMarker
+from fapilog.core.record import EventRecord
+
+__all__ = ["BufferPolicy", "SinkRunner"]
+
+BufferPolicy = Literal["wait", "drop_newest", "drop_oldest"]
+
+
+class SinkRunner:
+    """Owns one sink's buffer, batching, timeouts and counters."""
+
+    def __init__(
+        self,
+        name: str,
+        sink: object,
+        *,
+        capacity: int,
+        policy: BufferPolicy,
+        protect_level: int,
+        batch_size: int,
+        write_timeout: float,
+        flush_timeout: float,
+    ) -> None:
+        self.name = name
+        self.sink = sink
+        self.capacity = capacity
+        self.policy = policy
+        self.protect_level = protect_level
+        self.batch_size = batch_size
+        self.write_timeout = write_timeout
+        self.flush_timeout = flush_timeout
+        self.buffer: deque[EventRecord | FlushMarker] = deque()
+        self.buffered = 0
+        self.delivered = 0
+        self.failed = 0
+        self.dropped = 0
+        self.errors: dict[str, int] = {}
+        self.batches = 0
+        self.latency_total = 0.0
+        self.latency_max = 0.0
+        self.latency_last = 0.0
+        self.start_error: BaseException | None = None
+        self._write_batch: Callable[[Sequence[EventRecord]], Any] | None = None
+        batch = getattr(sink, "write_batch", None)
+        if callable(batch):
+            self._write_batch = batch
+        write = getattr(sink, "write", None)
+        if write is None and self._write_batch is None:
+            raise TypeError(f"sink {name!r} has neither write() nor write_batch()")
+        self._write: Callable[[EventRecord], Any] | None = write
+        self._write_is_async = inspect.iscoroutinefunction(write)
+        self._has_items: asyncio.Event | None = None
+        self._room: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # -- lifecycle (on the worker loop) -----------------------------------------------------------------
+    async def start(self) -> BaseException | None:
+        self._has_items = asyncio.Event()
+        self._room = asyncio.Event()
+        self.start_error = await call_hook(self.sink, "start")
+        if self.start_error is not None:
+            self._count_error(self.start_error)
+        self._task = asyncio.get_running_loop().create_task(self._drain(), name=f"fapilog-sink:{self.name}")
+        return self.start_error
+
+    async def close(self) -> None:
+        """Deliver what is buffered, then stop the sink."""
+        self._closing = True
+        if self._has_items is not None:
+            self._has_items.set()
+        if self._task is not None:
+            await self._task
+        failure = await call_hook(self.sink, "stop")
+        if failure is not None:
+            self._count_error(failure)
+
+    def abandon(self, reason: str) -> int:
+        """Give up on everything still buffered (shutdown deadline passed); returns how many records."""
+        if self._task is not None:
+            self._task.cancel()
+        lost = 0
+        while self.buffer:
+            item = self.buffer.popleft()
+            if isinstance(item, FlushMarker):
+                item.passed(self.name, ok=False)
+            else:
+                lost += 1
+        self.buffered = 0
+        if lost:
+            self.failed += lost
+            self.errors[reason] = self.errors.get(reason, 0) + lost
+        return lost
+
+    # -- input (from the worker's main loop) ------------------------------------------------------------
+    async def put(self, records: Sequence[EventRecord]) -> None:
+        buffer = self.buffer
+        for record in records:
+            if self.buffered >= self.capacity and not await self._make_room(record):
+                continue
+            buffer.append(record)
+            self.buffered += 1
+        assert self._has_items is not None
+        self._has_items.set()
+
+    def put_marker(self, marker: FlushMarker) -> None:
+        self.buffer.append(marker)
+        assert self._has_items is not None
+        self._has_items.set()
+
+    async def _make_room(self, record: EventRecord) -> bool:
+        """Apply the full-buffer policy for ``record``; False means it was dropped (and counted)."""
+        if self.policy == "wait" or record.levelno >= self.protect_level:
+            assert self._room is not None and self._has_items is not None
+            while self.buffered >= self.capacity and self._task is not None and not self._task.done():
+                self._room.clear()
+                self._has_items.set()
+                await self._room.wait()
+            return True
+        if self.policy == "drop_oldest":
+            for index, item in enumerate(self.buffer):
+                if not isinstance(item, FlushMarker) and item.levelno < self.protect_level:
+                    del self.buffer[index]
+                    self.buffered -= 1
+                    self.dropped += 1
+                    return True
+        self.dropped += 1
+        return False
+
+    # -- the drain task ---------------------------------------------------------------------------------
+    async def _drain(self) -> None:
+        buffer = self.buffer
+        assert self._has_items is not None and self._room is not None
+        while True:
+            if not buffer:
+                if self._closing:
+                    return
+                self._has_items.clear()
+                await self._has_items.wait()
+                continue
+            head = buffer[0]
+            if isinstance(head, FlushMarker):
+                buffer.popleft()
+                head.passed(self.name, ok=await self._flush_sink())
+                continue
+            batch: list[EventRecord] = []
+            while buffer and len(batch) < self.batch_size:
+                item = buffer[0]
+                if isinstance(item, FlushMarker):
+                    break
+                batch.append(buffer.popleft())  # type: ignore[arg-type]
+            self.buffered -= len(batch)
+            self._room.set()
+            await self._deliver(batch)
+
+    async def _deliver(self, batch: list[EventRecord]) -> None:
+        started = time.perf_counter()
+        done = [0]
+        try:
+            await asyncio.wait_for(self._write_all(batch, done), self.write_timeout)
+        except asyncio.TimeoutError:
+            self._fail(len(batch) - done[0], "timeout")
+            warn(f"sink-timeout:{self.name}", f"sink {self.name!r} did not finish a write within "
+                 f"{self.write_timeout}s; {len(batch) - done[0]} event(s) counted as failed")
+        except Exception as exc:  # noqa: BLE001 - a sink's failure is counted against it, never fatal
+            self._fail(len(batch) - done[0], type(exc).__name__)
+            warn(f"sink-error:{self.name}:{type(exc).__name__}",
+                 f"sink {self.name!r} raised {type(exc).__name__}: {exc}; "
+                 f"{len(batch) - done[0]} event(s) counted as failed")
+        elapsed = (time.perf_counter() - started) * 1000.0
+        self.batches += 1
+        self.latency_last = elapsed
+        self.latency_total += elapsed
+        self.latency_max = max(self.latency_max, elapsed)
+
+    async def _write_all(self, batch: list[EventRecord], done: list[int]) -> None:
+        if self._write_batch is not None:
+            result = self._write_batch(batch)
+            if inspect.isawaitable(result):
+                await result
+            done[0] = len(batch)
+            self.delivered += len(batch)
+            return
+        write = self._write
+        assert write is not None
+        for record in batch:
+            try:
+                if self._write_is_async:
+                    await write(record)
+                else:
+                    result = write(record)
+                    if inspect.isawaitable(result):
+                        await result
+            except Exception as exc:  # noqa: BLE001 - one bad record fails alone, counted
+                self._fail(1, type(exc).__name__)
+                warn(f"sink-error:{self.name}:{type(exc).__name__}",
+                     f"sink {self.name!r} raised {type(exc).__name__}: {exc}; the event was counted as failed")
+            else:
+                self.delivered += 1
+            done[0] += 1
+
+    async def _flush_sink(self) -> bool:
+        if getattr(self.sink, "flush", None) is None:
+            return True
+        try:
+            failure = await asyncio.wait_for(call_hook(self.sink, "flush"), self.flush_timeout)
+        except asyncio.TimeoutError:
+            self._count_error(TimeoutError("flush timed out"))
+            return False
+        if failure is not None:
+            self._count_error(failure)
+            return False
+        return True
+
+    def _fail(self, count: int, reason: str) -> None:
+        if count > 0:
+            self.failed += count
+            self.errors[reason] = self.errors.get(reason, 0) + count
+
+    def _count_error(self, exc: BaseException) -> None:
+        key = type(exc).__name__
+        self.errors[key] = self.errors.get(key, 0) + 1
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "dropped": self.dropped,
+            "buffered": self.buffered,
+            "capacity": self.capacity,
+            "errors": dict(self.errors),
+            "batches": self.batches,
+            "latency_ms": {
+                "last": round(self.latency_last, 3),
+                "max": round(self.latency_max, 3),
+                "avg": round(self.latency_total / self.batches, 3) if self.batches else 0.0,
+            },
+        }

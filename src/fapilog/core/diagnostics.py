@@ -1,0 +1,46 @@
+"""fapilog's own voice: rate-limited lines on stderr about drops, plugin errors and undelivered events.
+
+The logger cannot log its own trouble through itself (that could loop or be lost the same way), so it writes
+one short line to ``sys.stderr`` per kind of trouble at most every ``interval`` seconds, saying how many
+similar lines were held back. Only the worker and the exit path call this; the log call never does I/O.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+__all__ = ["Diagnostics", "warn"]
+
+
+class Diagnostics:
+    """Per-key rate limiter for stderr warnings."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def warn(self, key: str, message: str, *, force: bool = False) -> bool:
+        """Write ``message`` unless a line with the same ``key`` went out less than ``interval`` ago."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(key)
+            if not force and last is not None and now - last < self.interval:
+                self._held[key] = self._held.get(key, 0) + 1
+                return False
+            held = self._held.pop(key, 0)
+            self._last[key] = now
+        suffix = f" ({held} similar held back)" if held else ""
+        try:
+            sys.stderr.write(f"fapilog: {message}{suffix}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError, AttributeError):
+            return False  # stderr closed or replaced by None during shutdown: nowhere left to report
+        return True
+
+
+_default = Diagnostics()
+warn = _default.warn

@@ -1,0 +1,189 @@
+"""The stage chain the worker runs on every batch: filters → enrichers → redactors → processors.
+
+Each stage is a plugin instance wrapped in a :class:`Stage` that knows its name and kind, uses the plugin's
+batch form when it has one, and contains its failures: an exception is counted against the plugin and the
+event goes on in the safest state for that kind (unfiltered, unenriched, *masked*, unprocessed).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal
+
+from fapilog.core.diagnostics import warn
+from fapilog.core.record import EventRecord
+
+__all__ = ["REDACTION_FAILED", "Pipeline", "Stage", "StageKind"]
+
+StageKind = Literal["filter", "enricher", "redactor", "processor"]
+
+_METHODS: dict[StageKind, str] = {
+    "filter": "filter",
+    "enricher": "enrich",
+    "redactor": "redact",
+    "processor": "process",
+}
+REDACTION_FAILED = "[REDACTION_FAILED]"
+_KEPT_ON_REDACTION_FAILURE = ("timestamp", "level", "logger", "seq")
+
+Records = list[EventRecord]
+
+
+class Stage:
+    """One plugin instance in the chain, with its error counter."""
+
+    __slots__ = ("_batch", "_one", "errors", "kind", "name", "obj")
+
+    def __init__(self, kind: StageKind, name: str, obj: object) -> None:
+        self.kind = kind
+        self.name = name
+        self.obj = obj
+        self.errors = 0
+        method = _METHODS[kind]
+        one = getattr(obj, method, None)
+        if one is None or not callable(one):
+            raise TypeError(f"{kind} {name!r} has no {method}() method")
+        self._one: Callable[[Any], Any] = one
+        batch = getattr(obj, f"{method}_batch", None)
+        self._batch: Callable[[Any], Any] | None = batch if callable(batch) else None
+
+    def _failed(self, exc: BaseException) -> None:
+        self.errors += 1
+        warn(
+            f"plugin-error:{self.name}:{type(exc).__name__}",
+            f"{self.kind} {self.name!r} raised {type(exc).__name__}: {exc}; "
+            f"the event continued ({_FAILURE_EFFECT[self.kind]})",
+        )
+
+    async def _call(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        result = fn(arg)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    async def run(self, records: Records) -> tuple[Records, int]:
+        """Apply the stage to a batch; returns the surviving records and how many this stage dropped."""
+        if self._batch is not None:
+            try:
+                out = await self._call(self._batch, records)
+                return self._after_batch(records, out)
+            except Exception as exc:  # noqa: BLE001 - isolated per plugin: counted and reported
+                self._failed(exc)
+                return self._on_batch_failure(records), 0
+        return await self._run_each(records)
+
+    async def _run_each(self, records: Records) -> tuple[Records, int]:
+        kept: Records = []
+        dropped = 0
+        for record in records:
+            try:
+                out = await self._call(self._one, record)
+            except Exception as exc:  # noqa: BLE001 - isolated per plugin: counted and reported
+                self._failed(exc)
+                kept.append(self._on_failure(record))
+                continue
+            if self.kind == "filter":
+                if out is None:
+                    dropped += 1
+                else:
+                    kept.append(_as_record(out, record))
+            elif self.kind == "enricher":
+                _merge(record, out)
+                kept.append(record)
+            else:
+                kept.append(_as_record(out, record))
+        return kept, dropped
+
+    def _after_batch(self, records: Records, out: Any) -> tuple[Records, int]:
+        if self.kind == "enricher":
+            for record, extra in zip(records, out, strict=True):
+                _merge(record, extra)
+            return records, 0
+        if self.kind == "filter":
+            kept = [_as_record(r, None) for r in out if r is not None]
+            return kept, len(records) - len(kept)
+        return [_as_record(new, old) for new, old in zip(out, records, strict=True)], 0
+
+    def _on_failure(self, record: EventRecord) -> EventRecord:
+        if self.kind == "redactor":
+            return _masked(record, self.name)
+        return record
+
+    def _on_batch_failure(self, records: Records) -> Records:
+        return [self._on_failure(r) for r in records]
+
+
+_FAILURE_EFFECT: dict[StageKind, str] = {
+    "filter": "kept, unfiltered",
+    "enricher": "without this enricher's fields",
+    "redactor": "with every field masked, so nothing leaks",
+    "processor": "unprocessed",
+}
+
+
+def _merge(record: EventRecord, extra: Mapping[str, Any] | None) -> None:
+    if extra:
+        for key, value in extra.items():
+            record.setdefault(key, value)
+
+
+def _as_record(value: Mapping[str, Any], origin: EventRecord | None) -> EventRecord:
+    if type(value) is EventRecord:
+        return value
+    record = EventRecord(value)
+    source = origin if origin is not None else value
+    record.ts_ns = getattr(source, "ts_ns", 0)
+    record.levelno = getattr(source, "levelno", 0)
+    return record
+
+
+def _masked(record: EventRecord, plugin: str) -> EventRecord:
+    safe = EventRecord({k: record[k] for k in _KEPT_ON_REDACTION_FAILURE if k in record})
+    safe["message"] = REDACTION_FAILED
+    safe["redaction_failed"] = plugin
+    safe.ts_ns = record.ts_ns
+    safe.levelno = record.levelno
+    return safe
+
+
+class Pipeline:
+    """The ordered stages; ``run`` returns the records that reach the sinks and drops per filter."""
+
+    def __init__(self, stages: Sequence[Stage]) -> None:
+        order = {"filter": 0, "enricher": 1, "redactor": 2, "processor": 3}
+        self.stages = sorted(stages, key=lambda s: order[s.kind])  # stable: keeps configured order per kind
+        self.filtered: dict[str, int] = {}
+
+    async def run(self, records: Records) -> Records:
+        for stage in self.stages:
+            if not records:
+                break
+            records, dropped = await stage.run(records)
+            if dropped:
+                self.filtered[stage.name] = self.filtered.get(stage.name, 0) + dropped
+        return records
+
+    async def call_all(self, method: str, *, reverse: bool = False) -> dict[str, BaseException]:
+        """Call ``start``/``stop`` on every stage that has it; returns the failures by plugin name."""
+        failures: dict[str, BaseException] = {}
+        for stage in reversed(self.stages) if reverse else self.stages:
+            failure = await call_hook(stage.obj, method)
+            if failure is not None:
+                stage.errors += 1
+                failures[stage.name] = failure
+        return failures
+
+
+async def call_hook(obj: object, method: str) -> BaseException | None:
+    """Call an optional lifecycle method (sync or async); returns the exception instead of raising it."""
+    hook: Callable[[], Awaitable[None] | None] | None = getattr(obj, method, None)
+    if hook is None:
+        return None
+    try:
+        result = hook()
+        if inspect.isawaitable(result):
+            await result
+    except Exception as exc:  # noqa: BLE001 - returned to the caller, who attributes and reports it
+        return exc
+    return None

@@ -1,0 +1,46 @@
+"""The record the worker builds from what the caller captured, and the serialized form sinks share."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+__all__ = ["RESERVED_KEYS", "EventRecord", "IsoClock"]
+
+RESERVED_KEYS = frozenset({"timestamp", "level", "logger", "message", "seq", "exception"})
+"""Keys the core writes; a call field of the same name is kept under ``<name>_`` instead of overwriting."""
+
+
+class EventRecord(dict[str, Any]):
+    """A record on its way to the sinks: a plain ``dict`` that also carries its serialized JSON line.
+
+    ``json`` is filled once by the worker after the last processor; every sink reuses it.
+    ``ts_ns`` and ``levelno`` keep the exact capture time and numeric level for sinks that need them
+    (CloudWatch and Loki want nanosecond timestamps, routers want numbers).
+    """
+
+    __slots__ = ("json", "levelno", "ts_ns")
+
+    json: bytes
+    ts_ns: int
+    levelno: int
+
+
+class IsoClock:
+    """Formats nanosecond timestamps as ISO 8601 UTC with microseconds, caching the per-second prefix.
+
+    Used only on the worker thread, so the cache needs no lock.
+    """
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def format(self, ts_ns: int) -> str:
+        second, nanos = divmod(ts_ns, 1_000_000_000)
+        if second != self._second:
+            self._second = second
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{nanos // 1000:06d}Z"

@@ -1,0 +1,109 @@
+"""JSON serialization done once per event, with fallbacks so one bad value never costs the event.
+
+orjson handles str/int/float/bool/None, dict/list/tuple, datetime, date, time, UUID, Enum, dataclasses and
+numpy arrays natively. The fallback chain below adds Decimal, bytes, Path, set/frozenset, pydantic models and
+anything with ``__json__``; whatever is left becomes its ``repr``. When orjson rejects the record as a whole
+(a 65-bit integer, a lone surrogate, a reference cycle, nesting deeper than 254), each top-level field is
+encoded on its own and only the field that fails is replaced by its ``repr``. Every degraded value is counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+import orjson
+
+__all__ = ["Serializer", "dumps"]
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_UTC_Z
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not cost the event
+        return f"<unrepresentable {type(value).__qualname__}: {type(exc).__name__}>"
+
+
+class Serializer:
+    """Encodes records to one JSON line (no trailing newline) and counts values that had to degrade."""
+
+    __slots__ = ("degraded",)
+
+    def __init__(self) -> None:
+        self.degraded = 0
+        """How many values were replaced by their ``repr`` because nothing better could encode them."""
+
+    def _default(self, value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            raw = bytes(value)
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return "base64:" + base64.b64encode(raw).decode("ascii")
+        if isinstance(value, PurePath):
+            return str(value)
+        if isinstance(value, (set, frozenset)):
+            items = list(value)
+            try:
+                items.sort()
+            except TypeError:
+                pass  # unorderable members keep iteration order: still every member, still valid JSON
+            return items
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(value, Mapping):
+            return dict(value)
+        dump = getattr(value, "model_dump", None)  # pydantic v2 models
+        if callable(dump):
+            try:
+                return dump(mode="json")
+            except Exception:  # noqa: BLE001 - fall through to the next representation
+                pass
+        as_json = getattr(value, "__json__", None)
+        if callable(as_json):
+            try:
+                return as_json()
+            except Exception:  # noqa: BLE001 - fall through to repr
+                pass
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.asdict(value)
+        self.degraded += 1
+        return _safe_repr(value)
+
+    def encode(self, record: Mapping[str, Any]) -> bytes:
+        """The record as one line of JSON bytes; never raises for a bad value."""
+        try:
+            return orjson.dumps(record, default=self._default, option=_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError):
+            return self._encode_field_by_field(record)
+
+    def _encode_field_by_field(self, record: Mapping[str, Any]) -> bytes:
+        safe: dict[str, Any] = {}
+        for key, value in record.items():
+            name = key if isinstance(key, str) else _safe_repr(key)
+            try:
+                safe[name] = orjson.Fragment(orjson.dumps(value, default=self._default, option=_OPTIONS))
+            except (TypeError, orjson.JSONEncodeError):
+                self.degraded += 1
+                safe[name] = _safe_repr(value).encode("utf-8", "backslashreplace").decode("utf-8")
+        return orjson.dumps(safe, option=_OPTIONS)
+
+
+_shared = Serializer()
+
+
+def dumps(record: Mapping[str, Any]) -> bytes:
+    """The JSON line of ``record``: the bytes the worker already made when there are any, else fresh ones."""
+    cached = getattr(record, "json", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    return _shared.encode(record)

@@ -1,0 +1,202 @@
+"""The process-wide logging state: the current runtime, levels, configure, flush, shutdown, exit and fork.
+
+The runtime starts lazily on the first enabled log call (from ``FAPILOG_*`` settings or defaults) or eagerly
+in :func:`configure`. An ``atexit`` hook drains it within ``exit_timeout``: at that point the worker is a
+live daemon thread (non-daemon threads have been joined, daemon threads not yet frozen), so the drain needs
+no new thread or event loop during finalization. A forked child discards the parent's queue (the parent
+delivers those events) and starts a fresh worker on its first log call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+import orjson
+
+from fapilog.core import logger as _logger
+from fapilog.core.levels import level_name, parse_level
+from fapilog.core.runtime import FlushResult, Runtime, ShutdownReport
+from fapilog.errors import PluginLoadError
+from fapilog.settings import LoggingSettings
+
+__all__ = [
+    "aflush",
+    "ashutdown",
+    "configure",
+    "current_settings",
+    "flush",
+    "set_level",
+    "shutdown",
+    "stats",
+]
+
+_lock = threading.RLock()
+_runtime: Runtime | None = None
+_settings: LoggingSettings | None = None
+_level_overrides: dict[str | None, int] = {}
+_finalized = False
+
+
+def current_settings() -> LoggingSettings:
+    """The settings in force (from :func:`configure`, else the environment and defaults)."""
+    global _settings
+    with _lock:
+        if _settings is None:
+            _settings = LoggingSettings.load()
+        return _settings
+
+
+def _threshold_for(name: str) -> int:
+    settings = current_settings()
+    best_len = -1
+    threshold = _level_overrides.get(None, settings.level_number)
+    table = {**{k: parse_level(v) for k, v in settings.loggers.items()},
+             **{k: v for k, v in _level_overrides.items() if k is not None}}
+    for prefix, level in table.items():
+        if (name == prefix or name.startswith(prefix + ".")) and len(prefix) > best_len:
+            best_len, threshold = len(prefix), level
+    return threshold
+
+
+def _ensure_runtime() -> Runtime:
+    global _runtime
+    with _lock:
+        runtime = _runtime
+        if runtime is None or runtime.state != "running":
+            runtime = Runtime(current_settings())
+            runtime.start()
+            _runtime = runtime
+            _logger._emit = runtime.emit
+        return runtime
+
+
+def _bootstrap_emit(*args: Any) -> None:
+    """First log call (or first after a shutdown or fork): start the runtime, then hand the event over."""
+    if _finalized:
+        _late_emit(*args)
+        return
+    _ensure_runtime().emit(*args)
+
+
+def _late_emit(level: int, name: str, message: Any, fields: dict[str, Any], *_: Any) -> None:
+    """After the exit drain nothing delivers events any more: write them straight to stderr, never drop."""
+    line = {"level": level_name(level), "logger": name, "message": message, **fields, "late": True}
+    try:
+        sys.stderr.write(orjson.dumps(line, default=repr).decode() + "\n")
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass  # stderr is gone too: the interpreter is tearing down and no channel is left
+
+
+def configure(settings: LoggingSettings | None = None, /, *, file: str | None = None, **options: Any) -> None:
+    """Apply settings; loggers that already exist follow. Raises ConfigError or PluginLoadError on bad input.
+
+    >>> fapilog.configure(level="debug", sinks=["stdout", {"type": "file", "path": "app.log"}])
+
+    Everything logged before the call is delivered through the previous pipeline first.
+    """
+    global _runtime, _settings
+    new_settings = settings.replace(**options) if settings is not None else LoggingSettings.load(options, file=file)
+    runtime = Runtime(new_settings)
+    runtime.start()
+    failures = runtime.wait_started(new_settings.start_timeout)
+    if failures:
+        runtime.shutdown(new_settings.start_timeout)
+        name, exc = next(iter(failures.items()))
+        raise PluginLoadError(
+            f"plugin {name!r} failed to start: {type(exc).__name__}: {exc}; "
+            "fix its settings (or remove it) and call configure() again",
+            plugin=name,
+        ) from exc
+    with _lock:
+        previous = _runtime
+        _settings = new_settings
+        _level_overrides.clear()
+        _runtime = runtime
+        _logger._emit = runtime.emit
+        _logger.refresh_thresholds()
+    if previous is not None:
+        previous.shutdown(previous.settings.exit_timeout)
+
+
+def set_level(level: int | str, logger: str | None = None) -> None:
+    """Change the threshold at runtime, globally or for ``logger`` and its children (by name prefix)."""
+    number = parse_level(level)
+    with _lock:
+        _level_overrides[logger] = number
+        _logger.refresh_thresholds()
+
+
+def flush(timeout: float = 5.0) -> FlushResult:
+    """Deliver everything logged before this call to every sink, or report what did not make it in time."""
+    runtime = _runtime
+    return runtime.flush(timeout) if runtime is not None else FlushResult(ok=True)
+
+
+async def aflush(timeout: float = 5.0) -> FlushResult:
+    """:func:`flush` without blocking the event loop."""
+    runtime = _runtime
+    return await runtime.aflush(timeout) if runtime is not None else FlushResult(ok=True)
+
+
+def shutdown(timeout: float = 5.0) -> ShutdownReport:
+    """Flush, then stop every plugin. A later log call starts a fresh pipeline with the same settings."""
+    global _runtime
+    with _lock:
+        runtime, _runtime = _runtime, None
+        _logger._emit = _bootstrap_emit
+    if runtime is None:
+        return ShutdownReport(ok=True)
+    return runtime.shutdown(timeout)
+
+
+async def ashutdown(timeout: float = 5.0) -> ShutdownReport:
+    """:func:`shutdown` without blocking the event loop (the wait runs in a helper thread)."""
+    return await asyncio.get_running_loop().run_in_executor(None, shutdown, timeout)
+
+
+def stats() -> dict[str, Any]:
+    """Counters of the current pipeline; see ``docs/observability.md`` for every field."""
+    runtime = _runtime
+    if runtime is None:
+        return {"state": "not started", "submitted": 0, "processed": 0, "queue": {"depth": 0},
+                "dropped": {"total": 0, "intentional": 0, "unintentional": 0, "by_reason": {}},
+                "sinks": {}, "plugins": {}, "serialization": {"degraded": 0}}
+    return runtime.stats()
+
+
+def _at_exit() -> None:
+    global _finalized
+    with _lock:
+        runtime = _runtime
+        _finalized = True
+        _logger._emit = _bootstrap_emit
+    if runtime is None or runtime.state != "running":
+        return
+    started = time.monotonic()
+    report = runtime.shutdown(runtime.settings.exit_timeout)
+    if not report.ok:
+        parts = ", ".join(f"{where}={n}" for where, n in report.details.items())
+        sys.stderr.write(
+            f"fapilog: exit drain gave up after {time.monotonic() - started:.1f}s: "
+            f"{report.undelivered} event(s) not delivered ({parts}); raise exit_timeout or fix the sink\n"
+        )
+
+
+def _after_fork_in_child() -> None:
+    global _lock, _runtime
+    _lock = threading.RLock()
+    _runtime = None  # the parent's worker did not survive the fork; the parent delivers its own queue
+    _logger._emit = _bootstrap_emit
+
+
+_logger._emit = _bootstrap_emit
+_logger._threshold_for = _threshold_for
+atexit.register(_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

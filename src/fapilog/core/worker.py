@@ -1,0 +1,225 @@
+"""The worker: one daemon thread with its own asyncio loop that turns captured events into delivered records.
+
+It sleeps on a future while the queue is empty (no polling: an idle logger costs no CPU). A producer that
+finds the ``sleeping`` flag set wakes it with one ``call_soon_threadsafe``; while the worker is busy no
+producer pays for a wake-up. Each turn takes up to ``batch_size`` events, builds records (timestamp, level,
+context, fields, exception), runs the stage chain, serializes each record once, and hands the batch to every
+sink's own buffer. Flush markers travel the same road, so a flush means exactly "everything before me".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from fapilog.core.delivery import SinkRunner
+from fapilog.core.diagnostics import warn
+from fapilog.core.exceptions import structure_exception
+from fapilog.core.levels import level_name
+from fapilog.core.pipeline import Pipeline
+from fapilog.core.queue import EventQueue, FlushMarker
+from fapilog.core.record import RESERVED_KEYS, EventRecord, IsoClock
+from fapilog.core.serialize import Serializer
+
+__all__ = ["Worker"]
+
+
+class Worker:
+    """Consumes an :class:`EventQueue` on its own thread and event loop."""
+
+    def __init__(
+        self,
+        queue: EventQueue,
+        pipeline: Pipeline,
+        sinks: Sequence[SinkRunner],
+        *,
+        batch_size: int,
+    ) -> None:
+        self.queue = queue
+        self.pipeline = pipeline
+        self.sinks = list(sinks)
+        self.batch_size = batch_size
+        self.serializer = Serializer()
+        self.processed = 0
+        self.high_water = 0
+        self.next_seq = 0
+        self.start_failures: dict[str, BaseException] = {}
+        self.thread: threading.Thread | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.started = threading.Event()
+        self.finished = threading.Event()
+        self._stopping = False
+        self._idle: asyncio.Future[None] | None = None
+        self._clock = IsoClock()
+        self._reported_drops = 0
+
+    # -- control, from any thread -----------------------------------------------------------------------
+    def start(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.queue.wake = self._wake_threadsafe
+        self.thread = threading.Thread(target=self._thread_main, name="fapilog-worker", daemon=True)
+        self.thread.start()
+
+    def _wake_threadsafe(self) -> None:
+        loop = self.loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self._wake)
+        except RuntimeError:
+            pass  # loop already closed: what is left in the queue is reported as undelivered at shutdown
+
+    def request_stop(self) -> None:
+        """Ask the worker to drain everything, stop every plugin and end its thread."""
+        loop = self.loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self._begin_stop)
+        except RuntimeError:
+            pass  # already stopped
+
+    def abandon(self, reason: str) -> int:
+        """Deadline passed: count what never reached a sink as failed; returns that count."""
+        lost = sum(runner.abandon(reason) for runner in self.sinks)
+        return lost
+
+    def on_worker_thread(self) -> bool:
+        return threading.current_thread() is self.thread
+
+    # -- the loop ---------------------------------------------------------------------------------------
+    def _thread_main(self) -> None:
+        loop = self.loop
+        assert loop is not None
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._lifetime())
+        except BaseException as exc:  # noqa: BLE001 - the worker must report, never vanish silently
+            warn("worker-crash", f"worker stopped unexpectedly: {type(exc).__name__}: {exc}", force=True)
+        finally:
+            self.started.set()
+            self.finished.set()
+            try:
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            finally:
+                loop.close()
+
+    async def _lifetime(self) -> None:
+        self.start_failures.update(await self.pipeline.call_all("start"))
+        for runner in self.sinks:
+            failure = await runner.start()
+            if failure is not None:
+                self.start_failures[runner.name] = failure
+        self.started.set()
+        await self._consume()
+        for runner in self.sinks:
+            await runner.close()
+        await self.pipeline.call_all("stop", reverse=True)
+
+    def _wake(self) -> None:
+        self.queue.sleeping = False
+        idle = self._idle
+        if idle is not None and not idle.done():
+            idle.set_result(None)
+
+    def _begin_stop(self) -> None:
+        self._stopping = True
+        self._wake()
+
+    async def _consume(self) -> None:
+        queue = self.queue
+        items = queue.items
+        loop = asyncio.get_running_loop()
+        while True:
+            if not items:
+                if self._stopping:
+                    return
+                self._idle = loop.create_future()
+                queue.sleeping = True
+                if items or self._stopping:  # a producer raced us: do not sleep on its event
+                    queue.sleeping = False
+                    continue
+                await self._idle
+                continue
+            depth = len(items)
+            if depth - queue.markers > self.high_water:
+                self.high_water = depth - queue.markers
+            taken: list[Any] = []
+            try:
+                for _ in range(min(depth, self.batch_size)):
+                    taken.append(items.popleft())
+            except IndexError:
+                pass  # a drop_oldest producer took the last one: the batch is simply shorter
+            queue.room_made()
+            await self._process(taken)
+            self._report_drops()
+
+    async def _process(self, taken: list[Any]) -> None:
+        if self.queue.markers:
+            start = 0
+            for index, item in enumerate(taken):
+                if isinstance(item, FlushMarker):
+                    await self._deliver(taken[start:index])
+                    self.queue.take_marker()
+                    item.expect(len(self.sinks))
+                    for runner in self.sinks:
+                        runner.put_marker(item)
+                    start = index + 1
+            taken = taken[start:]
+        await self._deliver(taken)
+
+    async def _deliver(self, items: list[Any]) -> None:
+        if not items:
+            return
+        self.processed += len(items)
+        records = [self._build(item) for item in items]
+        if self.pipeline.stages:
+            records = await self.pipeline.run(records)
+        encode = self.serializer.encode
+        for record in records:
+            record.json = encode(record)
+        for runner in self.sinks:
+            await runner.put(records)
+
+    def _build(self, item: tuple[Any, ...]) -> EventRecord:
+        ts_ns, level, name, message, fields, context, bound, exc = item
+        record = EventRecord(
+            timestamp=self._clock.format(ts_ns),
+            level=level_name(level),
+            logger=name,
+            message=message,
+            seq=self.next_seq,
+        )
+        self.next_seq += 1
+        record.ts_ns = ts_ns
+        record.levelno = level
+        for source in (context, bound, fields):
+            if source:
+                if RESERVED_KEYS.isdisjoint(source):
+                    record.update(source)
+                else:
+                    for key, value in source.items():
+                        record[f"{key}_" if key in RESERVED_KEYS else key] = value
+        if exc is not None:
+            try:
+                record["exception"] = structure_exception(exc)
+            except Exception as err:  # noqa: BLE001 - keep the event even if its traceback cannot be read
+                record["exception"] = {"type": type(exc).__name__, "error": repr(err)}
+        return record
+
+    def _report_drops(self) -> None:
+        if not self.queue.dropped:
+            return
+        dropped = self.queue.snapshot_drops()
+        total = sum(dropped.values())
+        if total != self._reported_drops:
+            self._reported_drops = total
+            reasons = ", ".join(f"{k}={v}" for k, v in sorted(dropped.items()))
+            warn("queue-drops", f"dropped {total} event(s) at the queue so far ({reasons}); "
+                 "see fapilog.stats() and the backpressure settings")

@@ -1,0 +1,1 @@
+"""Bridges between fapilog and other libraries (stdlib logging, web frameworks, metrics, tracing)."""

@@ -1,0 +1,130 @@
+"""``stdout`` and ``stderr`` sinks: JSON lines for machines, a readable coloured format for people.
+
+Format ``auto`` (the default) picks ``console`` when the stream is a terminal and ``json`` otherwise. Each
+batch becomes one write on the sink's own I/O thread, so a slow pipe never blocks the worker's loop. The
+stream is looked up at write time, so redirections such as pytest's capture keep working.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal, TextIO
+
+from fapilog.core.offload import BlockingWorker
+from fapilog.core.serialize import dumps
+from fapilog.errors import ConfigError
+
+__all__ = ["StderrSink", "StdoutSink", "StreamSink", "format_console"]
+
+Format = Literal["auto", "json", "console"]
+
+_COLOURS = {
+    "DEBUG": "\x1b[2m",
+    "INFO": "\x1b[32m",
+    "WARNING": "\x1b[33m",
+    "ERROR": "\x1b[31m",
+    "CRITICAL": "\x1b[1;31m",
+}
+_RESET = "\x1b[0m"
+_HEADER_KEYS = frozenset({"timestamp", "level", "logger", "message", "seq", "exception"})
+
+
+def format_console(record: Mapping[str, Any], *, colour: bool) -> str:
+    """One human-readable line (plus indented frames for an exception)."""
+    level = str(record.get("level", ""))
+    fields = " ".join(f"{k}={v!r}" for k, v in record.items() if k not in _HEADER_KEYS)
+    head = f"{record.get('timestamp', '')} {level:<8} {record.get('logger', '')}: {record.get('message', '')}"
+    if colour and level in _COLOURS:
+        head = f"{_COLOURS[level]}{head}{_RESET}"
+    line = f"{head}  {fields}" if fields else head
+    exc = record.get("exception")
+    if isinstance(exc, Mapping):
+        frames = exc.get("frames") or []
+        shown = "".join(
+            f"\n    {f.get('file')}:{f.get('line')} in {f.get('function')}" for f in frames if isinstance(f, Mapping)
+        )
+        line += f"\n  {exc.get('type')}: {exc.get('message')}{shown}"
+    return line
+
+
+class StreamSink:
+    """Writes records to a standard stream; subclasses choose which one."""
+
+    stream_name: ClassVar[str] = "stdout"
+
+    def __init__(self, *, format: Format = "auto", colour: bool | None = None, name: str | None = None) -> None:  # noqa: A002 - the user-facing option is called format
+        if format not in ("auto", "json", "console"):
+            raise ConfigError(
+                f"{self.stream_name}.format: got {format!r}; accepted: 'auto', 'json', 'console'",
+                field="format",
+            )
+        self.name = name or self.stream_name
+        self.format = format
+        self.colour = colour
+        self._console = format == "console"
+        self._io = BlockingWorker(self.name)
+
+    def _stream(self) -> TextIO:
+        stream: TextIO = getattr(sys, self.stream_name)
+        return stream
+
+    async def start(self) -> None:
+        if self.format == "auto":
+            try:
+                self._console = self._stream().isatty()
+            except (AttributeError, ValueError):
+                self._console = False
+        if self.colour is None:
+            self.colour = self._console
+        self._io.start()
+
+    async def stop(self) -> None:
+        await self.flush()
+        self._io.stop()
+
+    async def write(self, record: Mapping[str, Any]) -> None:
+        await self.write_batch([record])
+
+    async def write_batch(self, records: Sequence[Mapping[str, Any]]) -> None:
+        if self._console:
+            colour = bool(self.colour)
+            text = "".join(format_console(r, colour=colour) + "\n" for r in records)
+            await self._io.run(self._write_text, text)
+        else:
+            data = b"".join(dumps(r) + b"\n" for r in records)
+            await self._io.run(self._write_bytes, data)
+
+    async def flush(self) -> None:
+        await self._io.run(self._flush)
+
+    def _write_bytes(self, data: bytes) -> None:
+        stream = self._stream()
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            stream.flush()  # keep order with anything the text layer still holds
+            buffer.write(data)
+            buffer.flush()
+        else:
+            stream.write(data.decode("utf-8", "replace"))
+            stream.flush()
+
+    def _write_text(self, text: str) -> None:
+        stream = self._stream()
+        stream.write(text)
+        stream.flush()
+
+    def _flush(self) -> None:
+        self._stream().flush()
+
+
+class StdoutSink(StreamSink):
+    """JSON lines (or console format on a TTY) to standard output."""
+
+    stream_name = "stdout"
+
+
+class StderrSink(StreamSink):
+    """JSON lines (or console format on a TTY) to standard error."""
+
+    stream_name = "stderr"
