@@ -147,10 +147,8 @@ def read_file(file: str | os.PathLike[str]) -> dict[str, Any]:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            try:
-                import tomllib
-            except ModuleNotFoundError:  # Python 3.10
-                import tomli as tomllib  # type: ignore[no-redef]
+            import tomllib
+
             data = tomllib.loads(text)
     except ValueError as exc:
         raise ConfigError(f"settings file {str(path)!r}: {exc}", field="file") from exc

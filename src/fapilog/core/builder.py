@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,7 +52,8 @@ def build_sinks(settings: LoggingSettings) -> list[SinkRunner]:
     protect = parse_level(queue.protect_level, field="queue.protect_level")
     runners: list[SinkRunner] = []
     taken: set[str] = set()
-    for index, spec in enumerate(settings.sinks):
+    for index, configured in enumerate(settings.sinks):
+        spec: Any = configured
         where = f"sinks[{index}]"
         delivery: Mapping[str, Any] = {}
         if isinstance(spec, Mapping):
@@ -99,6 +101,4 @@ def _policy(value: str) -> BufferPolicy:
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
-    import dataclasses
-
     return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}

@@ -72,6 +72,7 @@ class SinkRunner:
         self._room: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._busy = False
 
     # -- lifecycle (on the worker loop) -----------------------------------------------------------------
     async def start(self) -> BaseException | None:
@@ -89,7 +90,11 @@ class SinkRunner:
         if self._has_items is not None:
             self._has_items.set()
         if self._task is not None:
-            await self._task
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                if not self._task.cancelled():
+                    raise  # we ourselves are being cancelled, not just the drain task
         failure = await call_hook(self.sink, "stop")
         if failure is not None:
             self._count_error(failure)
@@ -129,6 +134,14 @@ class SinkRunner:
 
     async def _make_room(self, record: EventRecord) -> bool:
         """Apply the full-buffer policy for ``record``; False means it was dropped (and counted)."""
+        assert self._has_items is not None
+        # While the sink is not busy in a write, its drain task is about to take a batch: let it. Only a
+        # sink that is busy *and* full is behind, and only then does the policy apply.
+        while self.buffered >= self.capacity and not self._busy and self._task is not None and not self._task.done():
+            self._has_items.set()
+            await asyncio.sleep(0)
+        if self.buffered < self.capacity:
+            return True
         if self.policy == "wait" or record.levelno >= self.protect_level:
             assert self._room is not None and self._has_items is not None
             while self.buffered >= self.capacity and self._task is not None and not self._task.done():
@@ -160,7 +173,11 @@ class SinkRunner:
             head = buffer[0]
             if isinstance(head, FlushMarker):
                 buffer.popleft()
-                head.passed(self.name, ok=await self._flush_sink())
+                self._busy = True
+                try:
+                    head.passed(self.name, ok=await self._flush_sink())
+                finally:
+                    self._busy = False
                 continue
             batch: list[EventRecord] = []
             while buffer and len(batch) < self.batch_size:
@@ -170,14 +187,19 @@ class SinkRunner:
                 batch.append(buffer.popleft())  # type: ignore[arg-type]
             self.buffered -= len(batch)
             self._room.set()
-            await self._deliver(batch)
+            self._busy = True
+            try:
+                await self._deliver(batch)
+            finally:
+                self._busy = False
 
     async def _deliver(self, batch: list[EventRecord]) -> None:
         started = time.perf_counter()
         done = [0]
         try:
-            await asyncio.wait_for(self._write_all(batch, done), self.write_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self.write_timeout):
+                await self._write_all(batch, done)
+        except TimeoutError:
             self._fail(len(batch) - done[0], "timeout")
             warn(f"sink-timeout:{self.name}", f"sink {self.name!r} did not finish a write within "
                  f"{self.write_timeout}s; {len(batch) - done[0]} event(s) counted as failed")
@@ -222,8 +244,9 @@ class SinkRunner:
         if getattr(self.sink, "flush", None) is None:
             return True
         try:
-            failure = await asyncio.wait_for(call_hook(self.sink, "flush"), self.flush_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self.flush_timeout):
+                failure = await call_hook(self.sink, "flush")
+        except TimeoutError:
             self._count_error(TimeoutError("flush timed out"))
             return False
         if failure is not None:

@@ -33,12 +33,17 @@ class BlockingWorker:
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._loop, name=f"fapilog-io:{self._name}", daemon=True)
+            # A fresh job queue per thread: a stopping thread can never take a job meant for its successor.
+            self._jobs = queue.SimpleQueue()
+            self._thread = threading.Thread(
+                target=self._loop, args=(self._jobs,), name=f"fapilog-io:{self._name}", daemon=True
+            )
             self._thread.start()
 
-    def _loop(self) -> None:
+    @staticmethod
+    def _loop(jobs: queue.SimpleQueue[Any]) -> None:
         while True:
-            job = self._jobs.get()
+            job = jobs.get()
             if job is _STOP:
                 return
             loop, future, fn, args = job

@@ -33,7 +33,7 @@ class FlushMarker:
     ``future`` resolves with the names of the sinks that failed to flush in time (empty when all did).
     """
 
-    __slots__ = ("_pending", "failed", "future")
+    __slots__ = ("_pending", "failed", "future", "passed_by")
 
     def __init__(self) -> None:
         import concurrent.futures
@@ -41,6 +41,7 @@ class FlushMarker:
         self.future: concurrent.futures.Future[list[str]] = concurrent.futures.Future()
         self._pending = 0
         self.failed: list[str] = []
+        self.passed_by: list[str] = []
 
     def expect(self, sinks: int) -> None:
         self._pending = sinks
@@ -48,6 +49,7 @@ class FlushMarker:
             self._resolve()
 
     def passed(self, sink: str, *, ok: bool) -> None:
+        self.passed_by.append(sink)
         if not ok:
             self.failed.append(sink)
         self._pending -= 1

@@ -105,12 +105,12 @@ class Runtime:
         self.queue.put_marker(marker)
         try:
             failed = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(marker.future)), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return self._timed_out(marker)
         return FlushResult(ok=not failed, failed_sinks=tuple(failed))
 
     def _timed_out(self, marker: FlushMarker) -> FlushResult:
-        passed = set(marker.failed)
+        passed = set(marker.passed_by) - set(marker.failed)
         waiting = tuple(r.name for r in self.worker.sinks if r.name not in passed) or ("<queue>",)
         return FlushResult(ok=False, timed_out=True, failed_sinks=waiting)
 

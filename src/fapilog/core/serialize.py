@@ -40,7 +40,7 @@ class Serializer:
         self.degraded = 0
         """How many values were replaced by their ``repr`` because nothing better could encode them."""
 
-    def _default(self, value: Any) -> Any:
+    def _default(self, value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per fallback type
         if isinstance(value, Decimal):
             return str(value)
         if isinstance(value, (bytes, bytearray, memoryview)):

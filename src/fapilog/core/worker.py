@@ -83,8 +83,7 @@ class Worker:
 
     def abandon(self, reason: str) -> int:
         """Deadline passed: count what never reached a sink as failed; returns that count."""
-        lost = sum(runner.abandon(reason) for runner in self.sinks)
-        return lost
+        return sum(runner.abandon(reason) for runner in self.sinks)
 
     def on_worker_thread(self) -> bool:
         return threading.current_thread() is self.thread
@@ -148,8 +147,7 @@ class Worker:
                 await self._idle
                 continue
             depth = len(items)
-            if depth - queue.markers > self.high_water:
-                self.high_water = depth - queue.markers
+            self.high_water = max(self.high_water, depth - queue.markers)
             taken: list[Any] = []
             try:
                 for _ in range(min(depth, self.batch_size)):

@@ -35,8 +35,8 @@ class FapilogHandler(logging.Handler):
             return
         try:
             message = record.getMessage()
-        except Exception as exc:  # noqa: BLE001 - a bad %-format must not lose the record
-            message = f"{record.msg!r} % {record.args!r} (formatting failed: {type(exc).__name__})"
+        except Exception as err:  # noqa: BLE001 - a bad %-format must not lose the record
+            message = f"{record.msg!r} % {record.args!r} (formatting failed: {type(err).__name__})"
         fields: dict[str, Any] = {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
         exc = record.exc_info[1] if record.exc_info else None
         handle = _logger.get_logger(record.name)
