@@ -14,7 +14,7 @@ from fapilog.plugins.sinks.memory import MemorySink
 def _clean_fapilog() -> Iterator[None]:
     yield
     fapilog.release_stdlib()
-    fapilog.shutdown(timeout=5.0)
+    fapilog.shutdown(timeout=1.0)
     fapilog.clear_context()
 
 

@@ -73,6 +73,8 @@ class SinkRunner:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._busy = False
+        self._in_flight = 0
+        """Records handed to the sink whose outcome is not known yet."""
 
     # -- lifecycle (on the worker loop) -----------------------------------------------------------------
     async def start(self) -> BaseException | None:
@@ -103,7 +105,7 @@ class SinkRunner:
         """Give up on everything still buffered (shutdown deadline passed); returns how many records."""
         if self._task is not None:
             self._task.cancel()
-        lost = 0
+        lost, self._in_flight = self._in_flight, 0
         while self.buffer:
             item = self.buffer.popleft()
             if isinstance(item, FlushMarker):
@@ -195,32 +197,34 @@ class SinkRunner:
 
     async def _deliver(self, batch: list[EventRecord]) -> None:
         started = time.perf_counter()
-        done = [0]
+        self._in_flight = len(batch)
         try:
             async with asyncio.timeout(self.write_timeout):
-                await self._write_all(batch, done)
+                await self._write_all(batch)
         except TimeoutError:
-            self._fail(len(batch) - done[0], "timeout")
+            lost = self._in_flight
+            self._fail(lost, "timeout")
             warn(f"sink-timeout:{self.name}", f"sink {self.name!r} did not finish a write within "
-                 f"{self.write_timeout}s; {len(batch) - done[0]} event(s) counted as failed")
+                 f"{self.write_timeout}s; {lost} event(s) counted as failed")
         except Exception as exc:  # noqa: BLE001 - a sink's failure is counted against it, never fatal
-            self._fail(len(batch) - done[0], type(exc).__name__)
+            lost = self._in_flight
+            self._fail(lost, type(exc).__name__)
             warn(f"sink-error:{self.name}:{type(exc).__name__}",
-                 f"sink {self.name!r} raised {type(exc).__name__}: {exc}; "
-                 f"{len(batch) - done[0]} event(s) counted as failed")
+                 f"sink {self.name!r} raised {type(exc).__name__}: {exc}; {lost} event(s) counted as failed")
+        self._in_flight = 0
         elapsed = (time.perf_counter() - started) * 1000.0
         self.batches += 1
         self.latency_last = elapsed
         self.latency_total += elapsed
         self.latency_max = max(self.latency_max, elapsed)
 
-    async def _write_all(self, batch: list[EventRecord], done: list[int]) -> None:
+    async def _write_all(self, batch: list[EventRecord]) -> None:
         if self._write_batch is not None:
             result = self._write_batch(batch)
             if inspect.isawaitable(result):
                 await result
-            done[0] = len(batch)
             self.delivered += len(batch)
+            self._in_flight = 0
             return
         write = self._write
         assert write is not None
@@ -238,7 +242,7 @@ class SinkRunner:
                      f"sink {self.name!r} raised {type(exc).__name__}: {exc}; the event was counted as failed")
             else:
                 self.delivered += 1
-            done[0] += 1
+            self._in_flight -= 1
 
     async def _flush_sink(self) -> bool:
         if getattr(self.sink, "flush", None) is None:

@@ -53,7 +53,7 @@ class StreamSink:
 
     stream_name: ClassVar[str] = "stdout"
 
-    def __init__(self, *, format: Format = "auto", colour: bool | None = None, name: str | None = None) -> None:  # noqa: A002 - the user-facing option is called format
+    def __init__(self, *, format: Format = "auto", colour: bool | None = None, name: str | None = None) -> None:
         if format not in ("auto", "json", "console"):
             raise ConfigError(
                 f"{self.stream_name}.format: got {format!r}; accepted: 'auto', 'json', 'console'",

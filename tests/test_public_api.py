@@ -1,0 +1,38 @@
+"""The public surface of the package."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import fapilog
+import fapilog.plugins
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    """fapilog.__all__ lists every public attribute and nothing else."""
+    public = {n for n in vars(fapilog) if not n.startswith("_")} - {
+        "annotations", "core", "errors", "settings", "integrations", "plugins",
+    }
+    assert set(fapilog.__all__) - {"__version__"} == public
+
+
+def test_plugins_all_names_resolve() -> None:
+    """Every name in fapilog.plugins.__all__ is importable."""
+    for name in fapilog.plugins.__all__:
+        assert getattr(fapilog.plugins, name) is not None
+
+
+def test_version_is_the_3_line() -> None:
+    """The core declares 3.0.0 so plugins requiring fapilog>=3.0,<4.0 accept it."""
+    assert fapilog.__version__ == "3.0.0"
+
+
+def test_import_does_not_start_threads_or_import_optional_dependencies() -> None:
+    """`import fapilog` starts no worker and imports neither pydantic nor asyncio-heavy extras."""
+    code = (
+        "import sys, threading, fapilog\n"
+        "print(threading.active_count(), 'pydantic' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["1", "False"]
