@@ -73,6 +73,7 @@ class SinkRunner:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._busy = False
+        self._markers = 0
         self._in_flight = 0
         """Records handed to the sink whose outcome is not known yet."""
 
@@ -109,6 +110,7 @@ class SinkRunner:
         while self.buffer:
             item = self.buffer.popleft()
             if isinstance(item, FlushMarker):
+                self._markers -= 1
                 item.passed(self.name, ok=False)
             else:
                 lost += 1
@@ -130,6 +132,7 @@ class SinkRunner:
         self._has_items.set()
 
     def put_marker(self, marker: FlushMarker) -> None:
+        self._markers += 1
         self.buffer.append(marker)
         assert self._has_items is not None
         self._has_items.set()
@@ -175,18 +178,21 @@ class SinkRunner:
             head = buffer[0]
             if isinstance(head, FlushMarker):
                 buffer.popleft()
+                self._markers -= 1
                 self._busy = True
                 try:
                     head.passed(self.name, ok=await self._flush_sink())
                 finally:
                     self._busy = False
                 continue
-            batch: list[EventRecord] = []
-            while buffer and len(batch) < self.batch_size:
-                item = buffer[0]
-                if isinstance(item, FlushMarker):
-                    break
-                batch.append(buffer.popleft())  # type: ignore[arg-type]
+            batch: list[EventRecord]
+            if self._markers:
+                batch = []
+                while buffer and len(batch) < self.batch_size and not isinstance(buffer[0], FlushMarker):
+                    batch.append(buffer.popleft())  # type: ignore[arg-type]
+            else:
+                take = buffer.popleft
+                batch = [take() for _ in range(min(len(buffer), self.batch_size))]  # type: ignore[misc]
             self.buffered -= len(batch)
             self._room.set()
             self._busy = True

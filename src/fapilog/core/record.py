@@ -27,20 +27,23 @@ class EventRecord(dict[str, Any]):
 
 
 class IsoClock:
-    """Formats nanosecond timestamps as ISO 8601 UTC with microseconds, caching the per-second prefix.
+    """Formats nanosecond timestamps as ISO 8601 UTC with microseconds, caching the current second.
 
-    Used only on the worker thread, so the cache needs no lock.
+    Within the cached second only one small-integer subtraction and one format remain per event (big-integer
+    division is comparatively slow in CPython). Used only on the worker thread, so the cache needs no lock.
     """
 
-    __slots__ = ("_prefix", "_second")
+    __slots__ = ("_base", "_limit", "_prefix")
 
     def __init__(self) -> None:
-        self._second = -1
+        self._base = -1
+        self._limit = -1
         self._prefix = ""
 
     def format(self, ts_ns: int) -> str:
-        second, nanos = divmod(ts_ns, 1_000_000_000)
-        if second != self._second:
-            self._second = second
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._prefix}.{nanos // 1000:06d}Z"
+        if not self._base <= ts_ns < self._limit:
+            second = ts_ns // 1_000_000_000
+            self._base = second * 1_000_000_000
+            self._limit = self._base + 1_000_000_000
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
+        return "%s%06dZ" % (self._prefix, (ts_ns - self._base) // 1000)  # noqa: UP031 - measurably faster here

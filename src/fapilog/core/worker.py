@@ -17,13 +17,20 @@ from typing import Any
 from fapilog.core.delivery import SinkRunner
 from fapilog.core.diagnostics import warn
 from fapilog.core.exceptions import structure_exception
-from fapilog.core.levels import level_name
+from fapilog.core.levels import LEVEL_NAMES, level_name
 from fapilog.core.pipeline import Pipeline
 from fapilog.core.queue import EventQueue, FlushMarker
 from fapilog.core.record import RESERVED_KEYS, EventRecord, IsoClock
 from fapilog.core.serialize import Serializer
 
 __all__ = ["Worker"]
+
+
+def _exception_field(exc: BaseException) -> dict[str, Any]:
+    try:
+        return structure_exception(exc)
+    except Exception as err:  # noqa: BLE001 - keep the event even if its traceback cannot be read
+        return {"type": type(exc).__name__, "error": repr(err)}
 
 
 class Worker:
@@ -176,40 +183,44 @@ class Worker:
         if not items:
             return
         self.processed += len(items)
-        records = [self._build(item) for item in items]
+        records = self._build(items)
         if self.pipeline.stages:
             records = await self.pipeline.run(records)
-        encode = self.serializer.encode
-        for record in records:
-            record.json = encode(record)
+        self.serializer.encode_into(records)
         for runner in self.sinks:
             await runner.put(records)
 
-    def _build(self, item: tuple[Any, ...]) -> EventRecord:
-        ts_ns, level, name, message, fields, context, bound, exc = item
-        record = EventRecord(
-            timestamp=self._clock.format(ts_ns),
-            level=level_name(level),
-            logger=name,
-            message=message,
-            seq=self.next_seq,
-        )
-        self.next_seq += 1
-        record.ts_ns = ts_ns
-        record.levelno = level
-        for source in (context, bound, fields):
-            if source:
-                if RESERVED_KEYS.isdisjoint(source):
-                    record.update(source)
-                else:
-                    for key, value in source.items():
-                        record[f"{key}_" if key in RESERVED_KEYS else key] = value
-        if exc is not None:
-            try:
-                record["exception"] = structure_exception(exc)
-            except Exception as err:  # noqa: BLE001 - keep the event even if its traceback cannot be read
-                record["exception"] = {"type": type(exc).__name__, "error": repr(err)}
-        return record
+    def _build(self, items: list[Any]) -> list[EventRecord]:
+        """Records from captured tuples, in one loop with everything it touches held in locals."""
+        stamp = self._clock.format
+        names = LEVEL_NAMES
+        reserved = RESERVED_KEYS
+        seq = self.next_seq
+        records: list[EventRecord] = []
+        append = records.append
+        for ts_ns, level, name, message, fields, context, bound, exc in items:
+            record = EventRecord(
+                timestamp=stamp(ts_ns),
+                level=names.get(level) or level_name(level),
+                logger=name,
+                message=message,
+                seq=seq,
+            )
+            seq += 1
+            record.ts_ns = ts_ns
+            record.levelno = level
+            for source in (context, bound, fields):
+                if source:
+                    if reserved.isdisjoint(source):
+                        record.update(source)
+                    else:
+                        for key, value in source.items():
+                            record[f"{key}_" if key in reserved else key] = value
+            if exc is not None:
+                record["exception"] = _exception_field(exc)
+            append(record)
+        self.next_seq = seq
+        return records
 
     def _report_drops(self) -> None:
         if not self.queue.dropped:

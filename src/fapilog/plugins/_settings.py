@@ -1,0 +1,147 @@
+"""Turning a plugin's configured settings into constructor keyword arguments, with errors that name the field.
+
+A plugin's ``config_model`` (pydantic model or dataclass) validates first; the validated values are then
+passed to the plugin's constructor as keyword arguments, one per field. Fields are passed as validated
+objects (a nested model stays a model, a ``Path`` stays a ``Path``) rather than through ``model_dump()``,
+which would turn nested models back into dicts the constructor would have to re-validate.
+
+Unknown keys are refused even when the model would ignore them: a silently ignored ``max_byte`` typo is the
+most common way a logging setup goes quietly wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from fapilog.errors import ConfigError, PluginLoadError, PluginValidationError
+from fapilog.plugins.metadata import _is_pydantic_model
+
+__all__ = ["instantiate", "validate_settings"]
+
+
+def _unknown(plugin: str, key: str, accepted: list[str]) -> ConfigError:
+    listed = ", ".join(accepted) or "(none: this plugin takes no settings)"
+    return ConfigError(f"plugin {plugin!r}: field {key!r}: unknown setting; accepted fields: {listed}", field=key)
+
+
+def _from_pydantic(plugin: str, model: type[Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    accepted: list[str] = []
+    for field_name, info in model.model_fields.items():
+        accepted.append(field_name)
+        if isinstance(info.alias, str):
+            accepted.append(info.alias)
+    if model.model_config.get("extra") != "allow":
+        for key in settings:
+            if key not in accepted:
+                raise _unknown(plugin, key, accepted)
+    try:
+        validated = model.model_validate(dict(settings))
+    except ValidationError as exc:
+        problems = [(".".join(str(part) for part in err["loc"]), err["msg"]) for err in exc.errors()]
+        detail = "; ".join(f"field {loc!r}: {msg}" for loc, msg in problems)
+        raise ConfigError(f"plugin {plugin!r}: {detail}", field=problems[0][0] if problems else None) from exc
+    kwargs = {field_name: getattr(validated, field_name) for field_name in model.model_fields}
+    kwargs.update(validated.model_extra or {})
+    return kwargs
+
+
+def _from_dataclass(plugin: str, model: type[Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    fields = [f for f in dataclasses.fields(model) if f.init]
+    accepted = [f.name for f in fields]
+    for key in settings:
+        if key not in accepted:
+            raise _unknown(plugin, key, accepted)
+    for f in fields:
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and f.name not in settings:
+            raise ConfigError(f"plugin {plugin!r}: field {f.name!r}: required setting is missing", field=f.name)
+    try:
+        validated = model(**settings)
+    except (TypeError, ValueError) as exc:  # raised by the dataclass's own __post_init__ checks
+        raise ConfigError(f"plugin {plugin!r}: invalid settings: {exc}") from exc
+    return {name: getattr(validated, name) for name in accepted}
+
+
+def validate_settings(plugin: str, model: type[Any] | None, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``settings`` with ``model`` (pydantic or dataclass) and return constructor kwargs.
+
+    With no model the settings are returned unchanged; the constructor's signature is the contract then.
+    Raises :class:`~fapilog.errors.ConfigError` naming the plugin and the first offending field.
+    """
+    if model is None:
+        return dict(settings)
+    if _is_pydantic_model(model):
+        return _from_pydantic(plugin, model, settings)
+    return _from_dataclass(plugin, model, settings)
+
+
+def _describe(signature: inspect.Signature) -> str:
+    shown: list[str] = []
+    for p in signature.parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            shown.append(f"**{p.name}")
+        elif p.kind is not p.POSITIONAL_ONLY and p.kind is not p.VAR_POSITIONAL:
+            shown.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+    return ", ".join(shown) or "(none)"
+
+
+def _check_call(plugin: str, cls: type[Any], kwargs: Mapping[str, Any], *, from_model: bool) -> str:
+    """Check ``cls(**kwargs)`` would bind, before calling it; returns the accepted parameters for messages."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):  # some extension types have no introspectable signature
+        return "(unknown)"
+    accepted = _describe(signature)
+    params = signature.parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    problem: tuple[str, str] | None = None
+    for key in kwargs:
+        if not takes_any and (key not in params or params[key].kind is params[key].POSITIONAL_ONLY):
+            problem = (key, "unknown setting")
+            break
+    if problem is None:
+        for p in params.values():
+            fillable = p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.POSITIONAL_ONLY)
+            if fillable and p.default is p.empty and p.name not in kwargs:
+                problem = (p.name, "required setting is missing")
+                break
+    if problem is None:
+        return accepted
+    if from_model:
+        raise PluginValidationError(
+            f"plugin {plugin!r}: its config_model does not match its constructor (parameter "
+            f"{problem[0]!r}: {problem[1]}); constructor accepts: {accepted}. This is a bug in the plugin.",
+            plugin=plugin,
+        )
+    raise ConfigError(
+        f"plugin {plugin!r}: field {problem[0]!r}: {problem[1]}; accepted parameters: {accepted}",
+        field=problem[0],
+    )
+
+
+def instantiate(plugin: str, cls: type[Any], model: type[Any] | None, settings: Mapping[str, Any]) -> object:
+    """Validate ``settings`` and construct ``cls`` with them.
+
+    Settings problems are :class:`~fapilog.errors.ConfigError`; a ``TypeError``/``ValueError`` from the
+    constructor is treated as one too (it is almost always a wrong value), anything else is a
+    :class:`~fapilog.errors.PluginLoadError`. The original exception is always chained.
+    """
+    kwargs = validate_settings(plugin, model, settings)
+    accepted = _check_call(plugin, cls, kwargs, from_model=model is not None)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"plugin {plugin!r}: invalid settings: {type(exc).__name__}: {exc}; accepted parameters: {accepted}"
+        ) from exc
+    except Exception as exc:
+        raise PluginLoadError(
+            f"plugin {plugin!r}: creating {cls.__qualname__} failed: {type(exc).__name__}: {exc} "
+            "(the cause is chained below)",
+            plugin=plugin,
+        ) from exc

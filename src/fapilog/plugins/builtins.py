@@ -1,0 +1,44 @@
+"""The core's own plugins, for when fapilog runs from a source tree without installed metadata.
+
+Installed, the core declares its built-ins as entry points in ``pyproject.toml`` and they are discovered like
+any third-party plugin. Run from a checkout (``PYTHONPATH=src``) there is no ``fapilog`` distribution to read,
+so discovery falls back to this table. It holds the same data as ``[project.entry-points."fapilog.plugins"]``;
+a test keeps the two in step.
+
+A built-in that needs an optional extra names it, so a missing dependency becomes
+``pip install 'fapilog[aws]'`` rather than a bare ``ModuleNotFoundError``::
+
+    BuiltinPlugin("cloudwatch", "fapilog.plugins.sinks.cloudwatch:CloudWatchSink", extra="aws"),
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+__all__ = ["BUILTIN_PLUGINS", "EXTRA_REQUIREMENTS", "BuiltinPlugin"]
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltinPlugin:
+    """One row of the table: the configured ``name``, its ``"module:Class"`` target, and an optional extra."""
+
+    name: str
+    target: str
+    extra: str | None = None
+
+
+BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
+    BuiltinPlugin("stdout", "fapilog.plugins.sinks.stream:StdoutSink"),
+    BuiltinPlugin("stderr", "fapilog.plugins.sinks.stream:StderrSink"),
+    BuiltinPlugin("file", "fapilog.plugins.sinks.file:FileSink"),
+    BuiltinPlugin("memory", "fapilog.plugins.sinks.memory:MemorySink"),
+)
+"""Built-in plugins in entry-point order (same as ``pyproject.toml``)."""
+
+EXTRA_REQUIREMENTS: Mapping[str, tuple[str, ...]] = {
+    "aws": ("boto3>=1.34",),
+    "loki": ("httpx>=0.27", "cramjam>=2.8", "protobuf>=4.25"),
+}
+"""What each extra a built-in may name installs (same as ``[project.optional-dependencies]``), used to tell
+whether such a plugin is available without importing it."""
