@@ -13,6 +13,8 @@ deliver what was logged; ``stats()`` shows every drop.
 
 from __future__ import annotations
 
+import typing as _typing
+
 from fapilog._version import __version__
 from fapilog.core.context import (
     bind,
@@ -25,16 +27,22 @@ from fapilog.core.context import (
 )
 from fapilog.core.levels import CRITICAL, DEBUG, ERROR, INFO, WARNING
 from fapilog.core.logger import Logger, get_logger
-from fapilog.core.runtime import FlushResult, ShutdownReport
+from fapilog.core.results import FlushResult, ShutdownReport
 from fapilog.core.state import (
     aflush,
+    ahealth,
     ashutdown,
     configure,
     current_settings,
+    debug_plugins,
     flush,
+    health,
+    load_plugin,
+    reload_plugin,
     set_level,
     shutdown,
     stats,
+    unload_plugin,
 )
 from fapilog.errors import (
     ConfigError,
@@ -45,8 +53,10 @@ from fapilog.errors import (
     PluginNotFoundError,
     PluginValidationError,
 )
-from fapilog.integrations.stdlib import capture_stdlib, release_stdlib
 from fapilog.settings import LoggingSettings
+
+if _typing.TYPE_CHECKING:
+    from fapilog.integrations.stdlib import capture_stdlib, release_stdlib
 
 __all__ = [
     "CRITICAL",
@@ -67,6 +77,7 @@ __all__ = [
     "ShutdownReport",
     "__version__",
     "aflush",
+    "ahealth",
     "ashutdown",
     "bind",
     "capture_stdlib",
@@ -76,12 +87,35 @@ __all__ = [
     "copy_context",
     "current_context",
     "current_settings",
+    "debug_plugins",
     "flush",
     "get_logger",
+    "health",
+    "load_plugin",
     "release_stdlib",
+    "reload_plugin",
     "scoped",
     "set_level",
     "shutdown",
     "stats",
     "unbind",
+    "unload_plugin",
 ]
+
+_LAZY = {"capture_stdlib": "fapilog.integrations.stdlib", "release_stdlib": "fapilog.integrations.stdlib"}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    # The stdlib bridge imports `logging`; keep `import fapilog` from paying for it until it is used.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fapilog' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

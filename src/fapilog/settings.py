@@ -23,7 +23,7 @@ from typing import Any, Literal, Union
 from fapilog.core.levels import parse_level
 from fapilog.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "LoggingSettings", "QueueSettings", "SinkDefaults"]
+__all__ = ["ENV_PREFIX", "LoggingSettings", "PluginSettings", "QueueSettings", "SinkDefaults"]
 
 ENV_PREFIX = "FAPILOG_"
 
@@ -63,6 +63,21 @@ class SinkDefaults:
 
 
 @dataclasses.dataclass(frozen=True)
+class PluginSettings:
+    """Per-plugin settings and switches, by plugin name."""
+
+    settings: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """Settings for plugins configured by name: ``{"file": {"path": "app.log"}}``. A table in a stage list
+    (``{"type": "file", "max_bytes": 1000}``) is merged over these and wins."""
+    disabled: list[str] = dataclasses.field(default_factory=list)
+    """Configured plugins switched off: skipped when the pipeline is built (shown by ``debug_plugins()``)."""
+    allow: list[str] | None = None
+    """When set, only these plugin names may be loaded; configuring any other is a ConfigError."""
+    deny: list[str] = dataclasses.field(default_factory=list)
+    """Plugin names that must never be loaded; configuring one is a ConfigError."""
+
+
+@dataclasses.dataclass(frozen=True)
 class LoggingSettings:
     """Everything :func:`fapilog.configure` accepts. Build with :meth:`load` to get validation."""
 
@@ -80,6 +95,7 @@ class LoggingSettings:
     processors: list[Any] = dataclasses.field(default_factory=list)
     queue: QueueSettings = dataclasses.field(default_factory=QueueSettings)
     sink_defaults: SinkDefaults = dataclasses.field(default_factory=SinkDefaults)
+    plugins: PluginSettings = dataclasses.field(default_factory=PluginSettings)
     exit_timeout: float = 5.0
     """Seconds the interpreter-exit drain may take before it reports what it could not deliver (> 0)."""
     start_timeout: float = 10.0
@@ -214,6 +230,10 @@ def _coerce(value: Any, hint: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912 
     if origin in (Union, types.UnionType):
         if path.endswith("level") or ".loggers." in f".{path}":
             return _level(value, path)
+        if value is None and type(None) in args:
+            return None
+        if type(None) in args:
+            return _coerce(value, next(a for a in args if a is not type(None)), path)
         for option in args:
             if option in (int, str) and isinstance(value, option) and not isinstance(value, bool):
                 return value
@@ -222,10 +242,14 @@ def _coerce(value: Any, hint: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912 
         if not isinstance(value, Mapping):
             raise ConfigError(f"{path}: expected a table, got {value!r}", field=path)
         return {str(k): _coerce(v, args[1], f"{path}.{k}") for k, v in value.items()}
+    if hint is dict or origin is Mapping:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{path}: expected a table, got {value!r}", field=path)
+        return dict(value)
     if origin is list:
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             raise ConfigError(f"{path}: expected a list, got {value!r}", field=path)
-        return list(value)
+        return [_coerce(item, args[0], f"{path}[{i}]") for i, item in enumerate(value)] if args else list(value)
     if hint is bool:
         return _bool(value, path)
     if hint is int:

@@ -1,4 +1,9 @@
-"""Turns :class:`~fapilog.settings.LoggingSettings` into plugin instances, stage wrappers and sink runners."""
+"""Turns :class:`~fapilog.settings.LoggingSettings` into a ready pipeline: stage wrappers and sink runners.
+
+Every plugin — built-in, third-party or an object passed in — is created through the plugin registry, so
+there is one path: version gate, validation, settings checked by the plugin's config model, lifecycle
+bookkeeping. Errors name where the plugin was configured (``sinks[1]``) and what to do.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,69 @@ from typing import Any
 
 from fapilog.core.delivery import BufferPolicy, SinkRunner
 from fapilog.core.levels import parse_level
-from fapilog.core.pipeline import Stage, StageKind
-from fapilog.errors import ConfigError, PluginValidationError
-from fapilog.plugins.loading import create_plugin
-from fapilog.settings import LoggingSettings
+from fapilog.core.pipeline import Pipeline, Stage, StageKind
+from fapilog.errors import ConfigError, FapilogError, PluginValidationError
+from fapilog.plugins._dependencies import resolve_order
+from fapilog.plugins.metadata import PluginMetadata, metadata_of
+from fapilog.plugins.registry import default_registry
+from fapilog.settings import LoggingSettings, PluginSettings
 
-__all__ = ["build_sinks", "build_stages"]
+__all__ = [
+    "BuiltPipeline",
+    "build_pipeline",
+    "create_sink",
+    "create_sink_plugin",
+    "create_stage",
+    "create_stage_plugin",
+    "start_order",
+]
 
-_DELIVERY_KEYS = {"buffer_capacity", "buffer_policy", "batch_size", "write_timeout", "flush_timeout"}
-_STAGE_LISTS: tuple[tuple[StageKind, str], ...] = (
+_DELIVERY_KEYS = frozenset({"buffer_capacity", "buffer_policy", "batch_size", "write_timeout", "flush_timeout"})
+STAGE_LISTS: tuple[tuple[StageKind, str], ...] = (
     ("filter", "filters"),
     ("enricher", "enrichers"),
     ("redactor", "redactors"),
     ("processor", "processors"),
 )
+
+
+def _spec_name(spec: Any) -> str | None:
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, Mapping):
+        name = spec.get("type") or spec.get("name")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _check_allowed(name: str, plugins: PluginSettings, where: str) -> None:
+    if name in plugins.deny:
+        raise ConfigError(f"{where}: plugin {name!r} is listed in plugins.deny; remove it from one of the two",
+                          field=where)
+    if plugins.allow is not None and name not in plugins.allow:
+        raise ConfigError(
+            f"{where}: plugin {name!r} is not in plugins.allow ({', '.join(plugins.allow) or 'empty'}); "
+            "add it there or remove it from the configuration",
+            field=where,
+        )
+
+
+def _with_settings(spec: Any, plugins: PluginSettings) -> Any:
+    """Merge ``plugins.settings[name]`` under a named spec (the spec's own table wins)."""
+    name = _spec_name(spec)
+    if name is None or name not in plugins.settings:
+        return spec
+    own = {k: v for k, v in spec.items() if k not in ("type", "name")} if isinstance(spec, Mapping) else {}
+    return {"type": name, **plugins.settings[name], **own}
+
+
+def _create(kind: StageKind | str, spec: Any, where: str) -> tuple[str, object]:
+    try:
+        return default_registry().create(kind, spec)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}", field=f"{where}.{exc.field}" if exc.field else where) from exc
+    except FapilogError as exc:
+        raise type(exc)(f"{where}: {exc}", plugin=getattr(exc, "plugin", None)) from exc  # type: ignore[call-arg]
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -33,63 +87,146 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def build_stages(settings: LoggingSettings) -> list[Stage]:
+def create_stage(kind: StageKind, spec: Any, settings: LoggingSettings, taken: set[str], where: str) -> Stage:
+    """One stage plugin, created and wrapped; ``taken`` keeps names unique within the pipeline."""
+    name, obj = _create(kind, _with_settings(spec, settings.plugins), where)
+    try:
+        return Stage(kind, _unique(name, taken), obj, spec)
+    except TypeError as exc:
+        raise PluginValidationError(f"{where}: {exc}", plugin=name) from exc
+
+
+def create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: str) -> SinkRunner:
+    """One sink plugin with its runner (buffer, batching, timeouts) from ``sink_defaults`` + ``delivery``."""
+    runner = _create_sink(spec, settings, taken, where)
+    runner.spec = spec
+    return runner
+
+
+def create_sink_plugin(spec: Any, settings: LoggingSettings, where: str) -> tuple[str, object]:
+    """Only the sink object (for reloading a running sink with new settings)."""
+    if isinstance(spec, Mapping):
+        spec = {k: v for k, v in spec.items() if k != "delivery"}
+    return _create("sink", _with_settings(_stream_format(spec, settings), settings.plugins), where)
+
+
+def create_stage_plugin(kind: StageKind, spec: Any, settings: LoggingSettings, where: str) -> tuple[str, object]:
+    """Only the stage object (for reloading a running stage with new settings)."""
+    return _create(kind, _with_settings(spec, settings.plugins), where)
+
+
+def _stream_format(spec: Any, settings: LoggingSettings) -> Any:
+    if isinstance(spec, Mapping) and spec.get("type") in ("stdout", "stderr") and "format" not in spec:
+        return {**spec, "format": settings.format}
+    if isinstance(spec, str) and spec in ("stdout", "stderr"):
+        return {"type": spec, "format": settings.format}
+    return spec
+
+
+def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: str) -> SinkRunner:
+    delivery: Mapping[str, Any] = {}
+    spec = _with_settings(spec, settings.plugins)
+    if isinstance(spec, Mapping):
+        spec = dict(spec)
+        delivery = spec.pop("delivery", None) or {}
+        if not isinstance(delivery, Mapping) or not set(delivery) <= _DELIVERY_KEYS:
+            raise ConfigError(
+                f"{where}.delivery: accepted keys are {', '.join(sorted(_DELIVERY_KEYS))}; got {delivery!r}",
+                field=f"{where}.delivery",
+            )
+    name, sink = _create("sink", _stream_format(spec, settings), where)
+    merged = {**{f.name: getattr(settings.sink_defaults, f.name) for f in dataclasses.fields(settings.sink_defaults)},
+              **delivery}
+    if merged["buffer_policy"] == "inherit":
+        merged["buffer_policy"] = settings.queue.policy
+    checked = settings.replace(sink_defaults=merged).sink_defaults
+    try:
+        return SinkRunner(
+            _unique(name, taken),
+            sink,
+            capacity=checked.buffer_capacity,
+            policy=_policy(checked.buffer_policy),
+            protect_level=parse_level(settings.queue.protect_level, field="queue.protect_level"),
+            batch_size=checked.batch_size,
+            write_timeout=checked.write_timeout,
+            flush_timeout=checked.flush_timeout,
+        )
+    except TypeError as exc:
+        raise PluginValidationError(f"{where}: {exc}", plugin=name) from exc
+
+
+@dataclasses.dataclass
+class BuiltPipeline:
+    """What the worker runs: the stage chain, the sink runners, and every plugin in start order."""
+
+    pipeline: Pipeline
+    sinks: list[SinkRunner]
+    start_order: list[tuple[str, object]]
+    """(name, plugin) with every plugin after the plugins it ``requires``; stop in reverse."""
+
+
+def build_pipeline(settings: LoggingSettings) -> BuiltPipeline:
+    """Every configured plugin, created, validated and ordered; raises the first configuration error."""
+    plugins = settings.plugins
     stages: list[Stage] = []
     taken: set[str] = set()
-    for kind, field in _STAGE_LISTS:
+    for kind, field in STAGE_LISTS:
         for index, spec in enumerate(getattr(settings, field)):
-            name, obj = create_plugin(kind, spec, where=f"{field}[{index}]")
-            try:
-                stages.append(Stage(kind, _unique(name, taken), obj))
-            except TypeError as exc:
-                raise PluginValidationError(f"{field}[{index}]: {exc}", plugin=name) from exc
-    return stages
-
-
-def build_sinks(settings: LoggingSettings) -> list[SinkRunner]:
-    defaults = settings.sink_defaults
-    queue = settings.queue
-    protect = parse_level(queue.protect_level, field="queue.protect_level")
+            where = f"{field}[{index}]"
+            if _enabled(spec, plugins, where):
+                stages.append(create_stage(kind, spec, settings, taken, where))
     runners: list[SinkRunner] = []
-    taken: set[str] = set()
-    for index, configured in enumerate(settings.sinks):
-        spec: Any = configured
+    taken_sinks: set[str] = set()
+    for index, spec in enumerate(settings.sinks):
         where = f"sinks[{index}]"
-        delivery: Mapping[str, Any] = {}
-        if isinstance(spec, Mapping):
-            spec = dict(spec)
-            delivery = spec.pop("delivery", None) or {}
-            if not isinstance(delivery, Mapping) or not set(delivery) <= _DELIVERY_KEYS:
-                raise ConfigError(
-                    f"{where}.delivery: accepted keys are {', '.join(sorted(_DELIVERY_KEYS))}; got {delivery!r}",
-                    field=f"{where}.delivery",
-                )
-            if spec.get("type") in ("stdout", "stderr") and "format" not in spec:
-                spec["format"] = settings.format
-        elif spec in ("stdout", "stderr"):
-            spec = {"type": spec, "format": settings.format}
-        name, sink = create_plugin("sink", spec, where=where)
-        merged = {**_as_dict(defaults), **delivery}
-        policy = merged["buffer_policy"]
-        if policy == "inherit":
-            policy = queue.policy
-        checked = settings.replace(sink_defaults={**merged, "buffer_policy": policy}).sink_defaults
-        try:
-            runners.append(
-                SinkRunner(
-                    _unique(name, taken),
-                    sink,
-                    capacity=checked.buffer_capacity,
-                    policy=_policy(checked.buffer_policy),
-                    protect_level=protect,
-                    batch_size=checked.batch_size,
-                    write_timeout=checked.write_timeout,
-                    flush_timeout=checked.flush_timeout,
-                )
-            )
-        except TypeError as exc:
-            raise PluginValidationError(f"{where}: {exc}", plugin=name) from exc
-    return runners
+        if _enabled(spec, plugins, where):
+            runners.append(create_sink(spec, settings, taken_sinks, where))
+    everything = [(s.name, s.obj) for s in stages] + [(r.name, r.sink) for r in runners]
+    return BuiltPipeline(Pipeline(stages), runners, start_order(everything))
+
+
+def start_order(plugins: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """``plugins`` reordered so each starts after what its metadata ``requires`` (configured order otherwise).
+
+    Raises PluginError for a required plugin that is not configured, a version outside the required range,
+    or a cycle — at configuration time, before anything starts.
+    """
+    declared: dict[str, PluginMetadata] = {}
+    for _, obj in plugins:
+        md = metadata_of(obj)
+        if md is not None:
+            declared.setdefault(md.name, md)
+    if not any(md.requires for md in declared.values()):
+        return plugins
+    order = {name: i for i, name in enumerate(resolve_order(declared, is_known=_registered_or_installed))}
+    position = {id(obj): i for i, (_, obj) in enumerate(plugins)}
+
+    def key(item: tuple[str, object]) -> tuple[int, int]:
+        md = metadata_of(item[1])
+        return (order.get(md.name, -1) if md is not None else -1, position[id(item[1])])
+
+    return sorted(plugins, key=key)
+
+
+def _enabled(spec: Any, plugins: PluginSettings, where: str) -> bool:
+    name = _spec_name(spec)
+    if name is None:
+        md = metadata_of(spec)
+        name = md.name if md is not None else None
+    if name is None:
+        return True
+    if name in plugins.disabled:
+        return False
+    _check_allowed(name, plugins, where)
+    return True
+
+
+def _registered_or_installed(name: str) -> bool:
+    try:
+        default_registry().get(name)
+    except FapilogError:
+        return False
+    return True
 
 
 def _policy(value: str) -> BufferPolicy:
@@ -98,7 +235,3 @@ def _policy(value: str) -> BufferPolicy:
     if value == "drop_oldest":
         return "drop_oldest"
     return "wait"
-
-
-def _as_dict(obj: Any) -> dict[str, Any]:
-    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from fapilog.core.diagnostics import warn
-from fapilog.core.pipeline import call_hook
+from fapilog.core.hooks import call_hook
 from fapilog.core.queue import FlushMarker
 from fapilog.core.record import EventRecord
 
@@ -59,36 +59,55 @@ class SinkRunner:
         self.latency_max = 0.0
         self.latency_last = 0.0
         self.start_error: BaseException | None = None
+        self.spec: object = None
+        """What the sink was configured from (a name or table lets it be reloaded with new settings)."""
         self._write_batch: Callable[[Sequence[EventRecord]], Any] | None = None
-        batch = getattr(sink, "write_batch", None)
-        if callable(batch):
-            self._write_batch = batch
-        write = getattr(sink, "write", None)
-        if write is None and self._write_batch is None:
-            raise TypeError(f"sink {name!r} has neither write() nor write_batch()")
-        self._write: Callable[[EventRecord], Any] | None = write
-        self._write_is_async = inspect.iscoroutinefunction(write)
+        self._write: Callable[[EventRecord], Any] | None = None
+        self._write_is_async = False
+        self.replace_sink(sink)
         self._has_items: asyncio.Event | None = None
+        self._idle_event: asyncio.Event | None = None
         self._room: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._busy = False
         self._markers = 0
-        self._in_flight = 0
+        self.in_flight = 0
         """Records handed to the sink whose outcome is not known yet."""
 
+    def replace_sink(self, sink: object) -> None:
+        """Deliver through ``sink`` from now on (reload waits until the old one holds nothing first)."""
+        batch = getattr(sink, "write_batch", None)
+        write = getattr(sink, "write", None)
+        if write is None and not callable(batch):
+            raise TypeError(f"sink {self.name!r} has neither write() nor write_batch()")
+        self.sink = sink
+        self._write_batch = batch if callable(batch) else None
+        self._write = write
+        self._write_is_async = inspect.iscoroutinefunction(write)
+
+    async def drained(self) -> None:
+        """Return once everything handed to this sink so far has been written (or failed)."""
+        assert self._idle_event is not None
+        while self.buffer or self._busy:
+            self._idle_event.clear()
+            assert self._has_items is not None
+            self._has_items.set()
+            await self._idle_event.wait()
+
     # -- lifecycle (on the worker loop) -----------------------------------------------------------------
-    async def start(self) -> BaseException | None:
+    def start(self, start_error: BaseException | None = None) -> None:
+        """Begin draining (the sink's own ``start()`` is called by the worker, in dependency order)."""
         self._has_items = asyncio.Event()
         self._room = asyncio.Event()
-        self.start_error = await call_hook(self.sink, "start")
-        if self.start_error is not None:
-            self._count_error(self.start_error)
+        self._idle_event = asyncio.Event()
+        self.start_error = start_error
+        if start_error is not None:
+            self._count_error(start_error)
         self._task = asyncio.get_running_loop().create_task(self._drain(), name=f"fapilog-sink:{self.name}")
-        return self.start_error
 
     async def close(self) -> None:
-        """Deliver what is buffered, then stop the sink."""
+        """Deliver everything buffered and end the drain task (the sink's ``stop()`` is the worker's job)."""
         self._closing = True
         if self._has_items is not None:
             self._has_items.set()
@@ -98,15 +117,16 @@ class SinkRunner:
             except asyncio.CancelledError:
                 if not self._task.cancelled():
                     raise  # we ourselves are being cancelled, not just the drain task
-        failure = await call_hook(self.sink, "stop")
-        if failure is not None:
-            self._count_error(failure)
+
+    def count_error(self, exc: BaseException) -> None:
+        """Attribute a lifecycle failure (``stop()``) to this sink."""
+        self._count_error(exc)
 
     def abandon(self, reason: str) -> int:
         """Give up on everything still buffered (shutdown deadline passed); returns how many records."""
         if self._task is not None:
             self._task.cancel()
-        lost, self._in_flight = self._in_flight, 0
+        lost, self.in_flight = self.in_flight, 0
         while self.buffer:
             item = self.buffer.popleft()
             if isinstance(item, FlushMarker):
@@ -170,6 +190,8 @@ class SinkRunner:
         assert self._has_items is not None and self._room is not None
         while True:
             if not buffer:
+                assert self._idle_event is not None
+                self._idle_event.set()
                 if self._closing:
                     return
                 self._has_items.clear()
@@ -203,21 +225,21 @@ class SinkRunner:
 
     async def _deliver(self, batch: list[EventRecord]) -> None:
         started = time.perf_counter()
-        self._in_flight = len(batch)
+        self.in_flight = len(batch)
         try:
             async with asyncio.timeout(self.write_timeout):
                 await self._write_all(batch)
         except TimeoutError:
-            lost = self._in_flight
+            lost = self.in_flight
             self._fail(lost, "timeout")
             warn(f"sink-timeout:{self.name}", f"sink {self.name!r} did not finish a write within "
                  f"{self.write_timeout}s; {lost} event(s) counted as failed")
         except Exception as exc:  # noqa: BLE001 - a sink's failure is counted against it, never fatal
-            lost = self._in_flight
+            lost = self.in_flight
             self._fail(lost, type(exc).__name__)
             warn(f"sink-error:{self.name}:{type(exc).__name__}",
                  f"sink {self.name!r} raised {type(exc).__name__}: {exc}; {lost} event(s) counted as failed")
-        self._in_flight = 0
+        self.in_flight = 0
         elapsed = (time.perf_counter() - started) * 1000.0
         self.batches += 1
         self.latency_last = elapsed
@@ -230,7 +252,7 @@ class SinkRunner:
             if inspect.isawaitable(result):
                 await result
             self.delivered += len(batch)
-            self._in_flight = 0
+            self.in_flight = 0
             return
         write = self._write
         assert write is not None
@@ -248,7 +270,7 @@ class SinkRunner:
                      f"sink {self.name!r} raised {type(exc).__name__}: {exc}; the event was counted as failed")
             else:
                 self.delivered += 1
-            self._in_flight -= 1
+            self.in_flight -= 1
 
     async def _flush_sink(self) -> bool:
         if getattr(self.sink, "flush", None) is None:

@@ -8,7 +8,7 @@ event goes on in the safest state for that kind (unfiltered, unenriched, *masked
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from fapilog.core.diagnostics import warn
@@ -33,13 +33,20 @@ Records = list[EventRecord]
 class Stage:
     """One plugin instance in the chain, with its error counter."""
 
-    __slots__ = ("_batch", "_one", "errors", "kind", "name", "obj")
+    __slots__ = ("_batch", "_one", "errors", "kind", "name", "obj", "spec")
 
-    def __init__(self, kind: StageKind, name: str, obj: object) -> None:
+    def __init__(self, kind: StageKind, name: str, obj: object, spec: object = None) -> None:
         self.kind = kind
         self.name = name
-        self.obj = obj
+        self.spec = spec
+        """What the plugin was configured from (a name or table lets it be reloaded with new settings)."""
         self.errors = 0
+        self.replace(obj)
+
+    def replace(self, obj: object) -> None:
+        """Swap in another instance of the plugin (the caller makes sure no batch is in flight)."""
+        self.obj = obj
+        kind, name = self.kind, self.name
         method = _METHODS[kind]
         one = getattr(obj, method, None)
         if one is None or not callable(one):
@@ -155,6 +162,10 @@ class Pipeline:
         self.stages = sorted(stages, key=lambda s: order[s.kind])  # stable: keeps configured order per kind
         self.filtered: dict[str, int] = {}
 
+    def add(self, stage: Stage) -> None:
+        """Append a stage after the others of its kind (between batches)."""
+        self.stages = Pipeline([*self.stages, stage]).stages
+
     async def run(self, records: Records) -> Records:
         for stage in self.stages:
             if not records:
@@ -163,27 +174,3 @@ class Pipeline:
             if dropped:
                 self.filtered[stage.name] = self.filtered.get(stage.name, 0) + dropped
         return records
-
-    async def call_all(self, method: str, *, reverse: bool = False) -> dict[str, BaseException]:
-        """Call ``start``/``stop`` on every stage that has it; returns the failures by plugin name."""
-        failures: dict[str, BaseException] = {}
-        for stage in reversed(self.stages) if reverse else self.stages:
-            failure = await call_hook(stage.obj, method)
-            if failure is not None:
-                stage.errors += 1
-                failures[stage.name] = failure
-        return failures
-
-
-async def call_hook(obj: object, method: str) -> BaseException | None:
-    """Call an optional lifecycle method (sync or async); returns the exception instead of raising it."""
-    hook: Callable[[], Awaitable[None] | None] | None = getattr(obj, method, None)
-    if hook is None:
-        return None
-    try:
-        result = hook()
-        if inspect.isawaitable(result):
-            await result
-    except Exception as exc:  # noqa: BLE001 - returned to the caller, who attributes and reports it
-        return exc
-    return None

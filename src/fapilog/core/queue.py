@@ -8,7 +8,7 @@ when it has said it is going to sleep, so a busy pipeline pays no wake-up cost p
 
 from __future__ import annotations
 
-import asyncio
+import sys
 import threading
 import time
 from collections import deque
@@ -86,8 +86,8 @@ class EventQueue:
         self.overcommitted = 0
         """Events at or above ``protect_level`` admitted beyond capacity rather than dropped."""
         self.markers = 0
-        self._lock = threading.Lock()
-        self._room = threading.Condition(self._lock)
+        self.lock = threading.Lock()
+        self._room = threading.Condition(self.lock)
         self._waiters = 0
 
     # -- producers -------------------------------------------------------------------------------------
@@ -96,29 +96,29 @@ class EventQueue:
         if len(items) < self.capacity:
             items.append(item)
         else:
-            self._put_full(item, level)
+            self.put_full(item, level)
         if self.sleeping:
             self.sleeping = False
             self.wake()
 
     def put_marker(self, marker: FlushMarker) -> None:
         """Enqueue a flush marker behind everything logged so far (markers ignore the capacity)."""
-        with self._lock:
+        with self.lock:
             self.markers += 1
         self.items.append(marker)
         if self.sleeping:
             self.sleeping = False
         self.wake()
 
-    def _put_full(self, item: tuple[Any, ...], level: int) -> None:
+    def put_full(self, item: tuple[Any, ...], level: int) -> None:
         if level >= self.protect_level:
-            with self._lock:
+            with self.lock:
                 self.overcommitted += 1
             self.items.append(item)
             return
         policy = self.policy
         if policy == "wait":
-            if asyncio._get_running_loop() is None:
+            if not _on_event_loop_thread():
                 self._wait_for_room(item)
                 return
             policy = self.loop_overflow  # never block a thread that runs an event loop
@@ -146,7 +146,7 @@ class EventQueue:
                 self._waiters -= 1
 
     def _evict_oldest(self, item: tuple[Any, ...]) -> None:
-        with self._lock:
+        with self.lock:
             try:
                 oldest = self.items.popleft()
             except IndexError:  # the worker emptied it meanwhile: there is room now
@@ -160,7 +160,7 @@ class EventQueue:
             self.items.append(item)
 
     def _count(self, reason: str) -> None:
-        with self._lock:
+        with self.lock:
             self._count_locked(reason)
 
     def _count_locked(self, reason: str) -> None:
@@ -174,12 +174,18 @@ class EventQueue:
                 self._room.notify_all()
 
     def take_marker(self) -> None:
-        with self._lock:
+        with self.lock:
             self.markers -= 1
 
     def snapshot_drops(self) -> dict[str, int]:
-        with self._lock:
+        with self.lock:
             return dict(self.dropped)
+
+
+def _on_event_loop_thread() -> bool:
+    # Without asyncio imported no loop can be running, so `import fapilog` need not import asyncio.
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and asyncio._get_running_loop() is not None
 
 
 def _no_wake() -> None:

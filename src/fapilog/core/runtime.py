@@ -1,56 +1,37 @@
-"""One configured pipeline: its queue, worker, stages and sinks, with flush, shutdown and stats."""
+"""One configured pipeline: its queue, its worker thread, and flush, shutdown, stats and plugin control.
+
+Creating a runtime and starting it costs the caller a queue and a thread start. Everything heavy — asyncio,
+plugin discovery and import, plugin construction and ``start()`` — happens on the worker thread, so even
+the very first log call of a process stays cheap. :func:`fapilog.configure` waits for that start and raises
+what went wrong; a runtime started lazily by a log call reports problems on stderr instead.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fapilog.core.builder import build_sinks, build_stages
 from fapilog.core.context import get_context
+from fapilog.core.diagnostics import warn
 from fapilog.core.levels import parse_level
-from fapilog.core.pipeline import Pipeline
 from fapilog.core.queue import EventQueue, FlushMarker
-from fapilog.core.worker import Worker
+from fapilog.core.results import FlushResult, ShutdownReport
 from fapilog.settings import LoggingSettings
 
-__all__ = ["FlushResult", "Runtime", "ShutdownReport"]
+if TYPE_CHECKING:
+    from fapilog.core.worker import Worker
 
+__all__ = ["Runtime"]
 
-@dataclasses.dataclass(frozen=True)
-class FlushResult:
-    """What a flush achieved by its deadline. Truthy when every sink confirmed everything before the call."""
-
-    ok: bool
-    timed_out: bool = False
-    failed_sinks: tuple[str, ...] = ()
-    """Sinks that did not confirm in time or whose ``flush()`` failed."""
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-
-@dataclasses.dataclass(frozen=True)
-class ShutdownReport:
-    """What a shutdown could not deliver. Truthy when nothing was lost."""
-
-    ok: bool
-    undelivered: int = 0
-    """Events that never reached a sink (left in the queue or in a sink buffer at the deadline)."""
-    timed_out: bool = False
-    details: Mapping[str, int] = dataclasses.field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return self.ok
+_WORKER_THREAD_ERROR = "<called from the worker thread: would deadlock>"
 
 
 class Runtime:
-    """Builds the pipeline from settings and owns its lifetime."""
+    """Owns one pipeline's lifetime; the process-wide state in :mod:`fapilog.core.state` holds the current one."""
 
-    def __init__(self, settings: LoggingSettings) -> None:
+    def __init__(self, settings: LoggingSettings, *, lazy: bool = False) -> None:
         self.settings = settings
         q = settings.queue
         self.queue = EventQueue(
@@ -60,33 +41,67 @@ class Runtime:
             protect_level=parse_level(q.protect_level, field="queue.protect_level"),
             loop_overflow=q.loop_overflow,
         )
-        self.pipeline = Pipeline(build_stages(settings))
-        self.worker = Worker(self.queue, self.pipeline, build_sinks(settings), batch_size=q.batch_size)
         self.emit = _make_emit(self.queue)
         self.state = "new"
         self.started_at: float | None = None
+        self.worker: Worker | None = None
+        self.build_error: BaseException | None = None
+        self.booted = threading.Event()
+        """Set once the worker exists (or building the pipeline failed)."""
+        self.thread: threading.Thread | None = None
+        self._lazy = lazy
         self._lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
         with self._lock:
             if self.state == "new":
-                self.worker.start()
+                self.thread = threading.Thread(target=self._boot, name="fapilog-worker", daemon=True)
+                self.thread.start()
                 self.state = "running"
                 self.started_at = time.time()
 
+    def _boot(self) -> None:
+        from fapilog.core.builder import build_pipeline
+        from fapilog.core.worker import Worker
+
+        try:
+            built = build_pipeline(self.settings)
+        except Exception as exc:  # noqa: BLE001 - raised by configure(), or reported when started lazily
+            self.build_error = exc
+            if not self._lazy:
+                self.booted.set()
+                return
+            warn("lazy-config", f"configuration from FAPILOG_* settings failed: {exc}; events go to stderr as "
+                 "JSON lines until fapilog.configure() succeeds", force=True)
+            built = build_pipeline(LoggingSettings.load({"sinks": [{"type": "stderr", "format": "json"}]},
+                                                        environ={}))
+        self.worker = Worker(self.queue, built, batch_size=self.settings.queue.batch_size)
+        self.booted.set()
+        self.worker.run()
+
     def wait_started(self, timeout: float) -> dict[str, BaseException]:
-        """Wait for every plugin's ``start()``; returns the failures by plugin name."""
-        if not self.worker.started.wait(timeout):
+        """Wait for the pipeline to be built and every plugin's ``start()``; returns failures by plugin name."""
+        deadline = time.monotonic() + timeout
+        if not self.booted.wait(timeout):
+            return {"<startup>": TimeoutError(f"the pipeline was not built within {timeout}s")}
+        if self.build_error is not None:
+            raise self.build_error
+        worker = self.worker
+        assert worker is not None
+        if not worker.started.wait(max(0.0, deadline - time.monotonic())):
             return {"<startup>": TimeoutError(f"plugins did not start within {timeout}s")}
-        return dict(self.worker.start_failures)
+        return dict(worker.start_failures)
+
+    def on_worker_thread(self) -> bool:
+        return threading.current_thread() is self.thread
 
     def flush(self, timeout: float) -> FlushResult:
         """Block until everything logged before this call reached every sink, or ``timeout`` passed."""
         if self.state != "running":
             return FlushResult(ok=True)
-        if self.worker.on_worker_thread():
-            return FlushResult(ok=False, failed_sinks=("<called from the worker thread: would deadlock>",))
+        if self.on_worker_thread():
+            return FlushResult(ok=False, failed_sinks=(_WORKER_THREAD_ERROR,))
         marker = FlushMarker()
         self.queue.put_marker(marker)
         try:
@@ -97,10 +112,12 @@ class Runtime:
 
     async def aflush(self, timeout: float) -> FlushResult:
         """:meth:`flush` for async code: awaits without blocking the caller's event loop."""
+        import asyncio
+
         if self.state != "running":
             return FlushResult(ok=True)
-        if self.worker.on_worker_thread():
-            return FlushResult(ok=False, failed_sinks=("<called from the worker thread: would deadlock>",))
+        if self.on_worker_thread():
+            return FlushResult(ok=False, failed_sinks=(_WORKER_THREAD_ERROR,))
         marker = FlushMarker()
         self.queue.put_marker(marker)
         try:
@@ -111,7 +128,8 @@ class Runtime:
 
     def _timed_out(self, marker: FlushMarker) -> FlushResult:
         passed = set(marker.passed_by) - set(marker.failed)
-        waiting = tuple(r.name for r in self.worker.sinks if r.name not in passed) or ("<queue>",)
+        sinks = self.worker.sinks if self.worker is not None else []
+        waiting = tuple(r.name for r in sinks if r.name not in passed) or ("<queue>",)
         return FlushResult(ok=False, timed_out=True, failed_sinks=waiting)
 
     def shutdown(self, timeout: float) -> ShutdownReport:
@@ -121,39 +139,23 @@ class Runtime:
                 self.state = "stopped"
                 return ShutdownReport(ok=True)
             self.state = "stopping"
-        worker = self.worker
-        if worker.on_worker_thread():
+        if self.on_worker_thread():
             raise RuntimeError("fapilog.shutdown() cannot be called from a plugin running on the worker")
-        worker.request_stop()
-        finished = worker.finished.wait(timeout)
+        deadline = time.monotonic() + timeout
+        self.booted.wait(timeout)
+        worker = self.worker
         details: dict[str, int] = {}
-        if not finished:
-            loop = worker.loop
-            grace = threading.Event()
-
-            def give_up() -> None:
-                for runner in worker.sinks:
-                    lost = runner.abandon("shutdown_timeout")
-                    if lost:
-                        details[f"sink:{runner.name}"] = lost
-                grace.set()
-
-            try:
-                if loop is not None:
-                    loop.call_soon_threadsafe(give_up)
-            except RuntimeError:
-                pass  # the loop closed just now: the counts below are final
-            if not grace.wait(0.5):  # the loop itself is blocked (a sink blocking in sync code)
-                for runner in worker.sinks:
-                    if runner.buffered:
-                        details[f"sink:{runner.name}"] = runner.buffered
-                        runner.failed += runner.buffered
-                        runner.errors["shutdown_timeout"] = runner.errors.get("shutdown_timeout", 0) + runner.buffered
-                        runner.buffered = 0
+        finished = True
+        if worker is not None:
+            worker.request_stop()
+            finished = worker.finished.wait(max(0.0, deadline - time.monotonic()))
+            if not finished:
+                details = _give_up(worker)
         left = sum(1 for item in list(self.queue.items) if not isinstance(item, FlushMarker))
         if left:
             details["queue"] = left
-            self.queue.dropped["shutdown_timeout"] = self.queue.dropped.get("shutdown_timeout", 0) + left
+            with self.queue.lock:
+                self.queue.dropped["shutdown_timeout"] = self.queue.dropped.get("shutdown_timeout", 0) + left
             self.queue.items.clear()
         with self._lock:
             self.state = "stopped"
@@ -164,34 +166,34 @@ class Runtime:
     def stats(self) -> dict[str, Any]:
         queue = self.queue
         worker = self.worker
-        markers = queue.markers
-        depth = max(0, len(queue.items) - markers)
+        depth = max(0, len(queue.items) - queue.markers)
         queue_drops = queue.snapshot_drops()
         by_reason: dict[str, int] = dict(queue_drops)
         intentional = 0
-        for name, count in dict(self.pipeline.filtered).items():
-            by_reason[f"filtered:{name}"] = count
-            intentional += count
         sinks: dict[str, Any] = {}
-        for runner in worker.sinks:
-            snap = runner.snapshot()
-            sinks[runner.name] = snap
-            if runner.dropped:
-                by_reason[f"sink_buffer_full:{runner.name}"] = runner.dropped
+        plugins: dict[str, Any] = {}
+        processed = high_water = degraded = 0
+        if worker is not None:
+            processed, high_water, degraded = worker.processed, worker.high_water, worker.serializer.degraded
+            for name, count in dict(worker.pipeline.filtered).items():
+                by_reason[f"filtered:{name}"] = count
+                intentional += count
+            for stage in worker.pipeline.stages:
+                plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors}
+            for runner in worker.sinks:
+                sinks[runner.name] = runner.snapshot()
+                plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values())}
+                if runner.dropped:
+                    by_reason[f"sink_buffer_full:{runner.name}"] = runner.dropped
         total = sum(by_reason.values())
-        plugins: dict[str, Any] = {
-            stage.name: {"kind": stage.kind, "errors": stage.errors} for stage in self.pipeline.stages
-        }
-        for runner in worker.sinks:
-            plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values())}
         return {
             "state": self.state,
-            "submitted": worker.processed + depth + sum(queue_drops.values()),
-            "processed": worker.processed,
+            "submitted": processed + depth + sum(queue_drops.values()),
+            "processed": processed,
             "queue": {
                 "depth": depth,
                 "capacity": queue.capacity,
-                "high_water": max(worker.high_water, depth),
+                "high_water": max(high_water, depth),
                 "policy": queue.policy,
                 "overcommitted": queue.overcommitted,
             },
@@ -203,15 +205,44 @@ class Runtime:
             },
             "sinks": sinks,
             "plugins": plugins,
-            "serialization": {"degraded": worker.serializer.degraded},
+            "serialization": {"degraded": degraded},
         }
+
+
+def _give_up(worker: Worker) -> dict[str, int]:
+    """The deadline passed: count what never reached a sink as failed, even if the loop itself is stuck."""
+    details: dict[str, int] = {}
+    done = threading.Event()
+
+    def abandon() -> None:
+        for runner in worker.sinks:
+            lost = runner.abandon("shutdown_timeout")
+            if lost:
+                details[f"sink:{runner.name}"] = lost
+        done.set()
+
+    loop = worker.loop
+    try:
+        if loop is not None:
+            loop.call_soon_threadsafe(abandon)
+    except RuntimeError:
+        pass  # the loop closed just now: the counts below are final
+    if not done.wait(0.5):  # the loop itself is blocked (a sink blocking in sync code)
+        for runner in worker.sinks:
+            stuck = runner.buffered + runner.in_flight
+            if stuck:
+                details[f"sink:{runner.name}"] = stuck
+                runner.failed += stuck
+                runner.errors["shutdown_timeout"] = runner.errors.get("shutdown_timeout", 0) + stuck
+                runner.buffered = 0
+    return details
 
 
 def _make_emit(queue: EventQueue) -> Callable[..., None]:
     """The capture function bound to one queue, with everything it touches held in closure cells."""
     items = queue.items
     capacity = queue.capacity
-    put_full = queue._put_full
+    put_full = queue.put_full
     now = time.time_ns
     context = get_context
 

@@ -9,7 +9,6 @@ delivers those events) and starts a fresh worker on its first log call.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import os
 import sys
@@ -17,23 +16,29 @@ import threading
 import time
 from typing import Any
 
-import orjson
-
 from fapilog.core import logger as _logger
+from fapilog.core.diagnostics import warn
 from fapilog.core.levels import level_name, parse_level
-from fapilog.core.runtime import FlushResult, Runtime, ShutdownReport
-from fapilog.errors import PluginLoadError
+from fapilog.core.results import FlushResult, ShutdownReport
+from fapilog.core.runtime import Runtime
+from fapilog.errors import ConfigError, PluginLoadError
 from fapilog.settings import LoggingSettings
 
 __all__ = [
     "aflush",
+    "ahealth",
     "ashutdown",
     "configure",
     "current_settings",
+    "debug_plugins",
     "flush",
+    "health",
+    "load_plugin",
+    "reload_plugin",
     "set_level",
     "shutdown",
     "stats",
+    "unload_plugin",
 ]
 
 _lock = threading.RLock()
@@ -48,7 +53,13 @@ def current_settings() -> LoggingSettings:
     global _settings
     with _lock:
         if _settings is None:
-            _settings = LoggingSettings.load()
+            try:
+                _settings = LoggingSettings.load()
+            except ConfigError as exc:
+                # Never raise from a log call or get_logger(): say what is wrong and keep logging, to stderr.
+                warn("env-config", f"ignoring invalid FAPILOG_* settings: {exc}; logging to stderr with defaults "
+                     "until fapilog.configure() is called", force=True)
+                _settings = LoggingSettings.load({"sinks": ["stderr"]}, environ={})
         return _settings
 
 
@@ -69,7 +80,7 @@ def _ensure_runtime() -> Runtime:
     with _lock:
         runtime = _runtime
         if runtime is None or runtime.state != "running":
-            runtime = Runtime(current_settings())
+            runtime = Runtime(current_settings(), lazy=True)
             runtime.start()
             _runtime = runtime
             _logger._emit = runtime.emit
@@ -86,6 +97,8 @@ def _bootstrap_emit(*args: Any) -> None:
 
 def _late_emit(level: int, name: str, message: Any, fields: dict[str, Any], *_: Any) -> None:
     """After the exit drain nothing delivers events any more: write them straight to stderr, never drop."""
+    import orjson
+
     line = {"level": level_name(level), "logger": name, "message": message, **fields, "late": True}
     try:
         sys.stderr.write(orjson.dumps(line, default=repr).decode() + "\n")
@@ -104,7 +117,11 @@ def configure(settings: LoggingSettings | None = None, /, *, file: str | None = 
     new_settings = settings.replace(**options) if settings is not None else LoggingSettings.load(options, file=file)
     runtime = Runtime(new_settings)
     runtime.start()
-    failures = runtime.wait_started(new_settings.start_timeout)
+    try:
+        failures = runtime.wait_started(new_settings.start_timeout)
+    except BaseException:
+        runtime.shutdown(new_settings.start_timeout)
+        raise
     if failures:
         runtime.shutdown(new_settings.start_timeout)
         name, exc = next(iter(failures.items()))
@@ -157,6 +174,8 @@ def shutdown(timeout: float = 5.0) -> ShutdownReport:
 
 async def ashutdown(timeout: float = 5.0) -> ShutdownReport:
     """:func:`shutdown` without blocking the event loop (the wait runs in a helper thread)."""
+    import asyncio
+
     return await asyncio.get_running_loop().run_in_executor(None, shutdown, timeout)
 
 
@@ -168,6 +187,71 @@ def stats() -> dict[str, Any]:
                 "dropped": {"total": 0, "intentional": 0, "unintentional": 0, "by_reason": {}},
                 "sinks": {}, "plugins": {}, "serialization": {"degraded": 0}}
     return runtime.stats()
+
+
+def _running_runtime() -> Runtime:
+    runtime = _runtime
+    if runtime is None or runtime.state != "running":
+        runtime = _ensure_runtime()
+    return runtime
+
+
+def load_plugin(kind: str, spec: Any, *, timeout: float = 10.0) -> str:
+    """Add a plugin to the running pipeline (``kind`` is sink/filter/enricher/redactor/processor).
+
+    ``spec`` is a name, a table ``{"type": ..., **settings}`` or an object; returns the name it runs under.
+
+    >>> fapilog.load_plugin("sink", {"type": "file", "path": "audit.log"})
+    'file'
+    """
+    from fapilog.core import control
+
+    return control.load_plugin(_running_runtime(), kind, spec, timeout)
+
+
+def unload_plugin(name: str, *, timeout: float = 10.0) -> None:
+    """Remove a running plugin; a sink delivers what it holds, flushes and stops first."""
+    from fapilog.core import control
+
+    control.unload_plugin(_running_runtime(), name, timeout)
+
+
+def reload_plugin(name: str, *, timeout: float = 10.0, **settings: Any) -> None:
+    """Replace a running plugin by a fresh instance with ``settings`` merged over its configuration.
+
+    No event is lost or delivered twice across the swap; a new instance that fails to start leaves the old
+    one running and raises ``PluginLoadError``.
+
+    >>> fapilog.reload_plugin("file", path="/var/log/app-2.log")
+    """
+    from fapilog.core import control
+
+    control.reload_plugin(_running_runtime(), name, settings, timeout)
+
+
+def health(timeout: float = 2.0) -> dict[str, Any]:
+    """``{plugin name: PluginHealth}`` for every running plugin; a check that raises or hangs is unhealthy."""
+    from fapilog.core import control
+
+    return control.health(_runtime, timeout)
+
+
+async def ahealth(timeout: float = 2.0) -> dict[str, Any]:
+    """:func:`health` without blocking the event loop."""
+    from fapilog.core import control
+
+    return await control.ahealth(_runtime, timeout)
+
+
+def debug_plugins(file: Any = None, *, health_timeout: float = 1.0) -> list[dict[str, Any]]:
+    """Print (and return) every discovered and running plugin: kind, version, distribution, compatibility
+    verdict and reason, state, health, load and start times.
+
+    $ python -c "import fapilog; fapilog.debug_plugins()"
+    """
+    from fapilog.core import control
+
+    return control.report(_runtime, file, health_timeout)
 
 
 def _at_exit() -> None:

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
-from fapilog.core.delivery import SinkRunner
+from fapilog.core.builder import BuiltPipeline
 from fapilog.core.diagnostics import warn
 from fapilog.core.exceptions import structure_exception
+from fapilog.core.hooks import start_plugin, stop_plugin
 from fapilog.core.levels import LEVEL_NAMES, level_name
-from fapilog.core.pipeline import Pipeline
 from fapilog.core.queue import EventQueue, FlushMarker
 from fapilog.core.record import RESERVED_KEYS, EventRecord, IsoClock
 from fapilog.core.serialize import Serializer
 
 __all__ = ["Worker"]
+
+T = TypeVar("T")
 
 
 def _exception_field(exc: BaseException) -> dict[str, Any]:
@@ -34,40 +36,51 @@ def _exception_field(exc: BaseException) -> dict[str, Any]:
 
 
 class Worker:
-    """Consumes an :class:`EventQueue` on its own thread and event loop."""
+    """Consumes an :class:`EventQueue` on the thread that calls :meth:`run`, with its own event loop."""
 
-    def __init__(
-        self,
-        queue: EventQueue,
-        pipeline: Pipeline,
-        sinks: Sequence[SinkRunner],
-        *,
-        batch_size: int,
-    ) -> None:
+    def __init__(self, queue: EventQueue, built: BuiltPipeline, *, batch_size: int) -> None:
         self.queue = queue
-        self.pipeline = pipeline
-        self.sinks = list(sinks)
+        self.pipeline = built.pipeline
+        self.sinks = built.sinks
+        self.start_order = built.start_order
         self.batch_size = batch_size
         self.serializer = Serializer()
         self.processed = 0
         self.high_water = 0
         self.next_seq = 0
         self.start_failures: dict[str, BaseException] = {}
-        self.thread: threading.Thread | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started = threading.Event()
         self.finished = threading.Event()
+        self.batch_lock: asyncio.Lock | None = None
+        """Held while a batch is processed; plugin reloads take it to swap between batches."""
         self._stopping = False
         self._idle: asyncio.Future[None] | None = None
         self._clock = IsoClock()
         self._reported_drops = 0
 
     # -- control, from any thread -----------------------------------------------------------------------
-    def start(self) -> None:
-        self.loop = asyncio.new_event_loop()
+    def run(self) -> None:
+        """Run the worker on the calling thread until it is stopped (the runtime's daemon thread calls this)."""
+        loop = self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         self.queue.wake = self._wake_threadsafe
-        self.thread = threading.Thread(target=self._thread_main, name="fapilog-worker", daemon=True)
-        self.thread.start()
+        try:
+            loop.run_until_complete(self._lifetime())
+        except BaseException as exc:  # noqa: BLE001 - the worker must report, never vanish silently
+            if not self._stopping:
+                warn("worker-crash", f"worker stopped unexpectedly: {type(exc).__name__}: {exc}", force=True)
+        finally:
+            self.started.set()
+            self.finished.set()
+            try:
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            finally:
+                loop.close()
 
     def _wake_threadsafe(self) -> None:
         loop = self.loop
@@ -88,45 +101,35 @@ class Worker:
         except RuntimeError:
             pass  # already stopped
 
-    def abandon(self, reason: str) -> int:
-        """Deadline passed: count what never reached a sink as failed; returns that count."""
-        return sum(runner.abandon(reason) for runner in self.sinks)
-
-    def on_worker_thread(self) -> bool:
-        return threading.current_thread() is self.thread
+    def call(self, coro_fn: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+        """Run ``coro_fn()`` on the worker's loop from another thread and wait for its result."""
+        loop = self.loop
+        if loop is None or self.finished.is_set():
+            raise RuntimeError("the fapilog worker is not running")
+        return asyncio.run_coroutine_threadsafe(coro_fn(), loop).result(timeout)
 
     # -- the loop ---------------------------------------------------------------------------------------
-    def _thread_main(self) -> None:
-        loop = self.loop
-        assert loop is not None
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._lifetime())
-        except BaseException as exc:  # noqa: BLE001 - the worker must report, never vanish silently
-            warn("worker-crash", f"worker stopped unexpectedly: {type(exc).__name__}: {exc}", force=True)
-        finally:
-            self.started.set()
-            self.finished.set()
-            try:
-                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            finally:
-                loop.close()
-
     async def _lifetime(self) -> None:
-        self.start_failures.update(await self.pipeline.call_all("start"))
-        for runner in self.sinks:
-            failure = await runner.start()
+        self.batch_lock = asyncio.Lock()
+        runners = {id(r.sink): r for r in self.sinks}
+        for name, plugin in self.start_order:
+            failure = await start_plugin(plugin)
             if failure is not None:
-                self.start_failures[runner.name] = failure
+                self.start_failures[name] = failure
+            runner = runners.get(id(plugin))
+            if runner is not None:
+                runner.start(failure)
         self.started.set()
         await self._consume()
         for runner in self.sinks:
             await runner.close()
-        await self.pipeline.call_all("stop", reverse=True)
+        for name, plugin in reversed(self.start_order):
+            failure = await stop_plugin(plugin)
+            if failure is not None:
+                warn(f"stop-failed:{name}", f"plugin {name!r} failed to stop: {type(failure).__name__}: {failure}")
+                runner = runners.get(id(plugin))
+                if runner is not None:
+                    runner.count_error(failure)
 
     def _wake(self) -> None:
         self.queue.sleeping = False
@@ -162,7 +165,9 @@ class Worker:
             except IndexError:
                 pass  # a drop_oldest producer took the last one: the batch is simply shorter
             queue.room_made()
-            await self._process(taken)
+            assert self.batch_lock is not None
+            async with self.batch_lock:
+                await self._process(taken)
             self._report_drops()
 
     async def _process(self, taken: list[Any]) -> None:

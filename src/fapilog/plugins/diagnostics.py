@@ -18,7 +18,7 @@ from fapilog.plugins.registry import PluginInfo, PluginRegistry, default_registr
 
 __all__ = ["debug_plugins"]
 
-_COLUMNS = ("name", "kind", "version", "distribution", "compatible", "state")
+_COLUMNS = ("name", "kind", "version", "distribution", "compatible", "state", "health", "load_ms", "start_ms")
 
 
 def _info_row(info: PluginInfo) -> dict[str, Any]:
@@ -83,22 +83,28 @@ def debug_plugins(file: TextIO | None = None, *, registry: PluginRegistry | None
     """Print a table of every discovered or registered plugin and return the same data as dicts.
 
     Each row has ``name``, ``kind`` (``"?"`` until loaded), ``version``, ``distribution``, ``compatible``
-    and ``reason`` (the version gate's verdict), ``state`` (discovered, loaded, failed, incompatible,
-    unavailable, conflict, shadowed), ``source`` and ``legacy``. Reasons worth reading are printed under the table.
+    and ``reason`` (the version gate's verdict), ``state`` (discovered, loaded, started, stopped, failed,
+    incompatible, unavailable, conflict, shadowed), ``source`` and ``legacy``; ``fapilog.debug_plugins()``
+    adds ``health``, ``load_ms`` and ``start_ms`` for running plugins. Reasons worth reading follow the table.
     """
-    out = file if file is not None else sys.stdout
     rows = collect(registry)
-    cells = [[str(row[column]) for column in _COLUMNS] for row in rows]
+    print_rows(rows, file if file is not None else sys.stdout)
+    return rows
+
+
+def print_rows(rows: list[dict[str, Any]], out: TextIO) -> None:
+    """The table, then one line per row whose reason needs reading."""
+    cells = [[str(row.get(column, "-")) for column in _COLUMNS] for row in rows]
     widths = [max([len(column), *(len(line[i]) for line in cells)]) for i, column in enumerate(_COLUMNS)]
     header = "  ".join(column.upper().ljust(width) for column, width in zip(_COLUMNS, widths, strict=True))
     out.write(header.rstrip() + "\n")
     for line in cells:
         out.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() + "\n")
-    notes = [row for row in rows if row["state"] != "loaded" and not row["reason"].startswith("part of the fapilog")]
+    quiet = ("loaded", "started")
+    notes = [row for row in rows if row["state"] not in quiet and not row["reason"].startswith("part of the fapilog")]
     if notes:
         out.write("\n")
     for row in notes:
         out.write(f"{row['name']} ({row['distribution']}): {row['reason']}\n")
     if not rows:
         out.write(f"no plugins found in entry-point group {discovery.GROUP!r}\n")
-    return rows

@@ -28,9 +28,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from fapilog._version import __version__
 from fapilog.core.offload import BlockingWorker
 from fapilog.core.serialize import dumps
 from fapilog.errors import ConfigError, FapilogError
+from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["FileSink"]
 
@@ -124,6 +126,14 @@ class FileSink:
     >>> sink = FileSink("/var/log/app.log", max_bytes=50_000_000, backup_count=10, compress=True)
     >>> await sink.start()
     """
+
+    metadata = PluginMetadata(
+        name="file",
+        version=__version__,
+        kind="sink",
+        description="JSON lines to a file, rotated by size and/or time, with optional gzip of rotated files.",
+        homepage="https://github.com/fapilog/fapilog/blob/main/docs/sinks/file.md",
+    )
 
     def __init__(
         self,

@@ -8,7 +8,9 @@ from typing import Any
 
 import orjson
 
+from fapilog._version import __version__
 from fapilog.core.serialize import dumps
+from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["MemorySink"]
 
@@ -21,6 +23,13 @@ class MemorySink:
     >>> sink.records[-1]["message"]
     'hi'
     """
+
+    metadata = PluginMetadata(
+        name="memory",
+        version=__version__,
+        kind="sink",
+        description="Keeps delivered records in memory, for tests and inspection.",
+    )
 
     def __init__(self, *, name: str = "memory", max_records: int | None = None) -> None:
         self.name = name

@@ -11,9 +11,11 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, TextIO
 
+from fapilog._version import __version__
 from fapilog.core.offload import BlockingWorker
 from fapilog.core.serialize import dumps
 from fapilog.errors import ConfigError
+from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["StderrSink", "StdoutSink", "StreamSink", "format_console"]
 
@@ -122,9 +124,17 @@ class StdoutSink(StreamSink):
     """JSON lines (or console format on a TTY) to standard output."""
 
     stream_name = "stdout"
+    metadata = PluginMetadata(
+        name="stdout", version=__version__, kind="sink",
+        description="JSON lines, or a coloured console format on a terminal, to standard output.",
+    )
 
 
 class StderrSink(StreamSink):
     """JSON lines (or console format on a TTY) to standard error."""
 
     stream_name = "stderr"
+    metadata = PluginMetadata(
+        name="stderr", version=__version__, kind="sink",
+        description="JSON lines, or a coloured console format on a terminal, to standard error.",
+    )

@@ -1,0 +1,35 @@
+"""What flush and shutdown report back."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+__all__ = ["FlushResult", "ShutdownReport"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FlushResult:
+    """What a flush achieved by its deadline. Truthy when every sink confirmed everything before the call."""
+
+    ok: bool
+    timed_out: bool = False
+    failed_sinks: tuple[str, ...] = ()
+    """Sinks that did not confirm in time or whose ``flush()`` failed."""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@dataclasses.dataclass(frozen=True)
+class ShutdownReport:
+    """What a shutdown could not deliver. Truthy when nothing was lost."""
+
+    ok: bool
+    undelivered: int = 0
+    """Events that never reached a sink (left in the queue or in a sink buffer at the deadline)."""
+    timed_out: bool = False
+    details: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.ok
