@@ -30,6 +30,9 @@ def test_version_is_the_3_line() -> None:
 def test_import_does_not_start_threads_or_import_optional_dependencies() -> None:
     """`import fapilog` starts no thread and imports none of asyncio, logging, pydantic or the plugin registry."""
     heavy = ["asyncio", "logging", "pydantic", "packaging", "importlib.metadata", "fapilog.plugins.registry"]
-    code = f"import sys, threading, fapilog\nprint(threading.active_count(), [m for m in {heavy!r} if m in sys.modules])"
+    code = (
+        "import sys, threading, fapilog\n"
+        f"print(threading.active_count(), [m for m in {heavy!r} if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().split(maxsplit=1) == ["1", "[]"]

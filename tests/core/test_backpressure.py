@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 
-import fapilog
 from tests._sinks import AsyncGateSink, GateSink
+
+import fapilog
 
 
 def _blocked(policy: str, *, capacity: int = 10, wait_timeout: float = 0.05) -> GateSink:

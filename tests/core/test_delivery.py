@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from tests._sinks import CollectingBatchSink, FailingSink, GateSink, HangingSink
+
 import fapilog
 from fapilog.plugins.sinks.memory import MemorySink
-from tests._sinks import CollectingBatchSink, FailingSink, GateSink, HangingSink
 
 
 def test_flush_delivers_everything_logged_before_it() -> None:
@@ -229,7 +230,7 @@ def test_sink_start_failure_is_an_actionable_configure_error() -> None:
 
     import pytest
 
-    with pytest.raises(fapilog.PluginLoadError, match="unstartable.*PermissionError"):
+    with pytest.raises(fapilog.PluginLoadError, match=r"unstartable.*PermissionError"):
         fapilog.configure(sinks=[Unstartable()])
 
 

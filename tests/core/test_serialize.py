@@ -42,7 +42,7 @@ def _encode(value: Any) -> tuple[Any, int]:
 def test_common_types_encode_without_degrading() -> None:
     """datetime, UUID, Decimal, bytes, Enum, Path, set, dataclass become natural JSON values."""
     cases: list[tuple[Any, Any]] = [
-        (dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), "2026-01-02T03:04:05Z"),
+        (dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "2026-01-02T03:04:05Z"),
         (uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001"),
         (Decimal("1.10"), "1.10"),
         (b"plain", "plain"),

@@ -98,5 +98,5 @@ def test_json_settings_file(tmp_path: Path) -> None:
     assert LoggingSettings.load(file=good, environ={}).level == "error"
     bad = tmp_path / "bad.json"
     bad.write_text("{")
-    with pytest.raises(ConfigError, match="bad.json"):
+    with pytest.raises(ConfigError, match=r"bad\.json"):
         LoggingSettings.load(file=bad, environ={})

@@ -188,19 +188,20 @@ def report(runtime: Runtime | None, file: TextIO | None, health_timeout: float) 
 
     rows = collect()
     by_name = {row["name"]: row for row in rows}
-    instances = {info.name: info for info in default_registry().instances()}
+    registry = default_registry()
+    # Rows of running plugins describe exactly the running instance; others, the latest record of that name.
+    latest = {info.name: info for info in reversed(registry.instances())}
     checked = health(runtime, health_timeout)
     running = _running(runtime.worker) if runtime is not None and runtime.worker is not None else {}
     for name, plugin in running.items():
-        row = by_name.get(name)
-        if row is None:
+        if name not in by_name:
             row = {"name": name, "kind": "?", "version": "-", "distribution": "-", "compatible": True,
                    "reason": f"configured as an object ({type(plugin).__qualname__})", "state": "loaded",
                    "source": "object", "legacy": False}
             rows.append(row)
             by_name[name] = row
     for name, row in by_name.items():
-        info = instances.get(name)
+        info = registry.instance_info(running[name]) if name in running else latest.get(name)
         if info is not None:
             row["state"] = info.state
             row["kind"] = info.kind or row["kind"]

@@ -101,7 +101,12 @@ def print_rows(rows: list[dict[str, Any]], out: TextIO) -> None:
     for line in cells:
         out.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() + "\n")
     quiet = ("loaded", "started")
-    notes = [row for row in rows if row["state"] not in quiet and not row["reason"].startswith("part of the fapilog")]
+    notes = [
+        row
+        for row in rows
+        if (row["state"] not in quiet and not row["reason"].startswith("part of the fapilog"))
+        or row.get("health", "-") not in ("-", "healthy")
+    ]
     if notes:
         out.write("\n")
     for row in notes:

@@ -67,6 +67,12 @@ class InstanceTracker:
         with self._lock:
             return [*(info for _, info in self._live.values()), *self._retired]
 
+    def record_of(self, instance: object) -> PluginInstanceInfo | None:
+        """The live record of exactly this instance, if the registry created or started it."""
+        with self._lock:
+            found = self._live.get(id(instance))
+        return found[1] if found is not None and found[0] is instance else None
+
     def _record(self, instance: object) -> PluginInstanceInfo:
         with self._lock:
             found = self._live.get(id(instance))

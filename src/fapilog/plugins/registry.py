@@ -320,6 +320,10 @@ class PluginRegistry:
         """
         return await self._tracker.transition(instance, "stop")
 
+    def instance_info(self, instance: object) -> PluginInstanceInfo | None:
+        """The lifecycle record of one live instance (state, load/start times), or None if untracked."""
+        return self._tracker.record_of(instance)
+
     def instances(self) -> builtins.list[PluginInstanceInfo]:
         """Lifecycle records of live instances, then of recently stopped or failed ones (oldest first)."""
         return self._tracker.records()
