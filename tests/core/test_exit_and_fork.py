@@ -114,3 +114,15 @@ def test_forked_child_gets_a_fresh_pipeline(tmp_path: Path) -> None:
         message = json.loads(line)["message"]
         counts[message] = counts.get(message, 0) + 1
     assert counts == {"parent-before": 1000, "child": 500, "parent-after": 1000}
+
+
+def test_broken_environment_settings_never_crash_the_app() -> None:
+    """Invalid FAPILOG_* values or an unknown sink are reported on stderr and events still reach stderr."""
+    for env_extra in ({"FAPILOG_QUEUE__CAPACITY": "lots"}, {"FAPILOG_SINKS": '["kafka"]'}):
+        env = {**os.environ, **env_extra}
+        proc = subprocess.run(
+            [sys.executable, "-c", "import fapilog\nfapilog.get_logger('env').warning('still logged', n=1)"],
+            capture_output=True, text=True, env=env, timeout=60, check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "fapilog:" in proc.stderr and '"message":"still logged"' in proc.stderr, env_extra

@@ -100,3 +100,12 @@ def test_json_settings_file(tmp_path: Path) -> None:
     bad.write_text("{")
     with pytest.raises(ConfigError, match=r"bad\.json"):
         LoggingSettings.load(file=bad, environ={})
+
+
+def test_plugin_switches_come_from_the_environment_too() -> None:
+    """FAPILOG_PLUGINS__DENY and FAPILOG_PLUGINS__SETTINGS reach the plugins section."""
+    settings = LoggingSettings.load(
+        environ={"FAPILOG_PLUGINS__DENY": '["stdout"]', "FAPILOG_PLUGINS__SETTINGS": '{"file": {"path": "a.log"}}'}
+    )
+    assert settings.plugins.deny == ["stdout"]
+    assert settings.plugins.settings == {"file": {"path": "a.log"}}

@@ -93,11 +93,12 @@ class Worker:
 
     def request_stop(self) -> None:
         """Ask the worker to drain everything, stop every plugin and end its thread."""
+        self._stopping = True  # seen by the consume loop even if its event loop does not exist yet
         loop = self.loop
         if loop is None:
             return
         try:
-            loop.call_soon_threadsafe(self._begin_stop)
+            loop.call_soon_threadsafe(self._wake)
         except RuntimeError:
             pass  # already stopped
 
@@ -136,10 +137,6 @@ class Worker:
         idle = self._idle
         if idle is not None and not idle.done():
             idle.set_result(None)
-
-    def _begin_stop(self) -> None:
-        self._stopping = True
-        self._wake()
 
     async def _consume(self) -> None:
         queue = self.queue
