@@ -231,3 +231,26 @@ def test_debug_plugins_shows_running_plugins_with_state_health_and_times() -> No
     assert rows["file"]["state"] == "discovered"
     text = out.getvalue()
     assert "HEALTH" in text and "broken-health" in text and "disk gone" in text
+
+
+def test_load_plugin_honours_the_switches() -> None:
+    """load_plugin refuses a denied plugin and a disabled one, like configure() does."""
+    fapilog.configure(sinks=["memory"], plugins={"deny": ["counting"], "disabled": ["tag"]})
+    with pytest.raises(fapilog.ConfigError, match=r"plugins\.deny"):
+        fapilog.load_plugin("sink", "counting")
+    with pytest.raises(fapilog.ConfigError, match=r"plugins\.disabled"):
+        fapilog.load_plugin("enricher", "tag")
+    rows = {row["name"]: row for row in fapilog.debug_plugins(io.StringIO(), health_timeout=0.2)}
+    assert rows["tag"]["state"] == "disabled"
+
+
+def test_a_second_instance_goes_by_its_own_name() -> None:
+    """{"type": "memory", "name": "audit"} runs, reports and reloads as 'audit'."""
+    fapilog.configure(sinks=["memory", {"type": "memory", "name": "audit"}])
+    fapilog.get_logger("p").info("both")
+    assert fapilog.flush(5.0)
+    assert set(fapilog.stats()["sinks"]) == {"memory", "audit"}
+    fapilog.reload_plugin("audit", max_records=10)
+    fapilog.get_logger("p").info("after reload")
+    assert fapilog.flush(5.0)
+    assert fapilog.stats()["sinks"]["audit"]["delivered"] == 2

@@ -23,6 +23,7 @@ from fapilog.settings import LoggingSettings, PluginSettings
 __all__ = [
     "BuiltPipeline",
     "build_pipeline",
+    "check_switches",
     "create_sink",
     "create_sink_plugin",
     "create_stage",
@@ -71,11 +72,28 @@ def _with_settings(spec: Any, plugins: PluginSettings) -> Any:
 
 def _create(kind: StageKind | str, spec: Any, where: str) -> tuple[str, object]:
     try:
-        return default_registry().create(kind, spec)  # type: ignore[arg-type]
+        name, obj = default_registry().create(kind, spec)  # type: ignore[arg-type]
+        own = getattr(obj, "name", None)
+        # A second instance configured with its own name ({"type": "memory", "name": "audit"}) goes by it.
+        return (own if isinstance(own, str) and own else name), obj
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}", field=f"{where}.{exc.field}" if exc.field else where) from exc
     except FapilogError as exc:
         raise type(exc)(f"{where}: {exc}", plugin=getattr(exc, "plugin", None)) from exc  # type: ignore[call-arg]
+
+
+def check_switches(spec: Any, plugins: PluginSettings, where: str) -> bool:
+    """False for a disabled plugin; ConfigError for a denied or not-allowed one; True otherwise."""
+    name = _spec_name(spec)
+    if name is None:
+        md = metadata_of(spec)
+        name = md.name if md is not None else None
+    if name is None:
+        return True
+    if name in plugins.disabled:
+        return False
+    _check_allowed(name, plugins, where)
+    return True
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -173,13 +191,13 @@ def build_pipeline(settings: LoggingSettings) -> BuiltPipeline:
     for kind, field in STAGE_LISTS:
         for index, spec in enumerate(getattr(settings, field)):
             where = f"{field}[{index}]"
-            if _enabled(spec, plugins, where):
+            if check_switches(spec, plugins, where):
                 stages.append(create_stage(kind, spec, settings, taken, where))
     runners: list[SinkRunner] = []
     taken_sinks: set[str] = set()
     for index, spec in enumerate(settings.sinks):
         where = f"sinks[{index}]"
-        if _enabled(spec, plugins, where):
+        if check_switches(spec, plugins, where):
             runners.append(create_sink(spec, settings, taken_sinks, where))
     everything = [(s.name, s.obj) for s in stages] + [(r.name, r.sink) for r in runners]
     return BuiltPipeline(Pipeline(stages), runners, start_order(everything))
@@ -206,19 +224,6 @@ def start_order(plugins: list[tuple[str, object]]) -> list[tuple[str, object]]:
         return (order.get(md.name, -1) if md is not None else -1, position[id(item[1])])
 
     return sorted(plugins, key=key)
-
-
-def _enabled(spec: Any, plugins: PluginSettings, where: str) -> bool:
-    name = _spec_name(spec)
-    if name is None:
-        md = metadata_of(spec)
-        name = md.name if md is not None else None
-    if name is None:
-        return True
-    if name in plugins.disabled:
-        return False
-    _check_allowed(name, plugins, where)
-    return True
 
 
 def _registered_or_installed(name: str) -> bool:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from fapilog.core.builder import create_sink, create_sink_plugin, create_stage, create_stage_plugin
+from fapilog.core.builder import check_switches, create_sink, create_sink_plugin, create_stage, create_stage_plugin
 from fapilog.core.delivery import SinkRunner
 from fapilog.core.hooks import call_hook, start_plugin, stop_plugin
 from fapilog.core.pipeline import Stage, StageKind
@@ -63,6 +63,8 @@ def load_plugin(runtime: Runtime, kind: str, spec: Any, timeout: float) -> str:
         raise ConfigError(f"kind: got {kind!r}; accepted: {', '.join(_KINDS)}", field="kind")
     worker = _worker(runtime, timeout)
     settings = runtime.settings
+    if not check_switches(spec, settings.plugins, "load_plugin"):
+        raise ConfigError(f"load_plugin: {spec!r} is switched off in plugins.disabled", field="plugins.disabled")
 
     async def add() -> str:
         assert worker.batch_lock is not None
@@ -200,7 +202,12 @@ def report(runtime: Runtime | None, file: TextIO | None, health_timeout: float) 
                    "source": "object", "legacy": False}
             rows.append(row)
             by_name[name] = row
+    disabled = set(runtime.settings.plugins.disabled) if runtime is not None else set()
     for name, row in by_name.items():
+        if name in disabled and name not in running:
+            row["state"] = "disabled"
+            row["reason"] = "switched off in plugins.disabled"
+            continue
         info = registry.instance_info(running[name]) if name in running else latest.get(name)
         if info is not None:
             row["state"] = info.state

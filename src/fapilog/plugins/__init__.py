@@ -1,10 +1,67 @@
-"""The public plugin API: the stage protocols every plugin implements.
+"""The public plugin API: protocols, metadata, health, the registry and diagnostics.
 
-A plugin is any object with its kind's async methods; see :mod:`fapilog.plugins.protocols`.
+A plugin is any object with its kind's async methods (see :mod:`fapilog.plugins.protocols`); declaring
+``metadata = PluginMetadata(...)`` adds validation, settings checks and dependencies.
+
+>>> from fapilog.plugins import PluginMetadata
+>>> class ShoutProcessor:
+...     metadata = PluginMetadata(name="shout", version="1.0.0", kind="processor")
+...     async def process(self, record):
+...         return {**record, "message": str(record["message"]).upper()}
 """
 
 from __future__ import annotations
 
+import importlib
+import typing as _typing
+
+from fapilog.plugins.metadata import PLUGIN_API_VERSION, PluginHealth, PluginKind, PluginMetadata
 from fapilog.plugins.protocols import BatchSink, Enricher, Filter, Processor, Record, Redactor, Sink
 
-__all__ = ["BatchSink", "Enricher", "Filter", "Processor", "Record", "Redactor", "Sink"]
+if _typing.TYPE_CHECKING:
+    from fapilog.plugins.discovery import refresh
+    from fapilog.plugins.health import check_health
+    from fapilog.plugins.registry import PluginInfo, PluginInstanceInfo, PluginRegistry, default_registry
+
+__all__ = [
+    "PLUGIN_API_VERSION",
+    "BatchSink",
+    "Enricher",
+    "Filter",
+    "PluginHealth",
+    "PluginInfo",
+    "PluginInstanceInfo",
+    "PluginKind",
+    "PluginMetadata",
+    "PluginRegistry",
+    "Processor",
+    "Record",
+    "Redactor",
+    "Sink",
+    "check_health",
+    "default_registry",
+    "refresh",
+]
+
+# The registry pulls in importlib.metadata and packaging: load it when first used, not on import.
+_LAZY = {
+    "PluginInfo": "fapilog.plugins.registry",
+    "PluginInstanceInfo": "fapilog.plugins.registry",
+    "PluginRegistry": "fapilog.plugins.registry",
+    "default_registry": "fapilog.plugins.registry",
+    "check_health": "fapilog.plugins.health",
+    "refresh": "fapilog.plugins.discovery",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fapilog.plugins' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -134,7 +134,9 @@ class PluginMetadata:
     description: str = ""
     author: str = ""
     homepage: str = ""
-    api_version: str = PLUGIN_API_VERSION
+    api_version: str = "1.0"
+    """The plugin API this plugin was written against. It defaults to "1.0" (not to the running core's
+    version), so a plugin that never declares it is still checked when the core's API major moves on."""
     requires: tuple[str, ...] = ()
     config_model: type[Any] | None = None
 
