@@ -96,14 +96,21 @@ class Runtime:
     def on_worker_thread(self) -> bool:
         return threading.current_thread() is self.thread
 
-    def flush(self, timeout: float) -> FlushResult:
-        """Block until everything logged before this call reached every sink, or ``timeout`` passed."""
+    def _send_marker(self) -> FlushMarker | FlushResult:
+        """Queue a flush marker, or say why no flush is needed or possible."""
         if self.state != "running":
             return FlushResult(ok=True)
         if self.on_worker_thread():
             return FlushResult(ok=False, failed_sinks=(_WORKER_THREAD_ERROR,))
         marker = FlushMarker()
         self.queue.put_marker(marker)
+        return marker
+
+    def flush(self, timeout: float) -> FlushResult:
+        """Block until everything logged before this call reached every sink, or ``timeout`` passed."""
+        marker = self._send_marker()
+        if isinstance(marker, FlushResult):
+            return marker
         try:
             failed = marker.future.result(timeout)
         except TimeoutError:
@@ -114,12 +121,9 @@ class Runtime:
         """:meth:`flush` for async code: awaits without blocking the caller's event loop."""
         import asyncio
 
-        if self.state != "running":
-            return FlushResult(ok=True)
-        if self.on_worker_thread():
-            return FlushResult(ok=False, failed_sinks=(_WORKER_THREAD_ERROR,))
-        marker = FlushMarker()
-        self.queue.put_marker(marker)
+        marker = self._send_marker()
+        if isinstance(marker, FlushResult):
+            return marker
         try:
             failed = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(marker.future)), timeout)
         except TimeoutError:
