@@ -83,7 +83,9 @@ def load_plugin(runtime: Runtime, kind: str, spec: Any, timeout: float) -> str:
             worker.start_order.append((stage.name, stage.obj))
             return stage.name
 
-    return worker.call(add, timeout)
+    name = worker.call(add, timeout)
+    runtime.refresh_captures()
+    return name
 
 
 def unload_plugin(runtime: Runtime, name: str, timeout: float) -> None:
@@ -108,6 +110,7 @@ def unload_plugin(runtime: Runtime, name: str, timeout: float) -> None:
                 raise PluginError(f"plugin {name!r} was removed but failed to stop: {failure}", plugin=name)
 
     worker.call(remove, timeout)
+    runtime.refresh_captures()
 
 
 def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], timeout: float) -> None:
@@ -142,6 +145,7 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
                 sys.stderr.write(f"fapilog: the replaced instance of {name!r} failed to stop: {failure}\n")
 
     worker.call(swap, timeout)
+    runtime.refresh_captures()
 
 
 def _respec(name: str, spec: object, settings: Mapping[str, Any]) -> dict[str, Any]:

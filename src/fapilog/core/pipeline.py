@@ -142,6 +142,7 @@ def _as_record(value: Mapping[str, Any], origin: EventRecord | None) -> EventRec
     source = origin if origin is not None else value
     record.ts_ns = getattr(source, "ts_ns", 0)
     record.levelno = getattr(source, "levelno", 0)
+    record.captured = getattr(source, "captured", None)
     return record
 
 
@@ -151,6 +152,7 @@ def _masked(record: EventRecord, plugin: str) -> EventRecord:
     safe["redaction_failed"] = plugin
     safe.ts_ns = record.ts_ns
     safe.levelno = record.levelno
+    safe.captured = None
     return safe
 
 

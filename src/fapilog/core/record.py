@@ -19,11 +19,13 @@ class EventRecord(dict[str, Any]):
     (CloudWatch and Loki want nanosecond timestamps, routers want numbers).
     """
 
-    __slots__ = ("json", "levelno", "ts_ns")
+    __slots__ = ("captured", "json", "levelno", "ts_ns")
 
     json: bytes
     ts_ns: int
     levelno: int
+    captured: dict[str, Any] | None
+    """Values call-site capture hooks took on the caller's thread, by enricher name (None when none ran)."""
 
 
 class IsoClock:

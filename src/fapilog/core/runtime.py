@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fapilog.core.context import get_context
@@ -23,7 +23,7 @@ from fapilog.settings import LoggingSettings
 if TYPE_CHECKING:
     from fapilog.core.worker import Worker
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "capture_hooks"]
 
 _WORKER_THREAD_ERROR = "<called from the worker thread: would deadlock>"
 
@@ -51,6 +51,8 @@ class Runtime:
         self.thread: threading.Thread | None = None
         self._lazy = lazy
         self._lock = threading.Lock()
+        self.on_emit_changed: Callable[[Callable[..., None], Callable[..., None]], None] = _ignore
+        """Called with (old, new) when the capture function changes, so loggers can switch over."""
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -77,8 +79,15 @@ class Runtime:
             built = build_pipeline(LoggingSettings.load({"sinks": [{"type": "stderr", "format": "json"}]},
                                                         environ={}))
         self.worker = Worker(self.queue, built, batch_size=self.settings.queue.batch_size)
+        self.refresh_captures()
         self.booted.set()
         self.worker.run()
+
+    def refresh_captures(self) -> None:
+        """Rebuild the capture function for the enrichers now running (after build, load, unload, reload)."""
+        hooks = capture_hooks(self.worker.pipeline.stages) if self.worker is not None else []
+        old, self.emit = self.emit, _make_emit(self.queue, hooks)
+        self.on_emit_changed(old, self.emit)
 
     def wait_started(self, timeout: float) -> dict[str, BaseException]:
         """Wait for the pipeline to be built and every plugin's ``start()``; returns failures by plugin name."""
@@ -213,6 +222,10 @@ class Runtime:
         }
 
 
+def _ignore(old: Callable[..., None], new: Callable[..., None]) -> None:
+    """Default emit-change listener: nobody routes through this runtime yet."""
+
+
 def _give_up(worker: Worker) -> dict[str, int]:
     """The deadline passed: count what never reached a sink as failed, even if the loop itself is stuck."""
     details: dict[str, int] = {}
@@ -242,15 +255,55 @@ def _give_up(worker: Worker) -> dict[str, int]:
     return details
 
 
-def _make_emit(queue: EventQueue) -> Callable[..., None]:
-    """The capture function bound to one queue, with everything it touches held in closure cells."""
+CaptureHook = tuple[str, Callable[[], Any]]
+
+
+def capture_hooks(stages: Iterable[Any]) -> list[CaptureHook]:
+    """Enrichers that must see the caller's thread (``capture()``, e.g. the active trace span)."""
+    hooks: list[CaptureHook] = []
+    for stage in stages:
+        capture = getattr(stage.obj, "capture", None)
+        if stage.kind == "enricher" and callable(capture) and getattr(stage.obj, "capture_enabled", True):
+            hooks.append((stage.name, capture))
+    return hooks
+
+
+def _make_emit(queue: EventQueue, hooks: Sequence[CaptureHook] = ()) -> Callable[..., None]:
+    """The capture function bound to one queue, with everything it touches held in closure cells.
+
+    Without capture hooks (the usual case) the call site pays for nothing more than the tuple. With them,
+    each hook runs on the caller's thread; one that raises records ``None`` and never reaches the caller.
+    """
     items = queue.items
     capacity = queue.capacity
     put_full = queue.put_full
     now = time.time_ns
     context = get_context
 
-    def emit(
+    if not hooks:
+
+        def emit(
+            level: int,
+            name: str,
+            message: Any,
+            fields: dict[str, Any],
+            bound: Mapping[str, Any] | None,
+            exc: BaseException | None,
+        ) -> None:
+            item = (now(), level, name, message, fields, context(), bound, exc, None)
+            if len(items) < capacity:
+                items.append(item)
+            else:
+                put_full(item, level)
+            if queue.sleeping:
+                queue.sleeping = False
+                queue.wake()
+
+        return emit
+
+    frozen = tuple(hooks)
+
+    def emit_capturing(
         level: int,
         name: str,
         message: Any,
@@ -258,7 +311,13 @@ def _make_emit(queue: EventQueue) -> Callable[..., None]:
         bound: Mapping[str, Any] | None,
         exc: BaseException | None,
     ) -> None:
-        item = (now(), level, name, message, fields, context(), bound, exc)
+        captured: dict[str, Any] = {}
+        for hook_name, hook in frozen:
+            try:
+                captured[hook_name] = hook()
+            except Exception:  # noqa: BLE001 - a capture hook must never break the caller's log call
+                captured[hook_name] = None
+        item = (now(), level, name, message, fields, context(), bound, exc, captured)
         if len(items) < capacity:
             items.append(item)
         else:
@@ -267,4 +326,4 @@ def _make_emit(queue: EventQueue) -> Callable[..., None]:
             queue.sleeping = False
             queue.wake()
 
-    return emit
+    return emit_capturing

@@ -81,10 +81,18 @@ def _ensure_runtime() -> Runtime:
         runtime = _runtime
         if runtime is None or runtime.state != "running":
             runtime = Runtime(current_settings(), lazy=True)
-            runtime.start()
+            runtime.on_emit_changed = _switch_emit
             _runtime = runtime
             _logger._emit = runtime.emit
+            runtime.start()
         return runtime
+
+
+def _switch_emit(old: Any, new: Any) -> None:
+    """A running pipeline changed its capture function: route log calls through it, unless replaced meanwhile."""
+    with _lock:
+        if _logger._emit is old:
+            _logger._emit = new
 
 
 def _bootstrap_emit(*args: Any) -> None:
@@ -136,6 +144,7 @@ def configure(settings: LoggingSettings | None = None, /, *, file: str | None = 
         _level_overrides.clear()
         _runtime = runtime
         _logger._emit = runtime.emit
+        runtime.on_emit_changed = _switch_emit
         _logger.refresh_thresholds()
     if previous is not None:
         previous.shutdown(previous.settings.exit_timeout)

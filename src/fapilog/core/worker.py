@@ -200,7 +200,7 @@ class Worker:
         seq = self.next_seq
         records: list[EventRecord] = []
         append = records.append
-        for ts_ns, level, name, message, fields, context, bound, exc in items:
+        for ts_ns, level, name, message, fields, context, bound, exc, captured in items:
             record = EventRecord(
                 timestamp=stamp(ts_ns),
                 level=names.get(level) or level_name(level),
@@ -211,6 +211,7 @@ class Worker:
             seq += 1
             record.ts_ns = ts_ns
             record.levelno = level
+            record.captured = captured
             for source in (context, bound, fields):
                 if source:
                     if reserved.isdisjoint(source):
