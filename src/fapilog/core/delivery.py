@@ -222,6 +222,9 @@ class SinkRunner:
                 await self._deliver(batch)
             finally:
                 self._busy = False
+            # A sink whose write never suspends (blocking I/O inside `async def`) would otherwise keep the
+            # loop until its buffer is empty, starving the pipeline and the other sinks: take turns.
+            await asyncio.sleep(0)
 
     async def _deliver(self, batch: list[EventRecord]) -> None:
         started = time.perf_counter()
