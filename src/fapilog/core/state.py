@@ -174,11 +174,18 @@ def shutdown(timeout: float = 5.0) -> ShutdownReport:
     """Flush, then stop every plugin. A later log call starts a fresh pipeline with the same settings."""
     global _runtime
     with _lock:
-        runtime, _runtime = _runtime, None
-        _logger._emit = _bootstrap_emit
+        runtime = _runtime
     if runtime is None:
         return ShutdownReport(ok=True)
-    return runtime.shutdown(timeout)
+    # Log calls keep reaching the stopping pipeline while it drains (plugins stopping may still log a
+    # summary from the worker); only once it has stopped do they start a fresh one.
+    report = runtime.shutdown(timeout)
+    with _lock:
+        if _runtime is runtime:
+            _runtime = None
+            if not _finalized:
+                _logger._emit = _bootstrap_emit
+    return report
 
 
 async def ashutdown(timeout: float = 5.0) -> ShutdownReport:
@@ -268,11 +275,12 @@ def _at_exit() -> None:
     with _lock:
         runtime = _runtime
         _finalized = True
-        _logger._emit = _bootstrap_emit
     if runtime is None or runtime.state != "running":
+        _logger._emit = _bootstrap_emit
         return
     started = time.monotonic()
     report = runtime.shutdown(runtime.settings.exit_timeout)
+    _logger._emit = _bootstrap_emit  # finalized: anything logged from now on goes straight to stderr
     if not report.ok:
         parts = ", ".join(f"{where}={n}" for where, n in report.details.items())
         sys.stderr.write(

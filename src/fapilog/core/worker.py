@@ -15,6 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from fapilog.core.builder import BuiltPipeline
+from fapilog.core.delivery import SinkRunner
 from fapilog.core.diagnostics import warn
 from fapilog.core.exceptions import structure_exception
 from fapilog.core.hooks import start_plugin, stop_plugin
@@ -122,9 +123,17 @@ class Worker:
                 runner.start(failure)
         self.started.set()
         await self._consume()
+        # Stages stop first and may still log (a rate limiter's last "suppressed N" summary): drain those
+        # events too, then let every sink deliver what it holds and stop it.
+        stages = [(n, p) for n, p in reversed(self.start_order) if id(p) not in runners]
+        await self._stop_all(stages, runners)
+        await self._consume()
         for runner in self.sinks:
             await runner.close()
-        for name, plugin in reversed(self.start_order):
+        await self._stop_all([(n, p) for n, p in reversed(self.start_order) if id(p) in runners], runners)
+
+    async def _stop_all(self, plugins: list[tuple[str, object]], runners: dict[int, SinkRunner]) -> None:
+        for name, plugin in plugins:
             failure = await stop_plugin(plugin)
             if failure is not None:
                 warn(f"stop-failed:{name}", f"plugin {name!r} failed to stop: {type(failure).__name__}: {failure}")
