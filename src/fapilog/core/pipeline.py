@@ -110,7 +110,7 @@ class Stage:
         if self.kind == "filter":
             kept = [_as_record(r, None) for r in out if r is not None]
             if len(kept) > len(records):
-                raise ValueError(f"filter_batch returned {len(kept)} records for {len(records)}: a filter may only drop")
+                raise ValueError(f"filter_batch returned {len(kept)} records for {len(records)}; filters only drop")
             return kept, len(records) - len(kept)
         return [_as_record(new, old) for new, old in zip(out, records, strict=True)], 0
 

@@ -33,6 +33,22 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
     BuiltinPlugin("stderr", "fapilog.plugins.sinks.stream:StderrSink"),
     BuiltinPlugin("file", "fapilog.plugins.sinks.file:FileSink"),
     BuiltinPlugin("memory", "fapilog.plugins.sinks.memory:MemorySink"),
+    BuiltinPlugin("level", "fapilog.plugins.filters.level:LevelFilter"),
+    BuiltinPlugin("sampling", "fapilog.plugins.filters.sampling:SamplingFilter"),
+    BuiltinPlugin("rate_limit", "fapilog.plugins.filters.rate_limit:RateLimitFilter"),
+    BuiltinPlugin("first_occurrence", "fapilog.plugins.filters.first_occurrence:FirstOccurrenceFilter"),
+    BuiltinPlugin("adaptive_sampling", "fapilog.plugins.filters.adaptive_sampling:AdaptiveSamplingFilter"),
+    BuiltinPlugin("runtime", "fapilog.plugins.enrichers.runtime:RuntimeEnricher"),
+    BuiltinPlugin("context", "fapilog.plugins.enrichers.context:ContextEnricher"),
+    BuiltinPlugin("kubernetes", "fapilog.plugins.enrichers.kubernetes:KubernetesEnricher"),
+    BuiltinPlugin("otel", "fapilog.plugins.enrichers.otel:OtelEnricher"),
+    BuiltinPlugin("field_mask", "fapilog.plugins.redactors.field_mask:FieldMaskRedactor"),
+    BuiltinPlugin("regex_mask", "fapilog.plugins.redactors.regex_mask:RegexMaskRedactor"),
+    BuiltinPlugin("url_credentials", "fapilog.plugins.redactors.url_credentials:UrlCredentialsRedactor"),
+    BuiltinPlugin("preset", "fapilog.plugins.redactors.presets:PresetRedactor"),
+    BuiltinPlugin("exception", "fapilog.plugins.processors.exception:ExceptionProcessor"),
+    BuiltinPlugin("shape", "fapilog.plugins.processors.shape:ShapeProcessor"),
+    BuiltinPlugin("size_guard", "fapilog.plugins.processors.size_guard:SizeGuardProcessor"),
 )
 """Built-in plugins in entry-point order (same as ``pyproject.toml``)."""
 
