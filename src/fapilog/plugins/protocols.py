@@ -10,9 +10,9 @@ one coroutine round-trip per event.
 
 Records are mappings from field name to value; the concrete object is a ``dict`` subclass
 (:class:`fapilog.core.record.EventRecord`) that also carries ``levelno`` (the numeric level) and ``ts_ns``
-(the capture time in nanoseconds) as attributes, so stages need not parse them back from text. The core's own keys are ``timestamp`` (ISO 8601, UTC),
-``level``, ``logger``, ``message`` and ``seq``; bound context and call fields sit beside them, and
-``exception`` holds structured exception data when one was logged.
+(the capture time in nanoseconds) as attributes, so stages need not parse them back from text. The core's
+own keys are ``timestamp`` (ISO 8601, UTC), ``level``, ``logger``, ``message`` and ``seq``; bound context and
+call fields sit beside them, and ``exception`` holds structured exception data when one was logged.
 """
 
 from __future__ import annotations
