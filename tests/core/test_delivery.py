@@ -245,3 +245,42 @@ def test_accounting_identity_holds() -> None:
     stats = fapilog.stats()
     assert stats["submitted"] == 500
     assert stats["sinks"]["memory"]["delivered"] + stats["dropped"]["total"] == 500
+
+
+class _NoneRedactor:
+    name = "none-redactor"
+
+    async def redact(self, record: Mapping[str, Any]) -> Any:
+        return None
+
+
+class _ListEnricher:
+    name = "list-enricher"
+
+    async def enrich(self, record: Mapping[str, Any]) -> Any:
+        return ["not", "a", "mapping"]
+
+
+class _FreshRecordProcessor:
+    name = "fresh"
+
+    async def process(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        from fapilog.core.record import EventRecord
+
+        return EventRecord(record)  # a new object without the capture attributes
+
+
+def test_bad_return_values_are_contained_and_counted(memory: MemorySink) -> None:
+    """A stage returning the wrong type is counted against it; the worker lives and the event is kept safe."""
+    fapilog.configure(
+        sinks=[memory], enrichers=[_ListEnricher()], redactors=[_NoneRedactor()], processors=[_FreshRecordProcessor()]
+    )
+    fapilog.get_logger("s").info("secret is abc", password="hunter2")
+    assert fapilog.flush(5.0)
+    (record,) = memory.records
+    assert record["redaction_failed"] == "none-redactor" and "hunter2" not in memory.lines[0].decode()
+    plugins = fapilog.stats()["plugins"]
+    assert plugins["list-enricher"]["errors"] == 1 and plugins["none-redactor"]["errors"] == 1
+    fapilog.get_logger("s").info("worker still alive")
+    assert fapilog.flush(5.0)
+    assert len(memory.records) == 2

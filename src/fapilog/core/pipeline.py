@@ -86,20 +86,20 @@ class Stage:
         for record in records:
             try:
                 out = await self._call(self._one, record)
-            except Exception as exc:  # noqa: BLE001 - isolated per plugin: counted and reported
-                self._failed(exc)
-                kept.append(self._on_failure(record))
-                continue
-            if self.kind == "filter":
-                if out is None:
-                    dropped += 1
+                if self.kind == "filter":
+                    if out is None:
+                        dropped += 1
+                        continue
+                    result = _as_record(out, record)
+                elif self.kind == "enricher":
+                    _merge(record, out)
+                    result = record
                 else:
-                    kept.append(_as_record(out, record))
-            elif self.kind == "enricher":
-                _merge(record, out)
-                kept.append(record)
-            else:
-                kept.append(_as_record(out, record))
+                    result = _as_record(out, record)
+            except Exception as exc:  # noqa: BLE001 - isolated per plugin (a bad return value too): counted
+                self._failed(exc)
+                result = self._on_failure(record)
+            kept.append(result)
         return kept, dropped
 
     def _after_batch(self, records: Records, out: Any) -> tuple[Records, int]:
@@ -138,13 +138,14 @@ def _merge(record: EventRecord, extra: Mapping[str, Any] | None) -> None:
 
 
 def _as_record(value: Mapping[str, Any], origin: EventRecord | None) -> EventRecord:
-    if type(value) is EventRecord:
-        return value
-    record = EventRecord(value)
-    source = origin if origin is not None else value
-    record.ts_ns = getattr(source, "ts_ns", 0)
-    record.levelno = getattr(source, "levelno", 0)
-    record.captured = getattr(source, "captured", None)
+    """``value`` as an EventRecord that keeps the capture attributes of the record it came from."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a mapping (the record), got {type(value).__name__}")
+    record = value if type(value) is EventRecord else EventRecord(value)
+    for attribute, default in (("ts_ns", 0), ("levelno", 0), ("captured", None)):
+        if not hasattr(record, attribute):
+            source = origin if origin is not None else value
+            setattr(record, attribute, getattr(source, attribute, default))
     return record
 
 

@@ -1,0 +1,120 @@
+"""The plugin shell every built-in redactor shares: lifecycle, health, the record loop and its batch form.
+
+The record loop is the hot path (it runs for every event), so it handles the common flat values itself and
+hands only containers and unusual objects to the :class:`~fapilog.plugins.redactors._walker.Walker`. An
+untouched record is returned as the very same object; a changed one is a copy (an ``EventRecord`` keeps the
+worker's capture data, never serialized bytes made before redaction).
+
+``timestamp``, ``level`` and ``seq`` are written by the core from the capture itself, never from caller
+data, so they are skipped; every other field, ``message``, ``logger`` and ``exception`` included, is redacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from fapilog.core.record import EventRecord
+from fapilog.plugins.metadata import PluginHealth, PluginMetadata
+from fapilog.plugins.protocols import Record
+from fapilog.plugins.redactors._keys import KeyMatcher
+from fapilog.plugins.redactors._walker import BIG_INT, HUGE_INT, REDACTION_ERROR, TextRule, Walker
+
+__all__ = ["CORE_KEYS", "RedactorBase"]
+
+CORE_KEYS = frozenset({"timestamp", "level", "seq"})
+
+# ``json`` is never carried over: bytes serialized before redaction would take the secrets to every sink.
+_COPIED_SLOTS = tuple(slot for slot in EventRecord.__slots__ if slot != "json")
+_NO_VERDICTS: dict[Any, Any] = {}
+
+
+def _copy_record(record: Record) -> dict[str, Any]:
+    if type(record) is EventRecord:
+        copy = EventRecord(record)
+        for slot in _COPIED_SLOTS:
+            try:
+                setattr(copy, slot, getattr(record, slot))
+            except AttributeError:
+                pass  # the worker never set this slot on the original: nothing to carry over
+        return copy
+    return dict(record)
+
+
+class RedactorBase(Walker):
+    """Lifecycle, health, ``redact`` and ``redact_batch`` on top of the shared walk."""
+
+    metadata: ClassVar[PluginMetadata]
+
+    def __init__(
+        self, *, keys: KeyMatcher | None, text: TextRule | None, mask: str, max_depth: int, max_items: int
+    ) -> None:
+        super().__init__(
+            name=self.metadata.name, keys=keys, text=text, mask=mask, max_depth=max_depth, max_items=max_items
+        )
+
+    async def start(self) -> None:
+        """Nothing to open: every rule is compiled in the constructor."""
+
+    async def stop(self) -> None:
+        """Nothing to close."""
+
+    async def health_check(self) -> PluginHealth:
+        """``degraded`` once any value had to be replaced by ``[REDACTION_ERROR]``, else ``healthy``."""
+        if self.failures:
+            return PluginHealth(
+                "degraded",
+                f"{self.failures} value(s) could not be redacted and were replaced by {REDACTION_ERROR}",
+            )
+        return PluginHealth("healthy", "no redaction failures")
+
+    async def redact(self, record: Record) -> Record:
+        """The record with every secret masked (the same object when nothing needed masking)."""
+        return self._redact_one(record)
+
+    async def redact_batch(self, records: Sequence[Record]) -> list[Record]:
+        """:meth:`redact` for a whole batch, in order, in one loop."""
+        one = self._redact_one
+        return [one(record) for record in records]
+
+    def _redact_one(self, record: Record) -> Record:  # noqa: PLR0912 - the hot loop inlines the flat cases
+        out: dict[str, Any] | None = None
+        keys, rule, clean = self._keys, self._rule, self._clean
+        verdicts = keys.verdicts if keys is not None else _NO_VERDICTS
+        active: set[int] | None = None
+        for key, value in record.items():
+            if key in CORE_KEYS:
+                continue
+            try:
+                if keys is not None:
+                    verdict = verdicts.get(key)
+                    hit = verdict if verdict is True or verdict is False else keys.matches(key, ())
+                    if hit:
+                        if value is self._mask:
+                            continue
+                        new: Any = self._mask
+                        if out is None:
+                            out = _copy_record(record)
+                        out[key] = new
+                        continue
+                kind = type(value)
+                if kind is str:
+                    if rule is None or value in clean:
+                        continue
+                    new = self._scan(value)
+                elif kind is int or kind is float or kind is bool or value is None:
+                    if rule is None or kind is not int or not BIG_INT <= abs(value) < HUGE_INT:
+                        continue
+                    new = self._walk(value, (), 1, set())
+                else:
+                    if active is None:
+                        active = set()
+                    path = keys.segments(key) if self._paths and keys is not None else ()
+                    new = self._walk(value, path, 1, active)
+            except Exception as exc:  # noqa: BLE001 - contained per field: counted, reported, masked
+                new = self._failed(exc)
+            if new is not value:
+                if out is None:
+                    out = _copy_record(record)
+                out[key] = new
+        return record if out is None else out
