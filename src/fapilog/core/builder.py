@@ -143,9 +143,14 @@ def _stream_format(spec: Any, settings: LoggingSettings) -> Any:
 
 def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: str) -> SinkRunner:
     delivery: Mapping[str, Any] = {}
+    own_processors: list[Any] = []
     spec = _with_settings(spec, settings.plugins)
     if isinstance(spec, Mapping):
         spec = dict(spec)
+        own_processors = spec.pop("processors", None) or []
+        if not isinstance(own_processors, list):
+            raise ConfigError(f"{where}.processors: expected a list of processors, got {own_processors!r}",
+                              field=f"{where}.processors")
         delivery = spec.pop("delivery", None) or {}
         if not isinstance(delivery, Mapping) or not set(delivery) <= _DELIVERY_KEYS:
             raise ConfigError(
@@ -158,9 +163,17 @@ def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: s
     if merged["buffer_policy"] == "inherit":
         merged["buffer_policy"] = settings.queue.policy
     checked = settings.replace(sink_defaults=merged).sink_defaults
+    unique = _unique(name, taken)
+    stages_taken: set[str] = set()
+    own = [
+        create_stage("processor", p, settings, stages_taken, f"{where}.processors[{i}]")
+        for i, p in enumerate(own_processors)
+    ]
+    for stage in own:
+        stage.name = f"{stage.name}@{unique}"
     try:
-        return SinkRunner(
-            _unique(name, taken),
+        runner = SinkRunner(
+            unique,
             sink,
             capacity=checked.buffer_capacity,
             policy=_policy(checked.buffer_policy),
@@ -171,6 +184,8 @@ def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: s
         )
     except TypeError as exc:
         raise PluginValidationError(f"{where}: {exc}", plugin=name) from exc
+    runner.processors = own
+    return runner
 
 
 @dataclasses.dataclass
@@ -199,7 +214,10 @@ def build_pipeline(settings: LoggingSettings) -> BuiltPipeline:
         where = f"sinks[{index}]"
         if check_switches(spec, plugins, where):
             runners.append(create_sink(spec, settings, taken_sinks, where))
-    everything = [(s.name, s.obj) for s in stages] + [(r.name, r.sink) for r in runners]
+    everything = [(s.name, s.obj) for s in stages]
+    for runner in runners:
+        everything += [(p.name, p.obj) for p in runner.processors]
+        everything.append((runner.name, runner.sink))
     return BuiltPipeline(Pipeline(stages), runners, start_order(everything))
 
 

@@ -17,8 +17,10 @@ from typing import Any, Literal
 
 from fapilog.core.diagnostics import warn
 from fapilog.core.hooks import call_hook
+from fapilog.core.pipeline import Stage
 from fapilog.core.queue import FlushMarker
 from fapilog.core.record import EventRecord
+from fapilog.core.serialize import Serializer
 
 __all__ = ["BufferPolicy", "SinkRunner"]
 
@@ -59,6 +61,10 @@ class SinkRunner:
         self.latency_max = 0.0
         self.latency_last = 0.0
         self.start_error: BaseException | None = None
+        self.processors: list[Stage] = []
+        """Processors for this sink only (a size limit its backend imposes, a vendor shape); they work on
+        this sink's own copies of the records, so other sinks never see their changes."""
+        self._serializer = Serializer()
         self.spec: object = None
         """What the sink was configured from (a name or table lets it be reloaded with new settings)."""
         self._write_batch: Callable[[Sequence[EventRecord]], Any] | None = None
@@ -141,7 +147,20 @@ class SinkRunner:
         return lost
 
     # -- input (from the worker's main loop) ------------------------------------------------------------
+    async def _own_copies(self, records: Sequence[EventRecord]) -> list[EventRecord]:
+        copies: list[EventRecord] = []
+        for record in records:
+            copy = EventRecord(record)
+            copy.ts_ns, copy.levelno, copy.captured = record.ts_ns, record.levelno, record.captured
+            copies.append(copy)
+        for stage in self.processors:
+            copies, _ = await stage.run(copies)
+        self._serializer.encode_into(copies)
+        return copies
+
     async def put(self, records: Sequence[EventRecord]) -> None:
+        if self.processors:
+            records = await self._own_copies(records)
         buffer = self.buffer
         for record in records:
             if self.buffered >= self.capacity and not await self._make_room(record):
@@ -306,6 +325,7 @@ class SinkRunner:
             "buffered": self.buffered,
             "capacity": self.capacity,
             "errors": dict(self.errors),
+            "processor_errors": {stage.name: stage.errors for stage in self.processors},
             "batches": self.batches,
             "latency_ms": {
                 "last": round(self.latency_last, 3),
