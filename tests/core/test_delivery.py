@@ -284,3 +284,37 @@ def test_bad_return_values_are_contained_and_counted(memory: MemorySink) -> None
     fapilog.get_logger("s").info("worker still alive")
     assert fapilog.flush(5.0)
     assert len(memory.records) == 2
+
+
+class _SlowBatchSink:
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def write_batch(self, records: list[Mapping[str, Any]]) -> None:
+        await asyncio.sleep(0.01)
+        self.count += len(records)
+
+    async def write(self, record: Mapping[str, Any]) -> None:
+        await self.write_batch([record])
+
+
+def test_every_event_is_accounted_for_when_shutdown_gives_up() -> None:
+    """A shutdown deadline in mid-delivery still leaves submitted == delivered + failed + dropped, and
+    stats() keeps the final counters after shutdown."""
+    sink = _SlowBatchSink()
+    fapilog.configure(
+        sinks=[sink],
+        queue={"capacity": 50, "policy": "wait", "wait_timeout": 5.0, "batch_size": 10},
+        sink_defaults={"buffer_capacity": 20, "batch_size": 5},
+    )
+    log = fapilog.get_logger("acct")
+    for i in range(300):
+        log.info("e", i=i)
+    report = fapilog.shutdown(0.05)
+    stats = fapilog.stats()
+    slow = stats["sinks"]["slow"]
+    assert stats["state"] == "stopped" and not report.ok
+    assert slow["delivered"] == sink.count
+    assert stats["submitted"] == 300 == slow["delivered"] + slow["failed"] + stats["dropped"]["total"]

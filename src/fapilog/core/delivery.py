@@ -78,6 +78,8 @@ class SinkRunner:
         self._closing = False
         self._busy = False
         self._markers = 0
+        self.pending_put = 0
+        """Records on their way to this sink's buffer (in the stage chain, or waiting for room)."""
         self.in_flight = 0
         """Records handed to the sink whose outcome is not known yet."""
 
@@ -132,7 +134,8 @@ class SinkRunner:
         """Give up on everything still buffered (shutdown deadline passed); returns how many records."""
         if self._task is not None:
             self._task.cancel()
-        lost, self.in_flight = self.in_flight, 0
+        lost, self.in_flight = self.in_flight + max(0, self.pending_put), 0
+        self.pending_put = 0
         while self.buffer:
             item = self.buffer.popleft()
             if isinstance(item, FlushMarker):
@@ -163,10 +166,11 @@ class SinkRunner:
             records = await self._own_copies(records)
         buffer = self.buffer
         for record in records:
-            if self.buffered >= self.capacity and not await self._make_room(record):
-                continue
-            buffer.append(record)
-            self.buffered += 1
+            admitted = self.buffered < self.capacity or await self._make_room(record)
+            self.pending_put -= 1  # only now: a deadline hitting the wait above still counts this record
+            if admitted:
+                buffer.append(record)
+                self.buffered += 1
         assert self._has_items is not None
         self._has_items.set()
 

@@ -246,12 +246,12 @@ def _give_up(worker: Worker) -> dict[str, int]:
         pass  # the loop closed just now: the counts below are final
     if not done.wait(0.5):  # the loop itself is blocked (a sink blocking in sync code)
         for runner in worker.sinks:
-            stuck = runner.buffered + runner.in_flight
+            stuck = runner.buffered + runner.in_flight + max(0, runner.pending_put)
             if stuck:
                 details[f"sink:{runner.name}"] = stuck
                 runner.failed += stuck
                 runner.errors["shutdown_timeout"] = runner.errors.get("shutdown_timeout", 0) + stuck
-                runner.buffered = 0
+                runner.buffered = runner.in_flight = runner.pending_put = 0
     return details
 
 

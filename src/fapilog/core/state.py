@@ -46,6 +46,7 @@ _runtime: Runtime | None = None
 _settings: LoggingSettings | None = None
 _level_overrides: dict[str | None, int] = {}
 _finalized = False
+_last_stopped: Runtime | None = None
 
 
 def current_settings() -> LoggingSettings:
@@ -172,7 +173,7 @@ async def aflush(timeout: float = 5.0) -> FlushResult:
 
 def shutdown(timeout: float = 5.0) -> ShutdownReport:
     """Flush, then stop every plugin. A later log call starts a fresh pipeline with the same settings."""
-    global _runtime
+    global _runtime, _last_stopped
     with _lock:
         runtime = _runtime
     if runtime is None:
@@ -181,6 +182,7 @@ def shutdown(timeout: float = 5.0) -> ShutdownReport:
     # summary from the worker); only once it has stopped do they start a fresh one.
     report = runtime.shutdown(timeout)
     with _lock:
+        _last_stopped = runtime
         if _runtime is runtime:
             _runtime = None
             if not _finalized:
@@ -197,7 +199,7 @@ async def ashutdown(timeout: float = 5.0) -> ShutdownReport:
 
 def stats() -> dict[str, Any]:
     """Counters of the current pipeline; see ``docs/observability.md`` for every field."""
-    runtime = _runtime
+    runtime = _runtime or _last_stopped  # after shutdown(), the final counters stay readable
     if runtime is None:
         return {"state": "not started", "submitted": 0, "processed": 0, "queue": {"depth": 0},
                 "dropped": {"total": 0, "intentional": 0, "unintentional": 0, "by_reason": {}},

@@ -194,9 +194,14 @@ class Worker:
         if not items:
             return
         self.processed += len(items)
+        for runner in self.sinks:  # until each sink has them, a shutdown deadline counts them as its failures
+            runner.pending_put += len(items)
         records = self._build(items)
         if self.pipeline.stages:
             records = await self.pipeline.run(records)
+            if len(records) != len(items):  # filtered: counted as intentional drops, not pending
+                for runner in self.sinks:
+                    runner.pending_put -= len(items) - len(records)
         self.serializer.encode_into(records)
         for runner in self.sinks:
             await runner.put(records)
