@@ -163,7 +163,9 @@ class SinkRunner:
 
     async def put(self, records: Sequence[EventRecord]) -> None:
         if self.processors:
+            before = len(records)
             records = await self._own_copies(records)
+            self.pending_put += len(records) - before  # a split event: more records on their way
         buffer = self.buffer
         for record in records:
             admitted = self.buffered < self.capacity or await self._make_room(record)
@@ -330,6 +332,7 @@ class SinkRunner:
             "capacity": self.capacity,
             "errors": dict(self.errors),
             "processor_errors": {stage.name: stage.errors for stage in self.processors},
+            "split_extra": sum(stage.expanded for stage in self.processors),
             "batches": self.batches,
             "latency_ms": {
                 "last": round(self.latency_last, 3),

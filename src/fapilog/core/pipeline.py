@@ -33,7 +33,7 @@ Records = list[EventRecord]
 class Stage:
     """One plugin instance in the chain, with its error counter."""
 
-    __slots__ = ("_batch", "_one", "errors", "kind", "name", "obj", "spec")
+    __slots__ = ("_batch", "_one", "errors", "expanded", "kind", "name", "obj", "spec")
 
     def __init__(self, kind: StageKind, name: str, obj: object, spec: object = None) -> None:
         self.kind = kind
@@ -41,6 +41,8 @@ class Stage:
         self.spec = spec
         """What the plugin was configured from (a name or table lets it be reloaded with new settings)."""
         self.errors = 0
+        self.expanded = 0
+        """Extra records this stage produced by splitting events (processors' batch form only)."""
         self.replace(obj)
 
     def replace(self, obj: object) -> None:
@@ -112,7 +114,24 @@ class Stage:
             if len(kept) > len(records):
                 raise ValueError(f"filter_batch returned {len(kept)} records for {len(records)}; filters only drop")
             return kept, len(records) - len(kept)
-        return [_as_record(new, old) for new, old in zip(out, records, strict=True)], 0
+        if len(out) == len(records):
+            return [_as_record(new, old) for new, old in zip(out, records, strict=True)], 0
+        return self._expanded(records, out), 0
+
+    def _expanded(self, records: Records, out: Any) -> Records:
+        """A processor split events into several records: each must carry the ``seq`` of the event it came from."""
+        origins = {record.get("seq"): record for record in records}
+        result: Records = []
+        for new in out:
+            origin = origins.get(new.get("seq")) if isinstance(new, Mapping) else None
+            if origin is None:
+                raise ValueError(f"{self.kind} returned {len(out)} records for {len(records)}; extra records must "
+                                 "keep the seq of the event they were split from")
+            result.append(_as_record(new, origin))
+        if len(result) < len(records):
+            raise ValueError(f"{self.kind} returned {len(result)} records for {len(records)}; only filters drop")
+        self.expanded += len(result) - len(records)
+        return result
 
     def _on_failure(self, record: EventRecord) -> EventRecord:
         if self.kind == "redactor":

@@ -185,7 +185,7 @@ class Runtime:
         intentional = 0
         sinks: dict[str, Any] = {}
         plugins: dict[str, Any] = {}
-        processed = high_water = degraded = 0
+        processed = high_water = degraded = split_extra = 0
         if worker is not None:
             processed, high_water, degraded = worker.processed, worker.high_water, worker.serializer.degraded
             for name, count in dict(worker.pipeline.filtered).items():
@@ -193,6 +193,7 @@ class Runtime:
                 intentional += count
             for stage in worker.pipeline.stages:
                 plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors}
+                split_extra += stage.expanded
             for runner in worker.sinks:
                 sinks[runner.name] = runner.snapshot()
                 plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values())}
@@ -219,6 +220,7 @@ class Runtime:
             "sinks": sinks,
             "plugins": plugins,
             "serialization": {"degraded": degraded},
+            "split_extra": split_extra,
         }
 
 

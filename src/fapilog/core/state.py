@@ -203,7 +203,7 @@ def stats() -> dict[str, Any]:
     if runtime is None:
         return {"state": "not started", "submitted": 0, "processed": 0, "queue": {"depth": 0},
                 "dropped": {"total": 0, "intentional": 0, "unintentional": 0, "by_reason": {}},
-                "sinks": {}, "plugins": {}, "serialization": {"degraded": 0}}
+                "sinks": {}, "plugins": {}, "serialization": {"degraded": 0}, "split_extra": 0}
     return runtime.stats()
 
 

@@ -12,9 +12,12 @@ CloudWatch Logs refuses an event over 256 KiB (26 bytes of overhead included) an
   max_bytes]", _dropped_oversize: N}``. A processor returns one record per record, so the marker is what
   remains of the event; :attr:`SizeGuardProcessor.dropped` counts them.
 
-There is no ``split`` mode: a processor cannot add records, and re-logging the chunks from the worker would
-put them behind a pending flush, through the filters (sampling could lose some) and into a full queue that the
-worker cannot wait on. With ``max_bytes >= 512`` no record leaves the guard bigger than ``max_bytes``; only
+* ``split``: the longest top-level string field is cut into chunks, one record each, all keeping the event's
+  ``seq`` and a ``split`` marker (see :mod:`._split`); the batch form returns them in place, so they stay in
+  order, behind no flush and past the filters. Events with no such field fall back to ``truncate``; so does
+  the one-record ``process()``. Chunks are never re-logged through the queue.
+
+With ``max_bytes >= 512`` no record leaves the guard bigger than ``max_bytes``; only
 when the core keys alone would not fit are they cut, in the drop marker. A record that fits costs one
 serialization and is returned as the same object.
 """
@@ -32,6 +35,7 @@ from fapilog.core.serialize import Serializer
 from fapilog.errors import ConfigError
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 from fapilog.plugins.processors import _int_setting
+from fapilog.plugins.processors._split import split_record
 
 __all__ = ["CLOUDWATCH_MAX_EVENT_BYTES", "DROPPED_MARKER", "LOKI_MAX_LINE_BYTES", "MIN_MAX_BYTES",
            "TRUNCATED_MARKER", "SizeGuardProcessor", "SizeGuardSettings"]
@@ -45,9 +49,9 @@ MIN_MAX_BYTES = 512
 TRUNCATED_MARKER = "_truncated"
 DROPPED_MARKER = "_dropped_oversize"
 
-Mode = Literal["truncate", "drop"]
+Mode = Literal["truncate", "drop", "split"]
 _NAME = "size_guard"
-_MODES = ("truncate", "drop")
+_MODES = ("truncate", "drop", "split")
 _CORE = ("timestamp", "level", "logger", "seq")
 _CUT = "..."
 _SMALLEST = 5  # a fully cut string, '"..."', in bytes
@@ -77,7 +81,8 @@ class SizeGuardSettings:
                               f"LOKI_MAX_LINE_BYTES={LOKI_MAX_LINE_BYTES})", field="max_bytes") from None
         object.__setattr__(self, "max_bytes", size)
         if self.mode not in _MODES:
-            raise ConfigError(f"{_NAME}.mode: expected 'truncate' or 'drop', got {self.mode!r}", field="mode")
+            raise ConfigError(f"{_NAME}.mode: expected 'truncate', 'drop' or 'split', got {self.mode!r}",
+                              field="mode")
 
 
 class SizeGuardProcessor:
@@ -97,6 +102,8 @@ class SizeGuardProcessor:
         self.mode: Mode = settings.mode
         self.truncated = 0
         """Records shrunk to fit (``truncate`` mode)."""
+        self.split = 0
+        """Events cut into several records (``split`` mode)."""
         self.dropped = 0
         """Records replaced by the oversize marker (``drop`` mode, or a record nothing else could save)."""
         self._encode = Serializer().encode
@@ -119,15 +126,22 @@ class SizeGuardProcessor:
     async def process_batch(self, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """:meth:`process` for a batch: one serialization per record that fits."""
         encode, limit = self._encode, self.max_bytes
-        out = list(records)
-        for index, record in enumerate(out):
+        out: list[Mapping[str, Any]] = []
+        for record in records:
             data = encode(record)
-            if len(data) > limit:
-                out[index] = self._oversize(record, data)
+            if len(data) <= limit:
+                out.append(record)
+                continue
+            chunks = split_record(orjson.loads(data), limit) if self.mode == "split" else None
+            if chunks is not None:
+                self.split += 1
+                out.extend(chunks)
+            else:
+                out.append(self._oversize(record, data))
         return out
 
     def _oversize(self, record: Mapping[str, Any], data: bytes) -> dict[str, Any]:
-        if self.mode == "truncate":
+        if self.mode in ("truncate", "split"):
             # Work on the parsed JSON: exactly the values the serializer produced (bytes, Decimal, sets and
             # objects already in their final form), so every size below is the size the sinks will see.
             tree = orjson.loads(data)
