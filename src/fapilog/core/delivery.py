@@ -78,6 +78,9 @@ class SinkRunner:
         self._closing = False
         self._busy = False
         self._markers = 0
+        self._precounted = 0
+        self.abandoned = False
+        """Set when a shutdown deadline gave up on this sink: later records count as failed at once."""
         self.pending_put = 0
         """Records on their way to this sink's buffer (in the stage chain, or waiting for room)."""
         self.in_flight = 0
@@ -134,8 +137,11 @@ class SinkRunner:
         """Give up on everything still buffered (shutdown deadline passed); returns how many records."""
         if self._task is not None:
             self._task.cancel()
-        lost, self.in_flight = self.in_flight + max(0, self.pending_put), 0
-        self.pending_put = 0
+        self.abandoned = True
+        # Records still on their way are counted now, so the report is complete when shutdown returns; as they
+        # arrive they are not counted again (see _fail_abandoned).
+        self._precounted = max(0, self.pending_put)
+        lost, self.in_flight = self.in_flight + self._precounted, 0
         while self.buffer:
             item = self.buffer.popleft()
             if isinstance(item, FlushMarker):
@@ -162,6 +168,11 @@ class SinkRunner:
         return copies
 
     async def put(self, records: Sequence[EventRecord]) -> None:
+        if self.abandoned:  # the shutdown deadline passed: nothing reaches this sink any more, and it is said
+            self.pending_put -= len(records)
+            for _ in records:
+                self._fail_abandoned()
+            return
         if self.processors:
             before = len(records)
             records = await self._own_copies(records)
@@ -170,7 +181,9 @@ class SinkRunner:
         for record in records:
             admitted = self.buffered < self.capacity or await self._make_room(record)
             self.pending_put -= 1  # only now: a deadline hitting the wait above still counts this record
-            if admitted:
+            if self.abandoned:
+                self._fail_abandoned()
+            elif admitted:
                 buffer.append(record)
                 self.buffered += 1
         assert self._has_items is not None
@@ -313,6 +326,12 @@ class SinkRunner:
             self._count_error(failure)
             return False
         return True
+
+    def _fail_abandoned(self) -> None:
+        if self._precounted > 0:
+            self._precounted -= 1
+        else:
+            self._fail(1, "shutdown_timeout")
 
     def _fail(self, count: int, reason: str) -> None:
         if count > 0:

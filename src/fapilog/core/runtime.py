@@ -163,13 +163,21 @@ class Runtime:
             worker.request_stop()
             finished = worker.finished.wait(max(0.0, deadline - time.monotonic()))
             if not finished:
+                worker.gave_up = True
                 details = _give_up(worker)
-        left = sum(1 for item in list(self.queue.items) if not isinstance(item, FlushMarker))
+                worker.finished.wait(1.0)  # let the batch in hand settle its counts before anyone reads them
+        left = 0
+        while True:  # take them one by one: a still-running worker can never also take (and count) one
+            try:
+                item = self.queue.items.popleft()
+            except IndexError:
+                break
+            if not isinstance(item, FlushMarker):
+                left += 1
         if left:
             details["queue"] = left
             with self.queue.lock:
                 self.queue.dropped["shutdown_timeout"] = self.queue.dropped.get("shutdown_timeout", 0) + left
-            self.queue.items.clear()
         with self._lock:
             self.state = "stopped"
         undelivered = sum(details.values())

@@ -56,6 +56,8 @@ class Worker:
         self.batch_lock: asyncio.Lock | None = None
         """Held while a batch is processed; plugin reloads take it to swap between batches."""
         self._stopping = False
+        self.gave_up = False
+        """Set by a shutdown whose deadline passed: stop taking events from the queue."""
         self._idle: asyncio.Future[None] | None = None
         self._clock = IsoClock()
         self._reported_drops = 0
@@ -152,6 +154,8 @@ class Worker:
         items = queue.items
         loop = asyncio.get_running_loop()
         while True:
+            if self.gave_up:  # a shutdown deadline passed: what is still queued is counted by the shutdown
+                return
             if not items:
                 if self._stopping:
                     return
