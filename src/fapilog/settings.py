@@ -211,7 +211,7 @@ def _build(cls: type[_T], data: Mapping[str, Any] | Any, path: str) -> _T:
             field=f"{where}{unknown[0]}",
         )
     values = {name: _coerce(data[name], hints[name], f"{path}.{name}" if path else name) for name in data}
-    _check_ranges(cls, values, path)
+    _check_ranges(values, path)
     return cls(**values)
 
 
@@ -297,8 +297,7 @@ _POSITIVE = {
 _NON_NEGATIVE = {"wait_timeout"}
 
 
-def _check_ranges(cls: type[Any], values: Mapping[str, Any], path: str) -> None:
-    del cls
+def _check_ranges(values: Mapping[str, Any], path: str) -> None:
     for name, value in values.items():
         full = f"{path}.{name}" if path else name
         if name in _POSITIVE and isinstance(value, (int, float)) and value <= 0:

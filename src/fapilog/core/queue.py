@@ -1,9 +1,10 @@
 """The bounded many-producer, one-consumer queue between log calls and the worker.
 
-The fast path of :meth:`EventQueue.put` is a length check, a ``deque.append`` (atomic under the GIL) and a
-flag read; it takes no lock. Everything else — waiting for room, dropping, counting — happens only when the
-queue is full, under one lock. The worker wakes callers that wait for room, and callers wake the worker only
-when it has said it is going to sleep, so a busy pipeline pays no wake-up cost per event.
+The fast path (inlined in the runtime's capture function) is a length check, a ``deque.append`` (atomic
+under the GIL) and a flag read; it takes no lock. Everything else — waiting for room, dropping, counting —
+happens only when the queue is full, under one lock. The worker wakes callers that wait for room, and
+callers wake the worker only when it has said it is going to sleep, so a busy pipeline pays no wake-up cost
+per event.
 """
 
 from __future__ import annotations
@@ -91,16 +92,6 @@ class EventQueue:
         self._waiters = 0
 
     # -- producers -------------------------------------------------------------------------------------
-    def put(self, item: tuple[Any, ...], level: int) -> None:
-        items = self.items
-        if len(items) < self.capacity:
-            items.append(item)
-        else:
-            self.put_full(item, level)
-        if self.sleeping:
-            self.sleeping = False
-            self.wake()
-
     def put_marker(self, marker: FlushMarker) -> None:
         """Enqueue a flush marker behind everything logged so far (markers ignore the capacity)."""
         with self.lock:

@@ -43,7 +43,6 @@ class Runtime:
         )
         self.emit = _make_emit(self.queue)
         self.state = "new"
-        self.started_at: float | None = None
         self.worker: Worker | None = None
         self.build_error: BaseException | None = None
         self.booted = threading.Event()
@@ -61,7 +60,6 @@ class Runtime:
                 self.thread = threading.Thread(target=self._boot, name="fapilog-worker", daemon=True)
                 self.thread.start()
                 self.state = "running"
-                self.started_at = time.time()
 
     def _boot(self) -> None:
         from fapilog.core.builder import build_pipeline

@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fapilog.core.diagnostics import warn
 from fapilog.core.levels import level_name
 from fapilog.core.logger import get_logger
 from fapilog.core.record import EventRecord
@@ -148,20 +147,6 @@ class SummaryLedger:
         }
         if pending.extra:
             fields.update(pending.extra)
-        if _pipeline_running():
-            get_logger(self._logger).warning(message, **fields)
-            return
-        # No pipeline will deliver it (fapilog is shutting down): say it on fapilog's own channel instead
-        # of starting a fresh pipeline from the worker thread, and instead of losing the count silently.
-        described = ", ".join(f"{key}={value!r}" for key, value in fields.items() if key != "suppressed")
-        warn(f"summary:{self._logger}", f"{self.plugin}: {message} ({described}); "
-             "reported here because the pipeline was stopping", force=True)
-
-
-def _pipeline_running() -> bool:
-    # During shutdown() the logger's capture function already points at a bootstrap that would start a new
-    # runtime; the core offers no public "is a pipeline accepting events" check yet, so read its state.
-    from fapilog.core import state
-
-    runtime = state._runtime
-    return runtime is not None and runtime.state == "running"
+        # Logged from the worker into its own pipeline: while a shutdown drains, log calls still reach the
+        # stopping pipeline, and stages are stopped (and their last summaries drained) before the sinks.
+        get_logger(self._logger).warning(message, **fields)
