@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["RESERVED_KEYS", "EventRecord", "IsoClock"]
+from fapilog.core.exceptions import structure_exception
+from fapilog.core.levels import LEVEL_NAMES, level_name
+
+__all__ = ["RESERVED_KEYS", "EventRecord", "IsoClock", "build_records"]
 
 RESERVED_KEYS = frozenset({"timestamp", "level", "logger", "message", "seq", "exception"})
 """Keys the core writes; a call field of the same name is kept under ``<name>_`` instead of overwriting."""
@@ -49,3 +53,45 @@ class IsoClock:
             self._limit = self._base + 1_000_000_000
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
         return "%s%06dZ" % (self._prefix, (ts_ns - self._base) // 1000)  # noqa: UP031 - measurably faster here
+
+
+def _exception_field(exc: BaseException) -> dict[str, Any]:
+    try:
+        return structure_exception(exc)
+    except Exception as err:  # noqa: BLE001 - keep the event even if its traceback cannot be read
+        return {"type": type(exc).__name__, "error": repr(err)}
+
+
+def build_records(items: Sequence[Any], seq: int, stamp: Callable[[int], str]) -> tuple[list[EventRecord], int]:
+    """Records from captured tuples, numbered from ``seq``; returns them and the next free ``seq``.
+
+    One loop with everything it touches held in locals: the worker runs it for every batch, and
+    :func:`fapilog.testing.capture_events` runs it on the caller's thread so tests see exactly what sinks would.
+    """
+    names = LEVEL_NAMES
+    reserved = RESERVED_KEYS
+    records: list[EventRecord] = []
+    append = records.append
+    for ts_ns, level, name, message, fields, context, bound, exc, captured in items:
+        record = EventRecord(
+            timestamp=stamp(ts_ns),
+            level=names.get(level) or level_name(level),
+            logger=name,
+            message=message,
+            seq=seq,
+        )
+        seq += 1
+        record.ts_ns = ts_ns
+        record.levelno = level
+        record.captured = captured
+        for source in (context, bound, fields):
+            if source:
+                if reserved.isdisjoint(source):
+                    record.update(source)
+                else:
+                    for key, value in source.items():
+                        record[f"{key}_" if key in reserved else key] = value
+        if exc is not None:
+            record["exception"] = _exception_field(exc)
+        append(record)
+    return records, seq

@@ -10,10 +10,12 @@ delivers those events) and starts a fresh worker on its first log call.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fapilog.core import logger as _logger
@@ -47,6 +49,8 @@ _settings: LoggingSettings | None = None
 _level_overrides: dict[str | None, int] = {}
 _finalized = False
 _last_stopped: Runtime | None = None
+_intercepts: list[tuple[Callable[..., None], int | None]] = []
+"""Active :func:`intercepted` blocks, innermost last: while any is open, log calls go to its function."""
 
 
 def current_settings() -> LoggingSettings:
@@ -65,6 +69,8 @@ def current_settings() -> LoggingSettings:
 
 
 def _threshold_for(name: str) -> int:
+    if _intercepts and _intercepts[-1][1] is not None:
+        return _intercepts[-1][1]
     settings = current_settings()
     best_len = -1
     threshold = _level_overrides.get(None, settings.level_number)
@@ -84,7 +90,7 @@ def _ensure_runtime() -> Runtime:
             runtime = Runtime(current_settings(), lazy=True)
             runtime.on_emit_changed = _switch_emit
             _runtime = runtime
-            _logger._emit = runtime.emit
+            _route(runtime.emit)
             runtime.start()
         return runtime
 
@@ -94,6 +100,37 @@ def _switch_emit(old: Any, new: Any) -> None:
     with _lock:
         if _logger._emit is old:
             _logger._emit = new
+
+
+def _route(emit: Callable[..., None]) -> None:
+    """Make ``emit`` the log calls' capture function, unless an :func:`intercepted` block holds them."""
+    _logger._emit = _intercepts[-1][0] if _intercepts else emit
+
+
+@contextlib.contextmanager
+def intercepted(emit: Callable[..., None], level: int | None = None) -> Iterator[None]:
+    """Send every log call to ``emit`` instead of the pipeline until the block ends (``fapilog.testing``).
+
+    ``emit`` receives the logger's arguments ``(level, name, message, fields, bound, exc)``. ``level``, when
+    given, becomes every handle's threshold for the block. ``configure()``, ``shutdown()`` and a lazy start
+    inside the block leave the interception in place; blocks nest, and the innermost one wins.
+    """
+    entry = (emit, level)
+    with _lock:
+        _intercepts.append(entry)
+        _route(emit)
+        _logger.refresh_thresholds()
+    try:
+        yield
+    finally:
+        with _lock:
+            _intercepts.remove(entry)
+            runtime = _runtime
+            if _finalized:
+                _route(_bootstrap_emit)  # routes late events to stderr
+            else:
+                _route(runtime.emit if runtime is not None and runtime.state == "running" else _bootstrap_emit)
+            _logger.refresh_thresholds()
 
 
 def _bootstrap_emit(*args: Any) -> None:
@@ -144,7 +181,7 @@ def configure(settings: LoggingSettings | None = None, /, *, file: str | None = 
         _settings = new_settings
         _level_overrides.clear()
         _runtime = runtime
-        _logger._emit = runtime.emit
+        _route(runtime.emit)
         runtime.on_emit_changed = _switch_emit
         _logger.refresh_thresholds()
     if previous is not None:
@@ -186,7 +223,7 @@ def shutdown(timeout: float = 5.0) -> ShutdownReport:
         if _runtime is runtime:
             _runtime = None
             if not _finalized:
-                _logger._emit = _bootstrap_emit
+                _route(_bootstrap_emit)
     return report
 
 
@@ -295,7 +332,7 @@ def _after_fork_in_child() -> None:
     global _lock, _runtime
     _lock = threading.RLock()
     _runtime = None  # the parent's worker did not survive the fork; the parent delivers its own queue
-    _logger._emit = _bootstrap_emit
+    _route(_bootstrap_emit)
 
 
 _logger._emit = _bootstrap_emit

@@ -17,23 +17,14 @@ from typing import Any, TypeVar
 from fapilog.core.builder import BuiltPipeline
 from fapilog.core.delivery import SinkRunner
 from fapilog.core.diagnostics import warn
-from fapilog.core.exceptions import structure_exception
 from fapilog.core.hooks import start_plugin, stop_plugin
-from fapilog.core.levels import LEVEL_NAMES, level_name
 from fapilog.core.queue import EventQueue, FlushMarker
-from fapilog.core.record import RESERVED_KEYS, EventRecord, IsoClock
+from fapilog.core.record import EventRecord, IsoClock, build_records
 from fapilog.core.serialize import Serializer
 
 __all__ = ["Worker"]
 
 T = TypeVar("T")
-
-
-def _exception_field(exc: BaseException) -> dict[str, Any]:
-    try:
-        return structure_exception(exc)
-    except Exception as err:  # noqa: BLE001 - keep the event even if its traceback cannot be read
-        return {"type": type(exc).__name__, "error": repr(err)}
 
 
 class Worker:
@@ -211,36 +202,7 @@ class Worker:
             await runner.put(records)
 
     def _build(self, items: list[Any]) -> list[EventRecord]:
-        """Records from captured tuples, in one loop with everything it touches held in locals."""
-        stamp = self._clock.format
-        names = LEVEL_NAMES
-        reserved = RESERVED_KEYS
-        seq = self.next_seq
-        records: list[EventRecord] = []
-        append = records.append
-        for ts_ns, level, name, message, fields, context, bound, exc, captured in items:
-            record = EventRecord(
-                timestamp=stamp(ts_ns),
-                level=names.get(level) or level_name(level),
-                logger=name,
-                message=message,
-                seq=seq,
-            )
-            seq += 1
-            record.ts_ns = ts_ns
-            record.levelno = level
-            record.captured = captured
-            for source in (context, bound, fields):
-                if source:
-                    if reserved.isdisjoint(source):
-                        record.update(source)
-                    else:
-                        for key, value in source.items():
-                            record[f"{key}_" if key in reserved else key] = value
-            if exc is not None:
-                record["exception"] = _exception_field(exc)
-            append(record)
-        self.next_seq = seq
+        records, self.next_seq = build_records(items, self.next_seq, self._clock.format)
         return records
 
     def _report_drops(self) -> None:

@@ -20,6 +20,7 @@ Design choices and why:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import math
 import os
@@ -34,7 +35,7 @@ from fapilog.core.serialize import dumps
 from fapilog.errors import ConfigError, FapilogError
 from fapilog.plugins.metadata import PluginMetadata
 
-__all__ = ["FileSink"]
+__all__ = ["FileSink", "FileSinkSettings"]
 
 _NAMED_INTERVALS = {"hourly": 3600.0, "daily": 86400.0, "midnight": 86400.0}
 _ROTATE_EVERY_ACCEPTED = "a number of seconds > 0, 'hourly', 'daily' or 'midnight' (UTC), or None"
@@ -113,6 +114,30 @@ def _boundary_after(moment: float, interval: float) -> float:
     return boundary if boundary > moment else boundary + interval
 
 
+@dataclasses.dataclass(frozen=True)
+class FileSinkSettings:
+    """Settings of the ``file`` sink (values are checked when the sink is created).
+
+    ``path``: the file to append JSON lines to; relative paths resolve against the working directory.
+    ``max_bytes``: rotate before a write that would grow the file past this size (``None``: no size limit).
+    ``rotate_every``: rotate at UTC time boundaries: ``"hourly"``, ``"daily"``/``"midnight"`` or seconds.
+    ``backup_count``: rotated files to keep (``app.log.1`` is the newest); older ones are deleted.
+    ``compress``: gzip rotated files (``app.log.1.gz``).
+    ``mkdir``: create the file's directory if it is missing.
+    ``fsync``: ``fsync`` after every batch, for durability over throughput.
+    ``name``: the name this sink runs under in ``stats()`` and diagnostics.
+    """
+
+    path: str
+    max_bytes: int | None = None
+    rotate_every: str | float | None = None
+    backup_count: int = 5
+    compress: bool = False
+    mkdir: bool = True
+    fsync: bool = False
+    name: str = "file"
+
+
 class FileSink:
     """Appends each record's JSON line to ``path`` and rotates the file by size and/or time.
 
@@ -133,6 +158,7 @@ class FileSink:
         kind="sink",
         description="JSON lines to a file, rotated by size and/or time, with optional gzip of rotated files.",
         homepage="https://github.com/fapilog/fapilog/blob/main/docs/sinks/file.md",
+        config_model=FileSinkSettings,
     )
 
     def __init__(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -12,7 +13,19 @@ from fapilog._version import __version__
 from fapilog.core.serialize import dumps
 from fapilog.plugins.metadata import PluginMetadata
 
-__all__ = ["MemorySink"]
+__all__ = ["MemorySink", "MemorySinkSettings"]
+
+
+@dataclasses.dataclass(frozen=True)
+class MemorySinkSettings:
+    """Settings of the ``memory`` sink.
+
+    ``name``: the name this sink runs under in ``stats()`` and diagnostics.
+    ``max_records``: keep only the newest this many records (``None``: keep all).
+    """
+
+    name: str = "memory"
+    max_records: int | None = None
 
 
 class MemorySink:
@@ -29,6 +42,7 @@ class MemorySink:
         version=__version__,
         kind="sink",
         description="Keeps delivered records in memory, for tests and inspection.",
+        config_model=MemorySinkSettings,
     )
 
     def __init__(self, *, name: str = "memory", max_records: int | None = None) -> None:

@@ -1,0 +1,79 @@
+"""Record factories: the exact objects stages and sinks receive from the worker, built without one.
+
+Each record comes out of the same builder the worker uses (:func:`fapilog.core.record.build_records`) and
+carries its serialized JSON, so a sink under test can call :func:`fapilog.core.serialize.dumps` on it just as
+it would in production.
+
+>>> record = make_record("user login", level="WARNING", user_id=7)
+>>> record["level"], record["user_id"], record.levelno
+('WARNING', 7, 30)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from fapilog.core.levels import parse_level
+from fapilog.core.record import EventRecord, IsoClock, build_records
+from fapilog.core.serialize import Serializer
+
+__all__ = ["make_record", "make_records"]
+
+
+def make_record(
+    message: Any = "test event",
+    *,
+    level: int | str = "INFO",
+    logger: str = "tests",
+    seq: int = 0,
+    ts_ns: int | None = None,
+    context: Mapping[str, Any] | None = None,
+    exc: BaseException | None = None,
+    **fields: Any,
+) -> EventRecord:
+    """One record as the worker would build it: core keys, ``context`` then ``fields``, an optional exception.
+
+    ``level`` takes a name or a number; ``ts_ns`` defaults to now. A field named like a core key (``level``,
+    ``message``...) is kept under ``<name>_``, as in a real log call.
+    """
+    return make_records(
+        1, message=message, level=level, logger=logger, seq=seq, ts_ns=ts_ns, context=context, exc=exc, **fields
+    )[0]
+
+
+def make_records(
+    count: int,
+    *,
+    message: Any = "test event {i}",
+    level: int | str = "INFO",
+    logger: str = "tests",
+    seq: int = 0,
+    ts_ns: int | None = None,
+    context: Mapping[str, Any] | None = None,
+    exc: BaseException | None = None,
+    **fields: Any,
+) -> list[EventRecord]:
+    """``count`` records numbered from ``seq``; a ``str`` message is formatted with ``i`` (its index)."""
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    number = parse_level(level)
+    start = time.time_ns() if ts_ns is None else ts_ns
+    items = [
+        (
+            start + i * 1000,
+            number,
+            logger,
+            message.format(i=i) if isinstance(message, str) else message,
+            dict(fields),
+            context,
+            None,
+            exc,
+            None,
+        )
+        for i in range(count)
+    ]
+    records, _ = build_records(items, seq, IsoClock().format)
+    Serializer().encode_into(records)
+    return records
