@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 import json
 import os
@@ -15,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
+from tests._offline_build import missing_build_requirements
 from tests.plugins._dists import DistFactory, make
 
 from fapilog.errors import PluginError, PluginLoadError, PluginNotFoundError
@@ -166,6 +165,20 @@ def test_plugin_with_missing_extra_is_listed_as_unavailable(dists: DistFactory) 
     assert "pip install 'fapilog-cloudy[cloud]'" in rows["cloudy"]["reason"]
 
 
+def test_hyphenated_and_multiple_extras_are_read_whole(dists: DistFactory) -> None:
+    """``[fp-sink, other]`` is two extras, fp-sink and other (Python 3.11's EntryPoint.extras splits on '-')."""
+    dists.plugin(
+        "hyphen",
+        extras=" [fp-sink, other]",
+        requires=["fapilog>=3.0,<4.0", 'fapilog-test-absent-dep>=1; extra == "fp-sink"'],
+        source="import fapilog_test_absent_dep\n",
+    )
+    entry = discovery.find("hyphen")
+    assert entry.extras == ("fp-sink", "other")
+    assert not entry.available and entry.missing == ("fapilog-test-absent-dep>=1",)
+    assert entry.install_hint == "pip install 'fapilog-hyphen[fp-sink,other]'"
+
+
 def test_configuring_a_plugin_with_missing_extra_names_the_extra(dists: DistFactory) -> None:
     """Loading a plugin whose extra's dependency is missing says which pip command installs it."""
     dists.plugin(
@@ -258,22 +271,6 @@ print(json.dumps({
 """
 
 
-def _missing_build_requirements() -> list[str]:
-    """The core's [build-system] requirements this test environment does not satisfy (builds run offline)."""
-    wanted = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["build-system"]["requires"]
-    missing = []
-    for text in wanted:
-        requirement = Requirement(text)
-        try:
-            found = importlib.metadata.version(requirement.name)
-        except importlib.metadata.PackageNotFoundError:
-            missing.append(text)
-            continue
-        if not requirement.specifier.contains(found, prereleases=True):
-            missing.append(f"{text} (found {found})")
-    return missing
-
-
 def _run(*args: str | Path, cwd: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
     done = subprocess.run(
@@ -285,7 +282,7 @@ def _run(*args: str | Path, cwd: Path) -> str:
 
 def test_pip_installed_plugin_is_discovered_and_loaded_in_a_real_venv(tmp_path: Path) -> None:
     """A plugin package built and installed by pip is discovered, gated and created in a fresh virtualenv."""
-    if missing := _missing_build_requirements():
+    if missing := missing_build_requirements():
         pytest.skip(f"building the core offline needs {', '.join(missing)} in the test environment (install .[dev])")
     repo = PYPROJECT.parent
     core = tmp_path / "core"  # a copy, so building leaves no egg-info or build/ in the working tree

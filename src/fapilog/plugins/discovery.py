@@ -170,6 +170,18 @@ def _missing(requirements: Iterable[Requirement]) -> tuple[str, ...]:
     return tuple(missing)
 
 
+def _extras(value: str) -> tuple[str, ...]:
+    """The extras of an entry point's ``module:attr [extra1, extra2]`` value.
+
+    Parsed here rather than taken from ``EntryPoint.extras``: on Python 3.11 that property splits on every
+    non-word character, so ``[fp-sink]`` came back as ``fp`` and ``sink``.
+    """
+    _, bracket, rest = value.partition("[")
+    if not bracket:
+        return ()
+    return tuple(part.strip() for part in rest.rstrip().removesuffix("]").split(",") if part.strip())
+
+
 def _from_entry_point(ep: importlib.metadata.EntryPoint, verdicts: dict[str, CompatVerdict]) -> DiscoveredPlugin:
     dist = ep.dist
     dist_name = dist.name if dist is not None else "<unknown distribution>"
@@ -180,7 +192,7 @@ def _from_entry_point(ep: importlib.metadata.EntryPoint, verdicts: dict[str, Com
         if dist_name not in verdicts:
             verdicts[dist_name] = check_distribution(dist)
         verdict = verdicts[dist_name]
-    extras = tuple(ep.extras)
+    extras = _extras(ep.value)
     needed = [req for extra in extras for req in extra_requirements(dist, extra)] if dist is not None else []
     return DiscoveredPlugin(ep.name, ep.module, ep.attr, dist_name, dist_version, verdict, extras, _missing(needed))
 
