@@ -90,9 +90,13 @@ class LoggingSettings:
     sinks: list[Any] = dataclasses.field(default_factory=lambda: ["stdout"])
     """Sink specs: a name (``"stdout"``), a table (``{"type": "file", "path": "app.log"}``) or an object."""
     filters: list[Any] = dataclasses.field(default_factory=list)
+    """Filter specs, run first, in order: drop events early (``[{"type": "level", "level": "INFO"}]``)."""
     enrichers: list[Any] = dataclasses.field(default_factory=list)
+    """Enricher specs, run after filters: add fields to every event (``["runtime"]``)."""
     redactors: list[Any] = dataclasses.field(default_factory=list)
+    """Redactor specs, run after enrichers: mask sensitive values (``["field_mask"]``)."""
     processors: list[Any] = dataclasses.field(default_factory=list)
+    """Processor specs, run last before the sinks: reshape or bound events (``["size_guard"]``)."""
     queue: QueueSettings = dataclasses.field(default_factory=QueueSettings)
     sink_defaults: SinkDefaults = dataclasses.field(default_factory=SinkDefaults)
     plugins: PluginSettings = dataclasses.field(default_factory=PluginSettings)

@@ -298,3 +298,20 @@ def test_wrong_calls_raise_value_error() -> None:
 
     with pytest.raises(ValueError, match="cannot tell which contract"):
         check_plugin(Nothing)
+
+
+class _BaseWithSettings:
+    def __init__(self, *, endpoint: str = "http://localhost") -> None:
+        self.endpoint = endpoint
+
+    async def write(self, record: Mapping[str, Any]) -> None:
+        pass
+
+
+class InheritsSettings(_BaseWithSettings):
+    metadata = _meta("inherits", "sink")
+
+
+def test_an_inherited_constructor_with_settings_also_needs_a_config_model() -> None:
+    reasons = _reasons(check_plugin(InheritsSettings, checks=["metadata"]))
+    assert "takes settings (endpoint) but metadata declares no config_model" in reasons["metadata"]

@@ -189,11 +189,12 @@ def _check_metadata(subject: _Subject) -> None:
 
 
 def _settings_parameters(cls: type[Any]) -> list[str]:
-    init = cls.__dict__.get("__init__")
-    if init is None:
+    """The constructor's named parameters, inherited ones included (``StdoutSink`` takes ``StreamSink``'s)."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):  # an extension type without an introspectable signature
         return []
-    return [name for name, p in inspect.signature(init).parameters.items()
-            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return [name for name, p in signature.parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
 def _own_methods(cls: type[Any], kind: PluginKind) -> list[str]:

@@ -6,7 +6,7 @@
 
     class TestAuditSink(SinkContract):
         plugin_class = AuditSink
-        settings = {"path": "audit.jsonl"}   # relative paths land in a fresh temporary directory
+        settings: ClassVar[Mapping[str, Any]] = {"path": "audit.jsonl"}  # relative: in a fresh temp dir
 
 Each ``test_*`` method runs one check of :mod:`fapilog.testing.checks` and fails with its reason. Override
 :meth:`PluginContract.plugin_settings` to compute settings (e.g. from a fixture), set ``deterministic =

@@ -39,10 +39,15 @@ class KubernetesSettings:
     """Settings of the ``kubernetes`` enricher: the environment variable behind each field, and the nesting."""
 
     pod_name_var: str = "POD_NAME"
+    """Environment variable holding the pod name (added as ``pod_name``)."""
     namespace_var: str = "POD_NAMESPACE"
+    """Environment variable holding the namespace (added as ``namespace``)."""
     node_name_var: str = "NODE_NAME"
+    """Environment variable holding the node name (added as ``node_name``)."""
     pod_ip_var: str = "POD_IP"
+    """Environment variable holding the pod IP (added as ``pod_ip``)."""
     container_name_var: str = "CONTAINER_NAME"
+    """Environment variable holding the container name (added as ``container_name``)."""
     extra_vars: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """More fields: field name → environment variable (e.g. ``{"pod_uid": "POD_UID"}``)."""
     prefix: str | None = "k8s"

@@ -45,10 +45,15 @@ class RuntimeSettings:
     """Settings of the ``runtime`` enricher (validated on creation)."""
 
     service: str | None = None
+    """Added as ``service``; ``None`` leaves the field out."""
     environment: str | None = None
+    """Added as ``environment`` (e.g. ``"production"``); ``None`` leaves the field out."""
     version: str | None = None
+    """Added as ``version``: the application's release; ``None`` leaves the field out."""
     include_host: bool = True
+    """Add ``host``, the machine's host name."""
     include_pid: bool = True
+    """Add ``pid``, the process id (re-read after a fork)."""
 
     def __post_init__(self) -> None:
         for field in ("service", "environment", "version"):

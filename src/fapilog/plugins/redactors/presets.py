@@ -123,6 +123,7 @@ class PresetSettings:
     """Settings of ``preset``; see :class:`PresetRedactor`."""
 
     names: Sequence[str] = ("credentials",)
+    """Presets to apply together: ``credentials``, ``pci_dss``, ``hipaa_phi``, ``gdpr_pii``."""
     mask: str = "***"
     max_depth: int = 16
     max_items: int = 1000

@@ -7,6 +7,7 @@ stream is looked up at write time, so redirections such as pytest's capture keep
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, TextIO
@@ -17,7 +18,7 @@ from fapilog.core.serialize import dumps
 from fapilog.errors import ConfigError
 from fapilog.plugins.metadata import PluginMetadata
 
-__all__ = ["StderrSink", "StdoutSink", "StreamSink", "format_console"]
+__all__ = ["StderrSink", "StdoutSink", "StreamSink", "StreamSinkSettings", "format_console"]
 
 Format = Literal["auto", "json", "console"]
 
@@ -48,6 +49,18 @@ def format_console(record: Mapping[str, Any], *, colour: bool) -> str:
         )
         line += f"\n  {exc.get('type')}: {exc.get('message')}{shown}"
     return line
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamSinkSettings:
+    """Settings of the ``stdout`` and ``stderr`` sinks (values are checked when the sink is created)."""
+
+    format: Format = "auto"
+    """``json`` lines, a readable ``console`` format, or ``auto``: console on a terminal, JSON otherwise."""
+    colour: bool | None = None
+    """Colour the console format; ``None`` colours only on a terminal."""
+    name: str | None = None
+    """The name this sink runs under in ``stats()`` and diagnostics (default: ``stdout``/``stderr``)."""
 
 
 class StreamSink:
@@ -127,6 +140,7 @@ class StdoutSink(StreamSink):
     metadata = PluginMetadata(
         name="stdout", version=__version__, kind="sink",
         description="JSON lines, or a coloured console format on a terminal, to standard output.",
+        config_model=StreamSinkSettings,
     )
 
 
@@ -137,4 +151,5 @@ class StderrSink(StreamSink):
     metadata = PluginMetadata(
         name="stderr", version=__version__, kind="sink",
         description="JSON lines, or a coloured console format on a terminal, to standard error.",
+        config_model=StreamSinkSettings,
     )

@@ -1,0 +1,1 @@
+"""The ``fapilog`` command line."""
