@@ -102,3 +102,43 @@ def test_plugin_new_is_wired_to_the_scaffold(capsys: pytest.CaptureFixture[str])
     assert main(["plugin", "new", "--help"]) == 0
     assert "--kind" in capsys.readouterr().out
 
+
+
+def test_a_bug_in_a_command_is_reported_in_two_lines_with_exit_four(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fapilog.cli import listing
+
+    def broken(args: object) -> int:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(listing, "run", broken)
+    assert main(["debug"]) == 4
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "fapilog: error: internal error: KeyError: 'oops'"
+    assert err[1].startswith("hint: this is a bug in fapilog; report it") and len(err) == 2
+
+
+def test_an_unwritable_scaffold_directory_is_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    assert main(["plugin", "new", "ok", "--kind", "sink", "--dir", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"fapilog: error: cannot write {blocker / 'sub'}")
+    assert err[1] == "hint: choose a directory you can write to with --dir PATH"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'[project]\nname = "x"\nentry-points = "oops"\n', 'declares no [project.entry-points."fapilog.plugins"]'),
+        (b"\xff\xfe[project]", "is not valid TOML: 'utf-8' codec can't decode"),
+    ],
+)
+def test_a_malformed_project_is_bad_input_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, message: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(content)
+    assert main(["plugin", "check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

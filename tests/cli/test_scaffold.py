@@ -78,10 +78,12 @@ def test_names_are_derived_from_the_plugin_name() -> None:
 
 
 def test_the_core_requirement_follows_the_running_core() -> None:
-    """The generated constraint admits the running minor up to the next major."""
-    assert core_requirement("3.0.0") == "fapilog>=3.0,<4"
-    assert core_requirement("3.2.7") == "fapilog>=3.2,<4"
-    assert core_requirement("4.1.0.dev2") == "fapilog>=4.1.0.dev2,<5"  # a pre-release sorts below "4.1"
+    """The generated constraint covers the N-2 support window up to the next major (docs/compatibility.md)."""
+    assert core_requirement("3.0.0") == "fapilog>=3.0,<4.0"
+    assert core_requirement("3.1.2") == "fapilog>=3.0,<4.0"
+    assert core_requirement("3.4.7") == "fapilog>=3.2,<4.0"
+    assert core_requirement("4.1.0.dev2") == "fapilog>=4.0,<5.0"
+    assert core_requirement("4.0.0.dev2") == "fapilog>=4.0.0.dev2,<5.0"  # a pre-release sorts below "4.0"
     assert Requirement(core_requirement()).specifier.contains(__version__, prereleases=True)
 
 
@@ -91,6 +93,8 @@ def test_the_core_requirement_follows_the_running_core() -> None:
         ("Audit", "invalid plugin name 'Audit'"),
         ("my plugin", "invalid plugin name 'my plugin'"),
         ("_audit", "invalid plugin name '_audit'"),
+        ("audit-", "invalid plugin name 'audit-'"),  # fapilog-audit- is no valid distribution name
+        ("audit_", "invalid plugin name 'audit_'"),
         ("file", "'file' is the name of a built-in fapilog plugin"),
         (LONGEST + "x", "the scaffold takes at most 30"),
     ],

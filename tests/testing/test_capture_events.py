@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from pathlib import Path
 
 import orjson
 import pytest
@@ -146,3 +148,21 @@ def test_captured_stdlib_records_arrive_through_the_bridge(fapilog_events: Captu
     fapilog.capture_stdlib()
     logging.getLogger("legacy.lib").warning("old-style %s", "call")
     assert fapilog_events.find(logger="legacy.lib")["message"] == "old-style call"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_inside_a_capture_logs_through_its_own_pipeline(tmp_path: Path) -> None:
+    out = tmp_path / "child.log"
+    with capture_events() as events:
+        fapilog.get_logger("app").info("parent")
+        pid = os.fork()
+        if pid == 0:  # the child: its log call must reach a real pipeline, not the parent's capture copy
+            try:
+                fapilog.configure(sinks=[{"type": "file", "path": str(out)}])
+                fapilog.get_logger("app").info("child")
+                fapilog.shutdown()
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+    assert events.messages == ["parent"]
+    assert orjson.loads(out.read_bytes())["message"] == "child"

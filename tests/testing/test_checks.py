@@ -315,3 +315,59 @@ class InheritsSettings(_BaseWithSettings):
 def test_an_inherited_constructor_with_settings_also_needs_a_config_model() -> None:
     reasons = _reasons(check_plugin(InheritsSettings, checks=["metadata"]))
     assert "takes settings (endpoint) but metadata declares no config_model" in reasons["metadata"]
+
+
+class _HealthSink:
+    metadata = _meta("health-sink", "sink")
+    answer: Any = True
+
+    async def write(self, record: Mapping[str, Any]) -> None:
+        pass
+
+    async def health_check(self) -> Any:
+        answer = type(self).answer
+        if isinstance(answer, BaseException):
+            raise answer
+        if answer == "hang":
+            import asyncio
+
+            await asyncio.sleep(30)
+        return answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (OSError("no route"), "health_check() is broken: health check raised OSError: no route"),
+        ("hang", "health_check() is broken: health check timed out after"),
+        ("yes", "health_check() is broken: health check returned 'yes'; expected PluginHealth or bool"),
+    ],
+)
+def test_a_broken_health_check_fails_lifecycle(answer: Any, reason: str) -> None:
+    sink = type("BrokenHealth", (_HealthSink,), {"answer": answer})
+    reasons = _reasons(check_plugin(sink, checks=["lifecycle"], timeout=1.0))
+    assert reasons["lifecycle"].startswith(reason)
+
+
+def test_an_unhealthy_answer_is_a_legitimate_health_check() -> None:
+    sink = type("Unhealthy", (_HealthSink,), {"answer": False})
+    assert check_plugin(sink, checks=["lifecycle"]).ok
+
+
+def test_the_pipeline_check_leaves_the_hosts_configuration_and_capture_alone() -> None:
+    import fapilog
+    from fapilog.plugins.sinks.memory import MemorySink
+    from fapilog.testing import capture_events
+
+    host = MemorySink(name="host")
+    fapilog.configure(level="WARNING", sinks=[host])
+    assert check_plugin(Upper, checks=["pipeline"]).ok
+    log = fapilog.get_logger("app")
+    log.info("below the host's level")
+    log.warning("kept")
+    fapilog.flush()
+    assert [r["message"] for r in host.records] == ["kept"]
+    with capture_events() as events:
+        assert check_plugin(Upper, checks=["pipeline"]).ok  # its events do not land in the capture
+        log.warning("captured")
+    assert events.messages == ["captured"]

@@ -129,3 +129,17 @@ def test_benchmark_plugin_feeds_fresh_copies_so_mutating_plugins_measure_clean_i
     assert seen and not any(seen)
     with pytest.raises(ValueError, match="positive"):
         benchmark_plugin(Marker(), events=0)
+
+
+def test_failing_sink_reraising_one_instance_does_not_grow_its_traceback() -> None:
+    error = ConnectionError("down")
+    fapilog.configure(sinks=[FailingSink(error=error)])
+    log = fapilog.get_logger("app")
+    for i in range(200):
+        log.info(f"event {i}")
+    fapilog.flush()
+    depth, tb = 0, error.__traceback__
+    while tb is not None:
+        depth, tb = depth + 1, tb.tb_next
+    assert fapilog.stats()["sinks"]["failing"]["failed"] == 200
+    assert depth < 10  # one raise's worth of frames, not 200 raises' worth

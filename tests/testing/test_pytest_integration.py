@@ -102,3 +102,15 @@ def test_fixtures_are_documented_in_pytest_fixtures_listing(tmp_path: Path, fixt
     (tmp_path / "test_nothing.py").write_text("def test_ok():\n    pass\n", encoding="utf-8")
     done = _pytest(tmp_path, "--fixtures")
     assert fixture in done.stdout
+
+
+def test_the_pytest_plugin_loads_the_kit_only_when_a_fixture_is_used() -> None:
+    """Every pytest run with fapilog installed imports the plugin: it must not pay for the contract checks."""
+    code = (
+        "import sys, fapilog.testing.pytest_plugin, fapilog.testing as kit\n"
+        "heavy = ['fapilog.testing.checks', 'fapilog.testing.bench', 'fapilog.testing.capture', 'cProfile']\n"
+        "print([m for m in heavy if m in sys.modules]); kit.check_plugin\n"
+        "print('fapilog.testing.checks' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.splitlines() == ["[]", "True"]

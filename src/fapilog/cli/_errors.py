@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXIT_FAILED",
+    "EXIT_INTERNAL",
     "EXIT_OK",
     "EXIT_PLUGIN",
     "EXIT_USAGE",
@@ -33,6 +34,8 @@ EXIT_USAGE = 2
 """Usage error or bad input: unknown option, malformed ``--setting``, invalid settings, unreadable file."""
 EXIT_PLUGIN = 3
 """Plugin error: not found, incompatible with the running core, or it cannot be loaded."""
+EXIT_INTERNAL = 4
+"""A bug in fapilog itself: the error is reported in two lines, with where to report it."""
 
 _LIST_HINT = "run 'fapilog plugin list' to see the plugins this environment offers"
 _DEBUG_HINT = "run 'fapilog debug' to see every plugin's state and the reason it is in it"
@@ -77,7 +80,11 @@ def from_fapilog_error(exc: FapilogError) -> CliError:
         hint = _LIST_HINT
     elif isinstance(exc, ConfigError):
         code = EXIT_USAGE
-        hint = "fix the setting named above; 'fapilog plugin docs NAME' lists a plugin's settings"
+        hint = (
+            "fix the settings file named above (path, syntax)"
+            if first.startswith("settings file")
+            else "fix the setting named above; 'fapilog plugin docs NAME' lists a plugin's settings"
+        )
     elif isinstance(exc, PluginValidationError):
         hint = "the plugin does not meet the plugin API; 'fapilog plugin check NAME' lists every problem"
     elif isinstance(exc, (PluginIncompatibleError, PluginLoadError)):

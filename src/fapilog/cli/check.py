@@ -173,7 +173,7 @@ def _read_pyproject(path: Path) -> tuple[Path, dict[str, Any]]:
             f"cannot read {file}: {exc.strerror or exc}",
             "give the directory of a plugin project (it holds pyproject.toml), or an installed plugin's name",
         ) from exc
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CliError(f"{file} is not valid TOML: {exc}", "fix the file, then run the check again") from exc
     project = data.get("project")
     if not isinstance(project, dict):
@@ -217,7 +217,8 @@ def _import_target(value: str) -> object:
 
 def _by_path(path: Path) -> list[PluginTarget]:
     root, project = _read_pyproject(path)
-    entry_points = project.get("entry-points", {}).get(_ENTRY_GROUP)
+    tables = project.get("entry-points", {})
+    entry_points = tables.get(_ENTRY_GROUP) if isinstance(tables, dict) else None
     if not isinstance(entry_points, dict) or not entry_points:
         raise CliError(
             f"{root / 'pyproject.toml'} declares no [project.entry-points.\"{_ENTRY_GROUP}\"] table",

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from fapilog.cli._errors import EXIT_OK, EXIT_USAGE, CliError, from_fapilog_error
+from fapilog.cli._errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CliError, from_fapilog_error
 
 __all__ = ["build_parser", "main"]
 
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit per kind of ending
     """Run the ``fapilog`` command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     from fapilog.errors import FapilogError
 
@@ -114,3 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - last resort: a bug of ours is reported, never a traceback
+        CliError(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "this is a bug in fapilog; report it with the command you ran (https://github.com/fapilog/fapilog/issues)",
+            EXIT_INTERNAL,
+        ).report(sys.stderr)
+        return EXIT_INTERNAL

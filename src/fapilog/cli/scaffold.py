@@ -52,7 +52,8 @@ __all__ = [
 KINDS: tuple[str, ...] = ("sink", "processor", "enricher", "redactor", "filter")
 """The kinds ``fapilog plugin new`` scaffolds (the pipeline's stages)."""
 
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_NAME = re.compile(r"[a-z0-9]([a-z0-9_-]*[a-z0-9])?")
+"""A plugin name that is also a valid distribution name once prefixed: no trailing ``-`` or ``_``."""
 _MAX_NAME = 30  # longer names would push generated lines past the line-length limit
 _CONTRACT_IMPORTS = ("from collections.abc import Mapping", "from typing import Any, ClassVar")
 """What the contract subclass's ``settings: ClassVar[Mapping[str, Any]]`` annotation needs."""
@@ -107,8 +108,8 @@ def plugin_names(name: str, kind: str) -> PluginNames:
     if _NAME.fullmatch(name) is None:
         suggestion = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_") or "audit"
         raise CliError(
-            f"invalid plugin name {name!r}: use lowercase letters, digits, '_' and '-', starting with a letter "
-            "or digit",
+            f"invalid plugin name {name!r}: use lowercase letters, digits, '_' and '-', starting and ending with "
+            "a letter or digit",
             f"try a name such as {suggestion!r}",
             EXIT_USAGE,
         )
@@ -145,19 +146,20 @@ def plugin_names(name: str, kind: str) -> PluginNames:
 
 
 def core_requirement(version: str = __version__) -> str:
-    """The requirement a plugin built against core ``version`` declares: ``fapilog>=3.0,<4`` for 3.0.0.
+    """The requirement a plugin built against core ``version`` declares: ``fapilog>=3.2,<4.0`` for 3.4.1.
 
-    The lower bound is the running minor (the plugin may use anything it offers), the upper bound the next
-    major (the one that may break plugins). A pre-release core keeps its exact version as the lower bound,
-    since ``3.1.0.dev1`` sorts below ``3.1``.
+    The support policy (docs/compatibility.md) asks every plugin release to cover the N-2 window, so the lower
+    bound is two minors back (never below ``M.0``) and the upper bound the next major, the one that may break
+    plugins. A pre-release core keeps its exact version as the lower bound when the window would start above
+    it (``3.0.0.dev1`` sorts below ``3.0``).
     """
     from packaging.version import Version
 
     current = Version(version)
-    lower = f"{current.major}.{current.minor}"
+    lower = f"{current.major}.{max(current.minor - 2, 0)}"
     if Version(lower) > current:
         lower = str(current)
-    return f"fapilog>={lower},<{current.major + 1}"
+    return f"fapilog>={lower},<{current.major + 1}.0"
 
 
 # -- what differs per kind ---------------------------------------------------------------------------------
@@ -353,8 +355,15 @@ def _refuse_overwrite(paths: Iterable[Path], where: Path) -> None:
 
 def _write(files: Mapping[Path, str]) -> None:
     for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise CliError(
+                f"cannot write {path}: {exc.strerror or exc}",
+                "choose a directory you can write to with --dir PATH",
+                EXIT_USAGE,
+            ) from exc
 
 
 def _project_files(names: PluginNames, dest: Path) -> dict[Path, str]:

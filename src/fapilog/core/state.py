@@ -69,8 +69,12 @@ def current_settings() -> LoggingSettings:
 
 
 def _threshold_for(name: str) -> int:
-    if _intercepts and _intercepts[-1][1] is not None:
-        return _intercepts[-1][1]
+    try:  # one read, no check-then-index: a capture block may close on another thread meanwhile
+        capture: tuple[Callable[..., None], int | None] | None = _intercepts[-1]
+    except IndexError:
+        capture = None
+    if capture is not None and capture[1] is not None:
+        return capture[1]
     settings = current_settings()
     best_len = -1
     threshold = _level_overrides.get(None, settings.level_number)
@@ -113,7 +117,8 @@ def intercepted(emit: Callable[..., None], level: int | None = None) -> Iterator
 
     ``emit`` receives the logger's arguments ``(level, name, message, fields, bound, exc)``. ``level``, when
     given, becomes every handle's threshold for the block. ``configure()``, ``shutdown()`` and a lazy start
-    inside the block leave the interception in place; blocks nest, and the innermost one wins.
+    inside the block leave the interception in place; blocks nest, and the innermost one wins. A child forked
+    inside a block does not inherit it: the child's events go through its own pipeline.
     """
     entry = (emit, level)
     with _lock:
@@ -129,7 +134,9 @@ def intercepted(emit: Callable[..., None], level: int | None = None) -> Iterator
             if _finalized:
                 _route(_bootstrap_emit)  # routes late events to stderr
             else:
-                _route(runtime.emit if runtime is not None and runtime.state == "running" else _bootstrap_emit)
+                # A pipeline still draining keeps receiving calls, as it would have without the capture.
+                live = runtime is not None and runtime.state in ("running", "stopping")
+                _route(runtime.emit if live and runtime is not None else _bootstrap_emit)
             _logger.refresh_thresholds()
 
 
@@ -332,6 +339,7 @@ def _after_fork_in_child() -> None:
     global _lock, _runtime
     _lock = threading.RLock()
     _runtime = None  # the parent's worker did not survive the fork; the parent delivers its own queue
+    _intercepts.clear()  # a capture belongs to the parent's test; the child logs through its own pipeline
     _route(_bootstrap_emit)
 
 

@@ -14,19 +14,49 @@ The guide is ``docs/testing.md``.
 
 from __future__ import annotations
 
-from fapilog.testing.bench import BenchmarkResult, benchmark_plugin
-from fapilog.testing.capture import CapturedEvents, capture_events
-from fapilog.testing.checks import CHECKS, CheckResult, ContractReport, check_plugin
-from fapilog.testing.contracts import (
-    EnricherContract,
-    FilterContract,
-    PluginContract,
-    ProcessorContract,
-    RedactorContract,
-    SinkContract,
-)
-from fapilog.testing.records import make_record, make_records
-from fapilog.testing.sinks import FailingSink, SlowSink
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from fapilog.testing.bench import BenchmarkResult, benchmark_plugin
+    from fapilog.testing.capture import CapturedEvents, capture_events
+    from fapilog.testing.checks import CHECKS, CheckResult, ContractReport, check_plugin
+    from fapilog.testing.contracts import (
+        EnricherContract,
+        FilterContract,
+        PluginContract,
+        ProcessorContract,
+        RedactorContract,
+        SinkContract,
+    )
+    from fapilog.testing.records import make_record, make_records
+    from fapilog.testing.sinks import FailingSink, SlowSink
+
+# Loaded on first use: the pytest plugin imports this package in every pytest run of every project that has
+# fapilog installed, and most of those never touch the contract checks or the profiler.
+_HOME = {
+    "BenchmarkResult": "bench", "benchmark_plugin": "bench",
+    "CapturedEvents": "capture", "capture_events": "capture",
+    "CHECKS": "checks", "CheckResult": "checks", "ContractReport": "checks", "check_plugin": "checks",
+    "EnricherContract": "contracts", "FilterContract": "contracts", "PluginContract": "contracts",
+    "ProcessorContract": "contracts", "RedactorContract": "contracts", "SinkContract": "contracts",
+    "make_record": "records", "make_records": "records",
+    "FailingSink": "sinks", "SlowSink": "sinks",
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fapilog.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"fapilog.testing.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
+
 
 __all__ = [
     "CHECKS",

@@ -20,6 +20,7 @@ import pstats
 import statistics
 import time
 from collections.abc import Sequence
+from copy import deepcopy
 from typing import Any
 
 from fapilog.core.record import EventRecord
@@ -88,7 +89,7 @@ def benchmark_plugin(
     def fresh() -> list[EventRecord]:
         out = []
         for record in base:
-            copy = EventRecord(record)
+            copy = EventRecord(deepcopy(dict(record)))  # nested values too: a plugin may edit them
             copy.ts_ns, copy.levelno, copy.captured = record.ts_ns, record.levelno, record.captured
             if hasattr(record, "json"):
                 copy.json = record.json

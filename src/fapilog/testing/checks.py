@@ -26,8 +26,9 @@ failure); ``fapilog plugin check`` prints that report, and the pytest suites in
 ``concurrency``
     100 calls in flight at once on one instance (plus a concurrent ``flush()`` for sinks) all succeed.
 ``pipeline``
-    the plugin runs inside the real fapilog pipeline: events logged through it are delivered and no error
-    is counted against it. This check calls :func:`fapilog.configure` and shuts the pipeline down after.
+    the plugin runs inside a real fapilog pipeline: events logged through it are delivered and no error is
+    counted against it. The pipeline is private to the check: the process-wide configuration, levels and
+    any active ``capture_events()`` are untouched.
 
 Every check runs with a deadline (``timeout``, 10 s by default) on its own thread and event loop, so a plugin
 that hangs fails its check instead of hanging the test run, and in a fresh temporary working directory, so
@@ -143,6 +144,7 @@ class _Subject:
     metadata: PluginMetadata | None
     settings: Mapping[str, Any]
     deterministic: bool
+    timeout: float
 
     def create(self) -> Any:
         if not isinstance(self.target, type):
@@ -256,9 +258,13 @@ async def _lifecycle(subject: _Subject) -> None:
         for _ in range(2):
             await _step(instance, "flush", "must be callable repeatedly")
     if hasattr(instance, "health_check"):
-        result = (await check_health({subject.name: instance}, 5.0))[subject.name]
-        if result.status == "unhealthy" and result.detail.startswith(("health_check", "raised", "timed out")):
-            _fail(f"health_check() failed: {result.detail}")
+        result = (await check_health({subject.name: instance}, subject.timeout * 0.3))[subject.name]
+        # Unhealthy is a legitimate answer (no backend here); raising, hanging or a wrong type is not.
+        detail = result.detail
+        if detail.startswith(("health check raised", "health check timed out")) or detail.endswith(
+            "expected PluginHealth or bool"
+        ):
+            _fail(f"health_check() is broken: {detail}")
     for _ in range(2):
         await _step(instance, "stop", "must be idempotent: shutdown and reload may both stop a plugin")
 
@@ -430,28 +436,37 @@ async def _concurrency(subject: _Subject) -> None:
 
 
 def _pipeline(subject: _Subject) -> None:
-    import fapilog
+    """A private pipeline (never the process-wide one): the host's configuration, levels and any active
+    ``capture_events()`` are left exactly as they were, and a plugin that hangs only hangs this pipeline."""
+    from fapilog.core.levels import INFO
+    from fapilog.core.runtime import Runtime
     from fapilog.plugins.sinks.memory import MemorySink
+    from fapilog.settings import LoggingSettings
 
     instance = subject.create()
     memory = MemorySink(name="contract-memory")
     stages: dict[str, Any] = {"sinks": [instance] if subject.kind == "sink" else [memory]}
     if subject.kind != "sink":
         stages[f"{subject.kind}s"] = [instance]
-    fapilog.configure(level="DEBUG", **stages)
+    deadline = subject.timeout * 0.3  # start, flush and shutdown each get a share, within the check's deadline
+    runtime = Runtime(LoggingSettings.load({"level": "DEBUG", **stages}, environ={}))
+    runtime.start()
     try:
-        log = fapilog.get_logger("fapilog.contract")
+        failures = runtime.wait_started(deadline)
+        if failures:
+            name, exc = next(iter(failures.items()))
+            _fail(f"{name!r} failed to start in the pipeline: {type(exc).__name__}: {exc}")
         for i in range(_PIPELINE_EVENTS):
-            log.info(f"contract event {i}", index=i)
-        flushed = fapilog.flush(timeout=10.0)
-        stats = fapilog.stats()
+            runtime.emit(INFO, "fapilog.contract", f"contract event {i}", {"index": i}, None, None)
+        flushed = runtime.flush(deadline)
+        stats = runtime.stats()
     finally:
-        report = fapilog.shutdown(timeout=10.0)
+        report = runtime.shutdown(deadline)
     errors = {name: entry["errors"] for name, entry in stats["plugins"].items() if entry.get("errors")}
     if errors:
         _fail(f"the pipeline counted errors against the plugin: {errors}; see the stderr warnings for the cause")
     if not flushed.ok or not report.ok:
-        _fail(f"flush/shutdown did not complete: {flushed}, {report}")
+        _fail(f"flush/shutdown did not complete within {deadline:g} s each: {flushed}, {report}")
     if subject.kind == "sink":
         sink_stats = next(iter(stats["sinks"].values()))
         if sink_stats.get("delivered") != _PIPELINE_EVENTS or sink_stats.get("failed"):
@@ -525,7 +540,9 @@ async def _awaited(awaitable: Awaitable[Any]) -> None:
     await awaitable
 
 
-def _subject(plugin: object, settings: Mapping[str, Any] | None, kind: str | None, deterministic: bool) -> _Subject:
+def _subject(
+    plugin: object, settings: Mapping[str, Any] | None, kind: str | None, deterministic: bool, timeout: float
+) -> _Subject:
     cls = plugin if isinstance(plugin, type) else type(plugin)
     try:
         md = metadata_of(cls)
@@ -541,7 +558,8 @@ def _subject(plugin: object, settings: Mapping[str, Any] | None, kind: str | Non
     if settings and not isinstance(plugin, type):
         raise ValueError("settings apply to a plugin class; a ready-made instance is checked as it is")
     name = md.name if md is not None else cls.__name__.lower()
-    return _Subject(plugin, cls, typing.cast(PluginKind, chosen), name, md, dict(settings or {}), deterministic)
+    return _Subject(plugin, cls, typing.cast(PluginKind, chosen), name, md, dict(settings or {}), deterministic,
+                    timeout)
 
 
 def check_plugin(
@@ -566,7 +584,7 @@ def check_plugin(
     unknown = [name for name in selected if name not in _RUNNERS]
     if unknown:
         raise ValueError(f"unknown check(s) {', '.join(unknown)}; choose from {', '.join(CHECKS)}")
-    subject = _subject(plugin, settings, kind, deterministic)
+    subject = _subject(plugin, settings, kind, deterministic, timeout)
     results: list[CheckResult] = []
     previous = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="fapilog-check-") as workdir:

@@ -112,7 +112,8 @@ class FailingSink(_RecordingSink):
     def _raise(self) -> None:
         self.failures += 1
         error = self.error
-        raise error() if isinstance(error, type) else error
+        # A shared instance gets its traceback reset: re-raising it would otherwise grow it frame by frame.
+        raise error() if isinstance(error, type) else error.with_traceback(None)
 
     async def start(self) -> None:
         if "start" in self.fail_on:
