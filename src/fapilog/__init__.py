@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import typing as _typing
 
+from fapilog._lazy import lazy_attributes as _lazy_attributes
 from fapilog._version import __version__
 from fapilog.core.context import (
     bind,
@@ -105,17 +106,5 @@ __all__ = [
 _LAZY = {"capture_stdlib": "fapilog.integrations.stdlib", "release_stdlib": "fapilog.integrations.stdlib"}
 
 
-def __getattr__(name: str) -> _typing.Any:
-    # The stdlib bridge imports `logging`; keep `import fapilog` from paying for it until it is used.
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'fapilog' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+# The stdlib bridge imports `logging`; keep `import fapilog` from paying for it until it is used.
+__getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)

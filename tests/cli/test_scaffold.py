@@ -19,7 +19,6 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tomllib
 import types
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
-from tests._offline_build import missing_build_requirements
+from tests._offline_build import copy_core, missing_build_requirements, offline_venv
 
 from fapilog._version import __version__
 from fapilog.cli.main import main
@@ -188,9 +187,7 @@ def test_generated_code_is_ruff_and_mypy_strict_clean(tmp_path: Path) -> None:
     Projects are linted with their own pyproject settings; first-party modules with the core's, placed in a copy
     of the core tree where they belong (ruff tells first-party imports by what exists under ``src``).
     """
-    core = tmp_path / "core"
-    shutil.copytree(REPO / "src", core / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    shutil.copy2(REPO / "pyproject.toml", core / "pyproject.toml")
+    core = copy_core(tmp_path / "core")
     projects, modules = [], []
     for kind in KINDS:
         name = f"{kind}-{LONGEST}"[: len(LONGEST)]
@@ -331,11 +328,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
     if missing := missing_build_requirements():
         pytest.skip(f"the offline venv needs {', '.join(missing)} in the test environment (install .[dev])")
     root = tmp_path_factory.mktemp("scaffold")
-    core = root / "core"  # a copy, so building leaves no egg-info or build/ in the working tree
-    shutil.copytree(REPO / "src", core / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        if (REPO / name).exists():
-            shutil.copy2(REPO / name, core / name)
+    core = copy_core(root / "core")
     fakes = root / "fakes"
     fakes.mkdir()
     (core / "tests").mkdir()
@@ -349,14 +342,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
         _paste(core / "pyproject.toml", (out / "pyproject-snippet.toml").read_text(encoding="utf-8"))
         (fakes / f"{names.module}_client.py").write_text('"""Stands in for the optional library."""\n', "utf-8")
 
-    venv = root / "venv"
-    # No pip/setuptools of its own: the ones bundled with ensurepip may be too old to build the core.
-    _ok(_run(sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv, cwd=root))
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    purelib = _ok(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=root)).strip()
-    # The test environment's packages (pip, setuptools, pytest, ruff, mypy...), with no network access.
-    Path(purelib, "_fapilog_test_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    pip = (python, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", "--no-build-isolation")
+    python, pip, _ = offline_venv(root / "venv")
     _ok(_run(*pip, core, cwd=root))
     projects = {kind: root / f"fapilog-{name}" for kind, name in PROJECTS.items()}
     for kind, name in PROJECTS.items():  # the venv's own CLI: the templates ship inside the wheel

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import subprocess
-import sys
-import sysconfig
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests._offline_build import missing_build_requirements
+from tests._offline_build import copy_core, missing_build_requirements, offline_venv, run
 from tests.plugins._dists import DistFactory, make
 
 from fapilog.errors import PluginError, PluginLoadError, PluginNotFoundError
@@ -271,42 +266,21 @@ print(json.dumps({
 """
 
 
-def _run(*args: str | Path, cwd: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
-    done = subprocess.run(
-        [str(a) for a in args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
 def test_pip_installed_plugin_is_discovered_and_loaded_in_a_real_venv(tmp_path: Path) -> None:
     """A plugin package built and installed by pip is discovered, gated and created in a fresh virtualenv."""
     if missing := missing_build_requirements():
         pytest.skip(f"building the core offline needs {', '.join(missing)} in the test environment (install .[dev])")
-    repo = PYPROJECT.parent
-    core = tmp_path / "core"  # a copy, so building leaves no egg-info or build/ in the working tree
-    shutil.copytree(repo / "src", core / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        if (repo / name).exists():
-            shutil.copy2(repo / name, core / name)
+    core = copy_core(tmp_path / "core")
     plugin = tmp_path / "fapilog-hello"
     plugin.mkdir()
     (plugin / "pyproject.toml").write_text(HELLO_PYPROJECT, encoding="utf-8")
     (plugin / "fapilog_hello.py").write_text(HELLO_PLUGIN, encoding="utf-8")
 
-    venv = tmp_path / "venv"
-    # No pip/setuptools of its own: the ones bundled with ensurepip may be too old to build the core.
-    _run(sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv, cwd=tmp_path)
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    purelib = _run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path).strip()
-    # The test environment's packages (pip, setuptools, wheel, packaging, pydantic), with no network access.
-    Path(purelib, "_fapilog_test_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    pip = (python, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", "--no-build-isolation")
-    _run(*pip, core, cwd=tmp_path)
-    _run(*pip, plugin, cwd=tmp_path)
+    python, pip, purelib = offline_venv(tmp_path / "venv")
+    run(*pip, core, cwd=tmp_path)
+    run(*pip, plugin, cwd=tmp_path)
 
-    report = json.loads(_run(python, "-c", PROBE, cwd=tmp_path))
+    report = json.loads(run(python, "-c", PROBE, cwd=tmp_path))
     assert report["name"] == "hello" and report["kind"] == "sink" and report["greeting"] == "hi"
     assert (report["distribution"], report["dist_version"], report["version"]) == ("fapilog-hello", "0.3.0", "0.3.0")
     assert report["compatible"] and report["constraint"] == ">=3.0,<4.0"

@@ -13,12 +13,9 @@ Two shapes of output:
   the ``[project.optional-dependencies]`` extra and the entry point to paste into the core's
   ``pyproject.toml``.
 
-The files come from text templates shipped in ``fapilog/cli/templates`` (named ``*.tmpl`` so no tool takes
-them for code). ``{{key}}`` markers are replaced by values; a line holding nothing but a marker whose value
-is empty disappears. Each plugin kind has one template for its example logic (``kinds/<kind>.py.tmpl``) and
-one for its behaviour tests (``kinds/<kind>_tests.py.tmpl``), shared by both shapes; a template's import
-lines sit above a ``---`` line and are merged with the surrounding module's and sorted the way ``ruff``
-(isort rules) expects, so the output is lint-clean as written.
+The files come from text templates rendered by :mod:`fapilog.cli._templates`. Each plugin kind has one
+template for its example logic (``kinds/<kind>.py.tmpl``) and one for its behaviour tests
+(``kinds/<kind>_tests.py.tmpl``), shared by both shapes.
 
 ``new_plugin("audit", "sink")`` does what ``fapilog plugin new audit --kind sink`` does and returns the
 directory it wrote.
@@ -31,13 +28,13 @@ import dataclasses
 import keyword
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from importlib import resources
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from fapilog._version import __version__
 from fapilog.cli._errors import EXIT_OK, EXIT_USAGE, CliError
+from fapilog.cli._templates import module, render, template
 
 __all__ = [
     "KINDS",
@@ -57,8 +54,6 @@ _NAME = re.compile(r"[a-z0-9]([a-z0-9_-]*[a-z0-9])?")
 _MAX_NAME = 30  # longer names would push generated lines past the line-length limit
 _CONTRACT_IMPORTS = ("from collections.abc import Mapping", "from typing import Any, ClassVar")
 """What the contract subclass's ``settings: ClassVar[Mapping[str, Any]]`` annotation needs."""
-_MARKER = re.compile(r"\{\{([a-z_]+)\}\}")
-_SEPARATOR = "---"
 _LINE_LENGTH = 120  # the generated projects' ruff setting, and the core's
 
 
@@ -230,82 +225,6 @@ _KIND_SPECS: Mapping[str, _KindSpec] = {
 }
 
 
-# -- templates ---------------------------------------------------------------------------------------------
-
-
-def _template(relative: str) -> str:
-    return resources.files("fapilog.cli").joinpath("templates", *relative.split("/")).read_text(encoding="utf-8")
-
-
-def _render(text: str, values: Mapping[str, str]) -> str:
-    """Replace every ``{{key}}`` in ``text`` with ``values[key]``; a line that is only an empty marker goes.
-
-    A marker without a value is a bug in the templates, so it raises ``KeyError`` rather than leaving
-    ``{{key}}`` in a generated file.
-    """
-    lines: list[str] = []
-    for line in text.splitlines(keepends=True):
-        whole = _MARKER.fullmatch(line.strip())
-        if whole is not None and values[whole.group(1)] == "":
-            continue
-        lines.append(_MARKER.sub(lambda match: values[match.group(1)], line))
-    return "".join(lines)
-
-
-def _split(template: str) -> tuple[list[str], str]:
-    """A kind template's import lines and the code below its ``---`` line."""
-    head, sep, body = template.partition(f"\n{_SEPARATOR}\n")
-    if not sep:
-        raise ValueError(f"kind template without a '{_SEPARATOR}' line after its imports")
-    return [line for line in head.splitlines() if line.strip()], body
-
-
-def _section(module: str, first_party: Iterable[str]) -> int:
-    root = module.split(".", maxsplit=1)[0]
-    if root == "__future__":
-        return 0
-    if root in sys.stdlib_module_names:
-        return 1
-    return 3 if root in first_party else 2
-
-
-def _member_key(name: str) -> tuple[int, str, str]:
-    # isort's order-by-type, as ruff applies it: CONSTANTS, then Classes, then functions and variables.
-    rank = 0 if len(name) > 1 and name.isupper() else 1 if name[:1].isupper() else 2
-    return rank, name.lower(), name
-
-
-def _import_block(lines: Iterable[str], *, first_party: Iterable[str], line_length: int) -> str:
-    """Merge and sort import statements into the sections and order ruff's isort rules expect.
-
-    ``lines`` are ``import x`` and ``from x import a, b`` statements in any order, duplicates allowed.
-    """
-    parties = set(first_party)
-    plain: dict[int, set[str]] = {}
-    members: dict[int, dict[str, set[str]]] = {}
-    for line in lines:
-        words = line.split()
-        if words[0] == "import":
-            plain.setdefault(_section(words[1], parties), set()).add(words[1])
-        elif words[0] == "from" and words[2] == "import":
-            names = {name.strip() for name in line.split(" import ", 1)[1].split(",") if name.strip()}
-            members.setdefault(_section(words[1], parties), {}).setdefault(words[1], set()).update(names)
-        else:
-            raise ValueError(f"not an import statement: {line!r}")
-    sections: list[str] = []
-    for section in sorted({*plain, *members}):
-        out = [f"import {module}" for module in sorted(plain.get(section, ()), key=str.lower)]
-        for module, names in sorted(members.get(section, {}).items(), key=lambda item: item[0].lower()):
-            listed = sorted(names, key=_member_key)
-            single = f"from {module} import {', '.join(listed)}"
-            if len(single) <= line_length:
-                out.append(single)
-            else:
-                out.append(f"from {module} import (\n" + "".join(f"    {name},\n" for name in listed) + ")")
-        sections.append("\n".join(out))
-    return "\n\n".join(sections)
-
-
 def _values(names: PluginNames, **extra: str) -> dict[str, str]:
     spec = _KIND_SPECS[names.kind]
     base = {field.name: getattr(names, field.name) for field in dataclasses.fields(names)}
@@ -316,27 +235,12 @@ def _values(names: PluginNames, **extra: str) -> dict[str, str]:
         version="0.1.0",
     )
     base.update(extra)
-    base["example"] = _render(spec.example, base)
+    base["example"] = render(spec.example, base)
     base["contract_settings"] = spec.contract_settings
     base["settings_table"] = "\n".join(
-        f"| `{s.name}` | `{_render(s.default, base)}` | {s.text} |" for s in spec.settings
+        f"| `{s.name}` | `{render(s.default, base)}` | {s.text} |" for s in spec.settings
     )
     return base
-
-
-def _module(
-    wrapper: str,
-    kind_template: str,
-    values: Mapping[str, str],
-    *,
-    imports: Sequence[str],
-    first_party: Iterable[str],
-    line_length: int,
-) -> str:
-    """A Python module: ``wrapper`` around a kind template, with both import lists merged and sorted."""
-    kind_imports, body = _split(_template(kind_template))
-    block = _import_block([*imports, *kind_imports], first_party=first_party, line_length=line_length)
-    return _render(_template(wrapper), {**values, "imports": block, "body": _render(body, values).rstrip("\n")})
 
 
 # -- writing -----------------------------------------------------------------------------------------------
@@ -369,7 +273,7 @@ def _write(files: Mapping[Path, str]) -> None:
 def _project_files(names: PluginNames, dest: Path) -> dict[Path, str]:
     values = _values(names)
     package = Path("src", names.package)
-    code = _module(
+    code = module(
         "project/plugin.py.tmpl",
         f"kinds/{names.kind}.py.tmpl",
         {**values, "init_hook": ""},
@@ -377,7 +281,7 @@ def _project_files(names: PluginNames, dest: Path) -> dict[Path, str]:
         first_party=[names.package],
         line_length=_LINE_LENGTH,
     )
-    tests = _module(
+    tests = module(
         "project/test_plugin.py.tmpl",
         f"kinds/{names.kind}_tests.py.tmpl",
         {**values, "test_mark": ""},
@@ -397,7 +301,7 @@ def _project_files(names: PluginNames, dest: Path) -> dict[Path, str]:
         ".github/workflows/ci.yml": "project/ci.yml.tmpl",
         f"{package.as_posix()}/__init__.py": "project/init.py.tmpl",
     }
-    files = {dest / target: _render(_template(source), values) for target, source in plain.items()}
+    files = {dest / target: render(template(source), values) for target, source in plain.items()}
     files[dest / package / "plugin.py"] = code
     files[dest / package / "py.typed"] = ""
     files[dest / "tests" / "test_plugin.py"] = tests
@@ -418,7 +322,7 @@ def _first_party_files(names: PluginNames, dest: Path) -> dict[Path, str]:
         )
     library = f"{names.module}_client"
     values = _values(names, library=library, requirement=_placeholder_requirement(names))
-    code = _module(
+    code = module(
         "first_party/module.py.tmpl",
         f"kinds/{names.kind}.py.tmpl",
         {**values, "init_hook": "        self.library = _import_library()"},
@@ -426,7 +330,7 @@ def _first_party_files(names: PluginNames, dest: Path) -> dict[Path, str]:
         first_party=["fapilog"],
         line_length=_LINE_LENGTH,
     )
-    tests = _module(
+    tests = module(
         "first_party/test_module.py.tmpl",
         f"kinds/{names.kind}_tests.py.tmpl",
         {**values, "test_mark": "@needs_extra"},
@@ -442,7 +346,7 @@ def _first_party_files(names: PluginNames, dest: Path) -> dict[Path, str]:
         first_party=["fapilog"],
         line_length=_LINE_LENGTH,
     )
-    snippet = _render(_template("first_party/pyproject-snippet.toml.tmpl"), values)
+    snippet = render(template("first_party/pyproject-snippet.toml.tmpl"), values)
     return {
         dest / f"{names.module}.py": code,
         dest / f"test_{names.module}.py": tests,

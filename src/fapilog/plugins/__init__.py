@@ -12,9 +12,9 @@ A plugin is any object with its kind's async methods (see :mod:`fapilog.plugins.
 
 from __future__ import annotations
 
-import importlib
 import typing as _typing
 
+from fapilog._lazy import lazy_attributes as _lazy_attributes
 from fapilog.plugins.metadata import PLUGIN_API_VERSION, PluginHealth, PluginKind, PluginMetadata
 from fapilog.plugins.protocols import BatchSink, Enricher, Filter, Processor, Record, Redactor, Sink
 
@@ -54,14 +54,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'fapilog.plugins' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = _lazy_attributes(__name__, _LAZY)

@@ -14,8 +14,9 @@ The guide is ``docs/testing.md``.
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from fapilog._lazy import lazy_attributes as _lazy_attributes
 
 if typing.TYPE_CHECKING:
     from fapilog.testing.bench import BenchmarkResult, benchmark_plugin
@@ -35,27 +36,28 @@ if typing.TYPE_CHECKING:
 # Loaded on first use: the pytest plugin imports this package in every pytest run of every project that has
 # fapilog installed, and most of those never touch the contract checks or the profiler.
 _HOME = {
-    "BenchmarkResult": "bench", "benchmark_plugin": "bench",
-    "CapturedEvents": "capture", "capture_events": "capture",
-    "CHECKS": "checks", "CheckResult": "checks", "ContractReport": "checks", "check_plugin": "checks",
-    "EnricherContract": "contracts", "FilterContract": "contracts", "PluginContract": "contracts",
-    "ProcessorContract": "contracts", "RedactorContract": "contracts", "SinkContract": "contracts",
-    "make_record": "records", "make_records": "records",
-    "FailingSink": "sinks", "SlowSink": "sinks",
+    "BenchmarkResult": "fapilog.testing.bench",
+    "benchmark_plugin": "fapilog.testing.bench",
+    "CapturedEvents": "fapilog.testing.capture",
+    "capture_events": "fapilog.testing.capture",
+    "CHECKS": "fapilog.testing.checks",
+    "CheckResult": "fapilog.testing.checks",
+    "ContractReport": "fapilog.testing.checks",
+    "check_plugin": "fapilog.testing.checks",
+    "EnricherContract": "fapilog.testing.contracts",
+    "FilterContract": "fapilog.testing.contracts",
+    "PluginContract": "fapilog.testing.contracts",
+    "ProcessorContract": "fapilog.testing.contracts",
+    "RedactorContract": "fapilog.testing.contracts",
+    "SinkContract": "fapilog.testing.contracts",
+    "make_record": "fapilog.testing.records",
+    "make_records": "fapilog.testing.records",
+    "FailingSink": "fapilog.testing.sinks",
+    "SlowSink": "fapilog.testing.sinks",
 }
 
 
-def __getattr__(name: str) -> typing.Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'fapilog.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"fapilog.testing.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOME})
+__getattr__, __dir__ = _lazy_attributes(__name__, _HOME)
 
 
 __all__ = [

@@ -34,12 +34,9 @@ Every check runs with a deadline (``timeout``, 10 s by default) on its own threa
 that hangs fails its check instead of hanging the test run, and in a fresh temporary working directory, so
 relative paths in settings never touch the project.
 """
-
 from __future__ import annotations
 
 import asyncio
-import copy
-import dataclasses
 import inspect
 import os
 import tempfile
@@ -49,13 +46,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from fapilog.core.record import EventRecord
-from fapilog.errors import ConfigError, FapilogError
-from fapilog.plugins._settings import instantiate
-from fapilog.plugins._validation import inspect_plugin
-from fapilog.plugins.health import check_health
-from fapilog.plugins.metadata import PLUGIN_KINDS, REQUIRED_METHODS, PluginKind, PluginMetadata, metadata_of
-from fapilog.testing.records import make_record, make_records
+from fapilog.errors import FapilogError
+from fapilog.plugins.metadata import PLUGIN_KINDS, REQUIRED_METHODS, PluginKind, metadata_of
+from fapilog.testing._contract import RUNNERS, ContractFailure, Skip, Subject
+from fapilog.testing.report import CheckResult, ContractReport
 
 __all__ = ["CHECKS", "CheckResult", "ContractReport", "check_plugin"]
 
@@ -72,425 +66,6 @@ CHECKS = (
     "pipeline",
 )
 """Every check's name, in the order they run."""
-
-_CORE_KEYS = ("timestamp", "level", "logger", "seq")
-_OPTIONAL_METHODS = ("start", "stop", "flush", "health_check")
-_CONCURRENT_CALLS = 100
-_PIPELINE_EVENTS = 20
-
-
-class ContractFailure(AssertionError):
-    """A plugin broke its contract; the message says how and what to change."""
-
-
-class _Skip(Exception):
-    """The check does not apply to this plugin (the reason is reported)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class CheckResult:
-    """The outcome of one check: passed, failed with a reason, or skipped with a reason."""
-
-    name: str
-    ok: bool
-    reason: str = ""
-    skipped: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "skipped": self.skipped, "reason": self.reason}
-
-
-@dataclasses.dataclass(frozen=True)
-class ContractReport:
-    """Every check's result for one plugin. ``ok`` is true when none failed (skips are fine)."""
-
-    plugin: str
-    kind: str
-    results: list[CheckResult]
-
-    @property
-    def ok(self) -> bool:
-        return all(result.ok for result in self.results)
-
-    @property
-    def failures(self) -> list[CheckResult]:
-        return [result for result in self.results if not result.ok]
-
-    def result(self, name: str) -> CheckResult:
-        """The result of the check called ``name``."""
-        for result in self.results:
-            if result.name == name:
-                return result
-        raise KeyError(f"no result for check {name!r}; ran: {', '.join(r.name for r in self.results)}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"plugin": self.plugin, "kind": self.kind, "ok": self.ok,
-                "results": [result.to_dict() for result in self.results]}
-
-    def __str__(self) -> str:
-        lines = [f"{'PASS' if r.ok and not r.skipped else 'SKIP' if r.skipped else 'FAIL'} {r.name}"
-                 + (f": {r.reason}" if r.reason else "") for r in self.results]
-        return "\n".join(lines)
-
-
-@dataclasses.dataclass
-class _Subject:
-    """The plugin under test and how to make fresh instances of it."""
-
-    target: object
-    cls: type[Any]
-    kind: PluginKind
-    name: str
-    metadata: PluginMetadata | None
-    settings: Mapping[str, Any]
-    deterministic: bool
-    timeout: float
-
-    def create(self) -> Any:
-        if not isinstance(self.target, type):
-            return self.target  # a ready-made instance: the only one there is
-        model = self.metadata.config_model if self.metadata is not None else None
-        return instantiate(self.name, self.cls, model, self.settings)
-
-    @property
-    def method(self) -> str:
-        return REQUIRED_METHODS[self.kind]
-
-
-def _fail(reason: str) -> typing.NoReturn:
-    raise ContractFailure(reason)
-
-
-async def _maybe(obj: object, method: str, *args: Any) -> Any:
-    fn = getattr(obj, method, None)
-    if fn is None:
-        return None
-    result = fn(*args)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
-
-
-# -- the checks --------------------------------------------------------------------------------------------
-
-
-def _check_metadata(subject: _Subject) -> None:
-    md = metadata_of(subject.cls)  # raises PluginValidationError for a wrong type: reported as a failure
-    if md is None:
-        _fail(f"{subject.cls.__qualname__} has no `metadata = PluginMetadata(name=..., version=..., "
-              f"kind={subject.kind!r}, description=...)` class attribute")
-    if md.kind != subject.kind:
-        _fail(f"metadata.kind is {md.kind!r} but the plugin is checked as a {subject.kind}")
-    if not md.description.strip():
-        _fail("metadata.description is empty: say in one line what the plugin does (it is shown by "
-              "`fapilog plugin list` and on the generated docs page)")
-    params = _settings_parameters(subject.cls)
-    if params and md.config_model is None:
-        _fail(f"the constructor takes settings ({', '.join(params)}) but metadata declares no config_model: add "
-              "a dataclass or pydantic model so bad settings fail at configure time with the field named")
-
-
-def _settings_parameters(cls: type[Any]) -> list[str]:
-    """The constructor's named parameters, inherited ones included (``StdoutSink`` takes ``StreamSink``'s)."""
-    try:
-        signature = inspect.signature(cls)
-    except (TypeError, ValueError):  # an extension type without an introspectable signature
-        return []
-    return [name for name, p in signature.parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-
-
-def _own_methods(cls: type[Any], kind: PluginKind) -> list[str]:
-    required = REQUIRED_METHODS[kind]
-    wanted = ("__init__", required, f"{required}_batch", *_OPTIONAL_METHODS)
-    return [name for name in wanted if any(name in klass.__dict__ for klass in cls.__mro__[:-1])]
-
-
-def _check_type_hints(subject: _Subject) -> None:
-    problems: list[str] = []
-    for name in _own_methods(subject.cls, subject.kind):
-        fn = getattr(subject.cls, name)
-        where = f"{subject.cls.__qualname__}.{name}"
-        try:
-            typing.get_type_hints(fn)
-        except Exception as exc:  # noqa: BLE001 - any failure to resolve is the finding
-            problems.append(f"{where}: annotations do not resolve ({type(exc).__name__}: {exc})")
-            continue
-        signature = inspect.signature(fn)
-        bare = [p for p, param in signature.parameters.items()
-                if p != "self" and param.annotation is inspect.Parameter.empty]
-        if bare:
-            problems.append(f"{where}: parameter(s) {', '.join(bare)} not annotated")
-        if signature.return_annotation is inspect.Signature.empty:
-            problems.append(f"{where}: no return annotation")
-    if problems:
-        _fail("; ".join(problems))
-
-
-def _check_protocol(subject: _Subject) -> None:
-    # PluginValidationError (a sync method where async is required...) names the method and the fix.
-    checked = inspect_plugin(subject.target, kind_hint=subject.kind)
-    if checked.legacy:
-        _fail("legacy plugin: no metadata, so its settings and kind cannot be checked; declare PluginMetadata")
-
-
-def _check_settings(subject: _Subject) -> None:
-    subject.create()
-    model = subject.metadata.config_model if subject.metadata is not None else None
-    if model is None or not isinstance(subject.target, type):
-        return
-    unknown = "contract_check_unknown_setting"
-    try:
-        instantiate(subject.name, subject.cls, model, {**subject.settings, unknown: 1})
-    except ConfigError as exc:
-        if unknown not in str(exc):
-            _fail(f"an unknown setting was refused, but the error does not name it: {exc}")
-        return
-    _fail(f"an unknown setting {unknown!r} was accepted silently: a typo in configuration would be ignored; "
-          "let the config model reject unknown fields")
-
-
-async def _lifecycle(subject: _Subject) -> None:
-    instance = subject.create()
-    for step in ("start", "start"):
-        await _step(instance, step, "must be idempotent: the core may start a reloaded plugin again")
-    await _work(subject, instance, make_record("lifecycle"))
-    if subject.kind == "sink":
-        for _ in range(2):
-            await _step(instance, "flush", "must be callable repeatedly")
-    if hasattr(instance, "health_check"):
-        result = (await check_health({subject.name: instance}, subject.timeout * 0.3))[subject.name]
-        # Unhealthy is a legitimate answer (no backend here); raising, hanging or a wrong type is not.
-        detail = result.detail
-        if detail.startswith(("health check raised", "health check timed out")) or detail.endswith(
-            "expected PluginHealth or bool"
-        ):
-            _fail(f"health_check() is broken: {detail}")
-    for _ in range(2):
-        await _step(instance, "stop", "must be idempotent: shutdown and reload may both stop a plugin")
-
-
-async def _step(instance: object, method: str, why: str) -> None:
-    try:
-        await _maybe(instance, method)
-    except Exception as exc:  # noqa: BLE001 - whatever the plugin raised is the finding
-        _fail(f"{method}() raised {type(exc).__name__}: {exc} ({method}() {why})")
-
-
-async def _work(subject: _Subject, instance: object, record: EventRecord) -> Any:
-    return await _maybe(instance, subject.method, record)
-
-
-def _sample_records() -> list[EventRecord]:
-    records = make_records(3, user_id=7, path="/login")
-    records.append(make_record("with context", context={"request_id": "r-1"}, nested={"a": [1, 2, {"b": None}]}))
-    records.append(make_record("warning", level="WARNING", logger="app.db", duration_ms=12.5))
-    return records
-
-
-def _check_result(subject: _Subject, record: EventRecord, out: Any) -> None:
-    kind = subject.kind
-    where = f"{subject.method}()"
-    if kind == "sink":
-        return
-    if kind == "filter":
-        if out is not None and not isinstance(out, Mapping):
-            _fail(f"{where} returned {type(out).__name__}; a filter returns the record (keep) or None (drop)")
-        if out is not None and any(key not in out for key in _CORE_KEYS):
-            _fail(f"{where} returned a record without the core keys {', '.join(_CORE_KEYS)}")
-        return
-    if kind == "enricher":
-        if out is not None and not isinstance(out, Mapping):
-            _fail(f"{where} returned {type(out).__name__}; an enricher returns a mapping of fields to add")
-        if out is not None and not all(isinstance(key, str) for key in out):
-            _fail(f"{where} returned non-string field names")
-        return
-    if not isinstance(out, Mapping):
-        _fail(f"{where} returned {type(out).__name__}; a {kind} returns the (new) record as a mapping")
-    if kind == "redactor" and any(key not in out for key in _CORE_KEYS):
-        _fail(f"{where} dropped core keys ({', '.join(k for k in _CORE_KEYS if k not in out)}); mask values, "
-              "keep timestamp, level, logger and seq")
-
-
-async def _behaviour(subject: _Subject) -> None:
-    instance = subject.create()
-    await _maybe(instance, "start")
-    try:
-        for record in _sample_records():
-            before = copy.deepcopy(dict(record))
-            out = await _work(subject, instance, record)
-            _check_result(subject, record, out)
-            if subject.kind == "enricher" and dict(record) != before:
-                _fail("enrich() changed the record it was given; return the new fields instead (the core merges "
-                      "them without overwriting existing keys)")
-    finally:
-        await _maybe(instance, "stop")
-
-
-def _normalise(subject: _Subject, outputs: list[Any]) -> list[Any]:
-    if subject.kind == "filter":
-        return [dict(out) for out in outputs if out is not None]
-    return [dict(out) if isinstance(out, Mapping) else out for out in outputs]
-
-
-async def _batch_form(subject: _Subject) -> None:
-    batch_method = f"{subject.method}_batch"
-    if getattr(subject.target, batch_method, None) is None:
-        raise _Skip(f"no {batch_method}(); the core calls {subject.method}() per record")
-    if not isinstance(subject.target, type) and subject.kind != "sink":
-        raise _Skip("a ready-made instance cannot be compared with a fresh one")
-    one, many = subject.create(), subject.create()
-    for instance in (one, many):
-        await _maybe(instance, "start")
-    try:
-        single = [await _work(subject, one, record) for record in _sample_records()]
-        batch = await _maybe(many, batch_method, _sample_records())
-    finally:
-        for instance in (one, many):
-            await _maybe(instance, "stop")
-    if subject.kind == "sink":
-        return
-    if not isinstance(batch, list):
-        _fail(f"{batch_method}() returned {type(batch).__name__}; it must return a list")
-    expected = _normalise(subject, single)
-    got = _normalise(subject, batch)
-    if subject.kind in ("enricher", "redactor") and len(batch) != len(single):
-        _fail(f"{batch_method}() returned {len(batch)} results for {len(single)} records; it must return one each")
-    if subject.kind == "filter" and len(got) > len(single):
-        _fail(f"{batch_method}() returned more records than it was given; filters only drop")
-    if subject.deterministic and _comparable(expected) != _comparable(got):
-        _fail(f"{batch_method}() disagrees with {subject.method}() on the same records: per record gave "
-              f"{_comparable(expected)!r}, the batch gave {_comparable(got)!r} (pass deterministic=False if the "
-              "plugin is stateful or random)")
-
-
-def _comparable(outputs: list[Any]) -> list[Any]:
-    # Timestamps the plugin itself adds differ between two runs by nature; compare everything else.
-    return [{k: v for k, v in out.items() if "time" not in k} if isinstance(out, dict) else out for out in outputs]
-
-
-def _boom() -> None:
-    raise ValueError("boom")
-
-
-def _raised() -> BaseException:
-    """An exception with a real traceback, as ``log.exception`` would see it."""
-    try:
-        _boom()
-    except ValueError as caught:
-        return caught
-    raise AssertionError("unreachable")
-
-
-class _Unserializable:
-    def __repr__(self) -> str:
-        return "<unserializable>"
-
-
-def _awkward_records() -> list[tuple[str, EventRecord]]:
-    error = _raised()
-    return [
-        ("a None message", make_record(None)),
-        ("a numeric message", make_record(42)),
-        ("a 100,000-character message", make_record("x" * 100_000)),
-        ("non-ASCII text", make_record("caf\u00e9 \u2603 \U0001f600", note="\u00fcml\u00e4ut")),
-        ("deeply nested fields", make_record("nested", data={"a": {"b": {"c": [1, {"d": [None, True]}]}}})),
-        ("non-JSON values", make_record("odd", obj=_Unserializable(), raw=b"\x00\xff", tags={"x"})),
-        ("a structured exception", make_record("failed", level="ERROR", exc=error)),
-        ("a field named like a core key", make_record("shadow", level="DEBUG", message_="user value")),
-        ("no extra fields at all", make_record("")),
-    ]
-
-
-async def _error_behaviour(subject: _Subject) -> None:
-    instance = subject.create()
-    await _maybe(instance, "start")
-    try:
-        for label, record in _awkward_records():
-            try:
-                out = await _work(subject, instance, record)
-            except Exception as exc:  # noqa: BLE001 - whatever the plugin raised is the finding
-                _fail(f"{subject.method}() raised {type(exc).__name__}: {exc} on a record with {label}; plugins "
-                      "must accept any record the core can produce")
-            _check_result(subject, record, out)
-    finally:
-        await _maybe(instance, "stop")
-
-
-async def _concurrency(subject: _Subject) -> None:
-    instance = subject.create()
-    await _maybe(instance, "start")
-    try:
-        records = make_records(_CONCURRENT_CALLS, user_id=1)
-        calls: list[Awaitable[Any]] = [_work(subject, instance, record) for record in records]
-        if subject.kind == "sink" and hasattr(instance, "flush"):
-            calls.append(_maybe(instance, "flush"))
-        outcomes = await asyncio.gather(*calls, return_exceptions=True)
-        errors = [o for o in outcomes if isinstance(o, BaseException)]
-        if errors:
-            _fail(f"{len(errors)} of {len(calls)} concurrent calls raised, first: {type(errors[0]).__name__}: "
-                  f"{errors[0]}")
-        for record, out in zip(records, outcomes, strict=False):
-            _check_result(subject, record, out)
-    finally:
-        await _maybe(instance, "stop")
-
-
-def _pipeline(subject: _Subject) -> None:
-    """A private pipeline (never the process-wide one): the host's configuration, levels and any active
-    ``capture_events()`` are left exactly as they were, and a plugin that hangs only hangs this pipeline."""
-    from fapilog.core.levels import INFO
-    from fapilog.core.runtime import Runtime
-    from fapilog.plugins.sinks.memory import MemorySink
-    from fapilog.settings import LoggingSettings
-
-    instance = subject.create()
-    memory = MemorySink(name="contract-memory")
-    stages: dict[str, Any] = {"sinks": [instance] if subject.kind == "sink" else [memory]}
-    if subject.kind != "sink":
-        stages[f"{subject.kind}s"] = [instance]
-    deadline = subject.timeout * 0.3  # start, flush and shutdown each get a share, within the check's deadline
-    runtime = Runtime(LoggingSettings.load({"level": "DEBUG", **stages}, environ={}))
-    runtime.start()
-    try:
-        failures = runtime.wait_started(deadline)
-        if failures:
-            name, exc = next(iter(failures.items()))
-            _fail(f"{name!r} failed to start in the pipeline: {type(exc).__name__}: {exc}")
-        for i in range(_PIPELINE_EVENTS):
-            runtime.emit(INFO, "fapilog.contract", f"contract event {i}", {"index": i}, None, None)
-        flushed = runtime.flush(deadline)
-        stats = runtime.stats()
-    finally:
-        report = runtime.shutdown(deadline)
-    errors = {name: entry["errors"] for name, entry in stats["plugins"].items() if entry.get("errors")}
-    if errors:
-        _fail(f"the pipeline counted errors against the plugin: {errors}; see the stderr warnings for the cause")
-    if not flushed.ok or not report.ok:
-        _fail(f"flush/shutdown did not complete within {deadline:g} s each: {flushed}, {report}")
-    if subject.kind == "sink":
-        sink_stats = next(iter(stats["sinks"].values()))
-        if sink_stats.get("delivered") != _PIPELINE_EVENTS or sink_stats.get("failed"):
-            _fail(f"{_PIPELINE_EVENTS} events were logged but the sink reports {sink_stats}")
-        return
-    if subject.kind == "filter":
-        return  # a filter may legitimately drop every contract event; errors and completion are what count
-    if len(memory.records) < _PIPELINE_EVENTS:
-        _fail(f"{_PIPELINE_EVENTS} events were logged through the {subject.kind} but only {len(memory.records)} "
-              "reached the sink")
-
-
-_RUNNERS: dict[str, Callable[[_Subject], Any]] = {
-    "metadata": _check_metadata,
-    "type_hints": _check_type_hints,
-    "protocol": _check_protocol,
-    "settings": _check_settings,
-    "lifecycle": _lifecycle,
-    "behaviour": _behaviour,
-    "batch_form": _batch_form,
-    "error_behaviour": _error_behaviour,
-    "concurrency": _concurrency,
-    "pipeline": _pipeline,
-}
 
 
 # -- running -----------------------------------------------------------------------------------------------
@@ -515,8 +90,8 @@ def _run_in_thread(fn: Callable[[], Any], timeout: float) -> tuple[bool, BaseExc
     return True, outcome[0]
 
 
-def _run_one(name: str, subject: _Subject, timeout: float) -> CheckResult:
-    runner = _RUNNERS[name]
+def _run_one(name: str, subject: Subject, timeout: float) -> CheckResult:
+    runner = RUNNERS[name]
 
     def call() -> None:
         result = runner(subject)
@@ -529,7 +104,7 @@ def _run_one(name: str, subject: _Subject, timeout: float) -> CheckResult:
                                                   "blocking call inside an async method, or a deadlock)")
     if error is None:
         return CheckResult(name, ok=True)
-    if isinstance(error, _Skip):
+    if isinstance(error, Skip):
         return CheckResult(name, ok=True, skipped=True, reason=str(error))
     if isinstance(error, (ContractFailure, FapilogError)):
         return CheckResult(name, ok=False, reason=str(error))
@@ -542,7 +117,7 @@ async def _awaited(awaitable: Awaitable[Any]) -> None:
 
 def _subject(
     plugin: object, settings: Mapping[str, Any] | None, kind: str | None, deterministic: bool, timeout: float
-) -> _Subject:
+) -> Subject:
     cls = plugin if isinstance(plugin, type) else type(plugin)
     try:
         md = metadata_of(cls)
@@ -558,7 +133,7 @@ def _subject(
     if settings and not isinstance(plugin, type):
         raise ValueError("settings apply to a plugin class; a ready-made instance is checked as it is")
     name = md.name if md is not None else cls.__name__.lower()
-    return _Subject(plugin, cls, typing.cast(PluginKind, chosen), name, md, dict(settings or {}), deterministic,
+    return Subject(plugin, cls, typing.cast(PluginKind, chosen), name, md, dict(settings or {}), deterministic,
                     timeout)
 
 
@@ -581,7 +156,7 @@ def check_plugin(
     >>> report.ok, [f.reason for f in report.failures]
     """
     selected = list(CHECKS if checks is None else checks)
-    unknown = [name for name in selected if name not in _RUNNERS]
+    unknown = [name for name in selected if name not in RUNNERS]
     if unknown:
         raise ValueError(f"unknown check(s) {', '.join(unknown)}; choose from {', '.join(CHECKS)}")
     subject = _subject(plugin, settings, kind, deterministic, timeout)

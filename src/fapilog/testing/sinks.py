@@ -11,38 +11,32 @@ sees (counted failures, drops, a flush that times out) is what production would 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from fapilog._version import __version__
 from fapilog.plugins.metadata import PluginMetadata
+from fapilog.plugins.sinks.memory import MemorySink
 
 __all__ = ["FailingSink", "SlowSink"]
 
 
 class _RecordingSink:
-    """Keeps a plain-dict copy of every record it accepted, thread-safely."""
+    """Keeps what it accepted in a :class:`~fapilog.plugins.sinks.memory.MemorySink`: the JSON it was given."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._records: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
+        self._kept = MemorySink(name=name)
 
     @property
     def records(self) -> list[dict[str, Any]]:
-        """Copies of the records written successfully, in delivery order."""
-        with self._lock:
-            return list(self._records)
+        """The records written successfully, in delivery order."""
+        return self._kept.records
 
     @property
     def messages(self) -> list[Any]:
         return [record.get("message") for record in self.records]
-
-    def _keep(self, record: Mapping[str, Any]) -> None:
-        with self._lock:
-            self._records.append(dict(record))
 
 
 class SlowSink(_RecordingSink):
@@ -71,7 +65,7 @@ class SlowSink(_RecordingSink):
             time.sleep(self.delay)  # noqa: ASYNC251 - blocking the loop is this option's whole point
         else:
             await asyncio.sleep(self.delay)
-        self._keep(record)
+        await self._kept.write(record)
 
 
 class FailingSink(_RecordingSink):
@@ -132,4 +126,4 @@ class FailingSink(_RecordingSink):
         if "write" in self.fail_on and (self.fail_times is None or self._write_failures < self.fail_times):
             self._write_failures += 1
             self._raise()
-        self._keep(record)
+        await self._kept.write(record)
