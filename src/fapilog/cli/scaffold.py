@@ -34,6 +34,7 @@ from typing import Any
 
 from fapilog._version import __version__
 from fapilog.cli._errors import EXIT_OK, EXIT_USAGE, CliError
+from fapilog.cli._scaffold_kinds import KIND_SPECS
 from fapilog.cli._templates import module, render, template
 
 __all__ = [
@@ -157,76 +158,8 @@ def core_requirement(version: str = __version__) -> str:
     return f"fapilog>={lower},<{current.major + 1}.0"
 
 
-# -- what differs per kind ---------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class _Setting:
-    name: str
-    default: str
-    text: str
-
-
-@dataclasses.dataclass(frozen=True)
-class _KindSpec:
-    """The kind-specific text the templates need besides the ``kinds/*`` logic and tests."""
-
-    summary: str
-    """Completes "A fapilog sink that ..." (no trailing full stop)."""
-    settings: tuple[_Setting, ...]
-    example: str
-    """A settings table for ``configure()`` (Python source, without ``"type"``)."""
-    contract_settings: str
-    """What the generated contract suite creates the plugin with (Python source)."""
-
-
-_KIND_SPECS: Mapping[str, _KindSpec] = {
-    "sink": _KindSpec(
-        summary="appends every event to a file as one JSON line",
-        settings=(_Setting("path", '"{{name}}.jsonl"', "the file the lines are appended to; missing parent "
-                           "directories are created"),),
-        example='"path": "logs/app.jsonl"',
-        contract_settings='{"path": "contract.jsonl"}',
-    ),
-    "filter": _KindSpec(
-        summary="drops events whose message contains any of the configured texts",
-        settings=(
-            _Setting("contains", "[]", 'texts that drop an event when its message contains one, e.g. '
-                     '`["GET /health"]`'),
-            _Setting("ignore_case", "false", "compare without regard to case"),
-        ),
-        example='"contains": ["GET /health"]',
-        contract_settings='{"contains": ["event 1"]}',
-    ),
-    "enricher": _KindSpec(
-        summary="adds the same fields (service, environment...) to every event",
-        settings=(_Setting("fields", "{}", 'field name to text, e.g. `{"service": "checkout", "env": "prod"}`; '
-                           "an event's own field of the same name wins"),),
-        example='"fields": {"service": "checkout"}',
-        contract_settings='{"fields": {"service": "checkout", "env": "test"}}',
-    ),
-    "redactor": _KindSpec(
-        summary="masks the values of the configured fields, however deeply nested",
-        settings=(
-            _Setting("fields", '["password", "secret", "token", "authorization"]', "field names to mask, at "
-                     "any depth of nested objects and lists, compared case-insensitively"),
-            _Setting("mask", '"***"', "what replaces a masked value"),
-        ),
-        example='"fields": ["password", "card_number"]',
-        contract_settings='{"fields": ["password", "user_id"]}',
-    ),
-    "processor": _KindSpec(
-        summary="renames fields, e.g. for a log backend's field names",
-        settings=(_Setting("renames", "{}", 'field name to new name, e.g. `{"message": "msg"}`; a field '
-                           "already under the new name is kept as `<name>_`"),),
-        example='"renames": {"message": "msg"}',
-        contract_settings='{"renames": {"user_id": "user"}}',
-    ),
-}
-
-
 def _values(names: PluginNames, **extra: str) -> dict[str, str]:
-    spec = _KIND_SPECS[names.kind]
+    spec = KIND_SPECS[names.kind]
     base = {field.name: getattr(names, field.name) for field in dataclasses.fields(names)}
     base.update(
         summary=spec.summary,
