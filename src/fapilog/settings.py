@@ -54,8 +54,9 @@ class SinkDefaults:
     """Records a sink's own buffer holds (> 0)."""
     buffer_policy: Literal["inherit", "wait", "drop_newest", "drop_oldest"] = "inherit"
     """Full sink buffer: ``inherit`` follows ``queue.policy``; ``wait`` makes the pipeline wait."""
-    batch_size: int = 256
-    """Most records per ``write_batch`` call (> 0)."""
+    batch_size: int = 1024
+    """Most records per ``write_batch`` call (> 0). A sink that keeps up gets what accumulated since its last
+    write (often a few records); one that falls behind catches up in batches up to this size."""
     write_timeout: float = 10.0
     """Seconds one write may take before its records count as failed (> 0)."""
     flush_timeout: float = 5.0

@@ -49,10 +49,17 @@ def _find(worker: Worker, name: str) -> Stage | SinkRunner:
     )
 
 
-async def _started(name: str, plugin: object) -> None:
-    failure = await start_plugin(plugin)
+async def _started(name: str, plugin: object, runner: SinkRunner | None = None) -> None:
+    """Start ``plugin`` (a sink where its runner runs it); a failure stops it again and is raised."""
+    if runner is None:
+        failure = await start_plugin(plugin)
+    else:
+        failure = await runner.call(lambda: start_plugin(plugin))
     if failure is not None:
-        await stop_plugin(plugin)
+        if runner is None:
+            await stop_plugin(plugin)
+        else:
+            await runner.call(lambda: stop_plugin(plugin))
         raise PluginLoadError(f"plugin {name!r} failed to start: {type(failure).__name__}: {failure}",
                               plugin=name) from failure
 
@@ -71,7 +78,7 @@ def load_plugin(runtime: Runtime, kind: str, spec: Any, timeout: float) -> str:
         async with worker.batch_lock:
             if kind == "sink":
                 runner = create_sink(spec, settings, {r.name for r in worker.sinks}, "load_plugin")
-                await _started(runner.name, runner.sink)
+                await _started(runner.name, runner.sink, runner)
                 runner.start()
                 worker.sinks.append(runner)
                 worker.start_order.append((runner.name, runner.sink))
@@ -99,13 +106,14 @@ def unload_plugin(runtime: Runtime, name: str, timeout: float) -> None:
             if isinstance(target, SinkRunner):
                 worker.sinks.remove(target)
                 await target.close()
-                await call_hook(target.sink, "flush")
-                plugin = target.sink
+                sink = target.sink
+                await target.call(lambda: call_hook(sink, "flush"))
+                plugin = sink
             else:
                 worker.pipeline.stages = [s for s in worker.pipeline.stages if s is not target]
                 plugin = target.obj
             worker.start_order[:] = [(n, p) for n, p in worker.start_order if p is not plugin]
-            failure = await stop_plugin(plugin)
+            failure = await (target.stop_sink() if isinstance(target, SinkRunner) else stop_plugin(plugin))
             if failure is not None:
                 raise PluginError(f"plugin {name!r} was removed but failed to stop: {failure}", plugin=name)
 
@@ -128,10 +136,10 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
             spec = _respec(name, target.spec, settings)
             if isinstance(target, SinkRunner):
                 _, fresh = create_sink_plugin(spec, runtime.settings, f"reload_plugin({name!r})")
-                await _started(name, fresh)
+                await _started(name, fresh, target)
                 await target.drained()
-                await call_hook(target.sink, "flush")
                 old = target.sink
+                await target.call(lambda: call_hook(old, "flush"))
                 target.replace_sink(fresh)
             else:
                 _, fresh = create_stage_plugin(target.kind, spec, runtime.settings, f"reload_plugin({name!r})")
@@ -140,7 +148,8 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
                 target.replace(fresh)
             target.spec = spec
             worker.start_order[:] = [(n, fresh if p is old else p) for n, p in worker.start_order]
-            failure = await stop_plugin(old)
+            failure = await (target.call(lambda: stop_plugin(old)) if isinstance(target, SinkRunner)
+                             else stop_plugin(old))
             if failure is not None:
                 sys.stderr.write(f"fapilog: the replaced instance of {name!r} failed to stop: {failure}\n")
 

@@ -16,11 +16,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from fapilog.core.diagnostics import warn
-from fapilog.core.hooks import call_hook
+from fapilog.core.hooks import call_hook, cancelled_for_real, start_plugin, stop_plugin
 from fapilog.core.pipeline import Stage
 from fapilog.core.queue import FlushMarker
 from fapilog.core.record import EventRecord
 from fapilog.core.serialize import Serializer
+from fapilog.core.sink_thread import SinkThread, call_inline
 
 __all__ = ["BufferPolicy", "SinkRunner"]
 
@@ -55,6 +56,8 @@ class SinkRunner:
         self.delivered = 0
         self.failed = 0
         self.dropped = 0
+        self.dropped_protected = 0
+        """Protected (ERROR+) records shed because this sink stalled with a full buffer of protected records."""
         self.errors: dict[str, int] = {}
         self.batches = 0
         self.latency_total = 0.0
@@ -85,6 +88,20 @@ class SinkRunner:
         """Records on their way to this sink's buffer (in the stage chain, or waiting for room)."""
         self.in_flight = 0
         """Records handed to the sink whose outcome is not known yet."""
+        self._init_progress()
+
+    def _init_progress(self) -> None:
+        """What the drain task knows about the write in progress and the sink's recent record."""
+        self.in_flight_at_abandon = 0
+        """Records in a write when a shutdown deadline gave up: their outcome is counted when the write ends."""
+        self._losses_at_marker = 0
+        """``failed + dropped`` when the previous flush marker passed: a flush names the sink if it grew."""
+        self.stalled = False
+        """The last write timed out and none has succeeded since: a full buffer sheds instead of waiting."""
+        self._ticked = False
+        self._job: _EachJob | None = None
+        self._writing = 0
+        """Records in the sink call now running (the whole batch for write_batch, one for write)."""
 
     def replace_sink(self, sink: object) -> None:
         """Deliver through ``sink`` from now on (reload waits until the old one holds nothing first)."""
@@ -96,6 +113,15 @@ class SinkRunner:
         self._write_batch = batch if callable(batch) else None
         self._write = write
         self._write_is_async = inspect.iscoroutinefunction(write)
+        old_thread = getattr(self, "_thread", None)
+        if getattr(sink, "runs_on_worker_loop", False) is True:
+            self._thread: SinkThread | None = None
+        else:
+            self._thread = old_thread or SinkThread(self.name)
+        if old_thread is not None and old_thread is not self._thread:
+            old_thread.stop()
+        self.isolated = self._thread is not None
+        """Whether the sink runs on its own thread and loop (see :mod:`fapilog.core.sink_thread`)."""
 
     async def drained(self) -> None:
         """Return once everything handed to this sink so far has been written (or failed)."""
@@ -129,19 +155,41 @@ class SinkRunner:
                 if not self._task.cancelled():
                     raise  # we ourselves are being cancelled, not just the drain task
 
+    async def start_sink(self) -> BaseException | None:
+        """The sink's ``start()`` (through the registry), where the sink runs; returns its failure."""
+        sink = self.sink
+        return await self.call(lambda: start_plugin(sink))  # type: ignore[no-any-return]
+
+    async def stop_sink(self) -> BaseException | None:
+        """The sink's ``stop()`` where the sink runs, then its thread ends; returns its failure."""
+        sink = self.sink
+        try:
+            async with asyncio.timeout(self.flush_timeout + self.write_timeout):
+                return await self.call(lambda: stop_plugin(sink))  # type: ignore[no-any-return]
+        except TimeoutError as exc:
+            return exc
+        finally:
+            if self._thread is not None:
+                self._thread.stop()
+
     def count_error(self, exc: BaseException) -> None:
         """Attribute a lifecycle failure (``stop()``) to this sink."""
         self._count_error(exc)
 
     def abandon(self, reason: str) -> int:
         """Give up on everything still buffered (shutdown deadline passed); returns how many records."""
-        if self._task is not None:
-            self._task.cancel()
         self.abandoned = True
         # Records still on their way are counted now, so the report is complete when shutdown returns; as they
         # arrive they are not counted again (see _fail_abandoned).
         self._precounted = max(0, self.pending_put)
-        lost, self.in_flight = self.in_flight + self._precounted, 0
+        # A write in progress is not lost yet: its I/O may still complete. Its records stay "in flight" and
+        # are counted as delivered or failed when (if) the write ends; the report says how many.
+        in_flight = self.in_flight_now()
+        self.in_flight_at_abandon = min(in_flight, self._writing)
+        lost = self._precounted + in_flight - self.in_flight_at_abandon  # the rest of a batch, never sent
+        self.in_flight = self.in_flight_at_abandon
+        if self._job is not None:
+            self._job.abort = True
         while self.buffer:
             item = self.buffer.popleft()
             if isinstance(item, FlushMarker):
@@ -154,6 +202,10 @@ class SinkRunner:
             self.failed += lost
             self.errors[reason] = self.errors.get(reason, 0) + lost
         return lost
+
+    def behind(self) -> bool:
+        """Holding more than one batch while not stalled: the drain task should get a turn soon."""
+        return self.buffered > self.batch_size and not self.stalled
 
     # -- input (from the worker's main loop) ------------------------------------------------------------
     async def _own_copies(self, records: Sequence[EventRecord]) -> list[EventRecord]:
@@ -205,14 +257,22 @@ class SinkRunner:
             await asyncio.sleep(0)
         if self.buffered < self.capacity:
             return True
-        if self.policy == "wait" or record.levelno >= self.protect_level:
-            assert self._room is not None and self._has_items is not None
-            while self.buffered >= self.capacity and self._task is not None and not self._task.done():
-                self._room.clear()
-                self._has_items.set()
-                await self._room.wait()
-            return True
-        if self.policy == "drop_oldest":
+        protected = record.levelno >= self.protect_level
+        if (self.policy == "wait" or protected) and not self.stalled:
+            # Wait for room, but never longer than one write may take: a sink that stops answering must not
+            # hold the pipeline (and every other sink) back for good.
+            assert self._room is not None
+            try:
+                async with asyncio.timeout(self.write_timeout):
+                    while self.buffered >= self.capacity and self._task is not None and not self._task.done():
+                        self._room.clear()
+                        self._has_items.set()
+                        await self._room.wait()
+            except TimeoutError:
+                pass
+            if self.buffered < self.capacity or self._task is None or self._task.done():
+                return True
+        if self.policy == "drop_oldest" or protected:
             for index, item in enumerate(self.buffer):
                 if not isinstance(item, FlushMarker) and item.levelno < self.protect_level:
                     del self.buffer[index]
@@ -220,11 +280,17 @@ class SinkRunner:
                     self.dropped += 1
                     return True
         self.dropped += 1
+        if protected:
+            self.dropped_protected += 1
         return False
 
     # -- the drain task ---------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        self._ticked = True
+
     async def _drain(self) -> None:
         buffer = self.buffer
+        loop = asyncio.get_running_loop()
         assert self._has_items is not None and self._room is not None
         while True:
             if not buffer:
@@ -241,9 +307,12 @@ class SinkRunner:
                 self._markers -= 1
                 self._busy = True
                 try:
-                    head.passed(self.name, ok=await self._flush_sink())
+                    flushed = await self._flush_sink()
                 finally:
                     self._busy = False
+                losses = self.failed + self.dropped
+                head.passed(self.name, ok=flushed and losses == self._losses_at_marker)
+                self._losses_at_marker = losses
                 continue
             batch: list[EventRecord]
             if self._markers:
@@ -256,30 +325,29 @@ class SinkRunner:
             self.buffered -= len(batch)
             self._room.set()
             self._busy = True
+            self._ticked = False
+            loop.call_soon(self._tick)
             try:
                 await self._deliver(batch)
             finally:
                 self._busy = False
-            # A sink whose write never suspends (blocking I/O inside `async def`) would otherwise keep the
-            # loop until its buffer is empty, starving the pipeline and the other sinks: take turns.
-            await asyncio.sleep(0)
+            if not self._ticked:
+                # The write never suspended (a sink doing its work inside `async def` without awaiting): it
+                # would otherwise keep the loop until its buffer is empty, starving the pipeline: take turns.
+                await asyncio.sleep(0)
 
     async def _deliver(self, batch: list[EventRecord]) -> None:
         started = time.perf_counter()
         self.in_flight = len(batch)
         try:
-            async with asyncio.timeout(self.write_timeout):
-                await self._write_all(batch)
-        except TimeoutError:
-            lost = self.in_flight
-            self._fail(lost, "timeout")
-            warn(f"sink-timeout:{self.name}", f"sink {self.name!r} did not finish a write within "
-                 f"{self.write_timeout}s; {lost} event(s) counted as failed")
-        except Exception as exc:  # noqa: BLE001 - a sink's failure is counted against it, never fatal
-            lost = self.in_flight
-            self._fail(lost, type(exc).__name__)
-            warn(f"sink-error:{self.name}:{type(exc).__name__}",
-                 f"sink {self.name!r} raised {type(exc).__name__}: {exc}; {lost} event(s) counted as failed")
+            await self._write_all(batch)
+        except asyncio.CancelledError:
+            if cancelled_for_real():
+                raise
+            self._write_failed(asyncio.CancelledError("the sink raised CancelledError"), self.in_flight)
+        except BaseException as exc:  # noqa: BLE001 - a sink's failure (even SystemExit) is counted, never fatal
+            self._write_failed(exc, self.in_flight)
+        self._settle_abandoned()
         self.in_flight = 0
         elapsed = (time.perf_counter() - started) * 1000.0
         self.batches += 1
@@ -287,41 +355,108 @@ class SinkRunner:
         self.latency_total += elapsed
         self.latency_max = max(self.latency_max, elapsed)
 
+    def _write_failed(self, exc: BaseException, lost: int) -> None:
+        if isinstance(exc, TimeoutError):
+            self.stalled = True
+            self._fail(lost, "timeout")
+            warn(f"sink-timeout:{self.name}", f"sink {self.name!r} did not finish a write within "
+                 f"{self.write_timeout}s; {lost} event(s) counted as failed")
+            return
+        self._fail(lost, type(exc).__name__)
+        warn(f"sink-error:{self.name}:{type(exc).__name__}",
+             f"sink {self.name!r} raised {type(exc).__name__}: {exc}; {lost} event(s) counted as failed")
+
+    def _settle_abandoned(self) -> None:
+        """A write that was in flight when a shutdown gave up has ended: its outcome is now counted."""
+        if self.in_flight_at_abandon:
+            self.in_flight_at_abandon = 0
+
     async def _write_all(self, batch: list[EventRecord]) -> None:
+        """One ``write_batch`` call, or one ``write`` call per record; ``write_timeout`` bounds each call."""
+        timeout = self.write_timeout
         if self._write_batch is not None:
-            result = self._write_batch(batch)
-            if inspect.isawaitable(result):
-                await result
-            self.delivered += len(batch)
+            self._writing = len(batch)
+            write_batch = self._write_batch
+            async with asyncio.timeout(timeout):
+                await self.call(lambda: write_batch(batch))
+            self._delivered(len(batch))
             self.in_flight = 0
             return
         write = self._write
         assert write is not None
-        for record in batch:
-            try:
-                if self._write_is_async:
-                    await write(record)
-                else:
-                    result = write(record)
-                    if inspect.isawaitable(result):
-                        await result
-            except Exception as exc:  # noqa: BLE001 - one bad record fails alone, counted
-                self._fail(1, type(exc).__name__)
-                warn(f"sink-error:{self.name}:{type(exc).__name__}",
-                     f"sink {self.name!r} raised {type(exc).__name__}: {exc}; the event was counted as failed")
+        self._writing = 1
+        job = self._job = _EachJob(write, batch, timeout)
+        try:
+            if self._thread is None:
+                await job.run()
             else:
-                self.delivered += 1
-            self.in_flight -= 1
+                await self._watch(job)
+        finally:
+            self._job = None
+        self._settle_each(job, batch)
+
+    async def _watch(self, job: _EachJob) -> None:
+        """Run a per-record job on the sink's thread; give up on it when no record finishes within
+        ``write_timeout`` (the sink blocks its own thread: a timeout there cannot fire)."""
+        assert self._thread is not None
+        task = asyncio.ensure_future(self._thread.call(job.run))
+        seen = -1
+        while not task.done():
+            await asyncio.wait({task}, timeout=self.write_timeout)
+            if task.done() or job.progress != seen:
+                seen = job.progress
+                continue
+            job.abort = True
+            job.hung = True
+            return  # the stuck write keeps its thread; the job stops there if it ever returns
+        task.result()
+
+    def _settle_each(self, job: _EachJob, batch: list[EventRecord]) -> None:
+        """Count a per-record job's outcomes; records it never got to are failed (or were counted by a
+        shutdown that gave up)."""
+        outcomes = list(job.outcomes)
+        for error in outcomes:
+            if error is None:
+                self._delivered(1)
+            else:
+                self._write_failed(error, 1)
+        rest = len(batch) - len(outcomes)
+        if rest > 0 and not self.abandoned:
+            self._write_failed(TimeoutError("write timed out"), rest)
+        elif rest > 0 and job.hung:
+            self._fail(1, "timeout")  # the record stuck in the sink when the shutdown gave up on it
+        self.in_flight = 0
+
+    def in_flight_now(self) -> int:
+        """Records of the current batch whose outcome is not known yet."""
+        job = self._job
+        if job is None:
+            return self.in_flight
+        return max(0, len(job.batch) - job.progress)
+
+    async def call(self, fn: Callable[[], Any]) -> Any:
+        """Run one of the sink's methods where the sink runs: its own thread, or the worker's loop."""
+        if self._thread is None:
+            return await call_inline(fn)
+        return await self._thread.call(fn)
+
+    def _delivered(self, count: int) -> None:
+        self.delivered += count
+        self.stalled = False
 
     async def _flush_sink(self) -> bool:
         if getattr(self.sink, "flush", None) is None:
             return True
         try:
             async with asyncio.timeout(self.flush_timeout):
-                failure = await call_hook(self.sink, "flush")
+                failure = await self.call(lambda: call_hook(self.sink, "flush"))
         except TimeoutError:
             self._count_error(TimeoutError("flush timed out"))
             return False
+        except asyncio.CancelledError:
+            if cancelled_for_real():
+                raise
+            failure = asyncio.CancelledError("the sink's flush() raised CancelledError")
         if failure is not None:
             self._count_error(failure)
             return False
@@ -348,6 +483,7 @@ class SinkRunner:
             "failed": self.failed,
             "dropped": self.dropped,
             "buffered": self.buffered,
+            "in_flight": self.in_flight,
             "capacity": self.capacity,
             "errors": dict(self.errors),
             "processor_errors": {stage.name: stage.errors for stage in self.processors},
@@ -359,3 +495,40 @@ class SinkRunner:
                 "avg": round(self.latency_total / self.batches, 3) if self.batches else 0.0,
             },
         }
+
+
+class _EachJob:
+    """A batch written one ``write()`` call at a time, where the sink runs; its progress is readable from the
+    worker's loop while it runs (ints and a list, each written by the sink's side only)."""
+
+    __slots__ = ("abort", "batch", "hung", "outcomes", "progress", "timeout", "write")
+
+    def __init__(self, write: Callable[[EventRecord], Any], batch: list[EventRecord], timeout: float) -> None:
+        self.write = write
+        self.batch = batch
+        self.timeout = timeout
+        self.outcomes: list[BaseException | None] = []
+        """One entry per record attempted: None when delivered, else what the write raised."""
+        self.progress = 0
+        self.abort = False
+        self.hung = False
+
+    async def run(self) -> None:
+        write = self.write
+        for record in self.batch:
+            if self.abort:
+                return
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await call_inline(lambda record=record: write(record))  # type: ignore[misc]
+            except asyncio.CancelledError:
+                if cancelled_for_real():
+                    raise
+                self.outcomes.append(asyncio.CancelledError("the sink raised CancelledError"))
+            except BaseException as exc:  # noqa: BLE001 - one bad record fails alone, counted
+                self.outcomes.append(exc)
+                if isinstance(exc, TimeoutError):
+                    self.abort = True  # a hanging sink: the rest of the batch fails at once, not one timeout each
+            else:
+                self.outcomes.append(None)
+            self.progress += 1

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 
 from fapilog.errors import PluginError
 
-__all__ = ["call_hook", "start_plugin", "stop_plugin"]
+__all__ = ["call_hook", "cancelled_for_real", "start_plugin", "stop_plugin"]
+
+
+def cancelled_for_real() -> bool:
+    """Whether the running task is being cancelled (by fapilog: a timeout or a shutdown).
+
+    A plugin that *raises* ``CancelledError`` (or ``SystemExit``, ``KeyboardInterrupt``) on its own is a failing
+    plugin like any other: counted against its name while the worker goes on. Only a cancellation of the task
+    itself must propagate.
+    """
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def call_hook(obj: object, method: str) -> BaseException | None:
@@ -19,7 +31,11 @@ async def call_hook(obj: object, method: str) -> BaseException | None:
         result = hook()
         if inspect.isawaitable(result):
             await result
-    except Exception as exc:  # noqa: BLE001 - returned to the caller, who attributes and reports it
+    except asyncio.CancelledError as exc:
+        if cancelled_for_real():
+            raise
+        return exc
+    except BaseException as exc:  # noqa: BLE001 - returned to the caller, who attributes and reports it
         return exc
     return None
 
@@ -32,6 +48,12 @@ async def start_plugin(obj: object) -> BaseException | None:
         await default_registry().start(obj)
     except PluginError as exc:
         return exc.__cause__ or exc
+    except asyncio.CancelledError as exc:
+        if cancelled_for_real():
+            raise
+        return exc
+    except BaseException as exc:  # noqa: BLE001 - contained: a plugin never stops the worker
+        return exc
     return None
 
 
@@ -43,4 +65,10 @@ async def stop_plugin(obj: object) -> BaseException | None:
         await default_registry().stop(obj)
     except PluginError as exc:
         return exc.__cause__ or exc
+    except asyncio.CancelledError as exc:
+        if cancelled_for_real():
+            raise
+        return exc
+    except BaseException as exc:  # noqa: BLE001 - contained: a plugin never stops the worker
+        return exc
     return None

@@ -8,6 +8,7 @@ there at exit, needs nothing new during finalization, and keeps one slow disk fr
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import queue
 import threading
 from collections.abc import Callable
@@ -35,8 +36,11 @@ class BlockingWorker:
         if self._thread is None or not self._thread.is_alive():
             # A fresh job queue per thread: a stopping thread can never take a job meant for its successor.
             self._jobs = queue.SimpleQueue()
+            # The jobs run in a copy of the starting context: started from the worker, that context marks
+            # anything they log as coming from the pipeline (see fapilog.core.reentry).
             self._thread = threading.Thread(
-                target=self._loop, args=(self._jobs,), name=f"fapilog-io:{self._name}", daemon=True
+                target=contextvars.copy_context().run, args=(self._loop, self._jobs),
+                name=f"fapilog-io:{self._name}", daemon=True,
             )
             self._thread.start()
 

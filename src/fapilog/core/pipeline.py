@@ -7,11 +7,13 @@ event goes on in the safest state for that kind (unfiltered, unenriched, *masked
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from fapilog.core.diagnostics import warn
+from fapilog.core.hooks import cancelled_for_real
 from fapilog.core.record import EventRecord
 
 __all__ = ["REDACTION_FAILED", "Pipeline", "Stage", "StageKind"]
@@ -77,7 +79,9 @@ class Stage:
             try:
                 out = await self._call(self._batch, records)
                 return self._after_batch(records, out)
-            except Exception as exc:  # noqa: BLE001 - isolated per plugin: counted and reported
+            except BaseException as exc:
+                if _cancelled_for_real(exc):
+                    raise
                 self._failed(exc)
                 return self._on_batch_failure(records), 0
         return await self._run_each(records)
@@ -98,7 +102,9 @@ class Stage:
                     result = record
                 else:
                     result = _as_record(out, record)
-            except Exception as exc:  # noqa: BLE001 - isolated per plugin (a bad return value too): counted
+            except BaseException as exc:
+                if _cancelled_for_real(exc):
+                    raise
                 self._failed(exc)
                 result = self._on_failure(record)
             kept.append(result)
@@ -148,6 +154,14 @@ _FAILURE_EFFECT: dict[StageKind, str] = {
     "redactor": "with every field masked, so nothing leaks",
     "processor": "unprocessed",
 }
+
+
+def _cancelled_for_real(exc: BaseException) -> bool:
+    """Propagate only a cancellation of the worker's task; a plugin raising CancelledError (or SystemExit,
+    KeyboardInterrupt) itself is contained like any other failure."""
+    if not isinstance(exc, asyncio.CancelledError):
+        return False
+    return cancelled_for_real()
 
 
 def _merge(record: EventRecord, extra: Mapping[str, Any] | None) -> None:

@@ -24,14 +24,20 @@ DROP_REASONS = {
     "queue_full": "a full queue refused the newest event (drop_newest, or wait on an event-loop thread)",
     "queue_full_oldest": "a full queue evicted its oldest event to admit a new one (drop_oldest)",
     "queue_wait_timeout": "the caller waited wait_timeout for room and none came (wait)",
+    "protected_overflow": "a protected (ERROR+) event found the queue full past its overcommit ceiling",
+    "after_shutdown": "logged after the pipeline stopped taking events, with no pipeline left to take it",
+    "internal_error": "the log call hit an error inside fapilog itself: counted, the caller unharmed",
 }
+
+Handover = Callable[[tuple[Any, ...]], None]
 
 
 class FlushMarker:
     """Travels through the queue and every sink buffer behind the events logged before a flush.
 
     When every sink has passed it (and flushed), everything logged before the flush call was handed over.
-    ``future`` resolves with the names of the sinks that failed to flush in time (empty when all did).
+    ``future`` resolves with the names of the sinks that failed to flush in time, or that failed or dropped
+    any event since the previous flush (empty when none did).
     """
 
     __slots__ = ("_pending", "failed", "future", "passed_by")
@@ -63,7 +69,17 @@ class FlushMarker:
 
 
 class EventQueue:
-    """Bounded hand-over of captured events, with an explicit policy for a full queue."""
+    """Bounded hand-over of captured events, with an explicit policy for a full queue.
+
+    Events at or above ``protect_level`` are never dropped by the policy: they are admitted beyond capacity
+    (counted as ``overcommitted``) up to ``overcommit`` extra events (default ``max(capacity, 10_000)``).
+    Past that ceiling a protected event waits for room like ``wait`` does (on a plain thread, up to
+    ``wait_timeout``), or is counted as ``protected_overflow``: a flood of errors cannot grow memory without
+    bound.
+
+    Once :meth:`close` is called (shutdown, or the worker died) nobody waits for room any more: events that
+    find the queue full, and the waiters, go to the ``handover`` function (the next pipeline).
+    """
 
     def __init__(
         self,
@@ -73,6 +89,7 @@ class EventQueue:
         wait_timeout: float,
         protect_level: int,
         loop_overflow: Literal["drop_newest", "drop_oldest"] = "drop_newest",
+        overcommit: int | None = None,
     ) -> None:
         self.items: deque[Any] = deque()
         self.capacity = capacity
@@ -80,6 +97,9 @@ class EventQueue:
         self.wait_timeout = wait_timeout
         self.protect_level = protect_level
         self.loop_overflow = loop_overflow
+        self.overcommit_limit = max(capacity, 10_000) if overcommit is None else overcommit
+        """How many protected events may be admitted beyond ``capacity`` (default: ``capacity`` more, at least
+        10,000)."""
         self.sleeping = False
         """Set by the worker just before it sleeps; a producer seeing it calls :attr:`wake`."""
         self.wake: Callable[[], None] = _no_wake
@@ -90,6 +110,8 @@ class EventQueue:
         self.lock = threading.Lock()
         self._room = threading.Condition(self.lock)
         self._waiters = 0
+        self.closed = False
+        self._handover: Handover | None = None
 
     # -- producers -------------------------------------------------------------------------------------
     def put_marker(self, marker: FlushMarker) -> None:
@@ -102,60 +124,119 @@ class EventQueue:
         self.wake()
 
     def put_full(self, item: tuple[Any, ...], level: int) -> None:
-        if level >= self.protect_level:
-            with self.lock:
-                self.overcommitted += 1
-            self.items.append(item)
+        """The queue looked full to the fast path: apply the policy (never raises into the caller)."""
+        try:
+            self._put_full(item, level)
+        except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
+            self.count("internal_error")
+
+    def _put_full(self, item: tuple[Any, ...], level: int) -> None:
+        if self.closed:
+            self._hand_over(item)
+            return
+        protected = level >= self.protect_level
+        if protected:
+            if len(self.items) < self.capacity + self.overcommit_limit:
+                with self.lock:
+                    self.overcommitted += 1
+                self.items.append(item)
+                return
+            if _on_event_loop_thread() or not self._wait_for_room(item, self.capacity + self.overcommit_limit):
+                self.count("protected_overflow")
             return
         policy = self.policy
         if policy == "wait":
             if not _on_event_loop_thread():
-                self._wait_for_room(item)
+                if not self._wait_for_room(item, self.capacity):
+                    self.count("queue_wait_timeout")
                 return
             policy = self.loop_overflow  # never block a thread that runs an event loop
         if policy == "drop_oldest":
             self._evict_oldest(item)
         else:
-            self._count("queue_full")
+            self.count("queue_full")
 
-    def _wait_for_room(self, item: tuple[Any, ...]) -> None:
+    def _wait_for_room(self, item: tuple[Any, ...], limit: int) -> bool:
+        """Wait up to ``wait_timeout`` for the queue to hold fewer than ``limit``; False when none came."""
         deadline = time.monotonic() + self.wait_timeout
         with self._room:
             self._waiters += 1
             try:
-                while len(self.items) >= self.capacity:
+                while len(self.items) >= limit and not self.closed:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
-                        self._count_locked("queue_wait_timeout")
-                        return
+                        return False
                     if self.sleeping:  # make sure the worker is draining while we wait
                         self.sleeping = False
                         self.wake()
                     self._room.wait(remaining)
-                self.items.append(item)
+                if not self.closed:
+                    self.items.append(item)
+                    return True
             finally:
                 self._waiters -= 1
+        self._hand_over(item)  # outside the lock: the next pipeline's queue has its own
+        return True
 
     def _evict_oldest(self, item: tuple[Any, ...]) -> None:
+        """Make room by evicting the oldest event that is neither a flush marker nor protected."""
+        protect = self.protect_level
         with self.lock:
-            try:
-                oldest = self.items.popleft()
-            except IndexError:  # the worker emptied it meanwhile: there is room now
-                self.items.append(item)
+            items = self.items
+            if not items:  # the worker emptied it meanwhile: there is room now
+                items.append(item)
                 return
-            if isinstance(oldest, FlushMarker):
-                self.items.appendleft(oldest)  # a flush promise outranks the newest event
+            victim = -1
+            # By index, not by iterator: producers append lock-free on the right, which an iterator would
+            # reject; the worker takes from the left only under this lock, so the indexes stay put.
+            for index in range(min(len(items), 64)):
+                oldest = items[index]
+                if not isinstance(oldest, FlushMarker) and oldest[1] < protect:
+                    victim = index
+                    break
+            if victim < 0:
                 self._count_locked("queue_full")
                 return
+            del items[victim]
             self._count_locked("queue_full_oldest")
-            self.items.append(item)
+            items.append(item)
 
-    def _count(self, reason: str) -> None:
+    def count(self, reason: str) -> None:
+        """Count one event dropped for ``reason`` (a key of :data:`DROP_REASONS`)."""
         with self.lock:
             self._count_locked(reason)
 
     def _count_locked(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
+
+    # -- closing ---------------------------------------------------------------------------------------
+    def close(self, handover: Handover | None) -> None:
+        """Stop waiting for room: waiters and events finding the queue full go to ``handover`` (or are
+        counted as ``after_shutdown`` when there is none)."""
+        with self._room:
+            self._handover = handover
+            self.closed = True
+            self._room.notify_all()
+
+    def _hand_over(self, item: tuple[Any, ...]) -> None:
+        handover = self._handover
+        if handover is None:
+            self.count("after_shutdown")
+            return
+        try:
+            handover(item)
+        except Exception:  # noqa: BLE001 - never into the caller; counted instead
+            self.count("after_shutdown")
+
+    def take_all(self) -> list[Any]:
+        """Remove and return everything queued, one by one (safe against a worker still taking items)."""
+        taken: list[Any] = []
+        with self.lock:
+            while True:
+                try:
+                    taken.append(self.items.popleft())
+                except IndexError:
+                    return taken
 
     # -- the worker ------------------------------------------------------------------------------------
     def room_made(self) -> None:
@@ -174,9 +255,12 @@ class EventQueue:
 
 
 def _on_event_loop_thread() -> bool:
-    # Without asyncio imported no loop can be running, so `import fapilog` need not import asyncio.
-    asyncio = sys.modules.get("asyncio")
-    return asyncio is not None and asyncio._get_running_loop() is not None
+    # Without asyncio imported no loop can be running, so `import fapilog` need not import asyncio. Another
+    # thread (the worker, starting up) may be importing it right now: a partially initialised module has no
+    # `_get_running_loop` yet, and while it is being imported no loop can be running on this thread either.
+    events = sys.modules.get("asyncio.events")
+    get_running_loop = getattr(events, "_get_running_loop", None)
+    return get_running_loop is not None and get_running_loop() is not None
 
 
 def _no_wake() -> None:

@@ -15,7 +15,8 @@ class FlushResult:
     ok: bool
     timed_out: bool = False
     failed_sinks: tuple[str, ...] = ()
-    """Sinks that did not confirm in time or whose ``flush()`` failed."""
+    """Sinks that did not confirm in time, whose ``flush()`` failed, or that failed or dropped any event since
+    the previous flush (see ``stats()["sinks"]`` for how many and why)."""
 
     def __bool__(self) -> bool:
         return self.ok
@@ -30,6 +31,12 @@ class ShutdownReport:
     """Events that never reached a sink (left in the queue or in a sink buffer at the deadline)."""
     timed_out: bool = False
     details: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    """Where the undelivered events were: ``queue``, ``sink:<name>``."""
+    in_flight: int = 0
+    """Records in a write that was still running at the deadline: neither delivered nor lost yet (their
+    outcome is counted in ``stats()`` when the write ends)."""
+    dropped: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    """Every event the pipeline dropped during its life, by reason (filters' intentional drops excluded)."""
 
     def __bool__(self) -> bool:
         return self.ok

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from fapilog.core.context import get_context
 from fapilog.core.diagnostics import warn
 from fapilog.core.levels import parse_level
-from fapilog.core.queue import EventQueue, FlushMarker
+from fapilog.core.queue import EventQueue, FlushMarker, Handover
 from fapilog.core.results import FlushResult, ShutdownReport
 from fapilog.settings import LoggingSettings
 
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["Runtime", "capture_hooks"]
 
 _WORKER_THREAD_ERROR = "<called from the worker thread: would deadlock>"
+_WORKER_DIED = "<the worker died: see stderr; the next log call or configure() starts a new one>"
+_GIVE_UP_GRACE = 0.05
+"""Seconds a shutdown past its deadline waits for the worker's loop to count what it abandons."""
 
 
 class Runtime:
@@ -52,6 +55,10 @@ class Runtime:
         self._lock = threading.Lock()
         self.on_emit_changed: Callable[[Callable[..., None], Callable[..., None]], None] = _ignore
         """Called with (old, new) when the capture function changes, so loggers can switch over."""
+        self.handover: Handover | None = None
+        """Where events go that arrive once this pipeline stopped taking them (the next pipeline, if any)."""
+        self.on_failed: Callable[[Runtime], None] = _ignore_failure
+        """Called (from the dying worker's thread) when the worker died: a supervisor starts a new one."""
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -77,6 +84,7 @@ class Runtime:
             built = build_pipeline(LoggingSettings.load({"sinks": [{"type": "stderr", "format": "json"}]},
                                                         environ={}))
         self.worker = Worker(self.queue, built, batch_size=self.settings.queue.batch_size)
+        self.worker.on_died = self._worker_died
         self.refresh_captures()
         self.booted.set()
         self.worker.run()
@@ -103,8 +111,19 @@ class Runtime:
     def on_worker_thread(self) -> bool:
         return threading.current_thread() is self.thread
 
+    def _worker_died(self, exc: BaseException) -> None:
+        """The worker's loop ended without a stop: nobody may wait on this queue any more."""
+        with self._lock:
+            if self.state != "running":
+                return
+            self.state = "failed"
+        self.queue.close(self.handover)
+        self.on_failed(self)
+
     def _send_marker(self) -> FlushMarker | FlushResult:
         """Queue a flush marker, or say why no flush is needed or possible."""
+        if self.state == "failed":
+            return FlushResult(ok=False, failed_sinks=(_WORKER_DIED,))
         if self.state != "running":
             return FlushResult(ok=True)
         if self.on_worker_thread():
@@ -144,42 +163,60 @@ class Runtime:
         return FlushResult(ok=False, timed_out=True, failed_sinks=waiting)
 
     def shutdown(self, timeout: float) -> ShutdownReport:
-        """Deliver what is queued, stop every plugin, end the worker — all within ``timeout``."""
+        """Deliver what is queued, stop every plugin, end the worker — all within ``timeout``.
+
+        The intake closes first: from then on nobody waits for room in this queue, and an event that finds it
+        full goes to :attr:`handover` (the next pipeline). Then the worker drains, stops every plugin and ends.
+        At the deadline it gives up: what never reached a sink is counted as undelivered, and a write still in
+        progress is reported as in flight (its outcome is counted when it ends).
+        """
+        if self.on_worker_thread():  # refuse before changing anything: the pipeline stays as it was
+            raise RuntimeError("fapilog.shutdown() cannot be called from a plugin running on the worker")
         with self._lock:
-            if self.state != "running":
+            if self.state not in ("running", "failed"):
                 self.state = "stopped"
                 return ShutdownReport(ok=True)
             self.state = "stopping"
-        if self.on_worker_thread():
-            raise RuntimeError("fapilog.shutdown() cannot be called from a plugin running on the worker")
         deadline = time.monotonic() + timeout
-        self.booted.wait(timeout)
+        self.queue.close(self.handover)
+        self.booted.wait(max(0.0, deadline - time.monotonic()))
         worker = self.worker
         details: dict[str, int] = {}
+        in_flight = 0
         finished = True
         if worker is not None:
             worker.request_stop()
             finished = worker.finished.wait(max(0.0, deadline - time.monotonic()))
             if not finished:
                 worker.gave_up = True
-                details = _give_up(worker)
-                worker.finished.wait(1.0)  # let the batch in hand settle its counts before anyone reads them
-        left = 0
-        while True:  # take them one by one: a still-running worker can never also take (and count) one
-            try:
-                item = self.queue.items.popleft()
-            except IndexError:
-                break
-            if not isinstance(item, FlushMarker):
-                left += 1
-        if left:
-            details["queue"] = left
+                details, in_flight = _give_up(worker)
+        elif not self.booted.is_set():
+            finished = False
+        left = [item for item in self.queue.take_all() if not isinstance(item, FlushMarker)]
+        if left and finished and worker is not None and worker.death is None:
+            # The worker drained everything and stopped: these arrived afterwards, from callers that raced
+            # the close. They belong to the next pipeline.
+            for item in left:
+                self.queue._hand_over(item)
+        elif left:
+            details["queue"] = len(left)
             with self.queue.lock:
-                self.queue.dropped["shutdown_timeout"] = self.queue.dropped.get("shutdown_timeout", 0) + left
+                self.queue.dropped["shutdown_timeout"] = self.queue.dropped.get("shutdown_timeout", 0) + len(left)
         with self._lock:
             self.state = "stopped"
         undelivered = sum(details.values())
-        return ShutdownReport(ok=undelivered == 0, undelivered=undelivered, timed_out=not finished, details=details)
+        return ShutdownReport(
+            ok=undelivered == 0 and in_flight == 0,
+            undelivered=undelivered,
+            timed_out=not finished,
+            details=details,
+            in_flight=in_flight,
+            dropped=self._unintentional_drops(),
+        )
+
+    def _unintentional_drops(self) -> dict[str, int]:
+        by_reason = self.stats()["dropped"]["by_reason"]
+        return {reason: n for reason, n in by_reason.items() if n and not reason.startswith("filtered:")}
 
     # -- observability ----------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
@@ -194,6 +231,8 @@ class Runtime:
         processed = high_water = degraded = split_extra = 0
         if worker is not None:
             processed, high_water, degraded = worker.processed, worker.high_water, worker.serializer.degraded
+            if worker.reentrant:
+                by_reason["reentrant"] = worker.reentrant
             for name, count in dict(worker.pipeline.filtered).items():
                 by_reason[f"filtered:{name}"] = count
                 intentional += count
@@ -234,9 +273,17 @@ def _ignore(old: Callable[..., None], new: Callable[..., None]) -> None:
     """Default emit-change listener: nobody routes through this runtime yet."""
 
 
-def _give_up(worker: Worker) -> dict[str, int]:
-    """The deadline passed: count what never reached a sink as failed, even if the loop itself is stuck."""
+def _ignore_failure(runtime: Runtime) -> None:
+    """Default failure listener: nobody supervises this runtime."""
+
+
+def _give_up(worker: Worker) -> tuple[dict[str, int], int]:
+    """The deadline passed: count what never reached a sink as failed, even if the loop itself is stuck.
+
+    Returns the undelivered counts by place and how many records were in a write whose outcome is unknown.
+    """
     details: dict[str, int] = {}
+    in_flight = [0]
     done = threading.Event()
 
     def abandon() -> None:
@@ -244,6 +291,7 @@ def _give_up(worker: Worker) -> dict[str, int]:
             lost = runner.abandon("shutdown_timeout")
             if lost:
                 details[f"sink:{runner.name}"] = lost
+            in_flight[0] += runner.in_flight_at_abandon
         done.set()
 
     loop = worker.loop
@@ -252,15 +300,16 @@ def _give_up(worker: Worker) -> dict[str, int]:
             loop.call_soon_threadsafe(abandon)
     except RuntimeError:
         pass  # the loop closed just now: the counts below are final
-    if not done.wait(0.5):  # the loop itself is blocked (a sink blocking in sync code)
+    if not done.wait(_GIVE_UP_GRACE):  # the loop itself is blocked (a sink blocking in sync code)
         for runner in worker.sinks:
-            stuck = runner.buffered + runner.in_flight + max(0, runner.pending_put)
+            stuck = runner.buffered + max(0, runner.pending_put)
+            in_flight[0] += runner.in_flight
             if stuck:
                 details[f"sink:{runner.name}"] = stuck
                 runner.failed += stuck
                 runner.errors["shutdown_timeout"] = runner.errors.get("shutdown_timeout", 0) + stuck
-                runner.buffered = runner.in_flight = runner.pending_put = 0
-    return details
+                runner.buffered = runner.pending_put = 0
+    return details, in_flight[0]
 
 
 CaptureHook = tuple[str, Callable[[], Any]]
@@ -298,14 +347,17 @@ def _make_emit(queue: EventQueue, hooks: Sequence[CaptureHook] = ()) -> Callable
             bound: Mapping[str, Any] | None,
             exc: BaseException | None,
         ) -> None:
-            item = (now(), level, name, message, fields, context(), bound, exc, None)
-            if len(items) < capacity:
-                items.append(item)
-            else:
-                put_full(item, level)
-            if queue.sleeping:
-                queue.sleeping = False
-                queue.wake()
+            try:
+                item = (now(), level, name, message, fields, context(), bound, exc, None)
+                if len(items) < capacity:
+                    items.append(item)
+                else:
+                    put_full(item, level)
+                if queue.sleeping:
+                    queue.sleeping = False
+                    queue.wake()
+            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
+                queue.count("internal_error")
 
         return emit
 
@@ -325,13 +377,16 @@ def _make_emit(queue: EventQueue, hooks: Sequence[CaptureHook] = ()) -> Callable
                 captured[hook_name] = hook()
             except Exception:  # noqa: BLE001 - a capture hook must never break the caller's log call
                 captured[hook_name] = None
-        item = (now(), level, name, message, fields, context(), bound, exc, captured)
-        if len(items) < capacity:
-            items.append(item)
-        else:
-            put_full(item, level)
-        if queue.sleeping:
-            queue.sleeping = False
-            queue.wake()
+        try:
+            item = (now(), level, name, message, fields, context(), bound, exc, captured)
+            if len(items) < capacity:
+                items.append(item)
+            else:
+                put_full(item, level)
+            if queue.sleeping:
+                queue.sleeping = False
+                queue.wake()
+        except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
+            queue.count("internal_error")
 
     return emit_capturing

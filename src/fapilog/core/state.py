@@ -10,6 +10,7 @@ delivers those events) and starts a fresh worker on its first log call.
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import os
 import sys
@@ -19,8 +20,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fapilog.core import logger as _logger
+from fapilog.core.context import get_context as _context_get
 from fapilog.core.diagnostics import warn
 from fapilog.core.levels import level_name, parse_level
+from fapilog.core.queue import FlushMarker
 from fapilog.core.results import FlushResult, ShutdownReport
 from fapilog.core.runtime import Runtime
 from fapilog.errors import ConfigError, PluginLoadError
@@ -51,6 +54,12 @@ _finalized = False
 _last_stopped: Runtime | None = None
 _intercepts: list[tuple[Callable[..., None], int | None]] = []
 """Active :func:`intercepted` blocks, innermost last: while any is open, log calls go to its function."""
+_handed_over: collections.deque[tuple[Any, ...]] = collections.deque()
+"""Events logged while a pipeline stopped (or after its worker died), waiting for the next pipeline."""
+_HANDOVER_LIMIT = 100_000
+_restarts: list[float] = []
+"""When the supervisor restarted a dead worker (the last minute's): more than a few means a bug, not bad luck."""
+_MAX_RESTARTS_PER_MINUTE = 5
 
 
 def current_settings() -> LoggingSettings:
@@ -92,11 +101,54 @@ def _ensure_runtime() -> Runtime:
         runtime = _runtime
         if runtime is None or runtime.state != "running":
             runtime = Runtime(current_settings(), lazy=True)
-            runtime.on_emit_changed = _switch_emit
+            _supervise(runtime)
             _runtime = runtime
             _route(runtime.emit)
             runtime.start()
         return runtime
+
+
+def _supervise(runtime: Runtime) -> None:
+    """Wire a new runtime to the process state: emit changes, hand-over of late events, restart on death."""
+    runtime.on_emit_changed = _switch_emit
+    runtime.handover = _hand_over
+    runtime.on_failed = _worker_failed
+    _adopt_handed_over(runtime)
+
+
+def _hand_over(item: tuple[Any, ...]) -> None:
+    """An event that reached a pipeline which no longer takes events: keep it for the next one."""
+    if len(_handed_over) >= _HANDOVER_LIMIT:
+        raise OverflowError("hand-over buffer full")  # counted as after_shutdown by the queue
+    _handed_over.append(item)
+
+
+def _adopt_handed_over(runtime: Runtime) -> None:
+    """Give the events that waited for a pipeline to ``runtime``, ahead of anything logged to it."""
+    while True:
+        try:
+            item = _handed_over.popleft()
+        except IndexError:
+            return
+        runtime.queue.items.append(item)
+
+
+def _worker_failed(runtime: Runtime) -> None:
+    """Supervisor: a worker died. Log calls start a fresh pipeline (same settings) and it inherits the queue."""
+    with _lock:
+        if _runtime is not runtime:
+            return
+        now = time.monotonic()
+        _restarts[:] = [t for t in _restarts if now - t < 60.0]
+        if len(_restarts) >= _MAX_RESTARTS_PER_MINUTE or _finalized:
+            warn("worker-restarts", f"the fapilog worker died {len(_restarts) + 1} times within a minute; not "
+                 "restarting it until configure() is called (events are counted, not delivered)", force=True)
+            return
+        _restarts.append(now)
+        for item in runtime.queue.take_all():
+            if not isinstance(item, FlushMarker):
+                _handed_over.append(item)
+        _route(_bootstrap_emit)
 
 
 def _switch_emit(old: Any, new: Any) -> None:
@@ -167,6 +219,9 @@ def configure(settings: LoggingSettings | None = None, /, *, file: str | None = 
     Everything logged before the call is delivered through the previous pipeline first.
     """
     global _runtime, _settings
+    current = _runtime
+    if current is not None and current.on_worker_thread():
+        raise RuntimeError("fapilog.configure() cannot be called from a plugin running on the worker")
     new_settings = settings.replace(**options) if settings is not None else LoggingSettings.load(options, file=file)
     runtime = Runtime(new_settings)
     runtime.start()
@@ -187,9 +242,10 @@ def configure(settings: LoggingSettings | None = None, /, *, file: str | None = 
         previous = _runtime
         _settings = new_settings
         _level_overrides.clear()
+        _restarts.clear()
         _runtime = runtime
+        _supervise(runtime)
         _route(runtime.emit)
-        runtime.on_emit_changed = _switch_emit
         _logger.refresh_thresholds()
     if previous is not None:
         previous.shutdown(previous.settings.exit_timeout)
@@ -222,8 +278,14 @@ def shutdown(timeout: float = 5.0) -> ShutdownReport:
         runtime = _runtime
     if runtime is None:
         return ShutdownReport(ok=True)
-    # Log calls keep reaching the stopping pipeline while it drains (plugins stopping may still log a
-    # summary from the worker); only once it has stopped do they start a fresh one.
+    if runtime.on_worker_thread():  # refuse before changing anything
+        raise RuntimeError("fapilog.shutdown() cannot be called from a plugin running on the worker")
+    # The intake closes first: events logged from now on wait for the next pipeline (a flat-out producer
+    # cannot keep the drain from ending), except those the stopping plugins log from the worker (a rate
+    # limiter's last summary), which this pipeline still delivers.
+    with _lock:
+        if _runtime is runtime:
+            _route(_draining_emit(runtime))
     report = runtime.shutdown(timeout)
     with _lock:
         _last_stopped = runtime
@@ -232,6 +294,25 @@ def shutdown(timeout: float = 5.0) -> ShutdownReport:
             if not _finalized:
                 _route(_bootstrap_emit)
     return report
+
+
+def _draining_emit(runtime: Runtime) -> Callable[..., None]:
+    """The capture function while ``runtime`` drains: its own worker's events go in, the rest wait."""
+    now = time.time_ns
+    context = _context_get
+
+    def draining(
+        level: int, name: str, message: Any, fields: dict[str, Any], bound: Any, exc: BaseException | None
+    ) -> None:
+        if runtime.on_worker_thread():
+            runtime.emit(level, name, message, fields, bound, exc)
+            return
+        try:
+            _hand_over((now(), level, name, message, fields, context(), bound, exc, None))
+        except Exception:  # noqa: BLE001 - never into the caller: counted
+            runtime.queue.count("after_shutdown")
+
+    return draining
 
 
 async def ashutdown(timeout: float = 5.0) -> ShutdownReport:
@@ -321,24 +402,47 @@ def _at_exit() -> None:
     with _lock:
         runtime = _runtime
         _finalized = True
-    if runtime is None or runtime.state != "running":
+    if (runtime is None or runtime.state != "running") and _handed_over:
+        runtime = _ensure_runtime()  # events logged during an earlier shutdown waited for a pipeline: deliver
+    if runtime is None or runtime.state not in ("running", "failed"):
         _logger._emit = _bootstrap_emit
         return
     started = time.monotonic()
     report = runtime.shutdown(runtime.settings.exit_timeout)
     _logger._emit = _bootstrap_emit  # finalized: anything logged from now on goes straight to stderr
-    if not report.ok:
+    late = len(_handed_over)  # logged by other threads while the drain ran, after it had emptied the queue
+    _handed_over.clear()
+    if not report.ok or late:
         parts = ", ".join(f"{where}={n}" for where, n in report.details.items())
-        sys.stderr.write(
+        if late:
+            parts = f"{parts}, during_exit={late}" if parts else f"during_exit={late}"
+        if report.in_flight:  # the process ends now: a write that has not finished will not
+            parts = f"{parts}, in_unfinished_writes={report.in_flight}" if parts else (
+                f"in_unfinished_writes={report.in_flight}")
+        _write_stderr(
             f"fapilog: exit drain gave up after {time.monotonic() - started:.1f}s: "
-            f"{report.undelivered} event(s) not delivered ({parts}); raise exit_timeout or fix the sink\n"
+            f"{report.undelivered + report.in_flight + late} event(s) not delivered ({parts}); raise exit_timeout "
+            "or fix the sink\n"
         )
+    if report.dropped:
+        reasons = ", ".join(f"{reason}={n}" for reason, n in sorted(report.dropped.items()))
+        _write_stderr(f"fapilog: {sum(report.dropped.values())} event(s) were dropped in total ({reasons})\n")
+
+
+def _write_stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is gone: the interpreter is tearing down and no channel is left
 
 
 def _after_fork_in_child() -> None:
     global _lock, _runtime
     _lock = threading.RLock()
     _runtime = None  # the parent's worker did not survive the fork; the parent delivers its own queue
+    _handed_over.clear()  # the parent delivers those too
+    _restarts.clear()
     _intercepts.clear()  # a capture belongs to the parent's test; the child logs through its own pipeline
     _route(_bootstrap_emit)
 

@@ -20,11 +20,14 @@ from fapilog.core.diagnostics import warn
 from fapilog.core.hooks import start_plugin, stop_plugin
 from fapilog.core.queue import EventQueue, FlushMarker
 from fapilog.core.record import EventRecord, IsoClock, build_records
+from fapilog.core.reentry import from_pipeline, mark_pipeline
 from fapilog.core.serialize import Serializer
 
 __all__ = ["Worker"]
 
 T = TypeVar("T")
+_CATCH_UP_TURNS = 3
+"""Extra loop turns the worker gives after a batch while a sink holds more than one batch of records."""
 
 
 class Worker:
@@ -51,7 +54,12 @@ class Worker:
         """Set by a shutdown whose deadline passed: stop taking events from the queue."""
         self._idle: asyncio.Future[None] | None = None
         self._clock = IsoClock()
-        self._reported_drops = 0
+        self._reported_drops: dict[str, int] = {}
+        self.reentrant = 0
+        """Events logged by plugin code the pipeline runs: written to stderr instead, never fed back in."""
+        self.on_died: Callable[[BaseException], None] = _ignore_death
+        """Called (on the worker thread, just before it ends) when the worker dies of anything but a stop."""
+        self.death: BaseException | None = None
 
     # -- control, from any thread -----------------------------------------------------------------------
     def run(self) -> None:
@@ -63,7 +71,13 @@ class Worker:
             loop.run_until_complete(self._lifetime())
         except BaseException as exc:  # noqa: BLE001 - the worker must report, never vanish silently
             if not self._stopping:
+                self.death = exc
                 warn("worker-crash", f"worker stopped unexpectedly: {type(exc).__name__}: {exc}", force=True)
+                try:
+                    self.on_died(exc)
+                except Exception as err:  # noqa: BLE001 - reporting the death must not hide it
+                    warn("worker-crash-handler", f"restarting the worker failed: {type(err).__name__}: {err}",
+                         force=True)
         finally:
             self.started.set()
             self.finished.set()
@@ -105,13 +119,14 @@ class Worker:
 
     # -- the loop ---------------------------------------------------------------------------------------
     async def _lifetime(self) -> None:
+        mark_pipeline()  # every task and I/O thread started from here on logs as "the pipeline"
         self.batch_lock = asyncio.Lock()
         runners = {id(r.sink): r for r in self.sinks}
         for name, plugin in self.start_order:
-            failure = await start_plugin(plugin)
+            runner = runners.get(id(plugin))
+            failure = await (runner.start_sink() if runner is not None else start_plugin(plugin))
             if failure is not None:
                 self.start_failures[name] = failure
-            runner = runners.get(id(plugin))
             if runner is not None:
                 runner.start(failure)
         self.started.set()
@@ -127,7 +142,8 @@ class Worker:
 
     async def _stop_all(self, plugins: list[tuple[str, object]], runners: dict[int, SinkRunner]) -> None:
         for name, plugin in plugins:
-            failure = await stop_plugin(plugin)
+            owner = runners.get(id(plugin))
+            failure = await (owner.stop_sink() if owner is not None else stop_plugin(plugin))
             if failure is not None:
                 warn(f"stop-failed:{name}", f"plugin {name!r} failed to stop: {type(failure).__name__}: {failure}")
                 runner = runners.get(id(plugin))
@@ -160,16 +176,21 @@ class Worker:
             depth = len(items)
             self.high_water = max(self.high_water, depth - queue.markers)
             taken: list[Any] = []
-            try:
-                for _ in range(min(depth, self.batch_size)):
-                    taken.append(items.popleft())
-            except IndexError:
-                pass  # a drop_oldest producer took the last one: the batch is simply shorter
+            with queue.lock:  # a drop_oldest producer looks at the head of the queue under this lock
+                try:
+                    for _ in range(min(depth, self.batch_size)):
+                        taken.append(items.popleft())
+                except IndexError:
+                    pass  # a drop_oldest producer took the last one: the batch is simply shorter
             queue.room_made()
             assert self.batch_lock is not None
             async with self.batch_lock:
                 await self._process(taken)
             self._report_drops()
+            # Let the sinks' drain tasks take what this batch gave them before the next one: with a queue
+            # that never empties they would otherwise starve, and a fast sink would shed records. A sink
+            # that is behind gets a few more turns (cycles of the loop, never a wait on its I/O).
+            await asyncio.sleep(0)
 
     async def _process(self, taken: list[Any]) -> None:
         if self.queue.markers:
@@ -189,6 +210,9 @@ class Worker:
         if not items:
             return
         self.processed += len(items)
+        items = self._divert_reentrant(items)
+        if not items:
+            return
         for runner in self.sinks:  # until each sink has them, a shutdown deadline counts them as its failures
             runner.pending_put += len(items)
         records = self._build(items)
@@ -205,13 +229,32 @@ class Worker:
         records, self.next_seq = build_records(items, self.next_seq, self._clock.format)
         return records
 
+    def _divert_reentrant(self, items: list[Any]) -> list[Any]:
+        """Events plugin code logged never re-enter the pipeline: each goes to stderr (rate-limited), counted."""
+        kept = [item for item in items if not (item[5] and from_pipeline(item[5]))]
+        if len(kept) == len(items):
+            return items
+        for item in items:
+            if item[5] and from_pipeline(item[5]):
+                self.reentrant += 1
+                message = item[3] if isinstance(item[3], str) else repr(item[3])
+                warn(f"reentrant:{item[2]}", f"event logged by plugin code ({item[2]}: {message!r}) not fed back "
+                     f"into the pipeline, which could loop; {self.reentrant} so far (stats: dropped.reentrant)")
+        return kept
+
     def _report_drops(self) -> None:
-        if not self.queue.dropped:
-            return
-        dropped = self.queue.snapshot_drops()
-        total = sum(dropped.values())
-        if total != self._reported_drops:
-            self._reported_drops = total
-            reasons = ", ".join(f"{k}={v}" for k, v in sorted(dropped.items()))
-            warn("queue-drops", f"dropped {total} event(s) at the queue so far ({reasons}); "
-                 "see fapilog.stats() and the backpressure settings")
+        """One rate-limited stderr line per drop reason whose count grew (queue and every sink buffer)."""
+        dropped = self.queue.snapshot_drops() if self.queue.dropped else {}
+        for runner in self.sinks:
+            if runner.dropped:
+                dropped[f"sink_buffer_full:{runner.name}"] = runner.dropped
+        for reason, total in dropped.items():
+            if total != self._reported_drops.get(reason, 0) and warn(
+                f"drops:{reason}",
+                f"dropped {total} event(s) so far: {reason}; see fapilog.stats() and the backpressure settings",
+            ):
+                self._reported_drops[reason] = total
+
+
+def _ignore_death(exc: BaseException) -> None:
+    """Default: nobody supervises this worker."""

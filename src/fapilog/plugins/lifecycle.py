@@ -92,13 +92,15 @@ class InstanceTracker:
         """
         record = self._record(instance)
         started = time.perf_counter()
-        failure: Exception | None = None
+        failure: BaseException | None = None
         if not (method == "stop" and record.state == "loaded"):
             try:
                 result = getattr(instance, method, lambda: None)()
                 if inspect.isawaitable(result):
                     await result
-            except Exception as exc:  # noqa: BLE001 - recorded on the instance and re-raised as PluginError
+            except BaseException as exc:
+                if _cancelled_for_real(exc):
+                    raise
                 failure = exc
         took = elapsed_ms(started)
         if method == "start":
@@ -121,3 +123,13 @@ class InstanceTracker:
                 plugin=record.name,
             ) from failure
         return record
+
+
+def _cancelled_for_real(exc: BaseException) -> bool:
+    """A cancellation of the running task propagates; a plugin raising CancelledError itself is a failure."""
+    import asyncio
+
+    if not isinstance(exc, asyncio.CancelledError):
+        return False
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -30,6 +30,7 @@ from typing import Any
 from fapilog.core.levels import level_name
 from fapilog.core.logger import get_logger
 from fapilog.core.record import EventRecord
+from fapilog.core.reentry import outside_pipeline
 
 __all__ = ["SUMMARY_LOGGERS", "Pending", "SummaryLedger", "summary_logger"]
 
@@ -149,4 +150,6 @@ class SummaryLedger:
             fields.update(pending.extra)
         # Logged from the worker into its own pipeline: while a shutdown drains, log calls still reach the
         # stopping pipeline, and stages are stopped (and their last summaries drained) before the sinks.
-        get_logger(self._logger).warning(message, **fields)
+        # Logged on purpose from plugin code: outside_pipeline() exempts it from the re-entrancy guard.
+        with outside_pipeline():
+            get_logger(self._logger).warning(message, **fields)

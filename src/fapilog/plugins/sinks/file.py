@@ -152,6 +152,8 @@ class FileSink:
     >>> await sink.start()
     """
 
+    runs_on_worker_loop = True
+    """Its coroutines never block (blocking I/O goes to its own I/O thread), so it needs no sink thread."""
     metadata = PluginMetadata(
         name="file",
         version=__version__,

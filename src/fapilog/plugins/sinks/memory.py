@@ -37,6 +37,8 @@ class MemorySink:
     'hi'
     """
 
+    runs_on_worker_loop = True
+    """Its coroutines never block (blocking I/O goes to its own I/O thread), so it needs no sink thread."""
     metadata = PluginMetadata(
         name="memory",
         version=__version__,

@@ -1,0 +1,240 @@
+"""The worker never dies or stalls, and the log call never raises because of fapilog's own state.
+
+Reliability items 1, 3 and 4: a half-imported asyncio seen by a caller, plugins raising ``CancelledError``,
+``SystemExit`` or ``KeyboardInterrupt``, and a worker whose loop is killed on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import types
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+import fapilog
+from fapilog.core import queue as queue_module
+from fapilog.core import state
+from fapilog.plugins.sinks.memory import MemorySink
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+# -- item 1: the log call never raises ----------------------------------------------------------------------
+def test_a_half_imported_asyncio_is_not_an_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the worker thread is importing asyncio, a caller finding the queue full reads a module that has
+    no ``_get_running_loop`` yet: that means "no loop here", never an AttributeError."""
+    monkeypatch.setitem(sys.modules, "asyncio.events", types.ModuleType("asyncio.events"))
+    assert queue_module._on_event_loop_thread() is False
+
+
+def test_the_log_call_swallows_and_counts_the_librarys_own_failures(memory: MemorySink) -> None:
+    """Even if the queue's wake-up breaks, the caller is unharmed and the event is counted."""
+    runtime = state._runtime
+    assert runtime is not None
+
+    def broken_wake() -> None:
+        raise RuntimeError("simulated internal failure")
+
+    runtime.queue.wake = broken_wake
+    runtime.queue.sleeping = True
+    fapilog.get_logger("x").info("survives")  # must not raise
+    assert fapilog.stats()["dropped"]["by_reason"].get("internal_error") == 1
+
+
+def test_many_fresh_processes_log_at_full_speed_without_an_exception() -> None:
+    """The reproduction from the issue, a few times in fresh processes (the race was ~1 run in 20)."""
+    script = textwrap.dedent(
+        """
+        import fapilog
+        log = fapilog.get_logger("b")
+        for i in range(20000):
+            log.info("x", i=i)
+        assert fapilog.flush(60)
+        """
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+        for _ in range(6)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+
+
+# -- item 3: plugins raising BaseException --------------------------------------------------------------------
+class _RaisingSink:
+    """A sink that raises the given exception type for messages starting with "bad"."""
+
+    def __init__(self, exc: type[BaseException], name: str = "raising") -> None:
+        self.name = name
+        self.exc = exc
+        self.messages: list[str] = []
+
+    async def write(self, record: Mapping[str, Any]) -> None:
+        if str(record["message"]).startswith("bad"):
+            raise self.exc()
+        self.messages.append(record["message"])
+
+
+@pytest.mark.parametrize("exc", [asyncio.CancelledError, SystemExit, KeyboardInterrupt, GeneratorExit])
+def test_a_sink_raising_a_base_exception_is_counted_and_the_worker_goes_on(exc: type[BaseException]) -> None:
+    sink, other = _RaisingSink(exc), MemorySink()
+    fapilog.configure(sinks=[sink, other])
+    log = fapilog.get_logger("r")
+    expected = []
+    for i in range(9):
+        if i % 3 == 1:
+            log.info(f"bad{i}")
+        else:
+            log.info(f"good{i}")
+            expected.append(f"good{i}")
+    result = fapilog.flush(10.0)
+    assert result.failed_sinks == ("raising",) and not result.timed_out
+    assert sink.messages == expected
+    assert len(other.records) == 9
+    stats = fapilog.stats()
+    assert stats["sinks"]["raising"]["failed"] == 3
+    assert stats["sinks"]["raising"]["errors"] == {exc.__name__: 3}
+    # Still alive: later events are delivered, and shutdown has nothing left over.
+    log.info("after")
+    assert fapilog.flush(10.0)
+    assert sink.messages[-1] == "after"
+    report = fapilog.shutdown(10.0)
+    assert report.ok and report.undelivered == 0
+
+
+@pytest.mark.parametrize("exc", [asyncio.CancelledError, SystemExit, KeyboardInterrupt])
+def test_stages_raising_base_exceptions_are_contained(exc: type[BaseException]) -> None:
+    class Enricher:
+        name = "bad_enricher"
+
+        async def enrich(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+            raise exc()
+
+    class Filter:
+        name = "bad_filter"
+
+        async def filter(self, record: Mapping[str, Any]) -> Mapping[str, Any] | None:
+            raise exc()
+
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink], enrichers=[Enricher()], filters=[Filter()])
+    for i in range(5):
+        fapilog.get_logger("s").info("e", i=i)
+    assert fapilog.flush(10.0)
+    assert [r["i"] for r in sink.records] == list(range(5))
+    plugins = fapilog.stats()["plugins"]
+    assert plugins["bad_enricher"]["errors"] == 5 and plugins["bad_filter"]["errors"] == 5
+
+
+def test_a_sink_whose_start_and_stop_raise_system_exit_does_not_kill_the_pipeline() -> None:
+    class Sink:
+        name = "lifecycle"
+
+        def __init__(self) -> None:
+            self.messages: list[str] = []
+
+        async def start(self) -> None:
+            raise KeyboardInterrupt
+
+        async def stop(self) -> None:
+            raise SystemExit(3)
+
+        async def write(self, record: Mapping[str, Any]) -> None:
+            self.messages.append(record["message"])
+
+    other = MemorySink()
+    with pytest.raises(fapilog.PluginLoadError, match="KeyboardInterrupt"):
+        fapilog.configure(sinks=[Sink(), other])
+    # configure() refused it cleanly; the process state is usable.
+    fapilog.configure(sinks=[other])
+    fapilog.get_logger("x").info("fine")
+    assert fapilog.flush(10.0) and [r["message"] for r in other.records] == ["fine"]
+
+
+# -- item 4: a dead worker is reported and replaced ------------------------------------------------------------
+def _kill_worker() -> None:
+    runtime = state._runtime
+    assert runtime is not None and runtime.worker is not None and runtime.worker.loop is not None
+
+    def boom() -> None:
+        raise SystemExit("killed on purpose by the test")
+
+    runtime.worker.loop.call_soon_threadsafe(boom)
+    assert runtime.worker.finished.wait(10)
+
+
+def test_a_dead_worker_is_reported_and_the_next_log_call_restarts_it(capfd: pytest.CaptureFixture[str]) -> None:
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink], queue={"capacity": 100, "policy": "wait", "wait_timeout": 5.0})
+    log = fapilog.get_logger("w")
+    log.info("before")
+    assert fapilog.flush(10.0)
+    dead = state._runtime
+    _kill_worker()
+    assert dead is not None and dead.state == "failed"
+    assert fapilog.stats()["state"] in ("failed", "running")
+    assert "worker stopped unexpectedly" in capfd.readouterr().err
+    # The dead pipeline's flush says so instead of pretending.
+    flushed = dead.flush(1.0)
+    assert not flushed.ok and "worker died" in flushed.failed_sinks[0]
+    # The next log calls start a new pipeline with the same settings; nothing blocks on the dead queue.
+    started = time.monotonic()
+    for i in range(300):
+        log.info("after", i=i)
+    assert time.monotonic() - started < 4.0  # a generous bound: a dead queue would block 5 s per call
+    assert fapilog.flush(10.0)
+    assert state._runtime is not dead and fapilog.stats()["state"] == "running"
+    assert [r["message"] for r in sink.records].count("after") == 300
+
+
+def test_configure_after_a_dead_worker_starts_a_working_pipeline() -> None:
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink])
+    _kill_worker()
+    fapilog.configure(sinks=[sink])
+    fapilog.get_logger("w").info("back")
+    assert fapilog.flush(10.0)
+    assert [r["message"] for r in sink.records] == ["back"]
+
+
+def test_events_queued_when_the_worker_died_are_delivered_by_its_successor() -> None:
+    """Events still in the dead worker's queue are carried over to the restarted pipeline, in order."""
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink])
+    runtime = state._runtime
+    assert runtime is not None and runtime.worker is not None and runtime.worker.loop is not None
+    gate_entered = threading.Event()
+    gate_open = threading.Event()
+
+    def block_then_die() -> None:
+        gate_entered.set()
+        gate_open.wait(10)
+        raise SystemExit("killed")
+
+    runtime.worker.loop.call_soon_threadsafe(block_then_die)
+    assert gate_entered.wait(10)
+    log = fapilog.get_logger("w")
+    for i in range(50):
+        log.info("queued", i=i)
+    gate_open.set()
+    assert runtime.worker.finished.wait(10)
+    log.info("next")  # starts the successor, which adopts the 50 queued events first
+    assert fapilog.flush(10.0)
+    assert [r.get("i") for r in sink.records] == [*range(50), None]
