@@ -201,13 +201,13 @@ class EventQueue:
             self._count_locked("queue_full_oldest")
             items.append(item)
 
-    def count(self, reason: str) -> None:
-        """Count one event dropped for ``reason`` (a key of :data:`DROP_REASONS`)."""
+    def count(self, reason: str, events: int = 1) -> None:
+        """Count ``events`` dropped for ``reason`` (a key of :data:`DROP_REASONS`)."""
         with self.lock:
-            self._count_locked(reason)
+            self._count_locked(reason, events)
 
-    def _count_locked(self, reason: str) -> None:
-        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+    def _count_locked(self, reason: str, events: int = 1) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + events
 
     # -- closing ---------------------------------------------------------------------------------------
     def close(self, handover: Handover | None) -> None:

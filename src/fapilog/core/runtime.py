@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from fapilog.core import reentry
 from fapilog.core.context import get_context
 from fapilog.core.diagnostics import warn
 from fapilog.core.levels import parse_level
@@ -109,7 +110,11 @@ class Runtime:
         return dict(worker.start_failures)
 
     def on_worker_thread(self) -> bool:
-        return threading.current_thread() is self.thread
+        """Whether the caller is code this pipeline runs: the worker, a sink's own thread, an offloaded call.
+
+        Such code must not wait for the pipeline (flush, shutdown, configure): the pipeline waits for it.
+        """
+        return threading.current_thread() is self.thread or reentry.from_pipeline(get_context())
 
     def _worker_died(self, exc: BaseException) -> None:
         """The worker's loop ended without a stop: nobody may wait on this queue any more."""

@@ -5,6 +5,13 @@ in :func:`configure`. An ``atexit`` hook drains it within ``exit_timeout``: at t
 live daemon thread (non-daemon threads have been joined, daemon threads not yet frozen), so the drain needs
 no new thread or event loop during finalization. A forked child discards the parent's queue (the parent
 delivers those events) and starts a fresh worker on its first log call.
+
+A ``multiprocessing`` child never reaches ``atexit`` when it was forked (fork and forkserver ``Process``, pool
+workers): it leaves with ``os._exit()``. The last Python code it runs is the end of its bootstrap, which calls
+``threading._shutdown()`` and with it every hook registered through ``threading._register_atexit``, so the
+same drain is hooked there (see :func:`_at_process_exit`); it runs once per process. Events logged after
+the drain (from ``atexit`` functions that run later, or threads still running) are built and redacted on the
+caller's thread exactly as the pipeline would, and written to stderr (see :func:`_late_emit`).
 """
 
 from __future__ import annotations
@@ -16,18 +23,22 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from fapilog.core import logger as _logger
 from fapilog.core.context import get_context as _context_get
 from fapilog.core.diagnostics import warn
-from fapilog.core.levels import level_name, parse_level
+from fapilog.core.levels import parse_level
 from fapilog.core.queue import FlushMarker
 from fapilog.core.results import FlushResult, ShutdownReport
 from fapilog.core.runtime import Runtime
 from fapilog.errors import ConfigError, PluginLoadError
 from fapilog.settings import LoggingSettings
+
+if TYPE_CHECKING:
+    from fapilog.core.record import EventRecord, IsoClock
+    from fapilog.core.serialize import Serializer
 
 __all__ = [
     "aflush",
@@ -57,9 +68,26 @@ _intercepts: list[tuple[Callable[..., None], int | None]] = []
 _handed_over: collections.deque[tuple[Any, ...]] = collections.deque()
 """Events logged while a pipeline stopped (or after its worker died), waiting for the next pipeline."""
 _HANDOVER_LIMIT = 100_000
+_handover_overflow = 0
+"""Events that found the hand-over full, not yet reported by a pipeline."""
+_overflow_lock = threading.Lock()
 _restarts: list[float] = []
 """When the supervisor restarted a dead worker (the last minute's): more than a few means a bug, not bad luck."""
 _MAX_RESTARTS_PER_MINUTE = 5
+
+_late_lock = threading.RLock()
+"""Serializes late events: the record builder's clock and the redactor objects expect one caller at a time."""
+_LATE_LOCK_TIMEOUT = 1.0
+"""Seconds a late event waits for another thread's; one frozen at finalization while holding it never lets go."""
+_late_source: Runtime | None = None
+"""The pipeline the exit drain stopped: late events go through its redactors and continue its ``seq``."""
+_late_chain: list[tuple[str, Any]] | None = None
+_late_chain_error: str | None = None
+"""Where building the redactors for late events failed: every late event is then written as a masked stub."""
+_late_depth = 0
+_late_seq = 0
+_late_clock: IsoClock | None = None
+_late_serializer: Serializer | None = None
 
 
 def current_settings() -> LoggingSettings:
@@ -117,14 +145,34 @@ def _supervise(runtime: Runtime) -> None:
 
 
 def _hand_over(item: tuple[Any, ...]) -> None:
-    """An event that reached a pipeline which no longer takes events: keep it for the next one."""
+    """An event that reached a pipeline which no longer takes events: keep it for the next one.
+
+    Beyond :data:`_HANDOVER_LIMIT` waiting events it is counted instead, and the next pipeline reports the
+    count as ``after_shutdown`` drops (in its stats, its shutdown report and the exit message): the pipeline
+    that stopped has already reported, so a count kept there would never be seen.
+    """
+    global _handover_overflow
     if len(_handed_over) >= _HANDOVER_LIMIT:
-        raise OverflowError("hand-over buffer full")  # counted as after_shutdown by the queue
+        with _overflow_lock:
+            _handover_overflow += 1
+        return
     _handed_over.append(item)
 
 
 def _adopt_handed_over(runtime: Runtime) -> None:
     """Give the events that waited for a pipeline to ``runtime``, ahead of anything logged to it."""
+    global _handover_overflow
+    with _overflow_lock:
+        overflow, _handover_overflow = _handover_overflow, 0
+    if overflow:
+        runtime.queue.count("after_shutdown", overflow)
+    stopped = _last_stopped
+    if stopped is not None and stopped.queue.items:
+        # Stragglers: callers that read the old pipeline's capture function just before the switch and
+        # appended after its last sweep. They were logged before anything those callers handed over.
+        for item in stopped.queue.take_all():
+            if not isinstance(item, FlushMarker):
+                runtime.queue.items.append(item)
     while True:
         try:
             item = _handed_over.popleft()
@@ -200,15 +248,162 @@ def _bootstrap_emit(*args: Any) -> None:
     _ensure_runtime().emit(*args)
 
 
-def _late_emit(level: int, name: str, message: Any, fields: dict[str, Any], *_: Any) -> None:
-    """After the exit drain nothing delivers events any more: write them straight to stderr, never drop."""
-    import orjson
+def _late_emit(
+    level: int,
+    name: str,
+    message: Any,
+    fields: dict[str, Any],
+    bound: Mapping[str, Any] | None = None,
+    exc: BaseException | None = None,
+    *_: Any,
+) -> None:
+    """After the exit drain no pipeline delivers any more: write the event to stderr as one JSON line.
 
-    line = {"level": level_name(level), "logger": name, "message": message, **fields, "late": True}
+    The record is the one the worker would build (timestamp, level, logger, message, ``seq``, context, bound
+    and call fields, structured exception) plus ``"late": true``, and it goes through the drained pipeline's
+    redactors, here on the caller's thread: during finalization no new thread or event loop can be relied
+    on, and the redactors are plain objects that need neither. A redactor that fails, or would have to wait
+    for an event loop, turns the event into the pipeline's masked stub: a secret never bypasses redaction.
+    """
+    item = (time.time_ns(), level, name, message, fields, _context_get(), bound, exc, None)
+    line = _late_line(item)
     try:
-        sys.stderr.write(orjson.dumps(line, default=repr).decode() + "\n")
-    except (OSError, ValueError, AttributeError, TypeError):
+        sys.stderr.write(line)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
         pass  # stderr is gone too: the interpreter is tearing down and no channel is left
+
+
+def _late_line(item: tuple[Any, ...]) -> str:
+    """The JSON line for one late event (with its newline), redacted or masked."""
+    global _late_depth
+    if not _late_lock.acquire(timeout=_LATE_LOCK_TIMEOUT):
+        # Held by a thread that finalization stopped: the redactors cannot be used safely, so mask.
+        record = _late_records(item, _new_clock())[0]
+        del record["seq"]  # the shared numbering is behind the lock
+        return _late_json(_late_stub(record, "<late events blocked>"))
+    try:
+        record = _late_records(item, None)[0]
+        if _late_depth:  # a redactor logged while redacting a late event: redacting that one could loop
+            return _late_json(_late_stub(record, "<reentrant>"))
+        _late_depth += 1
+        try:
+            return _late_json(_late_redacted(record))
+        finally:
+            _late_depth -= 1
+    finally:
+        _late_lock.release()
+
+
+def _new_clock() -> IsoClock:
+    from fapilog.core.record import IsoClock
+
+    return IsoClock()
+
+
+def _late_records(item: tuple[Any, ...], clock: IsoClock | None) -> list[EventRecord]:
+    """The worker's record for ``item`` (numbered after the drained pipeline's last one when ``clock`` is None)."""
+    global _late_clock, _late_seq
+    from fapilog.core.record import build_records
+
+    if clock is not None:  # without the lock: leave the shared numbering alone
+        return build_records([item], 0, clock.format)[0]
+    if _late_clock is None:
+        _late_clock = _new_clock()
+        source = _late_pipeline()
+        worker = source.worker if source is not None else None
+        _late_seq = worker.next_seq if worker is not None else 0
+    records, _late_seq = build_records([item], _late_seq, _late_clock.format)
+    return records
+
+
+def _late_redacted(record: EventRecord) -> Mapping[str, Any]:
+    """``record`` through every redactor of the late-event chain, or the masked stub naming the one that failed."""
+    record["late"] = True
+    chain = _late_redactors()
+    if chain is None:
+        return _late_stub(record, _late_chain_error or "<redactors>")
+    current: Mapping[str, Any] = record
+    for name, plugin in chain:
+        try:
+            out = _resolve_now(plugin.redact(current))
+        except Exception:  # noqa: BLE001 - contained like in the pipeline: the event is masked, never leaked
+            return _late_stub(record, name)
+        if not isinstance(out, Mapping):
+            return _late_stub(record, name)
+        current = out
+    return current
+
+
+def _late_pipeline() -> Runtime | None:
+    """The pipeline late events follow: the one the exit drain stopped, else the last one stopped."""
+    return _late_source or _last_stopped or _runtime
+
+
+def _late_redactors() -> list[tuple[str, Any]] | None:
+    """(name, plugin) of the redactors late events go through; None when they could not be built.
+
+    Those of the pipeline the exit drain stopped (or the last one :func:`shutdown` stopped), so a late event
+    is redacted exactly like the events before it. When no pipeline ever ran, the pipeline the settings
+    describe is built now, on this thread, by the same builder, and only its redactors are kept (the other
+    plugins are never started; built-in redactors need no ``start()``).
+    """
+    global _late_chain, _late_chain_error
+    if _late_chain is not None or _late_chain_error is not None:
+        return _late_chain
+    source = _late_pipeline()
+    worker = source.worker if source is not None else None
+    if worker is not None:
+        stages = worker.pipeline.stages
+    else:
+        from fapilog.core.builder import build_pipeline
+
+        try:
+            stages = build_pipeline(current_settings()).pipeline.stages
+        except Exception as exc:  # noqa: BLE001 - a pipeline that cannot be built masks every late event
+            _late_chain_error = getattr(exc, "plugin", None) or "<redactors>"
+            return None
+    _late_chain = [(stage.name, stage.obj) for stage in stages if stage.kind == "redactor"]
+    return _late_chain
+
+
+class _NeedsEventLoop(Exception):
+    """A redactor's coroutine tried to wait for something: no event loop runs on the caller's thread."""
+
+
+def _resolve_now(value: Any) -> Any:
+    """``value``, or the result of ``value`` when it is an awaitable that finishes without waiting.
+
+    A coroutine that never awaits anything unfinished (every built-in redactor's ``redact``) finishes on its
+    first step; one that would suspend is closed and refused.
+    """
+    if not hasattr(value, "__await__"):
+        return value
+    steps = value.__await__()
+    try:
+        steps.send(None)
+    except StopIteration as done:
+        return done.value
+    steps.close()
+    raise _NeedsEventLoop
+
+
+def _late_stub(record: Mapping[str, Any], plugin: str) -> dict[str, Any]:
+    """The pipeline's masked form of an event its redactor could not handle, marked late."""
+    from fapilog.core.pipeline import REDACTION_FAILED
+
+    stub = {key: record[key] for key in ("timestamp", "level", "logger", "seq") if key in record}
+    stub.update(message=REDACTION_FAILED, redaction_failed=plugin, late=True)
+    return stub
+
+
+def _late_json(record: Mapping[str, Any]) -> str:
+    global _late_serializer
+    if _late_serializer is None:
+        from fapilog.core.serialize import Serializer
+
+        _late_serializer = Serializer()
+    return _late_serializer.encode(record).decode("utf-8", "backslashreplace") + "\n"
 
 
 def configure(settings: LoggingSettings | None = None, /, *, file: str | None = None, **options: Any) -> None:
@@ -261,21 +456,35 @@ def set_level(level: int | str, logger: str | None = None) -> None:
 
 def flush(timeout: float = 5.0) -> FlushResult:
     """Deliver everything logged before this call to every sink, or report what did not make it in time."""
-    runtime = _runtime
+    runtime = _pipeline_for_waiting_events()
     return runtime.flush(timeout) if runtime is not None else FlushResult(ok=True)
 
 
 async def aflush(timeout: float = 5.0) -> FlushResult:
     """:func:`flush` without blocking the event loop."""
-    runtime = _runtime
+    runtime = _pipeline_for_waiting_events()
     return await runtime.aflush(timeout) if runtime is not None else FlushResult(ok=True)
+
+
+def _pipeline_for_waiting_events() -> Runtime | None:
+    """The current pipeline; started now when events logged during an earlier shutdown wait for one."""
+    runtime = _runtime
+    if (runtime is None or runtime.state != "running") and _events_waiting() and not _finalized:
+        return _ensure_runtime()
+    return runtime
+
+
+def _events_waiting() -> bool:
+    """Whether events (or a count of events) logged during an earlier shutdown wait for a pipeline."""
+    stopped = _last_stopped
+    return bool(_handed_over or _handover_overflow or (stopped is not None and stopped.queue.items))
 
 
 def shutdown(timeout: float = 5.0) -> ShutdownReport:
     """Flush, then stop every plugin. A later log call starts a fresh pipeline with the same settings."""
     global _runtime, _last_stopped
     with _lock:
-        runtime = _runtime
+        runtime = _pipeline_for_waiting_events()
     if runtime is None:
         return ShutdownReport(ok=True)
     if runtime.on_worker_thread():  # refuse before changing anything
@@ -309,8 +518,8 @@ def _draining_emit(runtime: Runtime) -> Callable[..., None]:
             return
         try:
             _hand_over((now(), level, name, message, fields, context(), bound, exc, None))
-        except Exception:  # noqa: BLE001 - never into the caller: counted
-            runtime.queue.count("after_shutdown")
+        except Exception:  # noqa: BLE001 - never into the caller: counted (a failing context or clock)
+            runtime.queue.count("internal_error")
 
     return draining
 
@@ -326,9 +535,11 @@ def stats() -> dict[str, Any]:
     """Counters of the current pipeline; see ``docs/observability.md`` for every field."""
     runtime = _runtime or _last_stopped  # after shutdown(), the final counters stay readable
     if runtime is None:
-        return {"state": "not started", "submitted": 0, "processed": 0, "queue": {"depth": 0},
-                "dropped": {"total": 0, "intentional": 0, "unintentional": 0, "by_reason": {}},
-                "sinks": {}, "plugins": {}, "serialization": {"degraded": 0}, "split_extra": 0}
+        # Before the first log call: what a pipeline of the current settings reports before its first event,
+        # from the same code, so every key exists. An unstarted runtime is a queue object, no thread.
+        counters = Runtime(current_settings()).stats()
+        counters["state"] = "not started"
+        return counters
     return runtime.stats()
 
 
@@ -398,17 +609,22 @@ def debug_plugins(file: Any = None, *, health_timeout: float = 1.0) -> list[dict
 
 
 def _at_exit() -> None:
-    global _finalized
+    """The exit drain: deliver everything within ``exit_timeout``, report what could not be, then route later
+    events to :func:`_late_emit`. Runs once per process, from ``atexit`` or :func:`_at_process_exit`."""
+    global _finalized, _late_source
     with _lock:
+        if _finalized:
+            return  # drained already: a spawned multiprocessing child gets here from both hooks
         runtime = _runtime
         _finalized = True
-    if (runtime is None or runtime.state != "running") and _handed_over:
+    if (runtime is None or runtime.state != "running") and _events_waiting():
         runtime = _ensure_runtime()  # events logged during an earlier shutdown waited for a pipeline: deliver
     if runtime is None or runtime.state not in ("running", "failed"):
         _logger._emit = _bootstrap_emit
         return
     started = time.monotonic()
     report = runtime.shutdown(runtime.settings.exit_timeout)
+    _late_source = runtime
     _logger._emit = _bootstrap_emit  # finalized: anything logged from now on goes straight to stderr
     late = len(_handed_over)  # logged by other threads while the drain ran, after it had emptied the queue
     _handed_over.clear()
@@ -437,11 +653,31 @@ def _write_stderr(text: str) -> None:
         pass  # stderr is gone: the interpreter is tearing down and no channel is left
 
 
+def _at_process_exit() -> None:
+    """Drain a ``multiprocessing`` child as it ends; in any other process leave that to ``atexit``.
+
+    Every multiprocessing child (fork, forkserver and spawn ``Process``, pool and ``ProcessPoolExecutor``
+    workers) ends ``BaseProcess._bootstrap`` with ``threading._shutdown()``, which calls the hooks registered
+    with ``threading._register_atexit`` before it joins the child's non-daemon threads. Fork and forkserver
+    children then leave with ``os._exit()``: ``atexit`` never runs, so this is their last chance. (A spawned
+    child goes on to ``atexit``, which finds the drain done.) In the main process the same shutdown runs
+    before non-daemon threads are joined: draining there would cut their last events off, so it does nothing.
+    """
+    process = sys.modules.get("multiprocessing.process")
+    if process is None or process.parent_process() is None:
+        return
+    _at_exit()
+
+
 def _after_fork_in_child() -> None:
-    global _lock, _runtime
+    global _lock, _runtime, _last_stopped, _late_lock, _overflow_lock, _handover_overflow
     _lock = threading.RLock()
+    _late_lock = threading.RLock()  # a parent's thread may have held it at the fork
     _runtime = None  # the parent's worker did not survive the fork; the parent delivers its own queue
+    _last_stopped = None  # stats() in the child reports the child's own pipeline, not the parent's last one
     _handed_over.clear()  # the parent delivers those too
+    _overflow_lock = threading.Lock()
+    _handover_overflow = 0  # and reports those
     _restarts.clear()
     _intercepts.clear()  # a capture belongs to the parent's test; the child logs through its own pipeline
     _route(_bootstrap_emit)
@@ -450,5 +686,12 @@ def _after_fork_in_child() -> None:
 _logger._emit = _bootstrap_emit
 _logger._threshold_for = _threshold_for
 atexit.register(_at_exit)
+# CPython's hook for code that must run when threading shuts down (concurrent.futures uses it too). It is
+# private, hence the getattr: without it a forked multiprocessing child keeps the old behaviour (its events
+# are delivered only up to its last flush()).
+_register_at_threading_shutdown = getattr(threading, "_register_atexit", None)
+if _register_at_threading_shutdown is not None:
+    with contextlib.suppress(RuntimeError):  # imported while the interpreter shuts down: no child exit ahead
+        _register_at_threading_shutdown(_at_process_exit)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
