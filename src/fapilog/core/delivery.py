@@ -482,6 +482,7 @@ class SinkRunner:
             "delivered": self.delivered,
             "failed": self.failed,
             "dropped": self.dropped,
+            "dropped_protected": self.dropped_protected,
             "buffered": self.buffered,
             "in_flight": self.in_flight,
             "capacity": self.capacity,

@@ -629,12 +629,12 @@ def _at_exit() -> None:
     late = len(_handed_over)  # logged by other threads while the drain ran, after it had emptied the queue
     _handed_over.clear()
     if not report.ok or late:
-        parts = ", ".join(f"{where}={n}" for where, n in report.details.items())
+        counts = dict(report.details)
         if late:
-            parts = f"{parts}, during_exit={late}" if parts else f"during_exit={late}"
+            counts["during_exit"] = late
         if report.in_flight:  # the process ends now: a write that has not finished will not
-            parts = f"{parts}, in_unfinished_writes={report.in_flight}" if parts else (
-                f"in_unfinished_writes={report.in_flight}")
+            counts["in_unfinished_writes"] = report.in_flight
+        parts = ", ".join(f"{where}={n}" for where, n in counts.items())
         _write_stderr(
             f"fapilog: exit drain gave up after {time.monotonic() - started:.1f}s: "
             f"{report.undelivered + report.in_flight + late} event(s) not delivered ({parts}); raise exit_timeout "

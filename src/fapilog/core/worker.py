@@ -237,8 +237,8 @@ class Worker:
         for item in items:
             if item[5] and from_pipeline(item[5]):
                 self.reentrant += 1
-                message = item[3] if isinstance(item[3], str) else repr(item[3])
-                warn(f"reentrant:{item[2]}", f"event logged by plugin code ({item[2]}: {message!r}) not fed back "
+                # The logger's name only: the message is unredacted and may carry a secret.
+                warn(f"reentrant:{item[2]}", f"event logged by plugin code (logger {item[2]!r}) not fed back "
                      f"into the pipeline, which could loop; {self.reentrant} so far (stats: dropped.reentrant)")
         return kept
 
