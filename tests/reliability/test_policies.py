@@ -110,7 +110,7 @@ def test_drop_oldest_under_load_delivers_every_error(tmp_path: Path) -> None:
             self.levels: list[str] = []
 
         async def write(self, record: Mapping[str, Any]) -> None:
-            while not gate.is_set():
+            while not gate.is_set():  # noqa: ASYNC110 - a threading.Event, set from the test's thread
                 await asyncio.sleep(0.005)
             self.levels.append(record["level"])
 
@@ -138,7 +138,7 @@ class _Hanging:
 
     async def write(self, record: Mapping[str, Any]) -> None:
         if self.mode == "async":
-            while not self.release.is_set():
+            while not self.release.is_set():  # noqa: ASYNC110 - a threading.Event, set from the test's thread
                 await asyncio.sleep(0.01)
         else:
             self.release.wait(60)  # blocks its thread, as time.sleep(3600) would
@@ -186,7 +186,7 @@ def test_a_sink_blocking_inside_async_def_cannot_stall_the_exit(tmp_path: Path) 
         """
     )
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     assert len(path.read_bytes().splitlines()) == 2000
@@ -248,11 +248,11 @@ def test_sink_buffer_drops_are_reported_on_stderr_and_totalled_at_exit(tmp_path:
             log.info("e", i=i)
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "sink_buffer_full:slow" in done.stderr
     assert "event(s) were dropped in total (" in done.stderr
-    total_line = [line for line in done.stderr.splitlines() if "dropped in total" in line][0]
+    total_line = next(line for line in done.stderr.splitlines() if "dropped in total" in line)
     total = int(total_line.split("fapilog: ")[1].split()[0])
     assert total > 2000  # a 10-record buffer behind a 50 ms sink sheds most of 3,000 events
 
