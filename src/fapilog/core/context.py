@@ -3,7 +3,7 @@
 The context is an immutable mapping held in a :class:`contextvars.ContextVar`. Binding builds a new mapping
 and sets it, so capture on the hot path is a single ``get()`` and never a copy, and asyncio tasks inherit the
 context of the code that created them. Threads and executors do not inherit contextvars; use
-:func:`run_in_context` / :func:`context_wrap` (or :func:`copy_context`) to carry it across.
+:func:`context_wrap` (or :func:`copy_context`) to carry it across.
 """
 
 from __future__ import annotations
