@@ -22,6 +22,7 @@ from fapilog.core.queue import EventQueue, FlushMarker
 from fapilog.core.record import EventRecord, IsoClock, build_records
 from fapilog.core.reentry import from_pipeline, mark_pipeline
 from fapilog.core.serialize import Serializer
+from fapilog.plugins.metadata import metadata_of
 
 __all__ = ["Worker"]
 
@@ -132,13 +133,15 @@ class Worker:
         self.started.set()
         await self._consume()
         # Stages stop first and may still log (a rate limiter's last "suppressed N" summary): drain those
-        # events too, then let every sink deliver what it holds and stop it.
-        stages = [(n, p) for n, p in reversed(self.start_order) if id(p) not in runners]
-        await self._stop_all(stages, runners)
+        # events too, then let every sink deliver what it holds and stop it. What a sink needs to the end —
+        # its own processors and every plugin it requires — stops with the sinks, after the sink that needs
+        # it: everything stops in reverse start order, so a required plugin always stops last.
+        late = _needed_by_sinks(self.start_order, self.sinks)
+        await self._stop_all([(n, p) for n, p in reversed(self.start_order) if id(p) not in late], runners)
         await self._consume()
         for runner in self.sinks:
             await runner.close()
-        await self._stop_all([(n, p) for n, p in reversed(self.start_order) if id(p) in runners], runners)
+        await self._stop_all([(n, p) for n, p in reversed(self.start_order) if id(p) in late], runners)
 
     async def _stop_all(self, plugins: list[tuple[str, object]], runners: dict[int, SinkRunner]) -> None:
         for name, plugin in plugins:
@@ -254,6 +257,26 @@ class Worker:
                 f"dropped {total} event(s) so far: {reason}; see fapilog.stats() and the backpressure settings",
             ):
                 self._reported_drops[reason] = total
+
+
+def _needed_by_sinks(plugins: list[tuple[str, object]], sinks: list[SinkRunner]) -> set[int]:
+    """ids of the sinks, their processors, and every plugin they require, directly or through another."""
+    needed = {id(runner.sink) for runner in sinks}
+    needed.update(id(stage.obj) for runner in sinks for stage in runner.processors)
+    by_name: dict[str, object] = {}
+    requires: dict[int, list[str]] = {}
+    for name, plugin in plugins:
+        md = metadata_of(plugin)
+        by_name.setdefault(md.name if md is not None else name, plugin)
+        requires[id(plugin)] = [r.name for r in md.requirements] if md is not None else []
+    todo = [plugin for _, plugin in plugins if id(plugin) in needed]
+    while todo:
+        for dep_name in requires.get(id(todo.pop()), ()):
+            dep = by_name.get(dep_name)
+            if dep is not None and id(dep) not in needed:
+                needed.add(id(dep))
+                todo.append(dep)
+    return needed
 
 
 def _ignore_death(exc: BaseException) -> None:
