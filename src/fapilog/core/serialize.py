@@ -3,8 +3,9 @@
 orjson handles str/int/float/bool/None, dict/list/tuple, datetime, date, time, UUID, Enum, dataclasses and
 numpy arrays natively. The fallback chain below adds Decimal, bytes, Path, set/frozenset, pydantic models and
 anything with ``__json__``; whatever is left becomes its ``repr``. When orjson rejects the record as a whole
-(a 65-bit integer, a lone surrogate, a reference cycle, nesting deeper than 254), each top-level field is
-encoded on its own and only the field that fails is replaced by its ``repr``. Every degraded value is counted.
+(a 65-bit integer, a lone surrogate in a value or a key, a reference cycle, nesting deeper than 254), each
+top-level field is encoded on its own and only the field that fails is replaced by its ``repr`` (a key that is
+not valid UTF-8 is written with backslash escapes). Every degraded value and key is counted.
 """
 
 from __future__ import annotations
@@ -99,15 +100,38 @@ class Serializer:
                 record.json = self._encode_field_by_field(record)
 
     def _encode_field_by_field(self, record: Mapping[str, Any]) -> bytes:
+        """Encode each top-level field on its own; only what cannot be encoded degrades. Never raises."""
         safe: dict[str, Any] = {}
         for key, value in record.items():
-            name = key if isinstance(key, str) else _safe_repr(key)
+            name = _safe_key(key)
+            if name is not key:
+                self.degraded += 1  # a key that is not valid UTF-8 text is written escaped
             try:
                 safe[name] = orjson.Fragment(orjson.dumps(value, default=self._default, option=_OPTIONS))
             except (TypeError, orjson.JSONEncodeError):
                 self.degraded += 1
-                safe[name] = _safe_repr(value).encode("utf-8", "backslashreplace").decode("utf-8")
-        return orjson.dumps(safe, option=_OPTIONS)
+                safe[name] = _safe_text(value) if isinstance(value, str) else _safe_text(_safe_repr(value))
+        try:
+            return orjson.dumps(safe, option=_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError):  # not expected: every part is valid by now; keep the event
+            self.degraded += 1
+            return orjson.dumps({"message": _safe_text(_safe_repr(record.get("message"))), "unencodable": True})
+
+
+def _safe_text(text: str) -> str:
+    """``text`` with anything that is not valid UTF-8 (lone surrogates) written as a backslash escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _safe_key(key: object) -> str:
+    """A JSON object key for ``key``: itself when it is valid text, else an escaped text form of it."""
+    if isinstance(key, str):
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError:
+            return _safe_text(key)
+        return key
+    return _safe_text(_safe_repr(key))
 
 
 _shared = Serializer()

@@ -34,10 +34,27 @@ _HEADER_KEYS = frozenset({"timestamp", "level", "logger", "message", "seq", "exc
 
 
 def format_console(record: Mapping[str, Any], *, colour: bool) -> str:
-    """One human-readable line (plus indented frames for an exception)."""
-    level = str(record.get("level", ""))
-    fields = " ".join(f"{k}={v!r}" for k, v in record.items() if k not in _HEADER_KEYS)
-    head = f"{record.get('timestamp', '')} {level:<8} {record.get('logger', '')}: {record.get('message', '')}"
+    """One human-readable line (plus indented frames for an exception); never raises.
+
+    Every piece of the event is escaped (:func:`_printable`), so a message cannot forge a second line, move
+    the cursor or change the terminal's colours: only the colour codes this function adds reach the terminal.
+    An event that cannot be formatted at all is written as its JSON line instead, escaped the same way.
+    """
+    try:
+        return _console_line(record, colour=colour)
+    except Exception:  # noqa: BLE001 - one odd record must not cost the batch: show it as JSON
+        return _printable(dumps(record).decode("utf-8", "backslashreplace"))
+
+
+def _console_line(record: Mapping[str, Any], *, colour: bool) -> str:
+    level = _printable(str(record.get("level", "")))
+    fields = " ".join(
+        f"{_printable(_text(k))}={_printable(_safe_repr(v))}" for k, v in record.items() if k not in _HEADER_KEYS
+    )
+    head = (
+        f"{_printable(_text(record.get('timestamp', '')))} {level:<8} {_printable(_text(record.get('logger', '')))}: "
+        f"{_printable(_text(record.get('message', '')))}"
+    )
     if colour and level in _COLOURS:
         head = f"{_COLOURS[level]}{head}{_RESET}"
     line = f"{head}  {fields}" if fields else head
@@ -45,10 +62,45 @@ def format_console(record: Mapping[str, Any], *, colour: bool) -> str:
     if isinstance(exc, Mapping):
         frames = exc.get("frames") or []
         shown = "".join(
-            f"\n    {f.get('file')}:{f.get('line')} in {f.get('function')}" for f in frames if isinstance(f, Mapping)
+            "\n    " + _printable(f"{f.get('file')}:{f.get('line')} in {f.get('function')}")
+            for f in frames
+            if isinstance(f, Mapping)
         )
-        line += f"\n  {exc.get('type')}: {exc.get('message')}{shown}"
+        line += f"\n  {_printable(_text(exc.get('type')))}: {_printable(_text(exc.get('message')))}{shown}"
     return line
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else _safe_repr(value)
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not cost the event
+        return f"<unrepresentable {type(value).__qualname__}: {type(exc).__name__}>"
+
+
+def _printable(text: str) -> str:
+    """``text`` with every non-printable character (newline, CR, tab, ESC, other C0 and C1 controls, DEL,
+    lone surrogates, line and paragraph separators) written as a Python-style escape such as ``\\n``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +119,8 @@ class StreamSink:
     """Writes records to a standard stream; subclasses choose which one."""
 
     stream_name: ClassVar[str] = "stdout"
+    runs_on_worker_loop: ClassVar[bool] = True
+    """Its coroutines never block: a write to a full pipe waits on the sink's own I/O thread."""
 
     def __init__(self, *, format: Format = "auto", colour: bool | None = None, name: str | None = None) -> None:
         if format not in ("auto", "json", "console"):
@@ -126,7 +180,11 @@ class StreamSink:
 
     def _write_text(self, text: str) -> None:
         stream = self._stream()
-        stream.write(text)
+        try:
+            stream.write(text)
+        except UnicodeEncodeError:  # a stream that cannot encode some character (LANG=C): escape those
+            encoding = getattr(stream, "encoding", None) or "ascii"
+            stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
         stream.flush()
 
     def _flush(self) -> None:
