@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import types
 import typing
@@ -116,12 +117,21 @@ class LoggingSettings:
     ) -> LoggingSettings:
         """Defaults < environment < ``file`` < ``overrides``, validated; raises :class:`ConfigError`."""
         merged: dict[str, Any] = {}
-        _deep_merge(merged, from_environ(os.environ if environ is None else environ))
+        env = os.environ if environ is None else environ
+        _deep_merge(merged, from_environ(env))
+        later: dict[str, Any] = {}
         if file is not None:
-            _deep_merge(merged, read_file(file))
+            _deep_merge(later, read_file(file))
         if overrides:
-            _deep_merge(merged, dict(overrides))
-        return _build(cls, merged, "")
+            _deep_merge(later, dict(overrides))
+        _deep_merge(merged, later)
+        try:
+            return _build(cls, merged, "")
+        except ConfigError as exc:
+            variable = _env_variable_for(exc.field, env, later)
+            if variable is None:
+                raise
+            raise ConfigError(f"{exc} (from the environment variable {variable})", field=exc.field) from exc
 
     def replace(self, **changes: Any) -> LoggingSettings:
         """A validated copy with ``changes`` applied."""
@@ -155,6 +165,24 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
                 raise ConfigError(f"{key}: {'.'.join(path[:-1])} is set both as a value and a table", field=key)
         node[path[-1]] = value
     return result
+
+
+def _env_variable_for(field: str | None, environ: Mapping[str, str], later: Mapping[str, Any]) -> str | None:
+    """The ``FAPILOG_*`` variable that set ``field`` (a dotted path, maybe indexed), unless a file or an
+    argument set it afterwards."""
+    if not field:
+        return None
+    parts = [part.split("[", 1)[0] for part in field.split(".")]
+    for depth in range(len(parts), 0, -1):
+        node: Any = later
+        for part in parts[:depth]:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node is not None:
+            return None  # the file or the arguments gave the value
+        variable = ENV_PREFIX + "__".join(part.upper() for part in parts[:depth])
+        if variable in environ:
+            return variable
+    return None
 
 
 def read_file(file: str | os.PathLike[str]) -> dict[str, Any]:
@@ -268,6 +296,14 @@ def _coerce(value: Any, hint: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912 
     return value
 
 
+def coerce_setting(value: Any, hint: Any, path: str) -> Any:
+    """Check and convert one setting ``value`` to the type ``hint`` (as for the core settings), or raise a
+    ConfigError naming ``path``. Plugins' dataclass settings go through it too."""
+    coerced = _coerce(value, hint, path)
+    _check_ranges({path.rsplit(".", 1)[-1]: coerced}, path.rsplit(".", 1)[0] if "." in path else "")
+    return coerced
+
+
 def _level(value: Any, path: str) -> int | str:
     parse_level(value, field=path)  # validates; the setting keeps the spelling the user gave
     return value  # type: ignore[no-any-return]
@@ -284,13 +320,18 @@ def _bool(value: Any, path: str) -> bool:
 def _number(value: Any, kind: type[int] | type[float], path: str) -> int | float:
     if isinstance(value, bool):
         raise ConfigError(f"{path}: expected a number, got {value!r}", field=path)
+    number: int | float | None = None
     if isinstance(value, (int, float)) and (kind is float or isinstance(value, int)):
-        return kind(value)
-    if isinstance(value, str):
+        number = kind(value)
+    elif isinstance(value, str):
         try:
-            return kind(value.strip())
+            number = kind(value.strip())
         except ValueError:
             pass
+    if number is not None:
+        if not math.isfinite(number):
+            raise ConfigError(f"{path}: expected a finite number, got {value!r}", field=path)
+        return number
     noun = "a whole number" if kind is int else "a number"
     raise ConfigError(f"{path}: expected {noun}, got {value!r}", field=path)
 
@@ -302,9 +343,27 @@ _POSITIVE = {
 _NON_NEGATIVE = {"wait_timeout"}
 
 
+_MAXIMUM: dict[str, int | float] = {
+    # Beyond these a value is a typo or a unit mistake, not a setting: a day for a timeout, 100 million
+    # events for a buffer (several GB of memory), a million records for one batch.
+    "capacity": 100_000_000, "buffer_capacity": 100_000_000, "batch_size": 1_000_000,
+    "write_timeout": 86_400.0, "flush_timeout": 86_400.0, "exit_timeout": 86_400.0, "start_timeout": 86_400.0,
+    "wait_timeout": 86_400.0,
+}
+
+
 def _check_ranges(values: Mapping[str, Any], path: str) -> None:
     for name, value in values.items():
         full = f"{path}.{name}" if path else name
+        if name == "sinks" and not path and isinstance(value, list) and not value:
+            raise ConfigError(
+                "sinks: an empty list would discard every event without a trace; name at least one sink "
+                "(e.g. ['stderr'] or ['memory']), or raise `level` to log less",
+                field="sinks",
+            )
+        limit = _MAXIMUM.get(name)
+        if limit is not None and isinstance(value, (int, float)) and value > limit:
+            raise ConfigError(f"{full}: at most {limit:,} is accepted, got {value!r}", field=full)
         if name in _POSITIVE and isinstance(value, (int, float)) and value <= 0:
             raise ConfigError(f"{full}: must be greater than 0, got {value!r}", field=full)
         if name in _NON_NEGATIVE and isinstance(value, (int, float)) and value < 0:

@@ -18,7 +18,7 @@ from fapilog.errors import ConfigError, FapilogError, PluginValidationError
 from fapilog.plugins._dependencies import resolve_order
 from fapilog.plugins.metadata import PluginMetadata, metadata_of
 from fapilog.plugins.registry import default_registry
-from fapilog.settings import LoggingSettings, PluginSettings
+from fapilog.settings import LoggingSettings, PluginSettings, SinkDefaults, coerce_setting
 
 __all__ = [
     "BuiltPipeline",
@@ -157,6 +157,8 @@ def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: s
                 f"{where}.delivery: accepted keys are {', '.join(sorted(_DELIVERY_KEYS))}; got {delivery!r}",
                 field=f"{where}.delivery",
             )
+    if delivery:
+        coerce_setting(dict(delivery), SinkDefaults, f"{where}.delivery")  # errors name the user's field
     name, sink = _create("sink", _stream_format(spec, settings), where)
     merged = {**{f.name: getattr(settings.sink_defaults, f.name) for f in dataclasses.fields(settings.sink_defaults)},
               **delivery}

@@ -24,6 +24,10 @@ _BY_NAME = {name: number for number, name in LEVEL_NAMES.items()}
 _BY_NAME.update({"WARN": WARNING, "FATAL": CRITICAL, "NOTSET": NOTSET})
 
 
+MAX_LEVEL = 100
+"""The highest level number accepted: CRITICAL is 50, and custom levels stay well below 100 (stdlib's too)."""
+
+
 def level_name(level: int) -> str:
     """The canonical name of ``level`` (``"LEVEL25"`` for a number between the named ones)."""
     return LEVEL_NAMES.get(level) or f"LEVEL{level}"
@@ -34,14 +38,14 @@ def parse_level(value: int | str, *, field: str = "level") -> int:
     if isinstance(value, bool):
         raise ConfigError(f"{field}: expected a level name or number, got {value!r}", field=field)
     if isinstance(value, int):
-        if value < 0:
-            raise ConfigError(f"{field}: a level number must be >= 0, got {value}", field=field)
+        if not 0 <= value <= MAX_LEVEL:
+            raise ConfigError(f"{field}: a level number must be between 0 and {MAX_LEVEL}, got {value}", field=field)
         return value
     if isinstance(value, str):
         text = value.strip().upper()
         if text in _BY_NAME:
             return _BY_NAME[text]
         if text.isdigit():
-            return int(text)
+            return parse_level(int(text), field=field)
     accepted = ", ".join(sorted(_BY_NAME, key=lambda n: _BY_NAME[n]))
     raise ConfigError(f"{field}: unknown level {value!r}; accepted: {accepted} or a number", field=field)

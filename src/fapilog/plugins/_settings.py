@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import types
+import typing
 from collections.abc import Mapping
 from typing import Any
 
 from fapilog.errors import ConfigError, PluginLoadError, PluginValidationError
 from fapilog.plugins.metadata import _is_pydantic_model
+from fapilog.settings import coerce_setting as _coerce
 
 __all__ = ["instantiate", "validate_settings"]
 
@@ -60,11 +63,45 @@ def _from_dataclass(plugin: str, model: type[Any], settings: Mapping[str, Any]) 
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if required and f.name not in settings:
             raise ConfigError(f"plugin {plugin!r}: field {f.name!r}: required setting is missing", field=f.name)
+    values = dict(settings)
+    hints = _hints(model)
+    for name, value in settings.items():
+        hint = hints.get(name)
+        if hint is not None and _is_simple(hint):
+            try:  # the plugin's own convention for its fields' paths: "<plugin>.<field>" (level.level)
+                values[name] = _coerce(value, hint, f"{plugin}.{name}")
+            except ConfigError as exc:
+                raise ConfigError(f"plugin {plugin!r}: {exc}", field=name) from exc
     try:
-        validated = model(**settings)
+        validated = model(**values)
+    except ConfigError as exc:  # the dataclass's own checks, naming their field
+        raise ConfigError(f"plugin {plugin!r}: {exc}", field=exc.field) from exc
     except (TypeError, ValueError) as exc:  # raised by the dataclass's own __post_init__ checks
         raise ConfigError(f"plugin {plugin!r}: invalid settings: {exc}") from exc
     return {name: getattr(validated, name) for name in accepted}
+
+
+def _hints(model: type[Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(model)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: the model's own checks are all there is
+        return {}
+
+
+_SIMPLE = (int, float, bool, str, type(None))
+
+
+def _is_simple(hint: Any) -> bool:
+    """Whether ``hint`` is built only of int, float, bool, str, None and literals: those the core's own settings
+    parser checks and converts (``"5"`` from an environment variable is 5; ``"lots"`` is an error)."""
+    if hint in _SIMPLE:
+        return True
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return all(arg in _SIMPLE for arg in typing.get_args(hint))
+    return False
 
 
 def validate_settings(plugin: str, model: type[Any] | None, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,7 +122,8 @@ def _describe(signature: inspect.Signature) -> str:
     for p in signature.parameters.values():
         if p.kind is p.VAR_KEYWORD:
             shown.append(f"**{p.name}")
-        elif p.kind is not p.POSITIONAL_ONLY and p.kind is not p.VAR_POSITIONAL:
+        elif p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and (p.default is p.empty or not callable(p.default)):
+            # (a parameter defaulting to a function, such as a test clock, is a code hook, not a setting)
             shown.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
     return ", ".join(shown) or "(none)"
 
@@ -135,6 +173,8 @@ def instantiate(plugin: str, cls: type[Any], model: type[Any] | None, settings: 
     accepted = _check_call(plugin, cls, kwargs, from_model=model is not None)
     try:
         return cls(**kwargs)
+    except ConfigError as exc:  # the plugin's own check, naming its field
+        raise ConfigError(f"plugin {plugin!r}: {exc}; accepted parameters: {accepted}", field=exc.field) from exc
     except (TypeError, ValueError) as exc:
         raise ConfigError(
             f"plugin {plugin!r}: invalid settings: {type(exc).__name__}: {exc}; accepted parameters: {accepted}"

@@ -56,7 +56,7 @@ def test_single_record_form_accepts_a_plain_mapping() -> None:
     ("settings", "start"),
     [
         ({"level": "LOUD"}, "level.level: unknown level 'LOUD'"),
-        ({"level": -5}, "level.level: a level number must be >= 0"),
+        ({"level": -5}, "level.level: a level number must be between 0 and 100"),
         ({"loggers": {"db": "nope"}}, "level.loggers['db']: unknown level 'nope'"),
         ({"loggers": "db=INFO"}, "level.loggers: must be a table of logger name to level"),
     ],

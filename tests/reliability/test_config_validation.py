@@ -1,0 +1,83 @@
+"""Settings that cannot mean anything are refused with a ConfigError naming the field the user wrote (item 17)."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fapilog
+from fapilog.errors import ConfigError
+
+BAD = [
+    ({"queue": {"wait_timeout": math.inf}}, "queue.wait_timeout", "finite"),
+    ({"queue": {"wait_timeout": "inf"}}, "queue.wait_timeout", "finite"),
+    ({"exit_timeout": math.nan}, "exit_timeout", "finite"),
+    ({"start_timeout": -math.inf}, "start_timeout", "finite"),
+    ({"sink_defaults": {"write_timeout": math.nan}}, "sink_defaults.write_timeout", "finite"),
+    ({"sink_defaults": {"flush_timeout": 10**9}}, "sink_defaults.flush_timeout", "at most"),
+    ({"level": 10**6}, "level", "between 0 and 100"),
+    ({"level": "1000000"}, "level", "between 0 and 100"),
+    ({"queue": {"capacity": 10**30}}, "queue.capacity", "at most"),
+    ({"sinks": []}, "sinks", "empty list"),
+    ({"sinks": [{"type": "memory", "max_records": "lots"}]}, "sinks[0].max_records", "whole number"),
+    ({"sinks": [{"type": "file", "path": "x.log", "max_bytes": "big"}]}, "sinks[0].max_bytes", "whole number"),
+    ({"sinks": [{"type": "file", "path": "x.log", "max_bytes": math.inf}]}, "sinks[0].max_bytes", "whole number"),
+    ({"sinks": ["memory", {"type": "file", "path": "x.log", "delivery": {"buffer_policy": "bogus"}}]},
+     "sinks[1].delivery.buffer_policy", "accepted"),
+    ({"sinks": [{"type": "memory", "delivery": {"write_timeout": math.nan}}]}, "sinks[0].delivery.write_timeout",
+     "finite"),
+]
+
+
+@pytest.mark.parametrize(("options", "field", "says"), BAD, ids=[b[1] + ":" + repr(b[0])[:40] for b in BAD])
+def test_a_meaningless_setting_is_refused_naming_the_users_field(
+    options: dict[str, Any], field: str, says: str, tmp_path: Path
+) -> None:
+    os.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(**options)
+    assert caught.value.field == field
+    assert says in str(caught.value)
+    assert "clock" not in str(caught.value)  # a constructor's code hook is never offered as a setting
+
+
+def test_plugin_messages_list_settings_not_code_hooks() -> None:
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(sinks=[{"type": "file", "path": "", "max_bytes": 5}])
+    assert caught.value.field == "sinks[0].path"
+    assert "accepted parameters: path, max_bytes" in str(caught.value) and "clock" not in str(caught.value)
+
+
+def test_valid_edge_values_are_accepted(tmp_path: Path) -> None:
+    fapilog.configure(
+        sinks=[{"type": "memory", "max_records": "5"}],  # text from an environment variable or a file
+        queue={"wait_timeout": 0, "capacity": 100_000_000},
+        sink_defaults={"write_timeout": 86_400},
+        level=100,
+    )
+    assert fapilog.stats()["state"] in ("running", "not started")
+
+
+def test_an_environment_value_names_its_variable_and_never_breaks_the_log_call() -> None:
+    script = """
+import fapilog
+log = fapilog.get_logger("env")
+for i in range(20000):  # more than the queue holds: the bad wait_timeout would raise OverflowError when full
+    log.info("e", i=i)
+try:
+    fapilog.configure()
+except fapilog.ConfigError as exc:
+    print("ERROR", exc.field, str(exc))
+"""
+    env = {**os.environ, "FAPILOG_QUEUE__WAIT_TIMEOUT": "inf", "FAPILOG_SINKS": '["memory"]'}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "ERROR queue.wait_timeout" in done.stdout and "FAPILOG_QUEUE__WAIT_TIMEOUT" in done.stdout
+    assert "ignoring invalid FAPILOG_* settings" in done.stderr and "Traceback" not in done.stderr
