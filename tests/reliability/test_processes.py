@@ -122,45 +122,24 @@ def _expected(tags: list[str]) -> dict[tuple[str, str], int]:
 TASK_TAGS = [f"task-{n}" for n in range(TASKS)]
 
 
+WAYS_TO_END = {
+    # mode -> the tags whose events must all be there
+    "process": ["process"],  # a Process that logs 2,000 events and returns
+    "pool-close-join": TASK_TAGS,  # Pool workers stopped by close() and join()
+    "pool-maxtasksperchild": TASK_TAGS,  # each worker ends after one task, replaced from a thread
+    "process-pool-executor": TASK_TAGS,  # ProcessPoolExecutor workers, shut down by the with block
+    # `with Pool()` terminates its workers (SIGTERM, no Python code runs): a task's flush() keeps its events
+    "pool-terminate-after-flush": TASK_TAGS,
+}
+
+
+@pytest.mark.parametrize("mode", list(WAYS_TO_END))
 @pytest.mark.parametrize("method", START_METHODS)
-def test_a_child_process_delivers_every_event_when_it_ends(tmp_path: Path, method: str) -> None:
-    """A Process that logs 2,000 events and returns leaves all 2,000 lines, whatever its start method."""
-    proc, path = _run(tmp_path, "process", method)
+def test_child_processes_deliver_every_event_however_they_end(tmp_path: Path, method: str, mode: str) -> None:
+    """Every way a multiprocessing child ends, with every start method: every event of every task is there."""
+    proc, path = _run(tmp_path, mode, method)
     assert proc.returncode == 0, proc.stderr
-    assert _counts(path) == _expected(["process"])
-
-
-@pytest.mark.parametrize("method", START_METHODS)
-def test_pool_workers_deliver_every_event_after_close_and_join(tmp_path: Path, method: str) -> None:
-    """Pool workers stopped by close() and join() deliver every event of every task."""
-    proc, path = _run(tmp_path, "pool-close-join", method)
-    assert proc.returncode == 0, proc.stderr
-    assert _counts(path) == _expected(TASK_TAGS)
-
-
-@pytest.mark.parametrize("method", START_METHODS)
-def test_retiring_pool_workers_deliver_every_event(tmp_path: Path, method: str) -> None:
-    """With maxtasksperchild=1 each worker ends after one task (replaced from a thread): nothing is lost."""
-    proc, path = _run(tmp_path, "pool-maxtasksperchild", method)
-    assert proc.returncode == 0, proc.stderr
-    assert _counts(path) == _expected(TASK_TAGS)
-
-
-@pytest.mark.parametrize("method", START_METHODS)
-def test_process_pool_executor_workers_deliver_every_event(tmp_path: Path, method: str) -> None:
-    """ProcessPoolExecutor workers, shut down by the with block, deliver every event of every task."""
-    proc, path = _run(tmp_path, "process-pool-executor", method)
-    assert proc.returncode == 0, proc.stderr
-    assert _counts(path) == _expected(TASK_TAGS)
-
-
-@pytest.mark.parametrize("method", START_METHODS)
-def test_terminated_pool_keeps_what_each_task_flushed(tmp_path: Path, method: str) -> None:
-    """`with Pool()` terminates its workers (SIGTERM, no Python code runs): a task's flush() is what keeps
-    its events."""
-    proc, path = _run(tmp_path, "pool-terminate-after-flush", method)
-    assert proc.returncode == 0, proc.stderr
-    assert _counts(path) == _expected(TASK_TAGS)
+    assert _counts(path) == _expected(WAYS_TO_END[mode])
 
 
 @pytest.mark.parametrize("method", START_METHODS)

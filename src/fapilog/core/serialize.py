@@ -22,12 +22,13 @@ import orjson
 
 from fapilog.core.record import EventRecord
 
-__all__ = ["Serializer", "dumps"]
+__all__ = ["Serializer", "dumps", "safe_repr"]
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_UTC_Z
 
 
-def _safe_repr(value: object) -> str:
+def safe_repr(value: object) -> str:
+    """``repr(value)``, or a placeholder naming the type when its ``__repr__`` raises."""
     try:
         return repr(value)
     except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not cost the event
@@ -80,7 +81,7 @@ class Serializer:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return dataclasses.asdict(value)
         self.degraded += 1
-        return _safe_repr(value)
+        return safe_repr(value)
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
         """The record as one line of JSON bytes; never raises for a bad value."""
@@ -110,12 +111,12 @@ class Serializer:
                 safe[name] = orjson.Fragment(orjson.dumps(value, default=self._default, option=_OPTIONS))
             except (TypeError, orjson.JSONEncodeError):
                 self.degraded += 1
-                safe[name] = _safe_text(value) if isinstance(value, str) else _safe_text(_safe_repr(value))
+                safe[name] = _safe_text(value) if isinstance(value, str) else _safe_text(safe_repr(value))
         try:
             return orjson.dumps(safe, option=_OPTIONS)
         except (TypeError, orjson.JSONEncodeError):  # not expected: every part is valid by now; keep the event
             self.degraded += 1
-            return orjson.dumps({"message": _safe_text(_safe_repr(record.get("message"))), "unencodable": True})
+            return orjson.dumps({"message": _safe_text(safe_repr(record.get("message"))), "unencodable": True})
 
 
 def _safe_text(text: str) -> str:
@@ -131,7 +132,7 @@ def _safe_key(key: object) -> str:
         except UnicodeEncodeError:
             return _safe_text(key)
         return key
-    return _safe_text(_safe_repr(key))
+    return _safe_text(safe_repr(key))
 
 
 _shared = Serializer()

@@ -11,7 +11,7 @@ workers): it leaves with ``os._exit()``. The last Python code it runs is the end
 ``threading._shutdown()`` and with it every hook registered through ``threading._register_atexit``, so the
 same drain is hooked there (see :func:`_at_process_exit`); it runs once per process. Events logged after
 the drain (from ``atexit`` functions that run later, or threads still running) are built and redacted on the
-caller's thread exactly as the pipeline would, and written to stderr (see :func:`_late_emit`).
+caller's thread exactly as the pipeline would, and written to stderr (see :mod:`fapilog.core.late`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from fapilog.core import late
 from fapilog.core import logger as _logger
 from fapilog.core.context import get_context as _context_get
 from fapilog.core.diagnostics import warn
@@ -37,8 +38,7 @@ from fapilog.errors import ConfigError, PluginLoadError
 from fapilog.settings import LoggingSettings
 
 if TYPE_CHECKING:
-    from fapilog.core.record import EventRecord, IsoClock
-    from fapilog.core.serialize import Serializer
+    pass
 
 __all__ = [
     "aflush",
@@ -75,19 +75,8 @@ _restarts: list[float] = []
 """When the supervisor restarted a dead worker (the last minute's): more than a few means a bug, not bad luck."""
 _MAX_RESTARTS_PER_MINUTE = 5
 
-_late_lock = threading.RLock()
-"""Serializes late events: the record builder's clock and the redactor objects expect one caller at a time."""
-_LATE_LOCK_TIMEOUT = 1.0
-"""Seconds a late event waits for another thread's; one frozen at finalization while holding it never lets go."""
 _late_source: Runtime | None = None
 """The pipeline the exit drain stopped: late events go through its redactors and continue its ``seq``."""
-_late_chain: list[tuple[str, Any]] | None = None
-_late_chain_error: str | None = None
-"""Where building the redactors for late events failed: every late event is then written as a masked stub."""
-_late_depth = 0
-_late_seq = 0
-_late_clock: IsoClock | None = None
-_late_serializer: Serializer | None = None
 
 
 def current_settings() -> LoggingSettings:
@@ -243,167 +232,9 @@ def intercepted(emit: Callable[..., None], level: int | None = None) -> Iterator
 def _bootstrap_emit(*args: Any) -> None:
     """First log call (or first after a shutdown or fork): start the runtime, then hand the event over."""
     if _finalized:
-        _late_emit(*args)
+        late.emit(*args)
         return
     _ensure_runtime().emit(*args)
-
-
-def _late_emit(
-    level: int,
-    name: str,
-    message: Any,
-    fields: dict[str, Any],
-    bound: Mapping[str, Any] | None = None,
-    exc: BaseException | None = None,
-    *_: Any,
-) -> None:
-    """After the exit drain no pipeline delivers any more: write the event to stderr as one JSON line.
-
-    The record is the one the worker would build (timestamp, level, logger, message, ``seq``, context, bound
-    and call fields, structured exception) plus ``"late": true``, and it goes through the drained pipeline's
-    redactors, here on the caller's thread: during finalization no new thread or event loop can be relied
-    on, and the redactors are plain objects that need neither. A redactor that fails, or would have to wait
-    for an event loop, turns the event into the pipeline's masked stub: a secret never bypasses redaction.
-    """
-    item = (time.time_ns(), level, name, message, fields, _context_get(), bound, exc, None)
-    line = _late_line(item)
-    try:
-        sys.stderr.write(line)
-        sys.stderr.flush()
-    except (OSError, ValueError, AttributeError):
-        pass  # stderr is gone too: the interpreter is tearing down and no channel is left
-
-
-def _late_line(item: tuple[Any, ...]) -> str:
-    """The JSON line for one late event (with its newline), redacted or masked."""
-    global _late_depth
-    if not _late_lock.acquire(timeout=_LATE_LOCK_TIMEOUT):
-        # Held by a thread that finalization stopped: the redactors cannot be used safely, so mask.
-        record = _late_records(item, _new_clock())[0]
-        del record["seq"]  # the shared numbering is behind the lock
-        return _late_json(_late_stub(record, "<late events blocked>"))
-    try:
-        record = _late_records(item, None)[0]
-        if _late_depth:  # a redactor logged while redacting a late event: redacting that one could loop
-            return _late_json(_late_stub(record, "<reentrant>"))
-        _late_depth += 1
-        try:
-            return _late_json(_late_redacted(record))
-        finally:
-            _late_depth -= 1
-    finally:
-        _late_lock.release()
-
-
-def _new_clock() -> IsoClock:
-    from fapilog.core.record import IsoClock
-
-    return IsoClock()
-
-
-def _late_records(item: tuple[Any, ...], clock: IsoClock | None) -> list[EventRecord]:
-    """The worker's record for ``item`` (numbered after the drained pipeline's last one when ``clock`` is None)."""
-    global _late_clock, _late_seq
-    from fapilog.core.record import build_records
-
-    if clock is not None:  # without the lock: leave the shared numbering alone
-        return build_records([item], 0, clock.format)[0]
-    if _late_clock is None:
-        _late_clock = _new_clock()
-        source = _late_pipeline()
-        worker = source.worker if source is not None else None
-        _late_seq = worker.next_seq if worker is not None else 0
-    records, _late_seq = build_records([item], _late_seq, _late_clock.format)
-    return records
-
-
-def _late_redacted(record: EventRecord) -> Mapping[str, Any]:
-    """``record`` through every redactor of the late-event chain, or the masked stub naming the one that failed."""
-    record["late"] = True
-    chain = _late_redactors()
-    if chain is None:
-        return _late_stub(record, _late_chain_error or "<redactors>")
-    current: Mapping[str, Any] = record
-    for name, plugin in chain:
-        try:
-            out = _resolve_now(plugin.redact(current))
-        except Exception:  # noqa: BLE001 - contained like in the pipeline: the event is masked, never leaked
-            return _late_stub(record, name)
-        if not isinstance(out, Mapping):
-            return _late_stub(record, name)
-        current = out
-    return current
-
-
-def _late_pipeline() -> Runtime | None:
-    """The pipeline late events follow: the one the exit drain stopped, else the last one stopped."""
-    return _late_source or _last_stopped or _runtime
-
-
-def _late_redactors() -> list[tuple[str, Any]] | None:
-    """(name, plugin) of the redactors late events go through; None when they could not be built.
-
-    Those of the pipeline the exit drain stopped (or the last one :func:`shutdown` stopped), so a late event
-    is redacted exactly like the events before it. When no pipeline ever ran, the pipeline the settings
-    describe is built now, on this thread, by the same builder, and only its redactors are kept (the other
-    plugins are never started; built-in redactors need no ``start()``).
-    """
-    global _late_chain, _late_chain_error
-    if _late_chain is not None or _late_chain_error is not None:
-        return _late_chain
-    source = _late_pipeline()
-    worker = source.worker if source is not None else None
-    if worker is not None:
-        stages = worker.pipeline.stages
-    else:
-        from fapilog.core.builder import build_pipeline
-
-        try:
-            stages = build_pipeline(current_settings()).pipeline.stages
-        except Exception as exc:  # noqa: BLE001 - a pipeline that cannot be built masks every late event
-            _late_chain_error = getattr(exc, "plugin", None) or "<redactors>"
-            return None
-    _late_chain = [(stage.name, stage.obj) for stage in stages if stage.kind == "redactor"]
-    return _late_chain
-
-
-class _NeedsEventLoop(Exception):
-    """A redactor's coroutine tried to wait for something: no event loop runs on the caller's thread."""
-
-
-def _resolve_now(value: Any) -> Any:
-    """``value``, or the result of ``value`` when it is an awaitable that finishes without waiting.
-
-    A coroutine that never awaits anything unfinished (every built-in redactor's ``redact``) finishes on its
-    first step; one that would suspend is closed and refused.
-    """
-    if not hasattr(value, "__await__"):
-        return value
-    steps = value.__await__()
-    try:
-        steps.send(None)
-    except StopIteration as done:
-        return done.value
-    steps.close()
-    raise _NeedsEventLoop
-
-
-def _late_stub(record: Mapping[str, Any], plugin: str) -> dict[str, Any]:
-    """The pipeline's masked form of an event its redactor could not handle, marked late."""
-    from fapilog.core.pipeline import REDACTION_FAILED
-
-    stub = {key: record[key] for key in ("timestamp", "level", "logger", "seq") if key in record}
-    stub.update(message=REDACTION_FAILED, redaction_failed=plugin, late=True)
-    return stub
-
-
-def _late_json(record: Mapping[str, Any]) -> str:
-    global _late_serializer
-    if _late_serializer is None:
-        from fapilog.core.serialize import Serializer
-
-        _late_serializer = Serializer()
-    return _late_serializer.encode(record).decode("utf-8", "backslashreplace") + "\n"
 
 
 def configure(settings: LoggingSettings | None = None, /, *, file: str | None = None, **options: Any) -> None:
@@ -610,7 +441,7 @@ def debug_plugins(file: Any = None, *, health_timeout: float = 1.0) -> list[dict
 
 def _at_exit() -> None:
     """The exit drain: deliver everything within ``exit_timeout``, report what could not be, then route later
-    events to :func:`_late_emit`. Runs once per process, from ``atexit`` or :func:`_at_process_exit`."""
+    events to :func:`fapilog.core.late.emit`. Runs once per process, from ``atexit`` or :func:`_at_process_exit`."""
     global _finalized, _late_source
     with _lock:
         if _finalized:
@@ -670,9 +501,9 @@ def _at_process_exit() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _lock, _runtime, _last_stopped, _late_lock, _overflow_lock, _handover_overflow
+    global _lock, _runtime, _last_stopped, _overflow_lock, _handover_overflow
     _lock = threading.RLock()
-    _late_lock = threading.RLock()  # a parent's thread may have held it at the fork
+    late.after_fork_in_child()
     _runtime = None  # the parent's worker did not survive the fork; the parent delivers its own queue
     _last_stopped = None  # stats() in the child reports the child's own pipeline, not the parent's last one
     _handed_over.clear()  # the parent delivers those too

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal, TextIO
 
 from fapilog._version import __version__
 from fapilog.core.offload import BlockingWorker
-from fapilog.core.serialize import dumps
+from fapilog.core.serialize import dumps, safe_repr
 from fapilog.errors import ConfigError
 from fapilog.plugins.metadata import PluginMetadata
 
@@ -49,7 +49,7 @@ def format_console(record: Mapping[str, Any], *, colour: bool) -> str:
 def _console_line(record: Mapping[str, Any], *, colour: bool) -> str:
     level = _printable(str(record.get("level", "")))
     fields = " ".join(
-        f"{_printable(_text(k))}={_printable(_safe_repr(v))}" for k, v in record.items() if k not in _HEADER_KEYS
+        f"{_printable(_text(k))}={_printable(safe_repr(v))}" for k, v in record.items() if k not in _HEADER_KEYS
     )
     head = (
         f"{_printable(_text(record.get('timestamp', '')))} {level:<8} {_printable(_text(record.get('logger', '')))}: "
@@ -71,14 +71,7 @@ def _console_line(record: Mapping[str, Any], *, colour: bool) -> str:
 
 
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else _safe_repr(value)
-
-
-def _safe_repr(value: object) -> str:
-    try:
-        return repr(value)
-    except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not cost the event
-        return f"<unrepresentable {type(value).__qualname__}: {type(exc).__name__}>"
+    return value if isinstance(value, str) else safe_repr(value)
 
 
 def _printable(text: str) -> str:
