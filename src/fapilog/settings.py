@@ -24,7 +24,10 @@ from typing import Any, Literal, Union
 from fapilog.core.levels import parse_level
 from fapilog.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "LoggingSettings", "PluginSettings", "QueueSettings", "SinkDefaults"]
+__all__ = [
+    "ENV_PREFIX", "LoggingSettings", "MetricsSettings", "OpenTelemetrySettings", "PluginSettings", "QueueSettings",
+    "SinkDefaults",
+]
 
 ENV_PREFIX = "FAPILOG_"
 
@@ -80,6 +83,26 @@ class PluginSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class MetricsSettings:
+    """A Prometheus endpoint serving ``fapilog.stats()`` (needs ``pip install "fapilog[metrics]"``)."""
+
+    enabled: bool = False
+    """Serve the metrics over HTTP from :func:`fapilog.configure` (see ``docs/metrics.md``)."""
+    port: int = 9464
+    """TCP port of the endpoint (0 picks a free one)."""
+    addr: str = "127.0.0.1"
+    """Address to listen on; loopback by default, ``0.0.0.0`` to let other hosts scrape."""
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenTelemetrySettings:
+    """OpenTelemetry integration (needs ``pip install "fapilog[opentelemetry]"`` when switched on)."""
+
+    spans: bool = False
+    """Emit a span for each plugin load, start and stop, through the global tracer provider."""
+
+
+@dataclasses.dataclass(frozen=True)
 class LoggingSettings:
     """Everything :func:`fapilog.configure` accepts. Build with :meth:`load` to get validation."""
 
@@ -102,6 +125,8 @@ class LoggingSettings:
     queue: QueueSettings = dataclasses.field(default_factory=QueueSettings)
     sink_defaults: SinkDefaults = dataclasses.field(default_factory=SinkDefaults)
     plugins: PluginSettings = dataclasses.field(default_factory=PluginSettings)
+    metrics: MetricsSettings = dataclasses.field(default_factory=MetricsSettings)
+    opentelemetry: OpenTelemetrySettings = dataclasses.field(default_factory=OpenTelemetrySettings)
     exit_timeout: float = 5.0
     """Seconds the interpreter-exit drain may take before it reports what it could not deliver (> 0)."""
     start_timeout: float = 10.0
@@ -340,7 +365,7 @@ _POSITIVE = {
     "capacity", "batch_size", "buffer_capacity", "write_timeout", "flush_timeout", "exit_timeout",
     "start_timeout",
 }
-_NON_NEGATIVE = {"wait_timeout"}
+_NON_NEGATIVE = {"wait_timeout", "port"}
 
 
 _MAXIMUM: dict[str, int | float] = {
@@ -348,7 +373,7 @@ _MAXIMUM: dict[str, int | float] = {
     # events for a buffer (several GB of memory), a million records for one batch.
     "capacity": 100_000_000, "buffer_capacity": 100_000_000, "batch_size": 1_000_000,
     "write_timeout": 86_400.0, "flush_timeout": 86_400.0, "exit_timeout": 86_400.0, "start_timeout": 86_400.0,
-    "wait_timeout": 86_400.0,
+    "wait_timeout": 86_400.0, "port": 65_535,
 }
 
 

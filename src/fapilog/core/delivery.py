@@ -22,6 +22,7 @@ from fapilog.core.queue import FlushMarker
 from fapilog.core.record import EventRecord
 from fapilog.core.serialize import Serializer
 from fapilog.core.sink_thread import SinkThread, call_inline
+from fapilog.core.write_histogram import WriteHistogram
 
 __all__ = ["BufferPolicy", "SinkRunner"]
 
@@ -63,6 +64,8 @@ class SinkRunner:
         self.latency_total = 0.0
         self.latency_max = 0.0
         self.latency_last = 0.0
+        self.write_seconds = WriteHistogram()
+        """Write durations in fixed buckets (one count per batch), for the Prometheus histogram."""
         self.start_error: BaseException | None = None
         self.processors: list[Stage] = []
         """Processors for this sink only (a size limit its backend imposes, a vendor shape); they work on
@@ -354,6 +357,7 @@ class SinkRunner:
         self.latency_last = elapsed
         self.latency_total += elapsed
         self.latency_max = max(self.latency_max, elapsed)
+        self.write_seconds.observe(elapsed / 1000.0)
 
     def _write_failed(self, exc: BaseException, lost: int) -> None:
         if isinstance(exc, TimeoutError):
@@ -495,6 +499,7 @@ class SinkRunner:
                 "max": round(self.latency_max, 3),
                 "avg": round(self.latency_total / self.batches, 3) if self.batches else 0.0,
             },
+            "write_seconds": self.write_seconds.snapshot(),
         }
 
 

@@ -241,12 +241,15 @@ class Runtime:
             for name, count in dict(worker.pipeline.filtered).items():
                 by_reason[f"filtered:{name}"] = count
                 intentional += count
+            from fapilog.plugins.registry import default_registry
+
+            timings = default_registry().timings
             for stage in worker.pipeline.stages:
-                plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors}
+                plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors, **timings(stage.obj)}
                 split_extra += stage.expanded
             for runner in worker.sinks:
                 sinks[runner.name] = runner.snapshot()
-                plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values())}
+                plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values()), **timings(runner.sink)}
                 if runner.dropped:
                     by_reason[f"sink_buffer_full:{runner.name}"] = runner.dropped
         total = sum(by_reason.values())

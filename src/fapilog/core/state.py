@@ -117,12 +117,21 @@ def _ensure_runtime() -> Runtime:
     with _lock:
         runtime = _runtime
         if runtime is None or runtime.state != "running":
+            _apply_observability(current_settings(), lazy=True)
             runtime = Runtime(current_settings(), lazy=True)
             _supervise(runtime)
             _runtime = runtime
             _route(runtime.emit)
             runtime.start()
         return runtime
+
+
+def _apply_observability(settings: LoggingSettings, *, lazy: bool) -> None:
+    """The metrics endpoint and lifecycle spans the settings ask for; nothing is imported while both are off."""
+    if settings.metrics.enabled or settings.opentelemetry.spans or "fapilog.integrations.observability" in sys.modules:
+        from fapilog.integrations import observability
+
+        observability.apply(settings, lazy=lazy)
 
 
 def _supervise(runtime: Runtime) -> None:
@@ -249,6 +258,7 @@ def configure(settings: LoggingSettings | None = None, /, *, file: str | None = 
     if current is not None and current.on_worker_thread():
         raise RuntimeError("fapilog.configure() cannot be called from a plugin running on the worker")
     new_settings = settings.replace(**options) if settings is not None else LoggingSettings.load(options, file=file)
+    _apply_observability(new_settings, lazy=False)
     runtime = Runtime(new_settings)
     runtime.start()
     try:

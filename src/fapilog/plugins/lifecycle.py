@@ -15,6 +15,7 @@ import time
 from typing import Literal
 
 from fapilog.errors import PluginError
+from fapilog.plugins import _tracing
 from fapilog.plugins.metadata import PluginKind, metadata_of
 
 __all__ = ["InstanceState", "InstanceTracker", "PluginInstanceInfo"]
@@ -93,7 +94,8 @@ class InstanceTracker:
         record = self._record(instance)
         started = time.perf_counter()
         failure: BaseException | None = None
-        if not (method == "stop" and record.state == "loaded"):
+        called = not (method == "stop" and record.state == "loaded")
+        if called:
             try:
                 result = getattr(instance, method, lambda: None)()
                 if inspect.isawaitable(result):
@@ -103,6 +105,9 @@ class InstanceTracker:
                     raise
                 failure = exc
         took = elapsed_ms(started)
+        trace = _tracing.hook
+        if trace is not None and called:
+            trace(method, record.name, record.kind, took, failure)
         if method == "start":
             record = dataclasses.replace(record, state="started", start_ms=took)
         else:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from fapilog.errors import ConfigError, PluginError, PluginNotFoundError, PluginValidationError
-from fapilog.plugins import discovery
+from fapilog.plugins import _tracing, discovery
 from fapilog.plugins._dependencies import resolve_order as _resolve
 from fapilog.plugins._legacy import LegacySinkAdapter
 from fapilog.plugins._settings import instantiate
@@ -83,6 +83,16 @@ def _build(name: str, target: object, md: PluginMetadata, settings: Mapping[str,
             field=next(iter(settings)),
         )
     return target
+
+
+def _spec_label(spec: object) -> str:
+    """The plugin name a spec asks for, for a span about a load that failed."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, Mapping):
+        return str(spec.get("type") or spec.get("name") or "?")
+    own = getattr(spec, "name", None)
+    return own if isinstance(own, str) else getattr(spec, "__name__", type(spec).__name__)
 
 
 def _split_spec(spec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -266,6 +276,18 @@ class PluginRegistry:
         if kind not in PLUGIN_KINDS:
             raise ConfigError(f"unknown plugin kind {kind!r}: use one of {', '.join(PLUGIN_KINDS)}", field="kind")
         started = time.perf_counter()
+        trace = _tracing.hook
+        if trace is None:
+            return self._create(kind, spec, started)
+        try:
+            name, instance = self._create(kind, spec, started)
+        except BaseException as exc:
+            trace("load", _spec_label(spec), kind, elapsed_ms(started), exc)
+            raise
+        trace("load", name, kind, elapsed_ms(started), None)
+        return name, instance
+
+    def _create(self, kind: PluginKind, spec: object, started: float) -> tuple[str, object]:
         if isinstance(spec, (str, Mapping)):
             name, settings = (spec, {}) if isinstance(spec, str) else _split_spec(spec)
             info = self.load(name, kind=kind)
@@ -323,6 +345,14 @@ class PluginRegistry:
     def instance_info(self, instance: object) -> PluginInstanceInfo | None:
         """The lifecycle record of one live instance (state, load/start times), or None if untracked."""
         return self._tracker.record_of(instance)
+
+    def timings(self, instance: object) -> dict[str, float | None]:
+        """``load_ms`` (import, validation, construction) and ``start_ms`` of one live instance, for stats()."""
+        info = self._tracker.record_of(instance)
+        if info is None:
+            return {"load_ms": None, "start_ms": None}
+        start = round(info.start_ms, 3) if info.start_ms is not None else None
+        return {"load_ms": round(info.load_ms, 3), "start_ms": start}
 
     def instances(self) -> builtins.list[PluginInstanceInfo]:
         """Lifecycle records of live instances, then of recently stopped or failed ones (oldest first)."""

@@ -1,0 +1,166 @@
+"""The Prometheus collector: ``fapilog.stats()`` turned into metric families when Prometheus scrapes.
+
+Nothing is counted twice and nothing is counted on the log call or the worker: every figure is read from one
+``stats()`` snapshot at scrape time, so a scrape and ``stats()`` always agree. Label values are plugin and sink
+names, drop reasons and error type names — bounded by the configuration, never per-event data.
+
+Keys that newer delivery code adds to ``stats()["sinks"][name]`` (``retried``, ``rejected``, ``circuit``,
+``fallback``) are read with defaults: they are exported when present and simply absent otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from fapilog._version import __version__
+
+__all__ = ["FapilogCollector", "StatsProvider"]
+
+StatsProvider = Callable[[], Mapping[str, Any]]
+"""Returns a ``fapilog.stats()``-shaped mapping; :func:`fapilog.stats` itself by default."""
+
+_STATES = ("not started", "running", "stopping", "stopped", "failed")
+
+
+class FapilogCollector(Collector):
+    """Exports one ``stats()`` snapshot per scrape as ``fapilog_*`` metric families.
+
+    >>> from prometheus_client import CollectorRegistry, generate_latest
+    >>> registry = CollectorRegistry()
+    >>> registry.register(FapilogCollector())
+    >>> print(generate_latest(registry).decode())
+
+    ``stats`` is what the figures come from (``fapilog.stats`` unless given): pass another callable to export
+    a snapshot you hold, e.g. in a test.
+    """
+
+    def __init__(self, stats: StatsProvider | None = None) -> None:
+        if stats is None:
+            from fapilog.core.state import stats as current
+
+            stats = current
+        self._stats = stats
+
+    def describe(self) -> Iterator[Metric]:
+        """The families' names without samples, so a registry can detect a second registration."""
+        return families({"sinks": {}, "plugins": {}, "dropped": {"by_reason": {}}, "queue": {}}, describe=True)
+
+    def collect(self) -> Iterator[Metric]:
+        """Every family, from one ``stats()`` snapshot taken now."""
+        return families(self._stats())
+
+
+def _le(bound: float) -> str:
+    """A bucket bound as the exposition writes it (``0.005``, ``1.0``)."""
+    return repr(float(bound))
+
+
+def _counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> CounterMetricFamily:
+    return CounterMetricFamily(name, doc, labels=labels)
+
+
+def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, labels=labels)
+
+
+def families(stats: Mapping[str, Any], *, describe: bool = False) -> Iterator[Metric]:
+    """The ``fapilog_*`` families for one ``stats()`` mapping (empty families when ``describe``)."""
+    info = InfoMetricFamily("fapilog", "fapilog's version (value always 1).")
+    if not describe:
+        info.add_metric([], {"version": __version__})
+    yield info
+
+    state = _gauge("fapilog_pipeline_state", "1 for the pipeline's current state, 0 for the others.", ("state",))
+    submitted = _counter("fapilog_events_submitted", "Enabled log calls that reached the queue (admitted or dropped).")
+    processed = _counter("fapilog_events_processed", "Events the worker took from the queue.")
+    dropped = _counter("fapilog_events_dropped", "Events dropped, by reason; intentional is true for filters.",
+                       ("reason", "intentional"))
+    depth = _gauge("fapilog_queue_depth", "Events waiting in the queue now.")
+    capacity = _gauge("fapilog_queue_capacity", "The queue's bound.")
+    high_water = _gauge("fapilog_queue_high_water", "The most events seen waiting in the queue.")
+    degraded = _counter("fapilog_serialization_degraded", "Values written as their repr because they were not JSON.")
+    split = _counter("fapilog_split_extra_records", "Extra records made by splitting oversize events.")
+    if not describe:
+        current = str(stats.get("state", ""))
+        for name in (*_STATES, *(() if current in _STATES else (current,))):
+            state.add_metric([name], 1.0 if name == current else 0.0)
+        submitted.add_metric([], stats.get("submitted", 0))
+        processed.add_metric([], stats.get("processed", 0))
+        for reason, count in stats["dropped"].get("by_reason", {}).items():
+            dropped.add_metric([reason, "true" if reason.startswith("filtered:") else "false"], count)
+        queue = stats["queue"]
+        depth.add_metric([], queue.get("depth", 0))
+        capacity.add_metric([], queue.get("capacity", 0))
+        high_water.add_metric([], queue.get("high_water", 0))
+        degraded.add_metric([], stats.get("serialization", {}).get("degraded", 0))
+        split.add_metric([], stats.get("split_extra", 0))
+    yield from (state, submitted, processed, dropped, depth, capacity, high_water, degraded, split)
+    yield from _sink_families(stats["sinks"], describe)
+    yield from _plugin_families(stats["plugins"], describe)
+
+
+def _sink_families(sinks: Mapping[str, Mapping[str, Any]], describe: bool) -> Iterator[Metric]:
+    events = _counter("fapilog_sink_events", "Records per sink by outcome: delivered, failed (rejected included), "
+                      "dropped, rejected, fallback.", ("sink", "outcome"))
+    retries = _counter("fapilog_sink_retries", "Write attempts a sink retried.", ("sink",))
+    rejected = _counter("fapilog_sink_rejected", "Records the backend refused for good, by reason.", ("sink", "reason"))
+    errors = _counter("fapilog_sink_errors", "Sink failures by error type (records for write errors, one per "
+                      "failed start/stop/flush).", ("sink", "error"))
+    buffered = _gauge("fapilog_sink_buffered", "Records waiting in the sink's buffer now.", ("sink",))
+    buffer_capacity = _gauge("fapilog_sink_buffer_capacity", "The sink buffer's bound.", ("sink",))
+    in_flight = _gauge("fapilog_sink_in_flight", "Records inside a write that has not finished.", ("sink",))
+    circuit = _gauge("fapilog_sink_circuit_open", "1 while the sink's circuit breaker is open, else 0.", ("sink",))
+    duration = HistogramMetricFamily("fapilog_sink_write_duration_seconds",
+                                     "Duration of one write call (a batch, or a batch of per-record writes).",
+                                     labels=("sink",))
+    for name, sink in ({} if describe else sinks).items():
+        label = [name]
+        for outcome in ("delivered", "failed", "dropped"):
+            events.add_metric([name, outcome], sink.get(outcome, 0))
+        by_reason = sink.get("rejected")
+        if isinstance(by_reason, Mapping):
+            events.add_metric([name, "rejected"], sum(by_reason.values()))
+            for reason, count in by_reason.items():
+                rejected.add_metric([name, str(reason)], count)
+        if isinstance(sink.get("fallback"), (int, float)):
+            events.add_metric([name, "fallback"], sink["fallback"])
+        if isinstance(sink.get("retried"), (int, float)):
+            retries.add_metric(label, sink["retried"])
+        for error, count in sink.get("errors", {}).items():
+            errors.add_metric([name, str(error)], count)
+        buffered.add_metric(label, sink.get("buffered", 0))
+        buffer_capacity.add_metric(label, sink.get("capacity", 0))
+        in_flight.add_metric(label, sink.get("in_flight", 0))
+        circuit.add_metric(label, 1.0 if sink.get("circuit") == "open" else 0.0)
+        histogram = sink.get("write_seconds")
+        if isinstance(histogram, Mapping):
+            buckets = [(_le(le), n) for le, n in zip(histogram["le"], histogram["cumulative"], strict=True)]
+            buckets.append(("+Inf", histogram["count"]))
+            duration.add_metric(label, buckets, sum_value=histogram["sum"])
+    yield from (events, retries, rejected, errors, buffered, buffer_capacity, in_flight, circuit, duration)
+
+
+def _plugin_families(plugins: Mapping[str, Mapping[str, Any]], describe: bool) -> Iterator[Metric]:
+    labels = ("plugin", "kind")
+    errors = _counter("fapilog_plugin_errors", "Exceptions raised by each running plugin.", labels)
+    load = _gauge("fapilog_plugin_load_duration_seconds",
+                  "How long the running instance took to load (import, validate settings, construct).", labels)
+    start = _gauge("fapilog_plugin_start_duration_seconds", "How long the running instance's start() took.", labels)
+    for name, plugin in ({} if describe else plugins).items():
+        label = [name, str(plugin.get("kind", "unknown"))]
+        errors.add_metric(label, plugin.get("errors", 0))
+        if plugin.get("load_ms") is not None:
+            load.add_metric(label, plugin["load_ms"] / 1000.0)
+        if plugin.get("start_ms") is not None:
+            start.add_metric(label, plugin["start_ms"] / 1000.0)
+    yield from (errors, load, start)
