@@ -11,7 +11,9 @@ import fapilog.plugins
 
 def test_all_is_exactly_the_public_names() -> None:
     """fapilog.__all__ lists every public attribute and nothing else."""
-    modules = {"annotations", "core", "errors", "settings", "integrations", "plugins", "plugin_api", "testing", "cli"}
+    modules = {
+        "annotations", "core", "errors", "settings", "integrations", "plugins", "plugin_api", "testing", "cli", "metrics",
+    }
     # pytest rewrites the asserts of every module of a distribution that registers a pytest11 plugin (fapilog
     # does: fapilog.testing.pytest_plugin), which leaves its "@py_builtins"/"@pytest_ar" helpers behind.
     public = {n for n in dir(fapilog) if not n.startswith(("_", "@"))} - modules

@@ -8,6 +8,7 @@ what to install.
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 from collections.abc import Callable
@@ -181,10 +182,10 @@ def apply_settings(settings: MetricsSettings) -> None:
             current[1].close()
         try:
             server = start_http_server(settings.port, settings.addr)
-        except socket.gaierror as exc:
-            raise ConfigError(f"metrics.addr: cannot listen on {settings.addr!r} ({exc.strerror}); use an IP "
-                              "address of this host, e.g. 127.0.0.1", field="metrics.addr") from exc
         except OSError as exc:
+            if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError(f"metrics.addr: cannot listen on {settings.addr!r} ({exc.strerror}); use an IP "
+                                  "address of this host, e.g. 127.0.0.1", field="metrics.addr") from exc
             raise ConfigError(f"metrics.port: cannot serve metrics on {settings.addr}:{settings.port} "
                               f"({exc.strerror or exc}); choose a free port (0 picks one)",
                               field="metrics.port") from exc
