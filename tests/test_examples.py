@@ -16,3 +16,16 @@ def test_quickstart_runs_and_delivers_every_event() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "flush ok=True; 4 submitted, 4 lines" in proc.stdout
+
+
+def test_metrics_example_scrapes_its_own_endpoint() -> None:
+    """examples/metrics.py serves, scrapes itself and prints the submitted counter and plugin load times."""
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "metrics.py")], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("scraped http://127.0.0.1:")
+    assert "fapilog_events_submitted_total 100.0" in lines
+    runtime_load = 'fapilog_plugin_load_duration_seconds{kind="enricher",plugin="runtime"}'
+    assert any(line.startswith(runtime_load) for line in lines)

@@ -12,7 +12,8 @@ import fapilog.plugins
 def test_all_is_exactly_the_public_names() -> None:
     """fapilog.__all__ lists every public attribute and nothing else."""
     modules = {
-        "annotations", "core", "errors", "settings", "integrations", "plugins", "plugin_api", "testing", "cli", "metrics",
+        "annotations", "core", "errors", "settings", "integrations", "plugins", "plugin_api", "testing", "cli",
+        "metrics",
     }
     # pytest rewrites the asserts of every module of a distribution that registers a pytest11 plugin (fapilog
     # does: fapilog.testing.pytest_plugin), which leaves its "@py_builtins"/"@pytest_ar" helpers behind.

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
+from tests.metrics._exposition import samples, value
 
 import fapilog
 import fapilog.metrics
 from fapilog.plugins.sinks.memory import MemorySink
-from tests.metrics._exposition import samples, value
 
 
 def _free_port() -> int:
