@@ -190,6 +190,19 @@ def test_without_prometheus_client_configuring_metrics_says_what_to_install(tmp_
     assert imported == "not imported"
 
 
+def test_metrics_from_the_environment_without_prometheus_client_warn_and_logging_goes_on(tmp_path: Path) -> None:
+    """FAPILOG_METRICS__ENABLED without the extra: the first log call says what to install on stderr, and logs."""
+    (tmp_path / "sitecustomize.py").write_text(BLOCKER)
+    script = "import fapilog\nfapilog.get_logger('x').info('still logged')\nassert fapilog.flush(5.0)\n"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+           "FAPILOG_METRICS__ENABLED": "true", "FAPILOG_SINKS": '[{"type": "stdout", "format": "json"}]'}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert '"message":"still logged"' in done.stdout
+    assert 'pip install "fapilog[metrics]" (from FAPILOG_* settings; logging goes on without it)' in done.stderr
+
+
 def test_logging_without_metrics_never_imports_prometheus_client() -> None:
     """import fapilog, configure() and logging with the default settings leave prometheus_client unimported."""
     script = (
