@@ -8,7 +8,7 @@ import importlib.metadata
 import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import fapilog
 import pytest
@@ -47,7 +47,7 @@ def _logger_app(*, middleware: bool) -> FastAPI:
         return {"user_id": user_id}
 
     @app.get("/named")
-    async def named(log: fapilog.Logger = Depends(request_logger("shop.api"))) -> None:
+    async def named(log: Annotated[fapilog.Logger, Depends(request_logger("shop.api"))]) -> None:
         log.info("named")
 
     if middleware:

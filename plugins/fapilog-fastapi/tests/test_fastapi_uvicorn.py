@@ -87,7 +87,8 @@ def test_uvicorn_errors_arrive_once_and_its_access_log_is_silenced() -> None:
             assert client.get("/items/1").status_code == 200
         wait_until(lambda: fapilog.flush(5.0) and len([r for r in sink.records if r["message"] == ACCESS]) == 2)
     errors = [r for r in sink.records if str(r["message"]).startswith("Exception in ASGI application")]
-    assert len(errors) == 1 and errors[0]["logger"] == "uvicorn.error" and errors[0]["exception"]["type"] == "RuntimeError"
+    assert len(errors) == 1 and errors[0]["logger"] == "uvicorn.error"
+    assert errors[0]["exception"]["type"] == "RuntimeError"
     assert [r for r in sink.records if r["logger"] == "uvicorn.access"] == []
     assert logging.getLogger("uvicorn.access").hasHandlers() is False
 
