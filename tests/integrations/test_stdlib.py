@@ -76,7 +76,7 @@ def test_fapilog_levels_apply_to_captured_records(memory: MemorySink) -> None:
 def test_capture_again_takes_off_handlers_added_in_between(
     memory: MemorySink, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A second exclusive capture removes a handler re-added since (as uvicorn's dictConfig does); release restores it."""
+    """A second exclusive capture removes a handler re-added since (as uvicorn does); release restores it."""
     lib = logging.getLogger("reconfigured")
     lib.propagate = False
     try:

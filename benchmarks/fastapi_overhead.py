@@ -1,0 +1,191 @@
+"""Requests per second of a minimal FastAPI app under uvicorn, with fapilog-fastapi's middleware on and off.
+
+    .venv/bin/python benchmarks/fastapi_overhead.py [--quick] [--runs N] [--seconds S] [--connections C]
+                                                    [--json PATH]
+
+Three server configurations, each run in a fresh uvicorn process (``--serve MODE``, one worker, on 127.0.0.1
+port 0), ``--runs`` times with the order rotated per run:
+
+``bare``
+    no access log at all (``access_log=False``): the floor.
+``uvicorn_access``
+    uvicorn's own text access log, written to a file: what an application pays today for an access log.
+``middleware``
+    ``RequestLoggingMiddleware`` (request id, bound context, header echo) with one structured access event per
+    request delivered by fapilog to a file sink, and uvicorn's access log routed off (``route_uvicorn_logs``).
+
+The load comes from this process: ``--connections`` keep-alive HTTP/1.1 connections over raw asyncio streams
+(far cheaper than an HTTP client library, so the server stays the bottleneck), after a 0.5 s warm-up, for
+``--seconds``. The report gives the median requests/s per configuration and the ratios to ``bare``. Every
+request must answer 200; the middleware's access events are counted from its file and must match the
+requests served (exit 1 otherwise; timings are never asserted). Client and server share the machine's cores,
+as they do in every row, so compare rows of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+MODES = ("bare", "uvicorn_access", "middleware")
+REQUEST = b"GET /ping HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench/1\r\n\r\n"
+
+
+def serve(mode: str, log_path: str) -> None:
+    """The server child: a minimal app under one uvicorn worker; prints its port, serves until terminated."""
+    import logging
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/ping")
+    async def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    access_log = mode == "uvicorn_access"
+    if mode == "middleware":
+        from fapilog_fastapi import RequestLoggingMiddleware, route_uvicorn_logs
+
+        import fapilog
+
+        fapilog.configure(sinks=[{"type": "file", "path": log_path}])
+        app.add_middleware(RequestLoggingMiddleware)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)  # connections queue up until the server's loop accepts them
+    config = uvicorn.Config(app, log_level="info", access_log=access_log, lifespan="off")
+    server = uvicorn.Server(config)
+    if access_log:  # uvicorn's text lines go to a file, as they would to a collected stderr
+        handler = logging.FileHandler(log_path)
+        access = logging.getLogger("uvicorn.access")
+        access.handlers = [handler]
+    if mode == "middleware":
+        route_uvicorn_logs("WARNING")
+    print(sock.getsockname()[1], flush=True)
+    server.run(sockets=[sock])
+    if mode == "middleware":
+        import fapilog
+
+        fapilog.shutdown(10.0)
+
+
+async def _connection(port: int, stop_at: float, counts: list[int], failures: list[str]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < stop_at:
+            writer.write(REQUEST)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = head[9:12]
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            if status != b"200":
+                failures.append(status.decode())
+            counts[0] += 1
+    finally:
+        writer.close()
+
+
+async def _load(port: int, seconds: float, connections: int) -> tuple[float, int, list[str]]:
+    warm = [0]
+    failures: list[str] = []
+    await asyncio.gather(*(_connection(port, time.perf_counter() + 0.5, warm, failures) for _ in range(connections)))
+    counts = [0]
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(_connection(port, started + seconds, counts, failures) for _ in range(connections))
+    )
+    elapsed = time.perf_counter() - started
+    return counts[0] / elapsed, warm[0] + counts[0], failures
+
+
+def measure(mode: str, seconds: float, connections: int) -> dict[str, Any]:
+    """One fresh server process of ``mode`` under load; its requests/s and the delivery check."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = str(Path(tmp) / "access.log")
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", mode, "--log", log_path]
+        server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            assert server.stdout is not None
+            port = int(server.stdout.readline())
+            rps, served, failures = asyncio.run(_load(port, seconds, connections))
+        finally:
+            server.terminate()  # uvicorn shuts down gracefully on SIGTERM; the middleware child then drains
+            server.wait(60)
+        lines = Path(log_path).read_text().count("\n") if Path(log_path).exists() else 0
+    result: dict[str, Any] = {"mode": mode, "rps": rps, "served": served, "failures": len(failures)}
+    if mode != "bare":
+        result["log_lines"] = lines
+    return result
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 run of 1 s per configuration (about 10 s)")
+    parser.add_argument("--runs", type=int, help="fresh server processes per configuration (default 5; quick 1)")
+    parser.add_argument("--seconds", type=float, help="measured load per run (default 3; quick 1)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--serve", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--log", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.runs = args.runs or (1 if args.quick else 5)
+    args.seconds = args.seconds or (1.0 if args.quick else 3.0)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    if args.serve:
+        serve(args.serve, args.log)
+        return 0
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    problems: list[str] = []
+    for r in range(args.runs):
+        order = MODES[r % len(MODES):] + MODES[: r % len(MODES)]
+        for mode in order:
+            result = measure(mode, args.seconds, args.connections)
+            runs[mode].append(result)
+            sys.stderr.write(f"[run {r + 1}/{args.runs}] {mode:<15} {result['rps']:,.0f} req/s\n")
+            if result["failures"]:
+                problems.append(f"{mode}: {result['failures']} non-200 responses")
+            if mode != "bare" and result["log_lines"] != result["served"]:
+                problems.append(f"{mode}: {result['served']} requests served but {result['log_lines']} access lines")
+    medians = {mode: statistics.median(x["rps"] for x in runs[mode]) for mode in MODES}
+    print(f"FastAPI under uvicorn, {args.connections} keep-alive connections, {args.seconds:g} s per run, "
+          f"{args.runs} fresh server process(es) per row; Python {platform.python_version()}, nproc={os.cpu_count()}")
+    print()
+    print("| server | requests/s (median) | min | max | ratio to bare |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for mode in MODES:
+        values = [x["rps"] for x in runs[mode]]
+        print(f"| {mode} | {medians[mode]:,.0f} | {min(values):,.0f} | {max(values):,.0f} | "
+              f"{medians[mode] / medians['bare']:.2f} |")
+    if args.json:
+        doc = {"when": dt.datetime.now(dt.UTC).isoformat(), "args": {"runs": args.runs, "seconds": args.seconds,
+               "connections": args.connections}, "runs": runs, "medians": medians, "problems": problems}
+        args.json.write_text(json.dumps(doc, indent=2))
+    for problem in problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
