@@ -49,7 +49,10 @@ def test_two_hundred_concurrent_requests_never_mix_ids(live_server: str) -> None
 def test_statuses_over_a_real_server(live_server: str) -> None:
     """200, 404, 422, an endpoint exception (500) and a streaming response are logged with the client's status."""
     paths = {"/items/1": 200, "/nowhere": 404, "/validate?n=x": 422, "/boom": 500, "/stream": 200}
-    with capture_events() as events, httpx.Client(base_url=live_server, timeout=30) as client:
+    # A fresh connection per request: uvicorn closes the one an exception went through, and a kept-alive
+    # client could race that close with its next request.
+    no_reuse = httpx.Limits(max_keepalive_connections=0)
+    with capture_events() as events, httpx.Client(base_url=live_server, timeout=30, limits=no_reuse) as client:
         got = {path: client.get(path) for path in paths}
         wait_until(lambda: len(events.filter(ACCESS)) == len(paths))
     assert {path: r.status_code for path, r in got.items()} == paths
@@ -82,7 +85,7 @@ def test_uvicorn_errors_arrive_once_and_its_access_log_is_silenced() -> None:
     fapilog.capture_stdlib("INFO")  # the application captures every stdlib logger as well
     with serve(build_app()) as (url, _server):
         route_uvicorn_logs()  # after the server applied its log_config, as the lifespan helper does
-        with httpx.Client(base_url=url, timeout=30) as client:
+        with httpx.Client(base_url=url, timeout=30, limits=httpx.Limits(max_keepalive_connections=0)) as client:
             assert client.get("/boom").status_code == 500
             assert client.get("/items/1").status_code == 200
         wait_until(lambda: fapilog.flush(5.0) and len([r for r in sink.records if r["message"] == ACCESS]) == 2)

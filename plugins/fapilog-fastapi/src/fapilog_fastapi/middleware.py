@@ -10,7 +10,7 @@ Per HTTP request or WebSocket connection it:
 1. takes the ``X-Request-ID`` header when it is a safe id (at most 128 letters, digits and ``._:=+/@-``) or
    makes a new one; an unsafe one is replaced, never logged or echoed, and the access event says so with
    ``request_id_replaced: true``;
-2. binds ``request_id``, ``method``, ``path`` and ``client`` for the request's duration (``fapilog.scoped``)
+2. binds ``request_id``, ``method``, ``path`` and ``client`` for the request's duration (``fapilog.bind``)
    and publishes the request to the :class:`~fapilog_fastapi.FastAPIPlugin` enricher, which adds the route
    template once the router has matched it;
 3. echoes the id in the response (and in a WebSocket's accept);
@@ -158,16 +158,21 @@ class RequestLoggingMiddleware:
 
         error: BaseException | None = None
         token = current.set(info)
+        # fapilog.bind() returns the context variable's token: resetting it in `finally` is fapilog.scoped()
+        # without the generator-based context manager, on a path every request takes.
+        bound = (
+            fapilog.bind(request_id=request_id, method=info.method, path=info.path, client=info.client)
+            if options.bind_context
+            else None
+        )
         try:
-            if options.bind_context:
-                with fapilog.scoped(request_id=request_id, method=info.method, path=info.path, client=info.client):
-                    await self.app(scope, receive, send_and_watch)
-            else:
-                await self.app(scope, receive, send_and_watch)
+            await self.app(scope, receive, send_and_watch)
         except BaseException as exc:
             error = exc
             raise
         finally:
+            if bound is not None:
+                bound.var.reset(bound)
             current.reset(token)
             if options.access_log and not options.skips(info.path):
                 self._access(info, exchange, started, error, replaced)
