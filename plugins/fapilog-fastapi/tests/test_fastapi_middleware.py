@@ -103,7 +103,8 @@ def test_bad_incoming_id_is_replaced_never_trusted(bad: str) -> None:
     assert echoed != bad and is_valid_request_id(echoed)
     assert {e["request_id"] for e in events} == {echoed}
     assert events.find(ACCESS)["request_id_replaced"] is True
-    assert all(bad not in line for line in (e.json.decode() for e in events)) or bad == ""
+    if bad:  # the empty header is replaced too; there is no text of it to look for
+        assert all(bad not in event.json.decode() for event in events)
 
 
 def test_missing_id_is_generated_and_unique_per_request() -> None:
