@@ -29,3 +29,13 @@ def test_metrics_example_scrapes_its_own_endpoint() -> None:
     assert "fapilog_events_submitted_total 100.0" in lines
     runtime_load = 'fapilog_plugin_load_duration_seconds{kind="enricher",plugin="runtime"}'
     assert any(line.startswith(runtime_load) for line in lines)
+def test_fastapi_app_serves_on_loopback_and_logs_each_request_once() -> None:
+    """examples/fastapi_app.py serves real requests under uvicorn, logs one access event each and exits by itself."""
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "fastapi_app.py")], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "statuses [200, 200, 200, 200, 422, 404, 500]" in proc.stdout
+    assert "access events 6:" in proc.stdout  # /healthz is skipped
+    assert "carries request_id=checkout-7 route=/orders/{order_id}" in proc.stdout
+    assert "uvicorn errors logged: 1" in proc.stdout

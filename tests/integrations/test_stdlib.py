@@ -71,3 +71,25 @@ def test_fapilog_levels_apply_to_captured_records(memory: MemorySink) -> None:
     logging.getLogger("other").warning("kept")
     assert fapilog.flush(5.0)
     assert [r["message"] for r in memory.records] == ["kept"]
+
+
+def test_capture_again_takes_off_handlers_added_in_between(
+    memory: MemorySink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second exclusive capture removes a handler re-added since (as uvicorn does); release restores it."""
+    lib = logging.getLogger("reconfigured")
+    lib.propagate = False
+    try:
+        fapilog.capture_stdlib(loggers=["reconfigured"])
+        stream = logging.StreamHandler()
+        lib.addHandler(stream)
+        fapilog.capture_stdlib(loggers=["reconfigured"])
+        lib.info("printed once")
+        assert fapilog.flush(5.0)
+        assert "printed once" not in capsys.readouterr().err
+        fapilog.release_stdlib()
+        assert lib.handlers == [stream]
+        lib.removeHandler(stream)
+    finally:
+        lib.propagate = True
+    assert [r["message"] for r in memory.records] == ["printed once"]

@@ -49,7 +49,8 @@ def capture_stdlib(level: int | str = "INFO", loggers: Iterable[str] | None = No
     """Send stdlib records at ``level`` and above from ``loggers`` (default: the root logger) to fapilog.
 
     Idempotent: calling it again updates the level and never adds a second handler. With ``exclusive`` the
-    loggers' other handlers are removed (and restored by :func:`release_stdlib`), so nothing prints twice.
+    loggers' other handlers are removed (and restored by :func:`release_stdlib`), so nothing prints twice;
+    calling it again also removes handlers that were added to those loggers in between.
     """
     number = parse_level(level)
     names = list(loggers) if loggers is not None else [""]
@@ -66,6 +67,12 @@ def capture_stdlib(level: int | str = "INFO", loggers: Iterable[str] | None = No
                 _installed[name] = (handler, removed, target.level)
             else:
                 entry[0].setLevel(number)
+                if exclusive:
+                    # Something re-added handlers since (uvicorn's dictConfig runs on every server start): take
+                    # them off too, and remember them so release_stdlib() puts them back.
+                    for other in [h for h in target.handlers if not isinstance(h, FapilogHandler)]:
+                        target.removeHandler(other)
+                        entry[1].append(other)
             target.setLevel(number)
 
 

@@ -1,0 +1,3 @@
+"""The distribution's version (kept in step with pyproject.toml by a test)."""
+
+__version__ = "1.0.0"
