@@ -307,13 +307,10 @@ def _give_up(worker: Worker) -> tuple[dict[str, int], int]:
         pass  # the loop closed just now: the counts below are final
     if not done.wait(_GIVE_UP_GRACE):  # the loop itself is blocked (a sink blocking in sync code)
         for runner in worker.sinks:
-            stuck = runner.buffered + max(0, runner.pending_put)
-            in_flight[0] += runner.in_flight
+            stuck = runner.abandon("shutdown_timeout", from_outside=True)
+            in_flight[0] += runner.in_flight_at_abandon
             if stuck:
                 details[f"sink:{runner.name}"] = stuck
-                runner.failed += stuck
-                runner.errors["shutdown_timeout"] = runner.errors.get("shutdown_timeout", 0) + stuck
-                runner.buffered = runner.pending_put = 0
     return details, in_flight[0]
 
 
