@@ -8,6 +8,7 @@ import pytest
 
 import fapilog
 from fapilog.plugins.sinks.memory import MemorySink
+from tests._http_server import RecordingServer
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +25,13 @@ def memory() -> MemorySink:
     sink = MemorySink()
     fapilog.configure(level="DEBUG", sinks=[sink])
     return sink
+
+
+@pytest.fixture
+def http_server() -> Iterator[RecordingServer]:
+    """A real HTTP server on 127.0.0.1 that records every request and answers as planned (200 by default)."""
+    server = RecordingServer()
+    server.start()
+    yield server
+    fapilog.shutdown(timeout=2.0)  # before the server goes: a sink retrying against it must not outlive it
+    server.close()

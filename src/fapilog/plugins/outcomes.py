@@ -28,7 +28,6 @@ Any other exception counts as retryable: a sink that does not classify its error
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import math
 import time
 from collections.abc import Mapping
@@ -99,6 +98,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return None
     if text.isdigit():
         return float(text)
+    import email.utils  # only for the rare date form: keeps `import fapilog.plugins` light
+
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
