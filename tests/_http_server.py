@@ -99,7 +99,7 @@ class RecordingServer:
 
     def accepted(self) -> list[Request]:
         with self._lock:
-            return [r for r in self.requests if isinstance(r.answer.action, int) and 200 <= r.answer.action < 300
+            return [r for r in self.requests if (isinstance(r.answer.action, int) and 200 <= r.answer.action < 300)
                     or r.answer.action == "slow"]
 
     def accepted_records(self) -> list[dict[str, Any]]:
@@ -126,10 +126,10 @@ class RecordingServer:
                 with owner._lock:
                     owner._connections.add(self.connection)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+            def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the tests read ``requests``."""
 
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
                 answer = owner._next()
@@ -159,7 +159,7 @@ class RecordingServer:
                 self.end_headers()
                 self.wfile.write(b"{}")
 
-            do_PUT = do_POST  # noqa: N815 - the stdlib's naming
+            do_PUT = do_POST
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from tests._http_server import RecordingServer
 
 import fapilog
 from fapilog.plugins.sinks.memory import MemorySink
-from tests._http_server import RecordingServer
 
 
 @pytest.fixture(autouse=True)

@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Union
 
+from fapilog._sink_settings import CircuitSettings, RetrySettings, SinkDefaults
 from fapilog.core.levels import parse_level
 from fapilog.errors import ConfigError
-from fapilog._sink_settings import CircuitSettings, RetrySettings, SinkDefaults
 
 __all__ = [
     "ENV_PREFIX", "CircuitSettings", "LoggingSettings", "PluginSettings", "QueueSettings", "RetrySettings",

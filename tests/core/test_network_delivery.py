@@ -15,12 +15,12 @@ from typing import Any
 
 import orjson
 import pytest
+from tests._http_server import Answer, RecordingServer
+from tests.plugins._dists import DistFactory, make
 
 import fapilog
 from fapilog.plugins import BatchResult, PermanentSinkError, RetryableSinkError
 from fapilog.plugins.sinks.memory import MemorySink
-from tests._http_server import Answer, RecordingServer
-from tests.plugins._dists import DistFactory, make
 
 FAST_RETRY = {"initial_backoff": 0.01, "max_backoff": 0.05, "max_elapsed": 60.0, "max_attempts": 20}
 
@@ -187,7 +187,7 @@ def test_flush_and_shutdown_deadlines_account_for_every_event_while_the_server_h
     for i in range(50):
         log.info("e", i=i)
     result = fapilog.flush(0.5)
-    assert result.timed_out and result.failed_sinks == ("http",)
+    assert result.timed_out and result.failed_sinks == ("http",) and result.pending == {"http": 50}
     report = fapilog.shutdown(0.5)
     assert report.timed_out and not report.ok
     sink = fapilog.stats()["sinks"]["http"]
@@ -309,7 +309,7 @@ def test_a_third_party_sink_on_the_public_kit_gets_retries_and_the_breaker(dists
     for i in range(5):
         fapilog.get_logger("k").info("e", i=i)
     assert fapilog.flush(10.0)
-    assert sys.modules[module].WRITES == list(range(5))
+    assert list(range(5)) == sys.modules[module].WRITES
     assert fapilog.stats()["sinks"]["kitsink"]["retried"] == 2
     fapilog.configure(sinks=[{"type": "kitsink", "always_fail": True,
                               "delivery": {"retry": FAST_RETRY, "circuit": {"failure_threshold": 2}}}])

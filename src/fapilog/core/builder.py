@@ -153,10 +153,11 @@ def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: s
                               field=f"{where}.processors")
         delivery = check_delivery(spec.pop("delivery", None), where)
     name, sink = _create("sink", _stream_format(spec, settings), where)
-    checked, options = runner_options(
-        sink, delivery, settings, where,
-        lambda fallback, at: _create("sink", _with_settings(_stream_format(fallback, settings), settings.plugins), at)[1],
-    )
+
+    def create_fallback(fallback: Any, at: str) -> object:
+        return _create("sink", _with_settings(_stream_format(fallback, settings), settings.plugins), at)[1]
+
+    checked, options = runner_options(sink, delivery, settings, where, create_fallback)
     unique = _unique(name, taken)
     stages_taken: set[str] = set()
     own = [

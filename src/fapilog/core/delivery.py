@@ -14,15 +14,13 @@ outcomes, retries, circuit breaker, fallback); one with only ``write`` is writte
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from fapilog.core.batch_send import BatchSender
 from fapilog.core.breaker import CircuitBreaker
-from fapilog.core.diagnostics import warn
 from fapilog.core.fallback import Fallback
 from fapilog.core.hooks import call_hook, cancelled_for_real, start_plugin, stop_plugin
 from fapilog.core.ledger import SinkLedger
@@ -31,18 +29,16 @@ from fapilog.core.queue import FlushMarker
 from fapilog.core.record import EventRecord
 from fapilog.core.record_writes import RecordWriter
 from fapilog.core.retry import RetryPolicy
-from fapilog.core.serialize import Serializer
+from fapilog.core.sink_intake import BufferPolicy, SinkIntake
 from fapilog.core.sink_thread import SinkThread, call_inline
 
 __all__ = ["BufferPolicy", "SinkRunner"]
 
-BufferPolicy = Literal["wait", "drop_newest", "drop_oldest"]
 
-
-class SinkRunner:
+class SinkRunner(SinkIntake):
     """Owns one sink's buffer, batching, timeouts, retries and ledger."""
 
-    def __init__(  # noqa: PLR0913 - one keyword per delivery setting
+    def __init__(
         self,
         name: str,
         sink: object,
@@ -81,7 +77,6 @@ class SinkRunner:
         self.processors: list[Stage] = []
         """Processors for this sink only (a size limit its backend imposes, a vendor shape); they work on
         this sink's own copies of the records, so other sinks never see their changes."""
-        self._serializer = Serializer()
         self.spec: object = None
         """What the sink was configured from (a name or table lets it be reloaded with new settings)."""
         self.write_batch: Callable[[Sequence[EventRecord]], Any] | None = None
@@ -244,100 +239,6 @@ class SinkRunner:
         """Holding more than one batch while not stalled: the drain task should get a turn soon."""
         return self.ledger.buffered > self.batch_size and not self.stalled
 
-    # -- input (from the worker's main loop) ------------------------------------------------------------
-    def expect(self, count: int) -> None:
-        """``count`` records entered the stage chain on their way here (negative: filtered out)."""
-        self.ledger.expect(count)
-
-    async def prepare(self, records: Sequence[EventRecord]) -> Sequence[EventRecord]:
-        """This sink's own copies through its own processors, serialized (the records as-is without any)."""
-        if not self.processors or self.abandoned:
-            return records
-        copies = [_own_copy(record) for record in records]
-        for stage in self.processors:
-            copies, _ = await stage.run(copies)
-        self._serializer.encode_into(copies)
-        self.ledger.expect(len(copies) - len(records))  # a split event: more records on their way
-        return copies
-
-    def offer(self, records: Sequence[EventRecord]) -> int:
-        """Admit records while the buffer has room, without waiting; returns how many were taken."""
-        if self.abandoned:
-            for _ in records:
-                self._arrived_abandoned()
-            return len(records)
-        room = min(len(records), max(0, self.capacity - self.ledger.buffered))
-        for index in range(room):
-            self.ledger.unexpect(1)
-            self._admit(records[index])
-        if room:
-            assert self._has_items is not None
-            self._has_items.set()
-        return room
-
-    async def put(self, records: Sequence[EventRecord]) -> None:
-        """Admit ``records`` (already prepared), waiting for room or shedding under the buffer's policy."""
-        ledger = self.ledger
-        for record in records:
-            admitted = self.abandoned or ledger.buffered < self.capacity or await self._make_room(record)
-            if self.abandoned:
-                self._arrived_abandoned()
-                continue
-            ledger.unexpect(1)  # only now: a deadline hitting the wait above still counts this record
-            if admitted:
-                self._admit(record)
-        assert self._has_items is not None
-        self._has_items.set()
-
-    def _admit(self, record: EventRecord) -> None:
-        if not self.buffer:
-            self._oldest_at = time.monotonic()
-        self.buffer.append(record)
-        self._buffered_bytes += _size(record)
-        self.ledger.admit()
-
-    def put_marker(self, marker: FlushMarker) -> None:
-        self._markers += 1
-        self.buffer.append(marker)
-        assert self._has_items is not None
-        self._has_items.set()
-
-    async def _make_room(self, record: EventRecord) -> bool:
-        """Apply the full-buffer policy for ``record``; False means it was dropped (and counted)."""
-        assert self._has_items is not None
-        ledger = self.ledger
-        # While the sink is not busy in a write, its drain task is about to take a batch: let it. Only a
-        # sink that is busy *and* full is behind, and only then does the policy apply.
-        while ledger.buffered >= self.capacity and not self._busy and self._task is not None and not self._task.done():
-            self._has_items.set()
-            await asyncio.sleep(0)
-        if ledger.buffered < self.capacity:
-            return True
-        protected = record.levelno >= self.protect_level
-        if (self.policy == "wait" or protected) and not self.stalled:
-            # Wait for room, but never longer than one write may take: a sink that stops answering must not
-            # hold the pipeline (and every other sink) back for good.
-            assert self._room is not None
-            try:
-                async with asyncio.timeout(self.write_timeout):
-                    while ledger.buffered >= self.capacity and self._task is not None and not self._task.done():
-                        self._room.clear()
-                        self._has_items.set()
-                        await self._room.wait()
-            except TimeoutError:
-                pass
-            if ledger.buffered < self.capacity or self._task is None or self._task.done():
-                return True
-        if self.policy == "drop_oldest" or protected:
-            for index, item in enumerate(self.buffer):
-                if not isinstance(item, FlushMarker) and item.levelno < self.protect_level:
-                    del self.buffer[index]
-                    self._buffered_bytes -= _size(item)
-                    ledger.drop_buffered()
-                    return True
-        ledger.drop_incoming(protected=protected)
-        return False
-
     # -- the drain task ---------------------------------------------------------------------------------
     def _tick(self) -> None:
         self._ticked = True
@@ -390,39 +291,6 @@ class SinkRunner:
                 # The write never suspended (a sink doing its work inside `async def` without awaiting): it
                 # would otherwise keep the loop until its buffer is empty, starving the pipeline: take turns.
                 await asyncio.sleep(0)
-
-    def _age_wait(self) -> float:
-        """Seconds to wait for a fuller batch (``batch_max_age``); 0 when the batch should go now."""
-        if self.batch_max_age <= 0 or self._markers or self._closing or self.ledger.buffered >= self.batch_size:
-            return 0.0
-        if self.batch_max_bytes and self._buffered_bytes >= self.batch_max_bytes:
-            return 0.0
-        return max(0.0, self._oldest_at + self.batch_max_age - time.monotonic())
-
-    def _take_batch(self) -> list[EventRecord]:
-        """The next batch: up to ``batch_size`` records and ``batch_max_bytes`` (at least one record)."""
-        buffer = self.buffer
-        batch: list[EventRecord]
-        if self._markers or self.batch_max_bytes:
-            batch = []
-            size = 0
-            limit = self.batch_max_bytes
-            while buffer and len(batch) < self.batch_size and not isinstance(buffer[0], FlushMarker):
-                record: EventRecord = buffer[0]  # type: ignore[assignment]
-                record_size = _size(record)
-                if limit and batch and size + record_size > limit:
-                    break
-                batch.append(record)
-                buffer.popleft()
-                size += record_size
-            self._buffered_bytes -= size
-        else:
-            take = buffer.popleft
-            batch = [take() for _ in range(min(len(buffer), self.batch_size))]  # type: ignore[misc]
-            self._buffered_bytes -= sum(_size(record) for record in batch)
-        self._oldest_at = time.monotonic()
-        self.ledger.take(len(batch))
-        return batch
 
     async def _deliver(self, batch: list[EventRecord]) -> None:
         started = time.perf_counter()
@@ -482,13 +350,6 @@ class SinkRunner:
             return False
         return True
 
-    def _arrived_abandoned(self) -> None:
-        self.ledger.unexpect(1)
-        if self._precounted > 0:
-            self._precounted -= 1
-        else:
-            self.ledger.fail_arrival("shutdown_timeout")
-
     def pending(self) -> int:
         """Records this sink holds whose outcome is not known yet (buffered, on their way, in a write)."""
         ledger = self.ledger
@@ -509,15 +370,3 @@ class SinkRunner:
                 "avg": round(self.latency_total / self.batches, 3) if self.batches else 0.0,
             },
         }
-
-
-def _own_copy(record: EventRecord) -> EventRecord:
-    copy = EventRecord(record)
-    copy.ts_ns, copy.levelno, copy.captured = record.ts_ns, record.levelno, record.captured
-    return copy
-
-
-def _size(record: EventRecord) -> int:
-    """Serialized bytes of ``record`` (0 before it was serialized)."""
-    encoded = getattr(record, "json", None)
-    return len(encoded) if isinstance(encoded, bytes) else 0

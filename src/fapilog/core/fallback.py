@@ -60,7 +60,8 @@ class Fallback:
                     self._started = True
                     failure = await start_plugin(sink)
                     if failure is not None:
-                        raise failure
+                        self.ledger.error(failure, prefix="fallback:")
+                        return False
                 batch = getattr(sink, "write_batch", None)
                 if callable(batch):
                     await call_inline(lambda: batch(records))

@@ -165,7 +165,8 @@ class Runtime:
         passed = set(marker.passed_by) - set(marker.failed)
         sinks = self.worker.sinks if self.worker is not None else []
         waiting = tuple(r.name for r in sinks if r.name not in passed) or ("<queue>",)
-        return FlushResult(ok=False, timed_out=True, failed_sinks=waiting)
+        pending = {r.name: r.pending() for r in sinks if r.name not in passed}
+        return FlushResult(ok=False, timed_out=True, failed_sinks=waiting, pending=pending)
 
     def shutdown(self, timeout: float) -> ShutdownReport:
         """Deliver what is queued, stop every plugin, end the worker — all within ``timeout``.

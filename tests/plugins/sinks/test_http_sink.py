@@ -7,9 +7,9 @@ import hmac
 from typing import Any
 
 import pytest
+from tests._http_server import Answer, RecordingServer
 
 import fapilog
-from tests._http_server import Answer, RecordingServer
 
 FAST_RETRY = {"initial_backoff": 0.01, "max_backoff": 0.05, "max_elapsed": 30.0}
 

@@ -89,11 +89,11 @@ class HttpSink:
         config_model=HttpSinkSettings,
     )
 
-    def __init__(  # noqa: PLR0913 - one keyword per documented setting
+    def __init__(
         self,
         url: str,
         *,
-        format: str = "ndjson",  # noqa: A002 - the documented setting's name
+        format: str = "ndjson",
         wrap_key: str = "events",
         compression: str | None = None,
         headers: Mapping[str, str] | None = None,
