@@ -16,3 +16,13 @@ def test_quickstart_runs_and_delivers_every_event() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "flush ok=True; 4 submitted, 4 lines" in proc.stdout
+
+
+def test_network_sink_example_gets_retries_and_partial_rejections_from_the_core() -> None:
+    """examples/network_sink.py delivers 9 events in order after a 503, with one rejected by the collector."""
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "network_sink.py")], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "collector stored 9 events in order: True" in proc.stdout
+    assert "delivered=9 rejected={'bad_kind': 1} retried=1 circuit=closed" in proc.stdout
