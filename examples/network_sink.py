@@ -19,7 +19,7 @@ import json
 import threading
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -79,13 +79,13 @@ class CollectorSink:
 class Collector(BaseHTTPRequestHandler):
     """The backend: 503 (Retry-After: 0) to the first request, then stores lines and refuses kind == "bad"."""
 
-    stored: list[dict[str, Any]] = []
+    stored: ClassVar[list[dict[str, Any]]] = []
     requests = 0
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
 
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Collector.requests += 1
         if Collector.requests == 1:

@@ -27,6 +27,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the stdlib's 5 resets connections under a burst of concurrent requests
+    daemon_threads = True
+
+
 @dataclasses.dataclass(frozen=True)
 class Answer:
     """One planned answer: an HTTP status, or ``"hang"``, ``"reset"``, ``"slow"``."""
@@ -82,6 +87,8 @@ class RecordingServer:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.on_request: Callable[[Request], None] | None = None
+        self.body_for: Callable[[Request], bytes] = lambda request: b"{}"
+        """The body of a 2xx answer."""
         self._connections: set[socket.socket] = set()
 
     @property
@@ -155,13 +162,15 @@ class RecordingServer:
                 self.send_response(status)
                 if answer.retry_after is not None:
                     self.send_header("Retry-After", answer.retry_after)
-                self.send_header("Content-Length", "2")
+                payload = owner.body_for(request) if 200 <= status < 300 else b"{}"
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(b"{}")
+                self.wfile.write(payload)
 
             do_PUT = do_POST
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server = _Server(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
-from tests._http_server import RecordingServer
 
 import fapilog
 from fapilog.plugins.sinks.memory import MemorySink
+
+if TYPE_CHECKING:
+    from tests._http_server import RecordingServer
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +33,8 @@ def memory() -> MemorySink:
 @pytest.fixture
 def http_server() -> Iterator[RecordingServer]:
     """A real HTTP server on 127.0.0.1 that records every request and answers as planned (200 by default)."""
+    from tests._http_server import RecordingServer  # imported here: the scaffold tests copy this file alone
+
     server = RecordingServer()
     server.start()
     yield server

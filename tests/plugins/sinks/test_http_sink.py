@@ -189,3 +189,18 @@ def test_config_errors_name_the_field(http_server: RecordingServer) -> None:
     with pytest.raises(fapilog.ConfigError) as caught:
         fapilog.configure(sinks=[_http(http_server, delivery={"retry": {"max_attempts": 0}})])
     assert caught.value.field == "sinks[0].delivery.retry.max_attempts"
+
+
+def test_bulk_action_lines_and_per_item_failures_are_rejected(http_server: RecordingServer) -> None:
+    """bulk_action writes an action line before each record; a _bulk answer's failed items count as rejected."""
+    answers = iter([b'{"errors": true, "items": [{"create": {"status": 201}}, {"create": {"status": 400}}, '
+                    b'{"create": {"status": 201}}]}'])
+    http_server.body_for = lambda request: next(answers, b'{"errors": false, "items": []}')
+    fapilog.configure(sinks=[_http(http_server, bulk_action={"create": {"_index": "logs"}},
+                                   delivery={"batch_size": 3})])
+    _log(3)
+    assert not fapilog.flush(10.0)
+    lines = http_server.requests[0].body.splitlines()
+    assert lines[0] == b'{"create": {"_index": "logs"}}' and len(lines) == 6
+    stats = fapilog.stats()["sinks"]["http"]
+    assert stats["rejected"] == {"bulk_400": 1} and stats["delivered"] == 2

@@ -29,7 +29,13 @@ from fapilog._version import __version__
 from fapilog.core.serialize import dumps
 from fapilog.errors import ConfigError
 from fapilog.plugins.metadata import PluginMetadata
-from fapilog.plugins.outcomes import BatchTooLargeError, PermanentSinkError, RetryableSinkError, parse_retry_after
+from fapilog.plugins.outcomes import (
+    BatchResult,
+    BatchTooLargeError,
+    PermanentSinkError,
+    RetryableSinkError,
+    parse_retry_after,
+)
 from fapilog.plugins.sinks._http_config import Secret, auth_header, check_url, hmac_settings, public_url
 
 __all__ = ["HttpSink", "HttpSinkSettings"]
@@ -54,6 +60,9 @@ class HttpSinkSettings:
     ``hmac``: ``{"secret": key or {"env": "NAME"}, "header": "X-Signature"}``: sign each body (HMAC-SHA256, hex).
     ``timeout``: seconds for one request (connect, write, read), below ``delivery.write_timeout``.
     ``method``: ``POST`` or ``PUT``.
+    ``bulk_action``: with ``format="ndjson"``, a JSON line written before each record (Elasticsearch/OpenSearch
+    ``_bulk``, e.g. ``{"create": {}}``); the bulk answer's per-item failures are counted as rejected
+    (``bulk_<status>``).
     ``name``: the name this sink runs under in ``stats()`` and diagnostics.
     """
 
@@ -66,6 +75,7 @@ class HttpSinkSettings:
     hmac: Any = None
     timeout: float = 5.0
     method: Literal["POST", "PUT"] = "POST"
+    bulk_action: dict[str, Any] | None = None
     name: str = "http"
 
 
@@ -101,6 +111,7 @@ class HttpSink:
         hmac: Any = None,
         timeout: float = 5.0,
         method: str = "POST",
+        bulk_action: Mapping[str, Any] | None = None,
         name: str = "http",
     ) -> None:
         self.name = name
@@ -120,6 +131,10 @@ class HttpSink:
             raise ConfigError(f"http sink: method: expected 'POST' or 'PUT', got {method!r}", field="method")
         if not isinstance(wrap_key, str) or not wrap_key:
             raise ConfigError("http sink: wrap_key: expected a non-empty text", field="wrap_key")
+        if bulk_action is not None and (format != "ndjson" or not isinstance(bulk_action, Mapping)):
+            raise ConfigError("http sink: bulk_action: expected a table such as {'create': {}}, with format='ndjson'",
+                              field="bulk_action")
+        self._bulk_line = None if bulk_action is None else json.dumps(dict(bulk_action)).encode()
         self.format = format
         self.compression = compression
         self.timeout = float(timeout)
@@ -158,12 +173,14 @@ class HttpSink:
         """The request body for ``records`` in the configured format, before compression."""
         lines = [_json(record) for record in records]
         if self.format == "ndjson":
+            if self._bulk_line is not None:
+                lines = [part for line in lines for part in (self._bulk_line, line)]
             return b"\n".join(lines) + b"\n"
         if self.format == "json_array":
             return b"[" + b",".join(lines) + b"]"
         return self._wrap_prefix + b",".join(lines) + b"]}"
 
-    async def write_batch(self, records: Sequence[Mapping[str, Any]]) -> None:
+    async def write_batch(self, records: Sequence[Mapping[str, Any]]) -> BatchResult | None:
         import httpx
 
         if self._client is None:
@@ -187,7 +204,7 @@ class HttpSink:
                                      reason=type(exc).__name__) from exc
         status = response.status_code
         if 200 <= status < 300:
-            return
+            return self._bulk_result(response) if self._bulk_line is not None else None
         reason = f"http_{status}"
         message = f"http sink {self.name!r}: {self.url} answered {status}"
         if status == 413:
@@ -196,6 +213,24 @@ class HttpSink:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise RetryableSinkError(message, retry_after=retry_after, reason=reason)
         raise PermanentSinkError(message, reason=reason)
+
+    @staticmethod
+    def _bulk_result(response: Any) -> BatchResult | None:
+        """Per-item failures of a ``_bulk`` answer (``{"errors": true, "items": [{"create": {"status": 400}}]}``)."""
+        try:
+            answer = response.json()
+        except ValueError:
+            return None
+        items = answer.get("items") if isinstance(answer, dict) and answer.get("errors") is True else None
+        if not isinstance(items, list):
+            return None
+        rejected: dict[int, str] = {}
+        for index, item in enumerate(items):
+            result = next(iter(item.values()), None) if isinstance(item, dict) and item else None
+            status = result.get("status") if isinstance(result, dict) else None
+            if isinstance(status, int) and status >= 300:
+                rejected[index] = f"bulk_{status}"
+        return BatchResult(rejected=rejected) if rejected else None
 
 
 def _json(record: Mapping[str, Any]) -> bytes:
