@@ -315,3 +315,32 @@ def test_a_third_party_sink_on_the_public_kit_gets_retries_and_the_breaker(dists
                               "delivery": {"retry": FAST_RETRY, "circuit": {"failure_threshold": 2}}}])
     fapilog.get_logger("k").info("e", i=99)
     assert _wait_for(lambda: fapilog.stats()["sinks"]["kitsink"]["circuit"] == "open")
+
+
+def test_the_ledger_accounts_for_every_event_while_a_sink_backs_off_sheds_and_is_abandoned() -> None:
+    """delivered + failed + dropped + buffered + in_flight equals what reached the sink, before and after a
+    shutdown that gives up on a sink backing off with a full buffer."""
+
+    class Throttled:
+        name = "throttled"
+        runs_on_worker_loop = True
+
+        async def write_batch(self, records: Sequence[Mapping[str, Any]]) -> None:
+            raise RetryableSinkError("slow down", retry_after=5.0)
+
+        async def write(self, record: Mapping[str, Any]) -> None:
+            await self.write_batch([record])
+
+    fapilog.configure(sinks=[Throttled()], sink_defaults={"buffer_capacity": 50, "batch_size": 10,
+                                                         "buffer_policy": "drop_newest"})
+    for i in range(500):
+        fapilog.get_logger("t").info("e", i=i)
+    assert _wait_for(lambda: fapilog.stats()["processed"] == 500)
+    assert _wait_for(lambda: _balanced(fapilog.stats(), "throttled"))
+    running = fapilog.stats()["sinks"]["throttled"]
+    assert running["dropped"] > 0 and running["in_flight"] == 10 and running["buffered"] == 50
+    report = fapilog.shutdown(0.3)
+    stats = fapilog.stats()
+    sink = stats["sinks"]["throttled"]
+    assert sink["buffered"] == 0 and sink["in_flight"] == 0 and _balanced(stats, "throttled")
+    assert report.undelivered == sink["failed"] == 60 and sink["delivered"] == 0

@@ -48,7 +48,7 @@ class RetryBudget:
 
     def next_delay(self, retry_after: float | None, now: float, rand: random.Random) -> float | None:
         """The wait before the next attempt, or None when the budget is spent (give the batch up)."""
-        if self.attempts >= self.policy.max_attempts:
+        if self.attempts > self.policy.max_attempts:  # attempts counts failures: the first plus each retry
             return None
         delay = self.policy.delay(self.attempts, retry_after, rand)
         if now + delay - self.started > self.policy.max_elapsed:
