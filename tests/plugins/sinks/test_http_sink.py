@@ -204,3 +204,26 @@ def test_bulk_action_lines_and_per_item_failures_are_rejected(http_server: Recor
     assert lines[0] == b'{"create": {"_index": "logs"}}' and len(lines) == 6
     stats = fapilog.stats()["sinks"]["http"]
     assert stats["rejected"] == {"bulk_400": 1} and stats["delivered"] == 2
+
+
+def test_a_host_name_url_still_delivers_from_the_exit_drain(http_server: RecordingServer) -> None:
+    """With a host name (not an IP), events logged just before exit are delivered by the exit drain, and the
+    request carries the original Host header (the name is resolved on the sink's own thread)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    url = http_server.url.replace("127.0.0.1", "localhost")
+    script = textwrap.dedent(
+        f"""
+        import fapilog
+        fapilog.configure(sinks=[{{"type": "http", "url": {url!r}}}])
+        log = fapilog.get_logger("exit")
+        for i in range(300):
+            log.info("e", i=i)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0 and "not delivered" not in done.stderr, done.stderr
+    assert _sent_indexes(http_server) == list(range(300))
+    assert http_server.requests[0].headers["host"] == f"localhost:{http_server.port}"

@@ -37,6 +37,7 @@ from fapilog.plugins.outcomes import (
     parse_retry_after,
 )
 from fapilog.plugins.sinks._http_config import Secret, auth_header, check_url, hmac_settings, public_url
+from fapilog.plugins.sinks._http_resolve import Resolver
 
 __all__ = ["HttpSink", "HttpSinkSettings"]
 
@@ -144,6 +145,7 @@ class HttpSink:
         self._hmac = hmac_settings(hmac)
         self._wrap_prefix = b'{' + json.dumps(wrap_key).encode() + b':['
         self._client: Any = None
+        self._resolver = Resolver(self._url.reveal(), name)
 
     def __repr__(self) -> str:
         return f"HttpSink(url={self.url!r}, format={self.format!r}, name={self.name!r})"
@@ -159,10 +161,12 @@ class HttpSink:
                    **self._headers}
         if self.compression == "gzip":
             headers["Content-Encoding"] = "gzip"
+        self._resolver.start()
         self._client = httpx.AsyncClient(headers=headers, timeout=self.timeout, follow_redirects=False)
 
     async def stop(self) -> None:
         client, self._client = self._client, None
+        self._resolver.stop()
         if client is not None:
             await client.aclose()
 
@@ -195,13 +199,20 @@ class HttpSink:
             key, header = self._hmac
             headers[header] = hmac.new(key.reveal().encode(), content, hashlib.sha256).hexdigest()
         try:
-            response = await self._client.request(self.method, self._url.reveal(), content=content, headers=headers)
+            url, host, extensions = await self._resolver.target()
+            response = await self._client.request(self.method, url, content=content, headers={**headers, **host},
+                                                  extensions=extensions)
         except httpx.TimeoutException as exc:
             raise RetryableSinkError(f"http sink {self.name!r}: no answer from {self.url} within {self.timeout}s",
                                      reason="timeout") from exc
         except httpx.TransportError as exc:
+            self._resolver.forget()
             raise RetryableSinkError(f"http sink {self.name!r}: {type(exc).__name__} talking to {self.url}",
                                      reason=type(exc).__name__) from exc
+        except OSError as exc:  # the name did not resolve
+            self._resolver.forget()
+            raise RetryableSinkError(f"http sink {self.name!r}: cannot resolve the host of {self.url} "
+                                     f"({type(exc).__name__})", reason="dns") from exc
         status = response.status_code
         if 200 <= status < 300:
             return self._bulk_result(response) if self._bulk_line is not None else None
