@@ -36,7 +36,8 @@ class Resolver:
         self._port = parts.port or (443 if parts.scheme == "https" else 80)
         self._literal = _is_ip(self.host)
         self._worker = BlockingWorker(f"http-dns:{name}")
-        self._address: str | None = None
+        self._addresses: list[str] = []
+        self._index = 0
         self._resolved_at = 0.0
 
     def start(self) -> None:
@@ -47,19 +48,23 @@ class Resolver:
         self._worker.stop()
 
     def forget(self) -> None:
-        """Resolve again before the next request (after a connection error: the address may have moved)."""
-        self._address = None
+        """After a connection error: try the host's next address (``localhost`` may be ``::1`` first while
+        the server listens on ``127.0.0.1``), and resolve again once every address has failed."""
+        self._index += 1
+        if self._index >= len(self._addresses):
+            self._addresses, self._index = [], 0
 
     async def target(self) -> tuple[str, dict[str, str], dict[str, Any]]:
         """The URL to request, extra headers and request extensions."""
         if self._literal:
             return self._url, {}, {}
         now = time.monotonic()
-        if self._address is None or now - self._resolved_at > _TTL:
+        if not self._addresses or now - self._resolved_at > _TTL:
             infos = await self._worker.run(socket.getaddrinfo, self.host, self._port, 0, socket.SOCK_STREAM)
-            self._address = str(infos[0][4][0])
-            self._resolved_at = now
-        address = f"[{self._address}]" if ":" in self._address else self._address
+            self._addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+            self._index, self._resolved_at = 0, now
+        chosen = self._addresses[self._index]
+        address = f"[{chosen}]" if ":" in chosen else chosen
         netloc = f"{address}:{self._parts.port}" if self._parts.port else address
         if self._parts.username or self._parts.password:
             netloc = self._parts.netloc.rsplit("@", 1)[0] + "@" + netloc
