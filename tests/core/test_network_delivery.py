@@ -192,7 +192,7 @@ def test_flush_and_shutdown_deadlines_account_for_every_event_while_the_server_h
     assert report.timed_out and not report.ok
     sink = fapilog.stats()["sinks"]["http"]
     assert report.undelivered + report.in_flight + sink["delivered"] == 50
-    assert report.details == {"sink:http": report.undelivered} and report.in_flight == 10
+    assert report.details == {"sink:http": report.undelivered} and 1 <= report.in_flight <= 10
 
 
 def test_backing_off_stops_at_the_shutdown_deadline() -> None:
@@ -201,8 +201,10 @@ def test_backing_off_stops_at_the_shutdown_deadline() -> None:
     class Down:
         name = "down"
         runs_on_worker_loop = True
+        calls = 0
 
         async def write_batch(self, records: Sequence[Mapping[str, Any]]) -> None:
+            Down.calls += 1
             raise RetryableSinkError("throttled", retry_after=3600)
 
         async def write(self, record: Mapping[str, Any]) -> None:
@@ -211,7 +213,11 @@ def test_backing_off_stops_at_the_shutdown_deadline() -> None:
     fapilog.configure(sinks=[Down()], sink_defaults={"retry": {"max_retry_after": 3600, "max_elapsed": 7200}})
     for i in range(7):
         fapilog.get_logger("d").info("e", i=i)
-    assert _wait_for(lambda: fapilog.stats()["sinks"]["down"]["in_flight"] == 7)
+    def held() -> int:
+        sink = fapilog.stats()["sinks"]["down"]
+        return int(sink["in_flight"] + sink["buffered"])
+
+    assert _wait_for(lambda: Down.calls >= 1 and held() == 7)  # the first batch failed: it is backing off
     report = fapilog.shutdown(0.3)
     assert report.undelivered == 7 and report.in_flight == 0
     assert fapilog.stats()["sinks"]["down"]["errors"] == {"shutdown_timeout": 7}
@@ -256,8 +262,9 @@ def test_a_full_slow_sink_does_not_keep_its_batch_from_the_others() -> None:
     fapilog.configure(sinks=[Slow(), memory], sink_defaults={"buffer_capacity": 10, "batch_size": 10})
     for i in range(100):
         fapilog.get_logger("s").info("e", i=i)
-    assert _wait_for(lambda: len(memory.records) >= 20, 5.0)
-    assert [r["i"] for r in memory.records[:20]] == list(range(20))
+    # Before, the worker waited for the slow sink's room before handing the same batch to the next sink.
+    assert _wait_for(lambda: len(memory.records) == 100, 2.0)
+    assert [r["i"] for r in memory.records] == list(range(100))
 
 
 def test_batches_are_cut_by_bytes_and_wait_for_age(http_server: RecordingServer) -> None:
@@ -338,9 +345,9 @@ def test_the_ledger_accounts_for_every_event_while_a_sink_backs_off_sheds_and_is
     assert _wait_for(lambda: fapilog.stats()["processed"] == 500)
     assert _wait_for(lambda: _balanced(fapilog.stats(), "throttled"))
     running = fapilog.stats()["sinks"]["throttled"]
-    assert running["dropped"] > 0 and running["in_flight"] == 10 and running["buffered"] == 50
+    assert running["dropped"] > 0 and 1 <= running["in_flight"] <= 10 and running["buffered"] == 50
     report = fapilog.shutdown(0.3)
     stats = fapilog.stats()
     sink = stats["sinks"]["throttled"]
     assert sink["buffered"] == 0 and sink["in_flight"] == 0 and _balanced(stats, "throttled")
-    assert report.undelivered == sink["failed"] == 60 and sink["delivered"] == 0
+    assert report.undelivered == sink["failed"] == running["in_flight"] + 50 and sink["delivered"] == 0
