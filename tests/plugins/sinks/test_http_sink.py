@@ -199,7 +199,7 @@ def test_bulk_action_lines_and_per_item_failures_are_rejected(http_server: Recor
                     b'{"create": {"status": 201}}]}'])
     http_server.body_for = lambda request: next(answers, b'{"errors": false, "items": []}')
     fapilog.configure(sinks=[_http(http_server, bulk_action={"create": {"_index": "logs"}},
-                                   delivery={"batch_size": 3})])
+                                   delivery={"batch_size": 3, "batch_max_age": 5.0})])  # one batch of 3
     _log(3)
     assert not fapilog.flush(10.0)
     lines = http_server.requests[0].body.splitlines()
