@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 import fapilog
 from fapilog.plugins.sinks.memory import MemorySink
+
+if TYPE_CHECKING:
+    from tests._http_server import RecordingServer
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +28,15 @@ def memory() -> MemorySink:
     sink = MemorySink()
     fapilog.configure(level="DEBUG", sinks=[sink])
     return sink
+
+
+@pytest.fixture
+def http_server() -> Iterator[RecordingServer]:
+    """A real HTTP server on 127.0.0.1 that records every request and answers as planned (200 by default)."""
+    from tests._http_server import RecordingServer  # imported here: the scaffold tests copy this file alone
+
+    server = RecordingServer()
+    server.start()
+    yield server
+    fapilog.shutdown(timeout=2.0)  # before the server goes: a sink retrying against it must not outlive it
+    server.close()

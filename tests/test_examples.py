@@ -29,6 +29,8 @@ def test_metrics_example_scrapes_its_own_endpoint() -> None:
     assert "fapilog_events_submitted_total 100.0" in lines
     runtime_load = 'fapilog_plugin_load_duration_seconds{kind="enricher",plugin="runtime"}'
     assert any(line.startswith(runtime_load) for line in lines)
+
+
 def test_fastapi_app_serves_on_loopback_and_logs_each_request_once() -> None:
     """examples/fastapi_app.py serves real requests under uvicorn, logs one access event each and exits by itself."""
     proc = subprocess.run(
@@ -39,3 +41,13 @@ def test_fastapi_app_serves_on_loopback_and_logs_each_request_once() -> None:
     assert "access events 6:" in proc.stdout  # /healthz is skipped
     assert "carries request_id=checkout-7 route=/orders/{order_id}" in proc.stdout
     assert "uvicorn errors logged: 1" in proc.stdout
+
+
+def test_network_sink_example_gets_retries_and_partial_rejections_from_the_core() -> None:
+    """examples/network_sink.py delivers 9 events in order after a 503, with one rejected by the collector."""
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "network_sink.py")], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "collector stored 9 events in order: True" in proc.stdout
+    assert "delivered=9 rejected={'bad_kind': 1} retried=1 circuit=closed" in proc.stdout

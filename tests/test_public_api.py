@@ -41,3 +41,13 @@ def test_import_does_not_start_threads_or_import_optional_dependencies() -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().split(maxsplit=1) == ["1", "[]"]
+
+
+def test_plugins_all_is_exactly_the_public_kit() -> None:
+    """fapilog.plugins.__all__ is the plugin author's kit, delivery outcomes included, and nothing else."""
+    assert set(fapilog.plugins.__all__) == {
+        "PLUGIN_API_VERSION", "BatchResult", "BatchSink", "BatchTooLargeError", "Enricher", "Filter",
+        "PermanentSinkError", "PluginHealth", "PluginInfo", "PluginInstanceInfo", "PluginKind", "PluginMetadata",
+        "PluginRegistry", "Processor", "Record", "Redactor", "RetryableSinkError", "Sink", "SinkDeliveryError",
+        "check_health", "default_registry", "parse_retry_after", "refresh",
+    }

@@ -75,7 +75,8 @@ def scanned_modules() -> list[Path]:
     """The plugin system: everything under ``plugins/``; the core modules that configure, run, reload and
     report plugins; the settings (the ``plugins`` section and plugin tables go through that validator); and
     the level parser (level settings of the built-in filters use it)."""
-    core = ("builder", "control", "state", "levels", "pipeline", "delivery", "worker", "runtime")
+    core = ("builder", "control", "state", "levels", "pipeline", "delivery", "worker", "runtime", "batch_send",
+            "fallback", "record_writes", "delivery_options", "sink_intake")
     return [
         *sorted((SRC / "plugins").rglob("*.py")),
         *(SRC / "core" / f"{name}.py" for name in core),

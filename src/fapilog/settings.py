@@ -21,11 +21,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Union
 
+from fapilog._sink_settings import CircuitSettings, RetrySettings, SinkDefaults
 from fapilog.core.levels import parse_level
 from fapilog.errors import ConfigError
 
 __all__ = [
-    "ENV_PREFIX", "LoggingSettings", "MetricsSettings", "OpenTelemetrySettings", "PluginSettings", "QueueSettings",
+    "ENV_PREFIX", "CircuitSettings", "LoggingSettings", "MetricsSettings", "OpenTelemetrySettings", "PluginSettings",
+    "QueueSettings", "RetrySettings",
     "SinkDefaults",
 ]
 
@@ -48,23 +50,6 @@ class QueueSettings:
     """Events at or above this level are never dropped by the queue or sink buffers."""
     batch_size: int = 256
     """Most events the worker takes per turn (> 0)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SinkDefaults:
-    """Delivery settings every sink gets unless its own spec overrides them."""
-
-    buffer_capacity: int = 10_000
-    """Records a sink's own buffer holds (> 0)."""
-    buffer_policy: Literal["inherit", "wait", "drop_newest", "drop_oldest"] = "inherit"
-    """Full sink buffer: ``inherit`` follows ``queue.policy``; ``wait`` makes the pipeline wait."""
-    batch_size: int = 1024
-    """Most records per ``write_batch`` call (> 0). A sink that keeps up gets what accumulated since its last
-    write (often a few records); one that falls behind catches up in batches up to this size."""
-    write_timeout: float = 10.0
-    """Seconds one write may take before its records count as failed (> 0)."""
-    flush_timeout: float = 5.0
-    """Seconds a sink's ``flush()`` may take during a flush (> 0)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -363,9 +348,9 @@ def _number(value: Any, kind: type[int] | type[float], path: str) -> int | float
 
 _POSITIVE = {
     "capacity", "batch_size", "buffer_capacity", "write_timeout", "flush_timeout", "exit_timeout",
-    "start_timeout",
+    "start_timeout", "max_attempts", "failure_threshold", "reset_timeout", "max_backoff", "max_elapsed",
 }
-_NON_NEGATIVE = {"wait_timeout", "port"}
+_NON_NEGATIVE = {"wait_timeout", "port", "batch_max_bytes", "batch_max_age", "initial_backoff", "max_retry_after"}
 
 
 _MAXIMUM: dict[str, int | float] = {
@@ -373,7 +358,9 @@ _MAXIMUM: dict[str, int | float] = {
     # events for a buffer (several GB of memory), a million records for one batch.
     "capacity": 100_000_000, "buffer_capacity": 100_000_000, "batch_size": 1_000_000,
     "write_timeout": 86_400.0, "flush_timeout": 86_400.0, "exit_timeout": 86_400.0, "start_timeout": 86_400.0,
-    "wait_timeout": 86_400.0, "port": 65_535,
+    "wait_timeout": 86_400.0, "port": 65_535, "batch_max_bytes": 1_000_000_000, "batch_max_age": 86_400.0,
+    "max_attempts": 1_000, "failure_threshold": 1_000_000, "reset_timeout": 86_400.0, "initial_backoff": 86_400.0,
+    "max_backoff": 86_400.0, "max_elapsed": 86_400.0, "max_retry_after": 86_400.0,
 }
 
 

@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from fapilog.core.delivery import BufferPolicy, SinkRunner
+from fapilog.core.delivery_options import check_delivery, runner_options
 from fapilog.core.levels import parse_level
 from fapilog.core.pipeline import Pipeline, Stage, StageKind
 from fapilog.errors import ConfigError, FapilogError, PluginValidationError
 from fapilog.plugins._dependencies import resolve_order
 from fapilog.plugins.metadata import PluginMetadata, metadata_of
 from fapilog.plugins.registry import default_registry
-from fapilog.settings import LoggingSettings, PluginSettings, SinkDefaults, coerce_setting
+from fapilog.settings import LoggingSettings, PluginSettings
 
 __all__ = [
     "BuiltPipeline",
@@ -31,7 +32,6 @@ __all__ = [
     "start_order",
 ]
 
-_DELIVERY_KEYS = frozenset({"buffer_capacity", "buffer_policy", "batch_size", "write_timeout", "flush_timeout"})
 STAGE_LISTS: tuple[tuple[StageKind, str], ...] = (
     ("filter", "filters"),
     ("enricher", "enrichers"),
@@ -151,20 +151,13 @@ def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: s
         if not isinstance(own_processors, list):
             raise ConfigError(f"{where}.processors: expected a list of processors, got {own_processors!r}",
                               field=f"{where}.processors")
-        delivery = spec.pop("delivery", None) or {}
-        if not isinstance(delivery, Mapping) or not set(delivery) <= _DELIVERY_KEYS:
-            raise ConfigError(
-                f"{where}.delivery: accepted keys are {', '.join(sorted(_DELIVERY_KEYS))}; got {delivery!r}",
-                field=f"{where}.delivery",
-            )
-    if delivery:
-        coerce_setting(dict(delivery), SinkDefaults, f"{where}.delivery")  # errors name the user's field
+        delivery = check_delivery(spec.pop("delivery", None), where)
     name, sink = _create("sink", _stream_format(spec, settings), where)
-    merged = {**{f.name: getattr(settings.sink_defaults, f.name) for f in dataclasses.fields(settings.sink_defaults)},
-              **delivery}
-    if merged["buffer_policy"] == "inherit":
-        merged["buffer_policy"] = settings.queue.policy
-    checked = settings.replace(sink_defaults=merged).sink_defaults
+
+    def create_fallback(fallback: Any, at: str) -> object:
+        return _create("sink", _with_settings(_stream_format(fallback, settings), settings.plugins), at)[1]
+
+    checked, options = runner_options(sink, delivery, settings, where, create_fallback)
     unique = _unique(name, taken)
     stages_taken: set[str] = set()
     own = [
@@ -183,6 +176,7 @@ def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: s
             batch_size=checked.batch_size,
             write_timeout=checked.write_timeout,
             flush_timeout=checked.flush_timeout,
+            **options,
         )
     except TypeError as exc:
         raise PluginValidationError(f"{where}: {exc}", plugin=name) from exc

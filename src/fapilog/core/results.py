@@ -17,6 +17,9 @@ class FlushResult:
     failed_sinks: tuple[str, ...] = ()
     """Sinks that did not confirm in time, whose ``flush()`` failed, or that failed or dropped any event since
     the previous flush (see ``stats()["sinks"]`` for how many and why)."""
+    pending: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    """At a deadline: records each sink still held (buffered, on their way, or in a write or a retry). They are
+    not lost: delivery goes on after the flush returns, and ``stats()`` counts their outcome."""
 
     def __bool__(self) -> bool:
         return self.ok

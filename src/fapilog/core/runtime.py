@@ -165,7 +165,8 @@ class Runtime:
         passed = set(marker.passed_by) - set(marker.failed)
         sinks = self.worker.sinks if self.worker is not None else []
         waiting = tuple(r.name for r in sinks if r.name not in passed) or ("<queue>",)
-        return FlushResult(ok=False, timed_out=True, failed_sinks=waiting)
+        pending = {r.name: r.pending() for r in sinks if r.name not in passed}
+        return FlushResult(ok=False, timed_out=True, failed_sinks=waiting, pending=pending)
 
     def shutdown(self, timeout: float) -> ShutdownReport:
         """Deliver what is queued, stop every plugin, end the worker — all within ``timeout``.
@@ -310,13 +311,10 @@ def _give_up(worker: Worker) -> tuple[dict[str, int], int]:
         pass  # the loop closed just now: the counts below are final
     if not done.wait(_GIVE_UP_GRACE):  # the loop itself is blocked (a sink blocking in sync code)
         for runner in worker.sinks:
-            stuck = runner.buffered + max(0, runner.pending_put)
-            in_flight[0] += runner.in_flight
+            stuck = runner.abandon("shutdown_timeout", from_outside=True)
+            in_flight[0] += runner.in_flight_at_abandon
             if stuck:
                 details[f"sink:{runner.name}"] = stuck
-                runner.failed += stuck
-                runner.errors["shutdown_timeout"] = runner.errors.get("shutdown_timeout", 0) + stuck
-                runner.buffered = runner.pending_put = 0
     return details, in_flight[0]
 
 

@@ -217,16 +217,26 @@ class Worker:
         if not items:
             return
         for runner in self.sinks:  # until each sink has them, a shutdown deadline counts them as its failures
-            runner.pending_put += len(items)
+            runner.expect(len(items))
         records = self._build(items)
         if self.pipeline.stages:
             records = await self.pipeline.run(records)
             if len(records) != len(items):  # filtered: counted as intentional drops, not pending
                 for runner in self.sinks:
-                    runner.pending_put -= len(items) - len(records)
+                    runner.expect(len(records) - len(items))
         self.serializer.encode_into(records)
+        # Every sink with room gets the batch before any sink is waited for: one slow sink with a full buffer
+        # must not keep the others from their records.
+        waiting = []
         for runner in self.sinks:
-            await runner.put(records)
+            own = await runner.prepare(records)
+            taken = runner.offer(own)
+            if taken < len(own):
+                waiting.append(runner.put(own[taken:]))
+        if len(waiting) == 1:
+            await waiting[0]
+        elif waiting:
+            await asyncio.gather(*waiting)
 
     def _build(self, items: list[Any]) -> list[EventRecord]:
         records, self.next_seq = build_records(items, self.next_seq, self._clock.format)

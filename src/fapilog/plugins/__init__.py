@@ -1,4 +1,4 @@
-"""The public plugin API: protocols, metadata, health, the registry and diagnostics.
+"""The public plugin API: protocols, metadata, health, delivery outcomes, the registry and diagnostics.
 
 A plugin is any object with its kind's async methods (see :mod:`fapilog.plugins.protocols`); declaring
 ``metadata = PluginMetadata(...)`` adds validation, settings checks and dependencies.
@@ -16,6 +16,14 @@ import typing as _typing
 
 from fapilog._lazy import lazy_attributes as _lazy_attributes
 from fapilog.plugins.metadata import PLUGIN_API_VERSION, PluginHealth, PluginKind, PluginMetadata
+from fapilog.plugins.outcomes import (
+    BatchResult,
+    BatchTooLargeError,
+    PermanentSinkError,
+    RetryableSinkError,
+    SinkDeliveryError,
+    parse_retry_after,
+)
 from fapilog.plugins.protocols import BatchSink, Enricher, Filter, Processor, Record, Redactor, Sink
 
 if _typing.TYPE_CHECKING:
@@ -25,9 +33,12 @@ if _typing.TYPE_CHECKING:
 
 __all__ = [
     "PLUGIN_API_VERSION",
+    "BatchResult",
     "BatchSink",
+    "BatchTooLargeError",
     "Enricher",
     "Filter",
+    "PermanentSinkError",
     "PluginHealth",
     "PluginInfo",
     "PluginInstanceInfo",
@@ -37,9 +48,12 @@ __all__ = [
     "Processor",
     "Record",
     "Redactor",
+    "RetryableSinkError",
     "Sink",
+    "SinkDeliveryError",
     "check_health",
     "default_registry",
+    "parse_retry_after",
     "refresh",
 ]
 

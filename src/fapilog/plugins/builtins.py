@@ -33,6 +33,7 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
     BuiltinPlugin("stderr", "fapilog.plugins.sinks.stream:StderrSink"),
     BuiltinPlugin("file", "fapilog.plugins.sinks.file:FileSink"),
     BuiltinPlugin("memory", "fapilog.plugins.sinks.memory:MemorySink"),
+    BuiltinPlugin("http", "fapilog.plugins.sinks.http:HttpSink", extra="http"),
     BuiltinPlugin("level", "fapilog.plugins.filters.level:LevelFilter"),
     BuiltinPlugin("sampling", "fapilog.plugins.filters.sampling:SamplingFilter"),
     BuiltinPlugin("rate_limit", "fapilog.plugins.filters.rate_limit:RateLimitFilter"),

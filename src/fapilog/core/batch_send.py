@@ -1,0 +1,192 @@
+"""One batch through a sink's ``write_batch``, until it is delivered, refused, or out of retry budget.
+
+The outcome a sink signals (see :mod:`fapilog.plugins.outcomes`) decides what happens next:
+
+- accepted (or partly, with :class:`BatchResult`): counted delivered / rejected; the circuit closes;
+- :class:`RetryableSinkError`, a timeout, or any exception the sink did not classify: the same batch is sent
+  again after a jittered backoff (or the backend's ``Retry-After``, capped) — and before any later batch, so
+  the sink still receives records in order and exactly once; repeated failures open the circuit;
+- :class:`PermanentSinkError`: its records are rejected with the error's reason, never retried;
+- :class:`BatchTooLargeError`: the batch is split in halves, each sent in turn (one record still too large is
+  rejected).
+
+What cannot be delivered goes to the sink's fallback. A shutdown that gives up on the sink
+(:meth:`SinkRunner.abandon`) ends the retries at once: the records are already counted by then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from fapilog.core.breaker import CircuitBreaker
+from fapilog.core.diagnostics import warn
+from fapilog.core.hooks import cancelled_for_real
+from fapilog.core.record import EventRecord
+from fapilog.core.retry import RetryPolicy
+from fapilog.plugins.outcomes import BatchResult, BatchTooLargeError, PermanentSinkError, RetryableSinkError
+
+if TYPE_CHECKING:
+    from fapilog.core.delivery import SinkRunner
+
+__all__ = ["BatchSender"]
+
+
+class _Retry:
+    __slots__ = ("reason", "retry_after")
+
+    def __init__(self, reason: str, retry_after: float | None) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class BatchSender:
+    """The retry loop of one sink (owned by its runner, run by its drain task)."""
+
+    def __init__(self, runner: SinkRunner, policy: RetryPolicy, breaker: CircuitBreaker) -> None:
+        self.runner = runner
+        self.policy = policy
+        self.breaker = breaker
+        self.wake = asyncio.Event()
+        """Set by a shutdown that gives up, so a backoff or an open circuit stops waiting at once."""
+        self._random = random.Random()
+        self.waiting = False
+        """The batch in hand is waiting for a retry or for the circuit to let it through."""
+
+    async def send(self, batch: list[EventRecord]) -> None:
+        """Deliver ``batch`` (already taken from the buffer and counted in flight)."""
+        runner = self.runner
+        ledger = runner.ledger
+        parts: deque[list[EventRecord]] = deque([batch])
+        budget = self.policy.budget(time.monotonic())
+        while parts:
+            if not await self._circuit_lets_through():
+                return  # given up on by a shutdown: counted there
+            part = parts[0]
+            outcome = await self._attempt(part)
+            if runner.abandoned:
+                self._settle_after_abandon(outcome, len(part))
+                return
+            if isinstance(outcome, _Retry):
+                now = time.monotonic()
+                if self.breaker.failed(now):
+                    warn(f"circuit-open:{runner.name}", f"sink {runner.name!r} failed {self.breaker.failures} "
+                         f"time(s) in a row ({outcome.reason}); circuit open, next probe in "
+                         f"{self.breaker.reset_timeout}s (stats: sinks.{runner.name}.circuit)")
+                budget.attempts += 1
+                delay = budget.next_delay(outcome.retry_after, now, self._random)
+                if delay is None:
+                    undeliverable = [record for left in parts for record in left]
+                    ledger.fail(len(undeliverable), outcome.reason)
+                    await runner.fallback.take(undeliverable, outcome.reason, retried=budget.attempts - 1)
+                    return
+                runner.stalled = True
+                if not await self._sleep(delay):
+                    return
+                ledger.retry()
+                continue
+            parts.popleft()
+            if outcome is None:
+                self.breaker.succeeded()
+                runner.delivered_now(len(part))
+            elif isinstance(outcome, BatchResult):
+                self.breaker.succeeded()
+                await self._partial(part, outcome)
+            elif isinstance(outcome, BatchTooLargeError) and len(part) > 1:
+                half = len(part) // 2
+                parts.appendleft(part[half:])
+                parts.appendleft(part[:half])
+            else:
+                self.breaker.succeeded()  # the backend answered: it is up, it just refuses these records
+                ledger.reject(len(part), outcome.reason)
+                await runner.fallback.take(part, outcome.reason)
+
+    async def _attempt(self, part: list[EventRecord]) -> BatchResult | PermanentSinkError | _Retry | None:
+        """One ``write_batch`` call under ``write_timeout``, classified."""
+        runner = self.runner
+        write_batch = runner.write_batch
+        assert write_batch is not None
+        runner.writing = len(part)
+        try:
+            async with asyncio.timeout(runner.write_timeout):
+                result: Any = await runner.call(lambda: write_batch(part))
+        except PermanentSinkError as exc:
+            return exc
+        except RetryableSinkError as exc:
+            return _Retry(exc.reason, exc.retry_after)
+        except TimeoutError:
+            warn(f"sink-timeout:{runner.name}", f"sink {runner.name!r} did not finish a write within "
+                 f"{runner.write_timeout}s; the batch of {len(part)} will be retried")
+            return _Retry("timeout", None)
+        except asyncio.CancelledError:
+            if cancelled_for_real():
+                raise
+            return self._unclassified(asyncio.CancelledError("the sink raised CancelledError"), len(part))
+        except BaseException as exc:  # noqa: BLE001 - a sink's failure (even SystemExit) is retried, never fatal
+            return self._unclassified(exc, len(part))
+        finally:
+            runner.writing = 0
+        return result if isinstance(result, BatchResult) and result.rejected else None
+
+    def _unclassified(self, exc: BaseException, size: int) -> _Retry:
+        name = self.runner.name
+        warn(f"sink-error:{name}:{type(exc).__name__}",
+             f"sink {name!r} raised {type(exc).__name__}: {exc}; the batch of {size} will be retried")
+        return _Retry(type(exc).__name__, None)
+
+    async def _partial(self, part: list[EventRecord], result: BatchResult) -> None:
+        ledger = self.runner.ledger
+        refused: list[EventRecord] = []
+        by_reason: dict[str, list[EventRecord]] = {}
+        for index, reason in result.rejected.items():
+            if isinstance(index, int) and 0 <= index < len(part):
+                by_reason.setdefault(str(reason), []).append(part[index])
+        for reason, records in by_reason.items():
+            ledger.reject(len(records), reason)
+            refused += records
+        self.runner.delivered_now(len(part) - len(refused))
+        for reason, records in by_reason.items():
+            await self.runner.fallback.take(records, reason)
+
+    async def _circuit_lets_through(self) -> bool:
+        """Wait while the circuit is open; False when a shutdown gave up on the sink meanwhile."""
+        while True:
+            if self.runner.abandoned:
+                return False
+            wait = self.breaker.wait_time(time.monotonic())
+            if wait <= 0:
+                return True
+            self.runner.stalled = True
+            if not await self._sleep(wait):
+                return False
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Back off for ``seconds``; False when a shutdown gave up on the sink meanwhile."""
+        self.waiting = True
+        try:
+            async with asyncio.timeout(seconds):
+                await self.wake.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self.waiting = False
+        return not self.runner.abandoned
+
+    def _settle_after_abandon(self, outcome: object, size: int) -> None:
+        """The write that was running when a shutdown gave up has ended: count its records now."""
+        ledger = self.runner.ledger
+        settled = min(size, self.runner.in_flight_at_abandon)
+        if outcome is None:
+            self.runner.delivered_now(settled)
+        elif isinstance(outcome, PermanentSinkError):
+            ledger.reject(settled, outcome.reason)
+        elif isinstance(outcome, BatchResult):
+            refused = sum(1 for index in outcome.rejected if isinstance(index, int) and 0 <= index < size)
+            ledger.reject(min(refused, settled), "rejected")
+            self.runner.delivered_now(max(0, settled - refused))
+        else:
+            ledger.fail(settled, "shutdown_timeout")
+        self.runner.in_flight_at_abandon = 0

@@ -1,0 +1,112 @@
+"""The ``http`` sink's settings that need care: secrets (never shown) and the request body's shape.
+
+A secret (bearer token, basic password, HMAC key) is written either as the value itself or as
+``{"env": "NAME"}``, read from the environment variable ``NAME`` when the sink is created. Either way it is
+held in a :class:`Secret`, whose ``repr`` and ``str`` are ``'***'``; error messages name the field, never the
+value.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fapilog.errors import ConfigError
+
+__all__ = ["Secret", "auth_header", "hmac_settings", "public_url", "read_secret"]
+
+
+class Secret:
+    """A secret value that never shows in ``repr``, ``str``, logs, stats or errors."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The value itself, for building the request only."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+def read_secret(value: Any, field: str) -> Secret:
+    """A secret from ``"text"`` or ``{"env": "NAME"}`` (ConfigError naming ``field``, never the value)."""
+    if isinstance(value, Secret):
+        return value
+    if isinstance(value, str) and value:
+        return Secret(value)
+    if isinstance(value, Mapping) and set(value) == {"env"} and isinstance(value["env"], str) and value["env"]:
+        name = value["env"]
+        found = os.environ.get(name)
+        if not found:
+            raise ConfigError(f"http sink: {field}: the environment variable {name!r} is not set or empty; set it, "
+                              "or give the value directly", field=f"{field}.env")
+        return Secret(found)
+    raise ConfigError(f"http sink: {field}: expected a non-empty text or {{'env': 'VARIABLE'}} "
+                      f"(got a {type(value).__name__})", field=field)
+
+
+def auth_header(auth: Any) -> Secret | None:
+    """The ``Authorization`` header value from ``{"bearer": token}`` or ``{"basic": [user, password]}``."""
+    if auth is None:
+        return None
+    if isinstance(auth, Mapping) and set(auth) == {"bearer"}:
+        return Secret("Bearer " + read_secret(auth["bearer"], "auth.bearer").reveal())
+    if isinstance(auth, Mapping) and set(auth) == {"basic"}:
+        pair = auth["basic"]
+        if isinstance(pair, Mapping) and set(pair) == {"user", "password"}:
+            user, password = pair["user"], pair["password"]
+        elif isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2:
+            user, password = pair[0], pair[1]
+        else:
+            raise ConfigError("http sink: auth.basic: expected [user, password] or {'user': ..., 'password': ...}",
+                              field="auth.basic")
+        if not isinstance(user, str) or not user or ":" in user:
+            raise ConfigError("http sink: auth.basic: the user must be a non-empty text without ':'",
+                              field="auth.basic")
+        secret = read_secret(password, "auth.basic.password").reveal()
+        token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
+        return Secret("Basic " + token)
+    raise ConfigError("http sink: auth: expected {'bearer': token} or {'basic': [user, password]}", field="auth")
+
+
+def hmac_settings(value: Any) -> tuple[Secret, str] | None:
+    """``{"secret": ..., "header": "X-Signature"}`` checked: the key and the header name."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or "secret" not in value or not set(value) <= {"secret", "header"}:
+        raise ConfigError("http sink: hmac: expected {'secret': key or {'env': NAME}, 'header': 'X-Signature'}",
+                          field="hmac")
+    header = value.get("header", "X-Signature")
+    if not isinstance(header, str) or not header.strip():
+        raise ConfigError("http sink: hmac.header: expected a header name such as 'X-Signature'",
+                          field="hmac.header")
+    return read_secret(value["secret"], "hmac.secret"), header
+
+
+def public_url(url: str) -> str:
+    """``url`` without user info, query or fragment: safe to show in errors and stats (they may hold keys)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def check_url(url: Any) -> str:
+    if not isinstance(url, str):
+        raise ConfigError("http sink: url: expected text such as 'https://logs.example.com/ingest'", field="url")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"http sink: url: expected an http:// or https:// URL with a host, got "
+                          f"{public_url(url)!r}", field="url")
+    return url
