@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests._http_server import RecordingServer
 from tests.plugins._dists import DistFactory, make
 
 import fapilog
@@ -226,7 +227,7 @@ def test_configuration_reference_covers_every_setting_and_builtin() -> None:
 
 
 def test_every_generated_environment_example_configures_fapilog(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, http_server: RecordingServer
 ) -> None:
     """The `export FAPILOG_...` lines of each built-in page build a working pipeline."""
     monkeypatch.chdir(tmp_path)  # examples use relative paths such as app.log
@@ -235,6 +236,8 @@ def test_every_generated_environment_example_configures_fapilog(
         blocks = re.findall(r"```bash\n(.*?)```", page, re.DOTALL)
         assert blocks, row.name
         for block in blocks:
+            # A network sink's placeholder endpoint becomes the real server on 127.0.0.1 (no internet here).
+            block = block.replace("https://logs.example.com", http_server.url)  # noqa: PLW2901
             environ = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in block.splitlines())
             fapilog.configure(LoggingSettings.load(environ=environ))
             fapilog.get_logger("docs").info("env example", plugin=row.name)
