@@ -113,10 +113,24 @@ def test_delivery_keys_are_exported_when_stats_has_them() -> None:
     assert value(samples(scrape(registry)), "fapilog_sink_circuit_open", sink="memory") == 0
 
 
-def test_without_delivery_keys_those_samples_are_absent_and_the_circuit_reads_closed() -> None:
-    """Today's stats() has no retried/rejected/fallback: no such samples, circuit_open is 0, nothing fails."""
+def test_a_healthy_sink_reports_zero_retries_and_a_closed_circuit() -> None:
+    """The running pipeline's stats() carry the delivery keys: a healthy sink shows 0 retries and circuit_open 0."""
     _busy_pipeline()
     parsed = samples(scrape(_registry()))
+    assert value(parsed, "fapilog_sink_retries_total", sink="memory") == 0
+    assert value(parsed, "fapilog_sink_circuit_open", sink="memory") == 0
+    assert not [key for key in parsed if key[0] == "fapilog_sink_rejected_total"]
+
+
+def test_without_delivery_keys_those_samples_are_absent_and_the_circuit_reads_closed() -> None:
+    """A stats() without retried/rejected/circuit/fallback (an older snapshot): no such samples, circuit_open 0."""
+    _busy_pipeline()
+    stats = copy.deepcopy(fapilog.stats())
+    for key in ("retried", "rejected", "circuit", "fallback"):
+        stats["sinks"]["memory"].pop(key, None)
+    registry = CollectorRegistry()
+    registry.register(fapilog.metrics.FapilogCollector(lambda: stats))
+    parsed = samples(scrape(registry))
     assert not [key for key in parsed if key[0] in ("fapilog_sink_retries_total", "fapilog_sink_rejected_total")]
     assert ("fapilog_sink_events_total", frozenset({("sink", "memory"), ("outcome", "rejected")})) not in parsed
     assert value(parsed, "fapilog_sink_circuit_open", sink="memory") == 0
