@@ -237,6 +237,17 @@ def _bootstrap_emit(*args: Any) -> None:
     _ensure_runtime().emit(*args)
 
 
+def _bootstrap_emit_or_wait(*args: Any) -> Any:
+    """The awaitable twin of :func:`_bootstrap_emit`: start the runtime, then capture through its twin."""
+    if _finalized:
+        late.emit(*args)
+        return None
+    return _ensure_runtime().emit.or_wait(*args)  # type: ignore[attr-defined]
+
+
+_bootstrap_emit.or_wait = _bootstrap_emit_or_wait  # type: ignore[attr-defined]
+
+
 def configure(settings: LoggingSettings | None = None, /, *, file: str | None = None, **options: Any) -> None:
     """Apply settings; loggers that already exist follow. Raises ConfigError or PluginLoadError on bad input.
 
