@@ -41,20 +41,33 @@ _named: dict[str, Logger] = {}
 _threshold_for: Callable[[str], int] = lambda name: INFO  # noqa: E731 - replaced by the runtime
 
 
-def _emit_or_wait(
-    level: int, name: str, msg: Any, fields: dict[str, Any], bound: Mapping[str, Any] | None, exc: BaseException | None
-) -> Awaitable[None] | None:
-    """Capture for the awaitable calls: None when the event is placed, else what to await for room.
+EmitOrWait = Callable[
+    [int, str, Any, dict[str, Any], Mapping[str, Any] | None, BaseException | None], Awaitable[None] | None
+]
+_emit_or_wait: EmitOrWait = _unset_emit
+"""The awaitable calls' capture: None when the event is placed, else what to await for room. Set with _emit."""
 
-    The pipeline's capture functions carry an awaitable twin (``or_wait``); the others (a capture block of
-    ``fapilog.testing``, a pipeline closing its intake) never wait, so their sync form is the whole call.
+
+def route(emit: Emit) -> None:
+    """Send every log call to ``emit``: the sync calls to it, the awaitable ones to its twin ``emit.or_wait``.
+
+    The pipeline's capture functions carry that twin; the others (a capture block of ``fapilog.testing``, a
+    pipeline closing its intake) never wait, so their sync form is the whole awaitable call.
     """
-    emit = _emit
-    or_wait: Callable[..., Awaitable[None] | None] | None = getattr(emit, "or_wait", None)
-    if or_wait is None:
+    global _emit, _emit_or_wait
+    or_wait: EmitOrWait | None = getattr(emit, "or_wait", None)
+    _emit_or_wait = or_wait if or_wait is not None else _never_waits(emit)
+    _emit = emit
+
+
+def _never_waits(emit: Emit) -> EmitOrWait:
+    def emit_now(
+        level: int, name: str, msg: Any, fields: dict[str, Any], bound: Mapping[str, Any] | None,
+        exc: BaseException | None,
+    ) -> None:
         emit(level, name, msg, fields, bound, exc)
-        return None
-    return or_wait(level, name, msg, fields, bound, exc)
+
+    return emit_now
 
 
 def _exception(exc_info: ExcInfo) -> BaseException | None:
