@@ -5,7 +5,8 @@ Two measurements, each in fresh interpreters, the two forms interleaved run by r
 1. **Slow sink** — a coroutine logs ``--events`` events (default 20,000) in bursts of ``--burst`` (default
    1,000, the loop gets a turn between bursts) into a sink that blocks 1 ms per ``write``, with the default
    queue settings. A ticker task sleeps 1 ms in a loop and records how late each wake-up is (the loop stall),
-   through the logging phase and the drain. Reports events lost (logged − delivered), the drop counters,
+   through the logging phase and the drain; a run without logging gives the machine's own timer noise.
+   Reports events lost (logged - delivered), the drop counters,
    and the stall p99 / max. The sync call never blocks the loop, so it drops (counted); ``await log.ainfo``
    waits for room without blocking the loop, so it loses nothing.
 2. **Cost with room** — nanoseconds per call while the queue has room (blocks of 5,000 calls, flushed between
@@ -51,7 +52,9 @@ SLOW_SINK = textwrap.dedent(
         task = asyncio.create_task(ticker())
         await asyncio.sleep(0.05)
         start = time.perf_counter()
-        for first in range(0, n, burst):
+        if mode == "none":  # the machine's own timer noise: the same ticker, no logging at all
+            await asyncio.sleep(3.0)
+        for first in range(0, n if mode != "none" else 0, burst):
             for i in range(first, min(n, first + burst)):
                 if mode == "awaitable":
                     await log.ainfo("user login", user_id=i, status=200)
@@ -66,7 +69,8 @@ SLOW_SINK = textwrap.dedent(
         lateness.sort()
         p99 = lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))]
         print(json.dumps({
-            "lost": n - SlowSink.delivered, "dropped": stats["dropped"]["by_reason"], "flushed": flushed,
+            "lost": n - SlowSink.delivered if mode != "none" else 0,
+            "dropped": stats["dropped"]["by_reason"], "flushed": flushed,
             "p99_ms": p99, "max_ms": lateness[-1], "log_s": log_s,
         }))
 
@@ -140,9 +144,10 @@ def main() -> None:
     if args.quick:
         args.events, args.burst, args.runs, args.blocks = 2_000, 500, 1, 5
 
-    slow: dict[str, list[dict[str, object]]] = {"sync": [], "awaitable": []}
+    slow: dict[str, list[dict[str, object]]] = {"none": [], "sync": [], "awaitable": []}
     cost: dict[str, list[dict[str, object]]] = {"sync": [], "awaitable": []}
     for _ in range(args.runs):  # interleaved, so machine noise hits both forms alike
+        slow["none"].append(_child(SLOW_SINK, "none", args.events, args.burst))
         for mode in ("sync", "awaitable"):
             slow[mode].append(_child(SLOW_SINK, mode, args.events, args.burst))
             cost[mode].append(_child(COST, mode, args.blocks))
@@ -151,7 +156,8 @@ def main() -> None:
           f"default queue; medians of {args.runs} fresh processes (lost: worst run)\n")
     print("| form | lost (worst) | drops by reason (last run) | loop stall p99 ms | stall max ms |")
     print("| --- | ---: | --- | ---: | ---: |")
-    for mode, label in (("sync", "`log.info(...)`"), ("awaitable", "`await log.ainfo(...)`")):
+    for mode, label in (("none", "no logging (the machine's floor)"), ("sync", "`log.info(...)`"),
+                        ("awaitable", "`await log.ainfo(...)`")):
         runs = slow[mode]
         lost = max(int(r["lost"]) for r in runs)  # type: ignore[call-overload]
         print(f"| {label} | {lost:,} | {runs[-1]['dropped'] or '-'} | {_median(runs, 'p99_ms'):.2f} | "
