@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from fapilog._version import __version__
+from fapilog.cli._ask_kind import ask_kind
 from fapilog.cli._errors import EXIT_OK, EXIT_USAGE, CliError
 from fapilog.cli._scaffold_kinds import KIND_SPECS
 from fapilog.cli._templates import module, render, template
@@ -337,19 +338,11 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         "pyproject.toml lines to paste.",
     )
     parser.add_argument("name", metavar="NAME", help="the plugin name users configure (lowercase, digits, '_', '-')")
-    parser.add_argument("--kind", required=True, choices=KINDS, help="the pipeline stage the plugin serves")
-    parser.add_argument(
-        "--dir",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="where to write (default: ./fapilog-NAME; with --first-party, the current directory)",
-    )
-    parser.add_argument(
-        "--first-party",
-        action="store_true",
-        help="generate a module of the fapilog core with its optional dependency behind an extra",
-    )
+    parser.add_argument("--kind", choices=KINDS, help="the stage the plugin serves (asked on a terminal if omitted)")
+    parser.add_argument("--dir", type=Path, default=None, metavar="PATH",
+                        help="where to write (default: ./fapilog-NAME; with --first-party, the current directory)")
+    parser.add_argument("--first-party", action="store_true",
+                        help="generate a module of the fapilog core with its optional dependency behind an extra")
     parser.add_argument("--force", action="store_true", help="write even if the files or directory exist")
     parser.set_defaults(handler=run)
 
@@ -363,8 +356,9 @@ def _shown(path: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fapilog plugin new`` and print what was created and what to do next."""
-    where = new_plugin(args.name, args.kind, args.dir, first_party=args.first_party, force=args.force)
-    names = plugin_names(args.name, args.kind)
+    kind = args.kind or ask_kind(args.name, KINDS)
+    where = new_plugin(args.name, kind, args.dir, first_party=args.first_party, force=args.force)
+    names = plugin_names(args.name, kind)
     out = sys.stdout
     if args.first_party:
         out.write(_first_party_instructions(names, where))
