@@ -32,8 +32,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from fapilog._version import __version__
 from fapilog.cli._ask_kind import ask_kind
+from fapilog.cli._core_range import core_requirement, oldest_core
 from fapilog.cli._errors import EXIT_OK, EXIT_USAGE, CliError
 from fapilog.cli._scaffold_kinds import KIND_SPECS
 from fapilog.cli._templates import module, render, template
@@ -142,29 +142,13 @@ def plugin_names(name: str, kind: str) -> PluginNames:
     )
 
 
-def core_requirement(version: str = __version__) -> str:
-    """The requirement a plugin built against core ``version`` declares: ``fapilog>=3.2,<4.0`` for 3.4.1.
-
-    The support policy (docs/compatibility.md) asks every plugin release to cover the N-2 window, so the lower
-    bound is two minors back (never below ``M.0``) and the upper bound the next major, the one that may break
-    plugins. A pre-release core keeps its exact version as the lower bound when the window would start above
-    it (``3.0.0.dev1`` sorts below ``3.0``).
-    """
-    from packaging.version import Version
-
-    current = Version(version)
-    lower = f"{current.major}.{max(current.minor - 2, 0)}"
-    if Version(lower) > current:
-        lower = str(current)
-    return f"fapilog>={lower},<{current.major + 1}.0"
-
-
 def _values(names: PluginNames, **extra: str) -> dict[str, str]:
     spec = KIND_SPECS[names.kind]
     base = {field.name: getattr(names, field.name) for field in dataclasses.fields(names)}
     base.update(
         summary=spec.summary,
         core_requirement=core_requirement(),
+        core_oldest=oldest_core(),
         plural=f"{names.kind}s",
         version="0.1.0",
     )
@@ -233,6 +217,7 @@ def _project_files(names: PluginNames, dest: Path) -> dict[Path, str]:
         ".gitignore": "project/gitignore.tmpl",
         ".pre-commit-config.yaml": "project/pre-commit-config.yaml.tmpl",
         ".github/workflows/ci.yml": "project/ci.yml.tmpl",
+        "scripts/compat_table.py": "project/compat_table.py.tmpl",
         f"{package.as_posix()}/__init__.py": "project/init.py.tmpl",
     }
     files = {dest / target: render(template(source), values) for target, source in plain.items()}
