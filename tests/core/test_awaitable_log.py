@@ -235,3 +235,22 @@ def test_first_call_of_a_process_may_be_awaitable() -> None:
     asyncio.run(fapilog.get_logger("lazy").ainfo("started by await"))
     assert fapilog.flush(5.0)
     assert "started by await" in sink_records
+
+
+def test_a_call_waiting_across_a_shutdown_is_delivered_exactly_once() -> None:
+    """An awaitable call waiting for room while shutdown() runs is delivered once (by that pipeline, or handed
+    to the next): neither lost nor delivered twice."""
+    gate = _wedged("wait")
+    log = fapilog.get_logger("bp")
+
+    async def main() -> None:
+        task = asyncio.create_task(log.ainfo("waited through shutdown"))
+        await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, gate.release)
+        await asyncio.to_thread(fapilog.shutdown, 10.0)
+        await task
+
+    asyncio.run(main())
+    assert fapilog.flush(10.0)  # starts the next pipeline for the event that waited
+    assert gate.messages.count("waited through shutdown") == 1

@@ -169,8 +169,8 @@ class EventQueue:
         Code the pipeline runs (``in_pipeline()``) never waits for the pipeline: it gets the sync behaviour.
         """
         try:
-            if self.closed or in_pipeline():
-                self.put_full(item, level)
+            if self.closed or in_pipeline() or not _on_event_loop_thread():
+                self.put_full(item, level)  # nothing to wait on without a loop: the sync call's rules apply
                 return None
             if level >= self.protect_level:
                 limit = self.capacity + self.overcommit_limit
@@ -192,12 +192,14 @@ class EventQueue:
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait_timeout
+        placed = False
         while True:
             with self.lock:
                 if self.closed:
                     break
                 if len(self.items) < limit:
                     self.items.append(item)
+                    placed = True
                     break
                 remaining = deadline - loop.time()
                 if remaining <= 0:
@@ -223,7 +225,7 @@ class EventQueue:
                     self._waiters -= 1
                     if waiter in self._loop_waiters:
                         self._loop_waiters.remove(waiter)
-        if self.closed:
+        if not placed:  # the pipeline closed while we waited
             self._hand_over(item)  # outside the lock: the next pipeline's queue has its own
             return
         if self.sleeping:
