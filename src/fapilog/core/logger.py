@@ -88,6 +88,7 @@ class Logger:
     >>> log = fapilog.get_logger(__name__)
     >>> log.info("user login", user_id=7)
     >>> log.bind(tenant="acme").warning("quota near limit", used=0.93)
+    >>> await log.ainfo("order placed", order_id=42)  # in a coroutine: waits for room instead of dropping
     """
 
     __slots__ = ("__weakref__", "_bound", "_threshold", "name")
