@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,6 +13,24 @@ from fapilog.plugins.sinks.memory import MemorySink
 
 if TYPE_CHECKING:
     from tests._http_server import RecordingServer
+
+REPO = Path(__file__).resolve().parents[1]
+_CACHES = frozenset({".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", "__pycache__", "site", "build"})
+
+
+@pytest.fixture(autouse=True)
+def _repository_root_stays_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that writes into the repository root (a relative path in a plugin's settings, a marker file)
+    fails here, naming itself, instead of leaving the file for someone to find later. Defined first, so it
+    is torn down last: files written while the pipeline shuts down after the test count too."""
+    before = {entry.name for entry in REPO.iterdir()}
+    yield
+    left = sorted(entry.name for entry in REPO.iterdir() if entry.name not in before and entry.name not in _CACHES)
+    for name in left:
+        target = REPO / name
+        if target.is_file():
+            target.unlink()  # clean up, then report: the next run starts clean either way
+    assert not left, f"{request.node.nodeid} left {left} in the repository root; write under tmp_path instead"
 
 
 @pytest.fixture(autouse=True)

@@ -40,12 +40,20 @@ class Plugin:
 
 
 def write_dist_info(
-    root: Path, name: str, version: str, *, entry_points: Mapping[str, str], requires: Sequence[str]
+    root: Path,
+    name: str,
+    version: str,
+    *,
+    entry_points: Mapping[str, str],
+    requires: Sequence[str],
+    summary: str | None = None,
 ) -> Path:
     """Write ``root/<name>-<version>.dist-info`` as pip would; returns the directory."""
     info = root / f"{name.replace('-', '_')}-{version}.dist-info"
     info.mkdir(parents=True)
     lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    if summary is not None:
+        lines.append(f"Summary: {summary}")
     lines += [f"Requires-Dist: {requirement}" for requirement in requires]
     (info / "METADATA").write_text("\n".join(lines) + "\n", encoding="utf-8")
     table = "".join(f"{key} = {value}\n" for key, value in entry_points.items())
@@ -88,9 +96,12 @@ class DistFactory:
         *,
         entry_points: Mapping[str, str] | None = None,
         requires: Sequence[str] = (COMPATIBLE,),
+        summary: str | None = None,
     ) -> Path:
         """Write ``<name>-<version>.dist-info`` on ``sys.path`` with these ``Requires-Dist`` lines and entry points."""
-        info = write_dist_info(self.root, name, version, entry_points=entry_points or {}, requires=requires)
+        info = write_dist_info(
+            self.root, name, version, entry_points=entry_points or {}, requires=requires, summary=summary
+        )
         self._changed()
         return info
 
@@ -103,6 +114,7 @@ class DistFactory:
         requires: Sequence[str] = (COMPATIBLE,),
         source: str | None = None,
         extras: str = "",
+        summary: str | None = None,
     ) -> str:
         """One distribution offering one plugin named ``plugin`` whose class is ``Plugin``; returns its module.
 
@@ -112,7 +124,11 @@ class DistFactory:
         code = (source or SINK_SOURCE).replace("{name}", plugin).replace("{version}", version)
         module = self.module(plugin.replace("-", "_"), code)
         self.dist(
-            dist or f"fapilog-{plugin}", version, entry_points={plugin: f"{module}:Plugin{extras}"}, requires=requires
+            dist or f"fapilog-{plugin}",
+            version,
+            entry_points={plugin: f"{module}:Plugin{extras}"},
+            requires=requires,
+            summary=summary,
         )
         return module
 

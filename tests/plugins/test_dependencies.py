@@ -53,9 +53,9 @@ def test_cycle_names_the_chain() -> None:
 
 
 def test_missing_dependency_names_the_chain_and_package() -> None:
-    """A requirement on an unconfigured, unknown plugin names the chain and the package to install."""
+    """A requirement on an unconfigured, unknown plugin names the chain and says to install what provides it."""
     reg = registry(enricher("a", "b"), enricher("b", "geo>=2"))
-    with pytest.raises(PluginError, match=r"'b' requires 'geo>=2' \(via a -> b -> geo\).*pip install fapilog-geo"):
+    with pytest.raises(PluginError, match=r"'b' requires 'geo>=2' \(via a -> b -> geo\).*install the package"):
         reg.resolve_order(["a", "b"])
 
 

@@ -32,6 +32,8 @@ from fapilog.cli._output import parse_settings, plugin_output_to_stderr, write_j
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
 
+    from fapilog.plugins._derived import DistributionFacts
+    from fapilog.plugins.metadata import PluginMetadata
     from fapilog.testing import CheckResult
 
 __all__ = ["PluginTarget", "add_parser", "check_target", "constraint_result", "resolve", "run"]
@@ -85,6 +87,8 @@ class PluginTarget:
     constraint: CheckResult
     plugin: object | None = None
     load_error: str | None = None
+    facts: DistributionFacts | None = None
+    """What the distribution (or the project's ``[project]`` table) says: metadata for a plugin declaring none."""
 
 
 def _result(name: str, ok: bool, reason: str = "", *, skipped: bool = False) -> CheckResult:
@@ -146,6 +150,7 @@ def _distribution_constraint(distribution: str, builtin: bool) -> CheckResult:
 def _by_name(name: str) -> list[PluginTarget]:
     from fapilog.errors import PluginError
     from fapilog.plugins import discovery
+    from fapilog.plugins._derived import facts_from_distribution
 
     entry = discovery.find(name)  # unknown name or unresolved conflict: PluginError, exit 3
     target = PluginTarget(
@@ -154,6 +159,7 @@ def _by_name(name: str) -> list[PluginTarget]:
         entry.distribution,
         entry.dist_version,
         _distribution_constraint(entry.distribution, entry.builtin),
+        facts=None if entry.builtin else facts_from_distribution(name, entry.distribution, entry.dist_version),
     )
     try:
         target.plugin = discovery.load_plugin(entry)  # gated and imported, but not validated: the checks do that
@@ -216,6 +222,8 @@ def _import_target(value: str) -> object:
 
 
 def _by_path(path: Path) -> list[PluginTarget]:
+    from fapilog.plugins._derived import facts_from_project
+
     root, project = _read_pyproject(path)
     tables = project.get("entry-points", {})
     entry_points = tables.get(_ENTRY_GROUP) if isinstance(tables, dict) else None
@@ -231,7 +239,8 @@ def _by_path(path: Path) -> list[PluginTarget]:
     sys.path.insert(0, str(source))
     targets: list[PluginTarget] = []
     for name, value in entry_points.items():
-        target = PluginTarget(str(name), str(value), distribution, version, constraint)
+        facts = facts_from_project(str(name), project, version)
+        target = PluginTarget(str(name), str(value), distribution, version, constraint, facts=facts)
         if ":" not in str(value):
             target.load_error = f"entry point {name} = {value!r} must name a class as 'module:Class'"
         else:
@@ -290,6 +299,7 @@ def check_target(
     target: PluginTarget, settings: dict[str, Any], *, kind: str | None, stateful: bool, timeout: float
 ) -> dict[str, Any]:
     """Run every check on ``target``; the report as a dict (``plugin``, ``kind``, ``ok``, ``results``...)."""
+    from fapilog.plugins._validation import derive_metadata
     from fapilog.testing import check_plugin
 
     results = [target.constraint]
@@ -300,7 +310,12 @@ def check_target(
     else:
         results.append(_load_result(target))
         try:
-            report = check_plugin(target.plugin, settings, kind=kind, deterministic=not stateful, timeout=timeout)
+            derived: PluginMetadata | None = None
+            if target.facts is not None:
+                derived = derive_metadata(target.plugin, target.facts, kind)  # type: ignore[arg-type]
+            report = check_plugin(
+                target.plugin, settings, kind=kind, deterministic=not stateful, timeout=timeout, metadata=derived
+            )
         except ValueError as exc:
             raise CliError(str(exc), "pass --kind KIND to say which contract the plugin should meet") from exc
         results.extend(report.results)

@@ -2,7 +2,7 @@
 
 ::
 
-    fapilog plugin new NAME --kind KIND     scaffold a fapilog-NAME plugin project
+    fapilog plugin new NAME [--kind KIND]   scaffold a fapilog-NAME plugin project
     fapilog plugin list [--json]            installed plugins: kind, version, distribution, verdict, state
     fapilog plugin check NAME|PATH          quality gate for a plugin (exit 1 with reasons)
     fapilog plugin health [NAME ...]        start plugins and ask for their health (exit 1 if any is not healthy)

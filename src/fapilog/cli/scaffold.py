@@ -32,7 +32,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from fapilog._version import __version__
+from fapilog.cli._ask_kind import ask_kind
+from fapilog.cli._core_range import core_requirement, oldest_core
 from fapilog.cli._errors import EXIT_OK, EXIT_USAGE, CliError
 from fapilog.cli._scaffold_kinds import KIND_SPECS
 from fapilog.cli._templates import module, render, template
@@ -141,29 +142,13 @@ def plugin_names(name: str, kind: str) -> PluginNames:
     )
 
 
-def core_requirement(version: str = __version__) -> str:
-    """The requirement a plugin built against core ``version`` declares: ``fapilog>=3.2,<4.0`` for 3.4.1.
-
-    The support policy (docs/compatibility.md) asks every plugin release to cover the N-2 window, so the lower
-    bound is two minors back (never below ``M.0``) and the upper bound the next major, the one that may break
-    plugins. A pre-release core keeps its exact version as the lower bound when the window would start above
-    it (``3.0.0.dev1`` sorts below ``3.0``).
-    """
-    from packaging.version import Version
-
-    current = Version(version)
-    lower = f"{current.major}.{max(current.minor - 2, 0)}"
-    if Version(lower) > current:
-        lower = str(current)
-    return f"fapilog>={lower},<{current.major + 1}.0"
-
-
 def _values(names: PluginNames, **extra: str) -> dict[str, str]:
     spec = KIND_SPECS[names.kind]
     base = {field.name: getattr(names, field.name) for field in dataclasses.fields(names)}
     base.update(
         summary=spec.summary,
         core_requirement=core_requirement(),
+        core_oldest=oldest_core(),
         plural=f"{names.kind}s",
         version="0.1.0",
     )
@@ -232,6 +217,7 @@ def _project_files(names: PluginNames, dest: Path) -> dict[Path, str]:
         ".gitignore": "project/gitignore.tmpl",
         ".pre-commit-config.yaml": "project/pre-commit-config.yaml.tmpl",
         ".github/workflows/ci.yml": "project/ci.yml.tmpl",
+        "scripts/compat_table.py": "project/compat_table.py.tmpl",
         f"{package.as_posix()}/__init__.py": "project/init.py.tmpl",
     }
     files = {dest / target: render(template(source), values) for target, source in plain.items()}
@@ -337,19 +323,11 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         "pyproject.toml lines to paste.",
     )
     parser.add_argument("name", metavar="NAME", help="the plugin name users configure (lowercase, digits, '_', '-')")
-    parser.add_argument("--kind", required=True, choices=KINDS, help="the pipeline stage the plugin serves")
-    parser.add_argument(
-        "--dir",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="where to write (default: ./fapilog-NAME; with --first-party, the current directory)",
-    )
-    parser.add_argument(
-        "--first-party",
-        action="store_true",
-        help="generate a module of the fapilog core with its optional dependency behind an extra",
-    )
+    parser.add_argument("--kind", choices=KINDS, help="the stage the plugin serves (asked on a terminal if omitted)")
+    parser.add_argument("--dir", type=Path, default=None, metavar="PATH",
+                        help="where to write (default: ./fapilog-NAME; with --first-party, the current directory)")
+    parser.add_argument("--first-party", action="store_true",
+                        help="generate a module of the fapilog core with its optional dependency behind an extra")
     parser.add_argument("--force", action="store_true", help="write even if the files or directory exist")
     parser.set_defaults(handler=run)
 
@@ -363,8 +341,9 @@ def _shown(path: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fapilog plugin new`` and print what was created and what to do next."""
-    where = new_plugin(args.name, args.kind, args.dir, first_party=args.first_party, force=args.force)
-    names = plugin_names(args.name, args.kind)
+    kind = args.kind or ask_kind(args.name, KINDS)
+    where = new_plugin(args.name, kind, args.dir, first_party=args.first_party, force=args.force)
+    names = plugin_names(args.name, kind)
     out = sys.stdout
     if args.first_party:
         out.write(_first_party_instructions(names, where))

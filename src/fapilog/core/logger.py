@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeAlias
 
@@ -41,6 +41,35 @@ _named: dict[str, Logger] = {}
 _threshold_for: Callable[[str], int] = lambda name: INFO  # noqa: E731 - replaced by the runtime
 
 
+EmitOrWait = Callable[
+    [int, str, Any, dict[str, Any], Mapping[str, Any] | None, BaseException | None], Awaitable[None] | None
+]
+_emit_or_wait: EmitOrWait = _unset_emit
+"""The awaitable calls' capture: None when the event is placed, else what to await for room. Set with _emit."""
+
+
+def route(emit: Emit) -> None:
+    """Send every log call to ``emit``: the sync calls to it, the awaitable ones to its twin ``emit.or_wait``.
+
+    The pipeline's capture functions carry that twin; the others (a capture block of ``fapilog.testing``, a
+    pipeline closing its intake) never wait, so their sync form is the whole awaitable call.
+    """
+    global _emit, _emit_or_wait
+    or_wait: EmitOrWait | None = getattr(emit, "or_wait", None)
+    _emit_or_wait = or_wait if or_wait is not None else _never_waits(emit)
+    _emit = emit
+
+
+def _never_waits(emit: Emit) -> EmitOrWait:
+    def emit_now(
+        level: int, name: str, msg: Any, fields: dict[str, Any], bound: Mapping[str, Any] | None,
+        exc: BaseException | None,
+    ) -> None:
+        emit(level, name, msg, fields, bound, exc)
+
+    return emit_now
+
+
 def _exception(exc_info: ExcInfo) -> BaseException | None:
     if exc_info is None or exc_info is False:
         return None
@@ -59,6 +88,7 @@ class Logger:
     >>> log = fapilog.get_logger(__name__)
     >>> log.info("user login", user_id=7)
     >>> log.bind(tenant="acme").warning("quota near limit", used=0.93)
+    >>> await log.ainfo("order placed", order_id=42)  # in a coroutine: waits for room instead of dropping
     """
 
     __slots__ = ("__weakref__", "_bound", "_threshold", "name")
@@ -115,6 +145,77 @@ class Logger:
         if self._threshold > number:
             return
         _emit(number, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+
+    async def adebug(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """:meth:`debug`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > DEBUG:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(DEBUG, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    async def ainfo(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """:meth:`info`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > INFO:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(INFO, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    async def awarning(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """:meth:`warning`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > WARNING:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(WARNING, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    awarn = awarning
+
+    async def aerror(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """:meth:`error`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > ERROR:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(ERROR, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    async def acritical(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """:meth:`critical`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > CRITICAL:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(CRITICAL, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    async def aexception(self, msg: Any, /, *, exc_info: ExcInfo = True, **fields: Any) -> None:
+        """:meth:`exception`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > ERROR:
+            return
+        waiting = _emit_or_wait(ERROR, self.name, msg, fields, self._bound, _exception(exc_info))
+        if waiting is not None:
+            await waiting
+
+    async def alog(self, level: int | str, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """The awaitable log call: :meth:`log`, except that a full queue under the ``wait`` policy makes it
+        wait for room (up to ``queue.wait_timeout``) without blocking the event loop, where the sync call on a
+        loop thread must drop. With room it appends exactly like the sync call and does not suspend.
+
+        >>> await log.alog("info", "order placed", order_id=42)
+        >>> await log.ainfo("order placed", order_id=42)  # the same, per level
+        """
+        number = level if type(level) is int else parse_level(level)
+        if self._threshold > number:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(number, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
 
     def is_enabled_for(self, level: int | str) -> bool:
         """Whether a call at ``level`` would be recorded (to skip building expensive fields)."""

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
 __all__ = ["DROP_REASONS", "EventQueue", "FlushMarker", "Policy"]
@@ -24,6 +24,7 @@ DROP_REASONS = {
     "queue_full": "a full queue refused the newest event (drop_newest, or wait on an event-loop thread)",
     "queue_full_oldest": "a full queue evicted its oldest event to admit a new one (drop_oldest)",
     "queue_wait_timeout": "the caller waited wait_timeout for room and none came (wait)",
+    "queue_wait_cancelled": "an awaitable log call was cancelled while it waited for room (wait)",
     "protected_overflow": "a protected (ERROR+) event found the queue full past its overcommit ceiling",
     "after_shutdown": "logged after the pipeline stopped taking events, with no pipeline left to take it",
     "internal_error": "the log call hit an error inside fapilog itself: counted, the caller unharmed",
@@ -110,6 +111,8 @@ class EventQueue:
         self.lock = threading.Lock()
         self._room = threading.Condition(self.lock)
         self._waiters = 0
+        self._loop_waiters: list[tuple[Any, Any]] = []
+        """(loop, future) of awaitable log calls waiting for room (see :mod:`fapilog.core.await_room`)."""
         self.closed = False
         self._handover: Handover | None = None
 
@@ -155,6 +158,79 @@ class EventQueue:
             self._evict_oldest(item)
         else:
             self.count("queue_full")
+
+    def put_or_wait(
+        self, item: tuple[Any, ...], level: int, in_pipeline: Callable[[], bool]
+    ) -> Coroutine[Any, Any, None] | None:
+        """The queue looked full to an awaitable log call: apply the policy as :meth:`put_full` would, except
+        that where the sync call may not wait (an event-loop thread) this returns a coroutine that waits for
+        room without blocking the loop. None when the event was already placed, handed over or counted.
+
+        Code the pipeline runs (``in_pipeline()``) never waits for the pipeline: it gets the sync behaviour.
+        """
+        try:
+            if self.closed or in_pipeline() or not _on_event_loop_thread():
+                self.put_full(item, level)  # nothing to wait on without a loop: the sync call's rules apply
+                return None
+            if level >= self.protect_level:
+                limit = self.capacity + self.overcommit_limit
+                if len(self.items) < limit:
+                    self.put_full(item, level)  # admitted beyond capacity and counted, like the sync call
+                    return None
+                return self._wait_on_loop(item, limit, "protected_overflow")
+            if self.policy != "wait":
+                self.put_full(item, level)  # drop_newest / drop_oldest: the same drop, the same count
+                return None
+            return self._wait_on_loop(item, self.capacity, "queue_wait_timeout")
+        except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
+            self.count("internal_error")
+            return None
+
+    async def _wait_on_loop(self, item: tuple[Any, ...], limit: int, reason: str) -> None:
+        """Await room (fewer than ``limit`` queued) up to ``wait_timeout``, then append ``item`` or count it."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait_timeout
+        placed = False
+        while True:
+            with self.lock:
+                if self.closed:
+                    break
+                if len(self.items) < limit:
+                    self.items.append(item)
+                    placed = True
+                    break
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    self._count_locked(reason)
+                    return
+                future = loop.create_future()
+                waiter = (loop, future)
+                self._loop_waiters.append(waiter)
+                self._waiters += 1
+            if self.sleeping:  # make sure the worker is draining while we wait
+                self.sleeping = False
+                self.wake()
+            try:
+                async with asyncio.timeout(remaining):
+                    await future
+            except TimeoutError:
+                pass  # the loop above sees the deadline and counts the event
+            except asyncio.CancelledError:
+                self.count("queue_wait_cancelled")
+                raise
+            finally:
+                with self.lock:
+                    self._waiters -= 1
+                    if waiter in self._loop_waiters:
+                        self._loop_waiters.remove(waiter)
+        if not placed:  # the pipeline closed while we waited
+            self._hand_over(item)  # outside the lock: the next pipeline's queue has its own
+            return
+        if self.sleeping:
+            self.sleeping = False
+            self.wake()
 
     def _wait_for_room(self, item: tuple[Any, ...], limit: int) -> bool:
         """Wait up to ``wait_timeout`` for the queue to hold fewer than ``limit``; False when none came."""
@@ -217,6 +293,7 @@ class EventQueue:
             self._handover = handover
             self.closed = True
             self._room.notify_all()
+            self._wake_loop_waiters()
 
     def _hand_over(self, item: tuple[Any, ...]) -> None:
         handover = self._handover
@@ -244,6 +321,16 @@ class EventQueue:
         if self._waiters:
             with self._room:
                 self._room.notify_all()
+                self._wake_loop_waiters()
+
+    def _wake_loop_waiters(self) -> None:
+        """Resolve the futures of awaitable log calls waiting for room, each on its own loop (lock held)."""
+        waiters, self._loop_waiters = self._loop_waiters, []
+        for loop, future in waiters:
+            try:
+                loop.call_soon_threadsafe(_resolve, future)
+            except RuntimeError:  # that loop closed: its coroutine is gone, nobody is left to wake
+                continue
 
     def take_marker(self) -> None:
         with self.lock:
@@ -261,6 +348,11 @@ def _on_event_loop_thread() -> bool:
     events = sys.modules.get("asyncio.events")
     get_running_loop = getattr(events, "_get_running_loop", None)
     return get_running_loop is not None and get_running_loop() is not None
+
+
+def _resolve(future: Any) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _no_wake() -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fapilog.core import reentry
+from fapilog.core.capture import capture_hooks, make_emit
 from fapilog.core.context import get_context
 from fapilog.core.diagnostics import warn
 from fapilog.core.levels import parse_level
@@ -24,7 +25,7 @@ from fapilog.settings import LoggingSettings
 if TYPE_CHECKING:
     from fapilog.core.worker import Worker
 
-__all__ = ["Runtime", "capture_hooks"]
+__all__ = ["Runtime"]
 
 _WORKER_THREAD_ERROR = "<called from the worker thread: would deadlock>"
 _WORKER_DIED = "<the worker died: see stderr; the next log call or configure() starts a new one>"
@@ -45,7 +46,7 @@ class Runtime:
             protect_level=parse_level(q.protect_level, field="queue.protect_level"),
             loop_overflow=q.loop_overflow,
         )
-        self.emit = _make_emit(self.queue)
+        self.emit = make_emit(self.queue, in_pipeline=self.on_worker_thread)
         self.state = "new"
         self.worker: Worker | None = None
         self.build_error: BaseException | None = None
@@ -93,7 +94,7 @@ class Runtime:
     def refresh_captures(self) -> None:
         """Rebuild the capture function for the enrichers now running (after build, load, unload, reload)."""
         hooks = capture_hooks(self.worker.pipeline.stages) if self.worker is not None else []
-        old, self.emit = self.emit, _make_emit(self.queue, hooks)
+        old, self.emit = self.emit, make_emit(self.queue, hooks, in_pipeline=self.on_worker_thread)
         self.on_emit_changed(old, self.emit)
 
     def wait_started(self, timeout: float) -> dict[str, BaseException]:
@@ -316,83 +317,3 @@ def _give_up(worker: Worker) -> tuple[dict[str, int], int]:
             if stuck:
                 details[f"sink:{runner.name}"] = stuck
     return details, in_flight[0]
-
-
-CaptureHook = tuple[str, Callable[[], Any]]
-
-
-def capture_hooks(stages: Iterable[Any]) -> list[CaptureHook]:
-    """Enrichers that must see the caller's thread (``capture()``, e.g. the active trace span)."""
-    hooks: list[CaptureHook] = []
-    for stage in stages:
-        capture = getattr(stage.obj, "capture", None)
-        if stage.kind == "enricher" and callable(capture) and getattr(stage.obj, "capture_enabled", True):
-            hooks.append((stage.name, capture))
-    return hooks
-
-
-def _make_emit(queue: EventQueue, hooks: Sequence[CaptureHook] = ()) -> Callable[..., None]:
-    """The capture function bound to one queue, with everything it touches held in closure cells.
-
-    Without capture hooks (the usual case) the call site pays for nothing more than the tuple. With them,
-    each hook runs on the caller's thread; one that raises records ``None`` and never reaches the caller.
-    """
-    items = queue.items
-    capacity = queue.capacity
-    put_full = queue.put_full
-    now = time.time_ns
-    context = get_context
-
-    if not hooks:
-
-        def emit(
-            level: int,
-            name: str,
-            message: Any,
-            fields: dict[str, Any],
-            bound: Mapping[str, Any] | None,
-            exc: BaseException | None,
-        ) -> None:
-            try:
-                item = (now(), level, name, message, fields, context(), bound, exc, None)
-                if len(items) < capacity:
-                    items.append(item)
-                else:
-                    put_full(item, level)
-                if queue.sleeping:
-                    queue.sleeping = False
-                    queue.wake()
-            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
-                queue.count("internal_error")
-
-        return emit
-
-    frozen = tuple(hooks)
-
-    def emit_capturing(
-        level: int,
-        name: str,
-        message: Any,
-        fields: dict[str, Any],
-        bound: Mapping[str, Any] | None,
-        exc: BaseException | None,
-    ) -> None:
-        captured: dict[str, Any] = {}
-        for hook_name, hook in frozen:
-            try:
-                captured[hook_name] = hook()
-            except Exception:  # noqa: BLE001 - a capture hook must never break the caller's log call
-                captured[hook_name] = None
-        try:
-            item = (now(), level, name, message, fields, context(), bound, exc, captured)
-            if len(items) < capacity:
-                items.append(item)
-            else:
-                put_full(item, level)
-            if queue.sleeping:
-                queue.sleeping = False
-                queue.wake()
-        except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
-            queue.count("internal_error")
-
-    return emit_capturing

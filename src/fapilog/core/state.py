@@ -201,12 +201,12 @@ def _switch_emit(old: Any, new: Any) -> None:
     """A running pipeline changed its capture function: route log calls through it, unless replaced meanwhile."""
     with _lock:
         if _logger._emit is old:
-            _logger._emit = new
+            _logger.route(new)
 
 
 def _route(emit: Callable[..., None]) -> None:
     """Make ``emit`` the log calls' capture function, unless an :func:`intercepted` block holds them."""
-    _logger._emit = _intercepts[-1][0] if _intercepts else emit
+    _logger.route(_intercepts[-1][0] if _intercepts else emit)
 
 
 @contextlib.contextmanager
@@ -244,6 +244,17 @@ def _bootstrap_emit(*args: Any) -> None:
         late.emit(*args)
         return
     _ensure_runtime().emit(*args)
+
+
+def _bootstrap_emit_or_wait(*args: Any) -> Any:
+    """The awaitable twin of :func:`_bootstrap_emit`: start the runtime, then capture through its twin."""
+    if _finalized:
+        late.emit(*args)
+        return None
+    return _ensure_runtime().emit.or_wait(*args)  # type: ignore[attr-defined]
+
+
+_bootstrap_emit.or_wait = _bootstrap_emit_or_wait  # type: ignore[attr-defined]
 
 
 def configure(settings: LoggingSettings | None = None, /, *, file: str | None = None, **options: Any) -> None:
@@ -461,12 +472,12 @@ def _at_exit() -> None:
     if (runtime is None or runtime.state != "running") and _events_waiting():
         runtime = _ensure_runtime()  # events logged during an earlier shutdown waited for a pipeline: deliver
     if runtime is None or runtime.state not in ("running", "failed"):
-        _logger._emit = _bootstrap_emit
+        _logger.route(_bootstrap_emit)
         return
     started = time.monotonic()
     report = runtime.shutdown(runtime.settings.exit_timeout)
     _late_source = runtime
-    _logger._emit = _bootstrap_emit  # finalized: anything logged from now on goes straight to stderr
+    _logger.route(_bootstrap_emit)  # finalized: anything logged from now on goes straight to stderr
     late = len(_handed_over)  # logged by other threads while the drain ran, after it had emptied the queue
     _handed_over.clear()
     if not report.ok or late:
@@ -524,7 +535,7 @@ def _after_fork_in_child() -> None:
     _route(_bootstrap_emit)
 
 
-_logger._emit = _bootstrap_emit
+_logger.route(_bootstrap_emit)
 _logger._threshold_for = _threshold_for
 atexit.register(_at_exit)
 # CPython's hook for code that must run when threading shuts down (concurrent.futures uses it too). It is

@@ -54,7 +54,7 @@ def resolve_order(
                 todo = (
                     f"add {dep!r} to your configuration"
                     if is_known(dep)
-                    else f"install it (by convention: pip install fapilog-{dep}) and add it to your configuration"
+                    else "install the package that provides it and add it to your configuration"
                 )
                 raise PluginError(
                     f"plugin {name!r} requires {str(requirement)!r} (via {_chain([*here, dep])}), but {dep!r} "

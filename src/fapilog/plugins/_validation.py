@@ -3,9 +3,13 @@
 Errors name the plugin, the method and what was expected, so a plugin author sees the mistake at
 registration instead of a ``TypeError: object NoneType can't be used in 'await' expression`` in the worker.
 
-Legacy plain objects (no ``metadata`` class attribute) still work: minimal metadata is synthesized from what
-the object offers, and a one-time :class:`LegacyPluginWarning` says how to declare it properly. Only they
-may keep a synchronous sink ``write``; the registry wraps them so the worker sees the async contract.
+A plugin found through an entry point that declares no metadata but implements its kind's ``async def``
+methods gets metadata derived from its distribution (:mod:`fapilog.plugins._derived`) and loads silently:
+that is a complete plugin written from the protocols alone. Other plain objects (no ``metadata`` class
+attribute: handed over directly, or with synchronous methods) still work: minimal metadata is synthesized
+from what the object offers, and a one-time :class:`LegacyPluginWarning` says how to declare it properly.
+Only they may keep a synchronous sink ``write``; the registry wraps them so the worker sees the async
+contract.
 """
 
 from __future__ import annotations
@@ -17,9 +21,17 @@ import threading
 import warnings
 
 from fapilog.errors import PluginValidationError
+from fapilog.plugins._derived import DistributionFacts, metadata_from_facts
 from fapilog.plugins.metadata import PLUGIN_KINDS, REQUIRED_METHODS, PluginKind, PluginMetadata, metadata_of
 
-__all__ = ["Inspected", "LegacyPluginWarning", "inspect_plugin", "needs_async_adapter"]
+__all__ = [
+    "Inspected",
+    "LegacyPluginWarning",
+    "check_methods",
+    "derive_metadata",
+    "inspect_plugin",
+    "needs_async_adapter",
+]
 
 _OPTIONAL = ("start", "stop", "flush", "health_check")
 _SINK_METHODS = ("start", "stop", "write", "write_batch", "flush")
@@ -40,6 +52,8 @@ class Inspected:
     metadata: PluginMetadata
     legacy: bool
     notice: str | None = None
+    derived_from: str | None = None
+    """``"distribution NAME VERSION"`` when the metadata was derived from the providing distribution."""
 
 
 def _cls(plugin: object) -> type:
@@ -72,13 +86,62 @@ def _legacy_kind(plugin: object, name: str, kind_hint: PluginKind | None) -> Plu
     offered = [kind for kind in PLUGIN_KINDS if _has(plugin, REQUIRED_METHODS[kind])]
     if len(offered) == 1:
         return offered[0]
-    methods = ", ".join(f"{REQUIRED_METHODS[k]}()" for k in PLUGIN_KINDS)
-    problem = f"offers several ({', '.join(offered)})" if offered else f"offers none of {methods}"
+    if offered:
+        raise PluginValidationError(
+            f"plugin {name!r} ({_cls(plugin).__qualname__}) has no metadata and its kind is ambiguous: it offers "
+            f"the methods of several kinds ({', '.join(offered)}). Declare `metadata = PluginMetadata("
+            f"name={name!r}, version=..., kind=...)`, or configure it under one kind",
+            plugin=name,
+        )
+    expected = "; ".join(f"a {k} defines `async def {REQUIRED_METHODS[k]}(self, record)`" for k in PLUGIN_KINDS)
     raise PluginValidationError(
-        f"plugin {name!r} ({_cls(plugin).__qualname__}) has no metadata and its kind cannot be inferred: it "
-        f"{problem}. Declare `metadata = PluginMetadata(name={name!r}, version=..., kind=...)`",
+        f"plugin {name!r} ({_cls(plugin).__qualname__}) is not a pipeline stage: it offers none of the stage "
+        f"methods ({', '.join(REQUIRED_METHODS[k] + '()' for k in PLUGIN_KINDS)}). A plugin must be one of the "
+        f"kinds sink, processor, enricher, redactor or filter: {expected}. An integration (a web-framework "
+        "middleware, say) is not a plugin: import and use it directly, or give it one of these methods",
         plugin=name,
     )
+
+
+def check_methods(plugin: object, md: PluginMetadata) -> None:
+    """Check the kind's method (and the optional ones present) are ``async def``; raises PluginValidationError."""
+    _check_methods(plugin, md, legacy=False)
+
+
+def derive_metadata(
+    plugin: object, facts: DistributionFacts, kind_hint: PluginKind | None = None
+) -> PluginMetadata | None:
+    """The metadata the registry would derive for ``plugin`` from ``facts``; None when it would not (the
+    plugin declares metadata, or cannot meet its kind's async contract): nothing is raised or warned."""
+    try:
+        if metadata_of(plugin) is not None:
+            return None
+        derived = _derive(plugin, facts.entry_name, kind_hint, facts)
+    except PluginValidationError:
+        return None
+    return derived.metadata if derived is not None else None
+
+
+def _derive(
+    plugin: object, name: str | None, kind_hint: PluginKind | None, facts: DistributionFacts
+) -> Inspected | None:
+    """Metadata from the distribution, for a plugin that implements its kind's async methods; else None.
+
+    A missing stage method, or an ambiguous kind, raises (there is nothing to fall back on); a synchronous
+    method, or facts that do not make valid metadata, leave the plugin to the legacy path and its notice.
+    """
+    entry_name = name or facts.entry_name
+    kind = _legacy_kind(plugin, entry_name, kind_hint)
+    md = metadata_from_facts(dataclasses.replace(facts, entry_name=entry_name), kind)
+    if md is None:
+        return None
+    try:
+        _check_methods(plugin, md, legacy=False)
+    except PluginValidationError:
+        if _has(plugin, REQUIRED_METHODS[kind]):
+            return None  # a synchronous method: the legacy path adapts it and says so
+        raise
+    return Inspected(md, legacy=False, derived_from=facts.where)
 
 
 def _check_methods(plugin: object, md: PluginMetadata, legacy: bool) -> None:
@@ -131,14 +194,20 @@ def inspect_plugin(
     name: str | None = None,
     kind_hint: PluginKind | None = None,
     version: str = "0",
+    facts: DistributionFacts | None = None,
 ) -> Inspected:
     """Validate ``plugin`` (a class or an instance) and return its metadata.
 
     ``name`` is the name it is registered or discovered under; it must equal ``metadata.name`` (and the
     class's ``name`` attribute, if it has one). ``kind_hint`` is the kind it is configured as: for legacy
-    objects it resolves the kind, for declared ones it must match.
+    objects it resolves the kind, for declared ones it must match. ``facts`` (what the providing distribution
+    says, for a plugin found through an entry point) let a plugin without metadata get it from there.
     """
     declared = metadata if metadata is not None else metadata_of(plugin)
+    if declared is None and facts is not None:
+        derived = _derive(plugin, name, kind_hint, facts)
+        if derived is not None:
+            return derived
     if declared is None:
         legacy_name = _legacy_name(plugin, name)
         kind = _legacy_kind(plugin, legacy_name, kind_hint)

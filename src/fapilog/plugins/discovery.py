@@ -250,8 +250,8 @@ def not_found_error(name: str, known: Iterable[str]) -> PluginNotFoundError:
     matches = difflib.get_close_matches(name, sorted(set(known)), n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
     return PluginNotFoundError(
-        f"no plugin named {name!r} is installed or registered.{hint} If it is a separate package, install "
-        f"it (by convention: pip install fapilog-{name}); to list installed plugins run: {_DEBUG_HINT}",
+        f"no plugin named {name!r} is installed or registered.{hint} If a separate package provides it, install "
+        f"that package (its documentation names it); to list installed plugins run: {_DEBUG_HINT}",
         plugin=name,
     )
 

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = [
     "PLUGIN_API_VERSION",
     "PLUGIN_KINDS",
-    "PROVISIONAL_KINDS",
     "REQUIRED_METHODS",
     "HealthStatus",
     "PluginHealth",
@@ -46,11 +45,10 @@ PLUGIN_API_VERSION = "1.0"
 """The plugin API this core provides. A plugin targeting ``X.Y`` loads when ``X`` equals this major and
 ``Y`` is at most this minor: minors only add, majors may break."""
 
-PluginKind = Literal["sink", "processor", "enricher", "redactor", "filter", "alerter"]
-"""The pipeline stage a plugin serves. ``alerter`` is reserved: accepted, but no stage runs it yet."""
+PluginKind = Literal["sink", "processor", "enricher", "redactor", "filter"]
+"""The pipeline stage a plugin serves (each kind has its place in the pipeline; see ``docs/plugins.md``)."""
 
 PLUGIN_KINDS: tuple[PluginKind, ...] = get_args(PluginKind)
-PROVISIONAL_KINDS: frozenset[PluginKind] = frozenset({"alerter"})
 
 REQUIRED_METHODS: Mapping[PluginKind, str] = {
     "sink": "write",
@@ -58,7 +56,6 @@ REQUIRED_METHODS: Mapping[PluginKind, str] = {
     "enricher": "enrich",
     "redactor": "redact",
     "filter": "filter",
-    "alerter": "alert",
 }
 """The one ``async def`` method each kind must implement (everything else is optional)."""
 

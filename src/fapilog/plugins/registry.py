@@ -24,6 +24,7 @@ from typing import Any, Literal
 from fapilog.errors import ConfigError, PluginError, PluginNotFoundError, PluginValidationError
 from fapilog.plugins import _tracing, discovery
 from fapilog.plugins._dependencies import resolve_order as _resolve
+from fapilog.plugins._derived import facts_from_distribution
 from fapilog.plugins._legacy import LegacySinkAdapter
 from fapilog.plugins._settings import instantiate
 from fapilog.plugins._validation import LegacyPluginWarning, inspect_plugin, needs_async_adapter
@@ -64,6 +65,8 @@ class PluginInfo:
     verdict: CompatVerdict | None = None
     available: bool = True
     legacy: bool = False
+    derived_from: str | None = None
+    """Set when the plugin declares no metadata and it was derived from its distribution (see ``_derived``)."""
     error: str | None = None
     load_ms: float | None = None
 
@@ -217,7 +220,8 @@ class PluginRegistry:
         try:
             entry = discovery.find(name)
             plugin = discovery.load_plugin(entry)
-            checked = inspect_plugin(plugin, name=name, kind_hint=kind, version=entry.dist_version)
+            facts = None if entry.builtin else facts_from_distribution(name, entry.distribution, entry.dist_version)
+            checked = inspect_plugin(plugin, name=name, kind_hint=kind, version=entry.dist_version, facts=facts)
         except PluginError as exc:
             with self._lock:
                 self._discovered[name] = dataclasses.replace(info, state="failed", error=str(exc))
@@ -230,6 +234,7 @@ class PluginRegistry:
             metadata=md,
             plugin=plugin,
             legacy=checked.legacy,
+            derived_from=checked.derived_from,
             error=None,
             load_ms=elapsed_ms(started),
         )

@@ -17,11 +17,12 @@ from typing import Any
 
 from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
+from fapilog.plugins._derived import derived_note
 from fapilog.plugins._settings import instantiate
-from fapilog.plugins._validation import inspect_plugin
+from fapilog.plugins._validation import check_methods, inspect_plugin
 from fapilog.plugins.health import check_health
 from fapilog.plugins.metadata import REQUIRED_METHODS, PluginKind, PluginMetadata, metadata_of
-from fapilog.testing.records import make_record, make_records
+from fapilog.testing.records import awkward_records, make_record, make_records
 
 __all__ = ["RUNNERS", "ContractFailure", "Skip", "Subject"]
 
@@ -51,6 +52,8 @@ class Subject:
     settings: Mapping[str, Any]
     deterministic: bool
     timeout: float
+    declared: bool = True
+    """False when ``metadata`` was derived from the plugin's distribution rather than declared by the class."""
 
     def create(self) -> Any:
         if not isinstance(self.target, type):
@@ -82,6 +85,8 @@ async def _maybe(obj: object, method: str, *args: Any) -> Any:
 
 def _check_metadata(subject: Subject) -> None:
     md = metadata_of(subject.cls)  # raises PluginValidationError for a wrong type: reported as a failure
+    if md is None and subject.metadata is not None:
+        raise Skip(derived_note(subject.metadata))
     if md is None:
         _fail(f"{subject.cls.__qualname__} has no `metadata = PluginMetadata(name=..., version=..., "
               f"kind={subject.kind!r}, description=...)` class attribute")
@@ -134,8 +139,9 @@ def _check_type_hints(subject: Subject) -> None:
 
 def _check_protocol(subject: Subject) -> None:
     # PluginValidationError (a sync method where async is required...) names the method and the fix.
-    checked = inspect_plugin(subject.target, kind_hint=subject.kind)
-    if checked.legacy:
+    if not subject.declared and subject.metadata is not None:
+        check_methods(subject.target, subject.metadata)  # derived metadata: only the protocol to check
+    elif inspect_plugin(subject.target, kind_hint=subject.kind).legacy:
         _fail("legacy plugin: no metadata, so its settings and kind cannot be checked; declare PluginMetadata")
 
 
@@ -274,44 +280,11 @@ def _comparable(outputs: list[Any]) -> list[Any]:
     return [{k: v for k, v in out.items() if "time" not in k} if isinstance(out, dict) else out for out in outputs]
 
 
-def _boom() -> None:
-    raise ValueError("boom")
-
-
-def _raised() -> BaseException:
-    """An exception with a real traceback, as ``log.exception`` would see it."""
-    try:
-        _boom()
-    except ValueError as caught:
-        return caught
-    raise AssertionError("unreachable")
-
-
-class _Unserializable:
-    def __repr__(self) -> str:
-        return "<unserializable>"
-
-
-def _awkward_records() -> list[tuple[str, EventRecord]]:
-    error = _raised()
-    return [
-        ("a None message", make_record(None)),
-        ("a numeric message", make_record(42)),
-        ("a 100,000-character message", make_record("x" * 100_000)),
-        ("non-ASCII text", make_record("caf\u00e9 \u2603 \U0001f600", note="\u00fcml\u00e4ut")),
-        ("deeply nested fields", make_record("nested", data={"a": {"b": {"c": [1, {"d": [None, True]}]}}})),
-        ("non-JSON values", make_record("odd", obj=_Unserializable(), raw=b"\x00\xff", tags={"x"})),
-        ("a structured exception", make_record("failed", level="ERROR", exc=error)),
-        ("a field named like a core key", make_record("shadow", level="DEBUG", message_="user value")),
-        ("no extra fields at all", make_record("")),
-    ]
-
-
 async def _error_behaviour(subject: Subject) -> None:
     instance = subject.create()
     await _maybe(instance, "start")
     try:
-        for label, record in _awkward_records():
+        for label, record in awkward_records():
             try:
                 out = await _work(subject, instance, record)
             except Exception as exc:  # noqa: BLE001 - whatever the plugin raised is the finding

@@ -6,7 +6,9 @@ failure); ``fapilog plugin check`` prints that report, and the pytest suites in
 
 ``metadata``
     a ``PluginMetadata`` class attribute that validates, of the expected kind, with a description, and a
-    ``config_model`` whenever the constructor takes settings.
+    ``config_model`` whenever the constructor takes settings. A plugin that declares none but is checked with
+    ``metadata=`` derived from its distribution (what ``fapilog plugin check`` does for an installed plugin
+    or a project) skips this check with a note: explicit metadata enables the settings and dependency checks.
 ``type_hints``
     every parameter and return value of the plugin's public methods is annotated, and the hints resolve.
 ``protocol``
@@ -41,13 +43,12 @@ import inspect
 import os
 import tempfile
 import threading
-import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from fapilog.errors import FapilogError
-from fapilog.plugins.metadata import PLUGIN_KINDS, REQUIRED_METHODS, PluginKind, metadata_of
+from fapilog.plugins.metadata import PLUGIN_KINDS, REQUIRED_METHODS, PluginMetadata, metadata_of
 from fapilog.testing._contract import RUNNERS, ContractFailure, Skip, Subject
 from fapilog.testing.report import CheckResult, ContractReport
 
@@ -116,25 +117,33 @@ async def _awaited(awaitable: Awaitable[Any]) -> None:
 
 
 def _subject(
-    plugin: object, settings: Mapping[str, Any] | None, kind: str | None, deterministic: bool, timeout: float
+    plugin: object,
+    settings: Mapping[str, Any] | None,
+    kind: str | None,
+    deterministic: bool,
+    timeout: float,
+    metadata: PluginMetadata | None = None,
 ) -> Subject:
     cls = plugin if isinstance(plugin, type) else type(plugin)
     try:
         md = metadata_of(cls)
     except FapilogError:
         md = None  # reported by the metadata check
+    declared = md is not None
+    if md is None and metadata is not None:
+        md = metadata  # derived from its distribution: the checks run against it, and say so
     chosen = kind or (md.kind if md is not None else None)
     if chosen is None:
         offered = [k for k in PLUGIN_KINDS if callable(getattr(cls, REQUIRED_METHODS[k], None))]
         chosen = offered[0] if len(offered) == 1 else None
-    if chosen not in PLUGIN_KINDS or chosen == "alerter":
+    if chosen not in PLUGIN_KINDS:
         raise ValueError(f"cannot tell which contract {cls.__qualname__} should meet: pass kind= one of "
                          "sink, filter, enricher, redactor, processor")
     if settings and not isinstance(plugin, type):
         raise ValueError("settings apply to a plugin class; a ready-made instance is checked as it is")
     name = md.name if md is not None else cls.__name__.lower()
-    return Subject(plugin, cls, typing.cast(PluginKind, chosen), name, md, dict(settings or {}), deterministic,
-                    timeout)
+    return Subject(plugin, cls, chosen, name, md, dict(settings or {}), deterministic,
+                    timeout, declared=declared)
 
 
 def check_plugin(
@@ -145,11 +154,14 @@ def check_plugin(
     checks: Iterable[str] | None = None,
     deterministic: bool = True,
     timeout: float = 10.0,
+    metadata: PluginMetadata | None = None,
 ) -> ContractReport:
     """Run the contract checks against ``plugin`` (a class, created with ``settings``, or an instance).
 
     ``kind`` defaults to the metadata's; ``checks`` picks a subset of :data:`CHECKS`; ``deterministic=False``
     relaxes ``batch_form`` for stateful or random plugins (samplers, rate limiters) to shape checks only.
+    ``metadata`` stands in for a plugin that declares none (derived from its distribution); a declared
+    ``metadata`` class attribute always wins.
     A plugin's failures are reported, never raised; a ``ValueError`` means the call itself was wrong.
 
     >>> report = check_plugin(MySink, {"path": "out.jsonl"})
@@ -159,7 +171,7 @@ def check_plugin(
     unknown = [name for name in selected if name not in RUNNERS]
     if unknown:
         raise ValueError(f"unknown check(s) {', '.join(unknown)}; choose from {', '.join(CHECKS)}")
-    subject = _subject(plugin, settings, kind, deterministic, timeout)
+    subject = _subject(plugin, settings, kind, deterministic, timeout, metadata)
     results: list[CheckResult] = []
     previous = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="fapilog-check-") as workdir:

@@ -77,3 +77,37 @@ def make_records(
     records, _ = build_records(items, seq, IsoClock().format)
     Serializer().encode_into(records)
     return records
+
+
+def _boom() -> None:
+    raise ValueError("boom")
+
+
+def _raised() -> BaseException:
+    """An exception with a real traceback, as ``log.exception`` would see it."""
+    try:
+        _boom()
+    except ValueError as caught:
+        return caught
+    raise AssertionError("unreachable")
+
+
+class _Unserializable:
+    def __repr__(self) -> str:
+        return "<unserializable>"
+
+
+def awkward_records() -> list[tuple[str, EventRecord]]:
+    """Awkward but legal records, labelled: what the ``error_behaviour`` contract check feeds a plugin."""
+    error = _raised()
+    return [
+        ("a None message", make_record(None)),
+        ("a numeric message", make_record(42)),
+        ("a 100,000-character message", make_record("x" * 100_000)),
+        ("non-ASCII text", make_record("caf\u00e9 \u2603 \U0001f600", note="\u00fcml\u00e4ut")),
+        ("deeply nested fields", make_record("nested", data={"a": {"b": {"c": [1, {"d": [None, True]}]}}})),
+        ("non-JSON values", make_record("odd", obj=_Unserializable(), raw=b"\x00\xff", tags={"x"})),
+        ("a structured exception", make_record("failed", level="ERROR", exc=error)),
+        ("a field named like a core key", make_record("shadow", level="DEBUG", message_="user value")),
+        ("no extra fields at all", make_record("")),
+    ]
