@@ -18,7 +18,7 @@ from fapilog.core.record import EventRecord
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 from fapilog.plugins.protocols import Record
 from fapilog.plugins.redactors._keys import KeyMatcher
-from fapilog.plugins.redactors._walker import BIG_INT, HUGE_INT, REDACTION_ERROR, TextRule, Walker
+from fapilog.plugins.redactors._walker import BIG_INT, HUGE_INT, REDACTION_ERROR, TextRule, Walker, rebuild
 
 __all__ = ["CORE_KEYS", "RedactorBase"]
 
@@ -82,10 +82,17 @@ class RedactorBase(Walker):
         keys, rule, clean = self._keys, self._rule, self._clean
         verdicts = keys.verdicts if keys is not None else _NO_VERDICTS
         active: set[int] | None = None
+        renamed: dict[str, str] | None = None
         for key, value in record.items():
             if key in CORE_KEYS:
                 continue
             try:
+                if rule is not None and key not in clean and type(key) is str:
+                    # A secret used as a field name (``**{token: user}``) is rewritten like any string.
+                    new_key = self._scan(key)
+                    if new_key is not key:
+                        renamed = renamed or {}
+                        renamed[key] = new_key
                 if keys is not None:
                     verdict = verdicts.get(key)
                     hit = verdict if verdict is True or verdict is False else keys.matches(key, ())
@@ -117,4 +124,14 @@ class RedactorBase(Walker):
                 if out is None:
                     out = _copy_record(record)
                 out[key] = new
+        if renamed is not None:
+            return _renamed(record, out if out is not None else record, renamed)
         return record if out is None else out
+
+
+def _renamed(record: Record, fields: Record, renamed: dict[str, str]) -> Record:
+    """``fields`` in a copy of ``record`` (capture data kept) with the ``renamed`` keys rewritten, in order."""
+    copy = _copy_record(record)
+    copy.clear()
+    copy.update(rebuild(fields, {old: (new, fields[old]) for old, new in renamed.items()}))
+    return copy

@@ -5,6 +5,11 @@ A redactor is two rules: a *key rule* (mask the whole value of a field whose nam
 containers on the way to a change: the caller's dicts and lists are never mutated, and an untouched value is
 returned as the very same object.
 
+The key rule also reads *pairs*: a two-item list or tuple whose first item is a matching name (a string or
+bytes) is a header written as a pair, ``("Authorization", "Bearer x")`` in ``headers=[...]`` or ASGI's
+``(b"cookie", b"...")``, and its second item is masked. The text rule also rewrites mapping keys, so a
+secret used as a key (``{"https://u:pw@host": ...}``) is caught.
+
 Guards, so a hostile or broken value can neither leak nor stall the worker:
 
 - a container deeper than ``max_depth`` becomes :data:`TOO_DEEP`, one with over ``max_items`` entries
@@ -29,7 +34,7 @@ from typing import Any
 from fapilog.core.diagnostics import warn
 from fapilog.plugins.redactors._keys import KeyMatcher
 
-__all__ = ["REDACTION_ERROR", "TOO_DEEP", "TOO_MANY", "TextRule", "Walker"]
+__all__ = ["REDACTION_ERROR", "TOO_DEEP", "TOO_MANY", "TextRule", "Walker", "rebuild"]
 
 TextRule = Callable[[str], str]
 """Rewrites a string; returns the very same object when nothing in it is secret."""
@@ -165,9 +170,23 @@ class Walker:
             for key, (_, new) in changes.items():
                 out[key] = new
             return out
-        return _rebuild(value, changes)
+        return rebuild(value, changes)
+
+    def _pair(self, value: Sequence[Any], path: tuple[str, ...]) -> Any:
+        """``value`` with its second item masked when it is a ``(secret name, value)`` pair, else ``None``."""
+        name = value[0]
+        kind = type(name)
+        if (kind is not str and kind is not bytes) or self._keys is None or not self._keys.matches(name, path):
+            return None
+        if value[1] is self._mask:
+            return value
+        return (name, self._mask) if isinstance(value, tuple) else [name, self._mask]
 
     def _sequence(self, value: Sequence[Any], path: tuple[str, ...], depth: int, active: set[int]) -> Any:
+        if len(value) == 2 and self._keys is not None:
+            masked = self._pair(value, path)
+            if masked is not None:
+                return masked
         stop = self._enter(value, depth, active)
         if stop is not None:
             return stop
@@ -227,7 +246,7 @@ class Walker:
         return value if out is rendered else out
 
 
-def _rebuild(value: Mapping[Any, Any], changes: dict[Any, tuple[Any, Any]]) -> dict[Any, Any]:
+def rebuild(value: Mapping[Any, Any], changes: dict[Any, tuple[Any, Any]]) -> dict[Any, Any]:
     """A copy of ``value`` in the same order with some keys renamed (masked); colliding names get ``#2``, ..."""
     out: dict[Any, Any] = {}
     for key, item in value.items():
