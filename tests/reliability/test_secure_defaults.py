@@ -264,7 +264,7 @@ def _with_secret(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 @settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.recursive(st.one_of(_FILLER, st.integers(), st.none()), _with_secret, max_leaves=20),
+@given(data=st.recursive(st.one_of(_FILLER, st.integers(-(2**63), 2**63 - 1), st.none()), _with_secret, max_leaves=20),
        top=_any_case())
 def test_a_planted_secret_never_survives_the_default(data: Any, top: str) -> None:
     """Under a secret name in any casing, at any depth of dicts, lists, tuples and header pairs: masked."""

@@ -27,6 +27,10 @@ CORE_KEYS = frozenset({"timestamp", "level", "seq"})
 # ``json`` is never carried over: bytes serialized before redaction would take the secrets to every sink.
 _COPIED_SLOTS = tuple(slot for slot in EventRecord.__slots__ if slot != "json")
 _NO_VERDICTS: dict[Any, Any] = {}
+_PLAIN_LIMIT = 4096
+_FLAT_TYPES = frozenset({int, float, bool, type(None)})
+"""Values no rule of a gated redactor can change (integers only matter to ungated value patterns)."""
+_FLAT_OR_TEXT = _FLAT_TYPES | {str}
 
 
 def _copy_record(record: Record) -> dict[str, Any]:
@@ -52,6 +56,10 @@ class RedactorBase(Walker):
         super().__init__(
             name=self.metadata.name, keys=keys, text=text, mask=mask, max_depth=max_depth, max_items=max_items
         )
+        self._fast = text is None or self._gate is not None
+        """Whether whole records may be skipped by :meth:`_is_plain` (only when every text rule is gated)."""
+        self._plain_keys: set[str] = set(CORE_KEYS)
+        """Top-level keys seen before that match no name and that the text rule leaves alone."""
 
     async def start(self) -> None:
         """Nothing to open: every rule is compiled in the constructor."""
@@ -77,25 +85,59 @@ class RedactorBase(Walker):
         one = self._redact_one
         return [one(record) for record in records]
 
-    def _redact_one(self, record: Record) -> Record:  # noqa: PLR0912 - the hot loop inlines the flat cases
+    def _is_plain(self, record: Record) -> bool:
+        """True when nothing in ``record`` can need masking: every key is known to be plain, every value is a
+        number, ``None`` or a string that fails the text rule's gate. The keys are checked in one C call; the
+        common request log then costs one type test and one or two substring tests per value, with no call."""
+        if not self._plain_keys.issuperset(record):
+            return False
+        gate = self._gate
+        if gate is None:  # no text rule: strings never matter, and the whole test stays in C
+            return _FLAT_OR_TEXT.issuperset(map(type, record.values()))
+        flat = _FLAT_TYPES
+        first, second = gate
+        for value in record.values():
+            if type(value) is str:
+                if first in value and second in value:
+                    return False
+            elif type(value) not in flat:
+                return False
+        return True
+
+    def _learn_plain(self, key: str) -> None:
+        """Remember a top-level key that matched no name and that the text rule leaves alone."""
+        plain = self._plain_keys
+        if len(plain) >= _PLAIN_LIMIT:
+            plain.clear()
+            plain.update(CORE_KEYS)
+        plain.add(key)
+
+    def _redact_one(self, record: Record) -> Record:  # noqa: PLR0912, PLR0915 - the hot loop inlines the flat cases
+        if self._fast and self._is_plain(record):
+            return record
         out: dict[str, Any] | None = None
         keys, rule, clean = self._keys, self._rule, self._clean
         verdicts = keys.verdicts if keys is not None else _NO_VERDICTS
         active: set[int] | None = None
         renamed: dict[str, str] | None = None
+        fast = self._fast
         for key, value in record.items():
             if key in CORE_KEYS:
                 continue
             try:
+                plain_key = fast and type(key) is str
                 if rule is not None and key not in clean and type(key) is str:
                     # A secret used as a field name (``**{token: user}``) is rewritten like any string.
                     new_key = self._scan(key)
                     if new_key is not key:
+                        plain_key = False
                         renamed = renamed or {}
                         renamed[key] = new_key
                 if keys is not None:
                     verdict = verdicts.get(key)
                     hit = verdict if verdict is True or verdict is False else keys.matches(key, ())
+                    if plain_key and not hit:
+                        self._learn_plain(key)
                     if hit:
                         if value is self._mask:
                             continue
@@ -104,6 +146,8 @@ class RedactorBase(Walker):
                             out = _copy_record(record)
                         out[key] = new
                         continue
+                elif plain_key:
+                    self._learn_plain(key)
                 kind = type(value)
                 if kind is str:
                     if rule is None or value in clean:

@@ -42,6 +42,9 @@ class CredentialStripper:
 
     __slots__ = ("_bare_user_is_secret", "_keep_user", "_mask")
 
+    gate = ("://", "@")
+    """A string without both cannot hold URL credentials: the walk skips it without calling the rule."""
+
     def __init__(self, *, keep_user: bool, mask: str, bare_user_is_secret: bool = False) -> None:
         self._keep_user = keep_user
         self._mask = mask
