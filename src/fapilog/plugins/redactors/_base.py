@@ -113,48 +113,57 @@ class RedactorBase(Walker):
         plain.add(key)
 
     def _redact_one(self, record: Record) -> Record:  # noqa: PLR0912, PLR0915 - the hot loop inlines the flat cases
-        if self._fast and self._is_plain(record):
+        fast = self._fast
+        if fast and self._is_plain(record):
             return record
         out: dict[str, Any] | None = None
-        keys, rule, clean = self._keys, self._rule, self._clean
+        keys, rule, clean, gate = self._keys, self._rule, self._clean, self._gate
         verdicts = keys.verdicts if keys is not None else _NO_VERDICTS
+        plain = self._plain_keys if fast else CORE_KEYS
+        first, second = gate if gate is not None else ("", "")
         active: set[int] | None = None
         renamed: dict[str, str] | None = None
-        fast = self._fast
         for key, value in record.items():
             if key in CORE_KEYS:
                 continue
             try:
-                plain_key = fast and type(key) is str
-                if rule is not None and key not in clean and type(key) is str:
-                    # A secret used as a field name (``**{token: user}``) is rewritten like any string.
-                    new_key = self._scan(key)
-                    if new_key is not key:
-                        plain_key = False
-                        renamed = renamed or {}
-                        renamed[key] = new_key
-                if keys is not None:
-                    verdict = verdicts.get(key)
-                    hit = verdict if verdict is True or verdict is False else keys.matches(key, ())
-                    if plain_key and not hit:
-                        self._learn_plain(key)
-                    if hit:
-                        if value is self._mask:
+                if key not in plain:  # a key seen plain before needs neither the key rule nor the text rule
+                    plain_key = fast and type(key) is str
+                    if rule is not None and key not in clean and type(key) is str:
+                        # A secret used as a field name (``**{token: user}``) is rewritten like any string.
+                        new_key = self._scan(key)
+                        if new_key is not key:
+                            plain_key = False
+                            renamed = renamed or {}
+                            renamed[key] = new_key
+                    if keys is not None:
+                        verdict = verdicts.get(key)
+                        if verdict is not True and verdict is not False:
+                            verdict = keys.matches(key, ())
+                        if verdict:
+                            if value is self._mask:
+                                continue
+                            new: Any = self._mask
+                            if out is None:
+                                out = _copy_record(record)
+                            out[key] = new
                             continue
-                        new: Any = self._mask
-                        if out is None:
-                            out = _copy_record(record)
-                        out[key] = new
-                        continue
-                elif plain_key:
-                    self._learn_plain(key)
+                    if plain_key:
+                        self._learn_plain(key)
                 kind = type(value)
                 if kind is str:
-                    if rule is None or value in clean:
+                    if rule is None:
                         continue
-                    new = self._scan(value)
+                    if gate is not None:
+                        if first not in value or second not in value:
+                            continue
+                        new = rule(value)
+                    elif value in clean:
+                        continue
+                    else:
+                        new = self._scan(value)
                 elif kind is int or kind is float or kind is bool or value is None:
-                    if rule is None or kind is not int or not BIG_INT <= abs(value) < HUGE_INT:
+                    if rule is None or gate is not None or kind is not int or not BIG_INT <= abs(value) < HUGE_INT:
                         continue
                     new = self._walk(value, (), 1, set())
                 else:
