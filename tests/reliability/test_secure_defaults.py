@@ -76,6 +76,7 @@ CHANNELS: dict[int, Callable[[Any], None]] = {
     28: lambda log: log.info("channel-28", **{f"redis://:{secret(28)}@cache:6379/0": "up"}),
     29: lambda log: log.info("channel-29", config=DbConfig(host="db", password=secret(29))),
     30: lambda log: _exception(log, 30),
+    31: lambda log: log.info("channel-31", env=[{"name": "DB_PASSWORD", "value": secret(31)}]),
 }
 
 
@@ -114,7 +115,7 @@ def _log_to_file(tmp_path: Path, channels: list[int]) -> tuple[str, list[dict[st
 
 
 def test_no_channel_leaks_a_secret_with_default_settings(tmp_path: Path) -> None:
-    """Every one of the 30 channels is delivered to the file and none of their secrets is in it."""
+    """Every one of the 31 channels is delivered to the file and none of their secrets is in it."""
     text, events = _log_to_file(tmp_path, sorted(CHANNELS))
     assert sorted(event["message"].split()[0] for event in events) == sorted(f"channel-{n}" for n in CHANNELS)
     assert MARK not in text, [line for line in text.splitlines() if MARK in line]

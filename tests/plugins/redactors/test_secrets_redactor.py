@@ -124,3 +124,20 @@ def test_field_mask_and_presets_read_header_pairs_too() -> None:
 def test_byte_keys_are_read_as_text() -> None:
     """A mapping keyed by bytes (ASGI, raw headers) is matched by name like a text key."""
     assert one(FieldMaskRedactor(fields=["cookie"]), raw={b"cookie": b"c=1"})["raw"] == {b"cookie": "***"}
+
+
+def test_name_value_records_have_their_value_masked() -> None:
+    """HAR headers, Kubernetes env entries and cloud tags ({"name"/"Key": ..., "value"/"Value": ...}) are read."""
+    env = [{"name": "DB_PASSWORD", "value": "pw7"}, {"name": "LOG_LEVEL", "value": "info"}]
+    out = one(SecretsRedactor(), env=env,
+              har={"headers": [{"name": "Authorization", "value": "Bearer pw8", "comment": ""}]},
+              tags=[{"Key": "api-key", "Value": "pw9"}, {"Key": "team", "Value": "pay"}])
+    assert out["env"] == [{"name": "DB_PASSWORD", "value": "***"}, {"name": "LOG_LEVEL", "value": "info"}]
+    assert out["har"] == {"headers": [{"name": "Authorization", "value": "***", "comment": ""}]}
+    assert out["tags"] == [{"Key": "api-key", "Value": "***"}, {"Key": "team", "Value": "pay"}]
+
+
+def test_larger_mappings_are_not_read_as_name_value_records() -> None:
+    """A mapping with more than four entries is an ordinary object: its `value` is kept when `name` is secret."""
+    row = {"name": "password", "value": 3, "min": 1, "max": 5, "unit": "attempts"}
+    assert one(SecretsRedactor(), limit=row)["limit"] == row

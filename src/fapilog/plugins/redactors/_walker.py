@@ -7,8 +7,9 @@ returned as the very same object.
 
 The key rule also reads *pairs*: a two-item list or tuple whose first item is a matching name (a string or
 bytes) is a header written as a pair, ``("Authorization", "Bearer x")`` in ``headers=[...]`` or ASGI's
-``(b"cookie", b"...")``, and its second item is masked. The text rule also rewrites mapping keys, so a
-secret used as a key (``{"https://u:pw@host": ...}``) is caught.
+``(b"cookie", b"...")``, and its second item is masked; so is the ``value`` of a small name/value mapping
+whose ``name`` (or ``key``) is a matching name (``{"name": "DB_PASSWORD", "value": "..."}``). The text rule
+also rewrites mapping keys, so a secret used as a key (``{"https://u:pw@host": ...}``) is caught.
 
 Guards, so a hostile or broken value can neither leak nor stall the worker:
 
@@ -49,6 +50,10 @@ TOO_MANY = "[REDACTED:max_items]"
 
 _SAFE_LEAVES = (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, decimal.Decimal, enum.Enum, PurePath)
 _SEQUENCES = (list, tuple, set, frozenset, collections.deque)
+_VALUE_KEYS = ("value", "Value")
+_NAME_KEYS = ("name", "key", "Name", "Key")
+_NAMED_MAX = 4
+"""Only small mappings are read as name/value records (the record itself plus a field or two of metadata)."""
 BIG_INT, HUGE_INT = 10**8, 10**20
 """Integers of 9 to 20 digits may be card or account numbers: text rules scan their digits."""
 _CLEAN_LIMIT, _CLEAN_MAX_LEN = 8192, 256
@@ -161,10 +166,11 @@ class Walker:
         changes: dict[Any, tuple[Any, Any]] = {}
         renamed = False
         try:
+            named = self._named_value(value, path) if keys is not None and len(value) <= _NAMED_MAX else None
             for key, item in value.items():
                 new_key = key
                 try:
-                    if keys is not None and keys.matches(key, path):
+                    if keys is not None and (keys.matches(key, path) or (named is not None and key == named)):
                         new = self._mask
                     else:
                         child = path + keys.segments(key) if paths and keys is not None else path
@@ -186,6 +192,21 @@ class Walker:
                 out[key] = new
             return out
         return rebuild(value, changes)
+
+    def _named_value(self, value: Mapping[Any, Any], path: tuple[str, ...]) -> str | None:
+        """``"value"`` (as spelled) when ``value`` is a name/value record whose name is a secret name, else None.
+
+        Headers in HAR files and OpenAPI examples, Kubernetes ``env`` entries and cloud tags are written as
+        ``{"name": "Authorization", "value": "..."}`` or ``{"Key": "DB_PASSWORD", "Value": "..."}``.
+        """
+        assert self._keys is not None
+        for value_key in _VALUE_KEYS:
+            if value_key in value:
+                for name_key in _NAME_KEYS:
+                    name = value.get(name_key)
+                    if (type(name) is str or type(name) is bytes) and self._keys.matches(name, path):
+                        return value_key
+        return None
 
     def _pair(self, value: Sequence[Any], path: tuple[str, ...]) -> Any:
         """``value`` with its second item masked when it is a ``(secret name, value)`` pair, else ``None``."""
