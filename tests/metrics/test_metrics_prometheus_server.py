@@ -80,7 +80,7 @@ def test_prometheus_scrapes_the_endpoint_and_sees_plugin_load_times(tmp_path: Pa
         assert server.poll() is None, (tmp_path / "prometheus.log").read_text()[-2000:]
         assert found, f"no sample within {POLL_SECONDS}s: " + (tmp_path / "prometheus.log").read_text()[-2000:]
         plugins = {(s["metric"]["plugin"], s["metric"]["kind"]) for s in found}
-        assert plugins == {("runtime", "enricher"), ("memory", "sink")}
+        assert plugins == {("runtime", "enricher"), ("memory", "sink"), ("secrets", "redactor")}  # secrets: the default
         assert all(s["metric"]["job"] == "fapilog" and float(s["value"][1]) > 0 for s in found)
         delivered = _query(api, 'fapilog_sink_events_total{outcome="delivered"}')
         assert [float(s["value"][1]) for s in delivered] == [1.0]
