@@ -6,8 +6,8 @@ elsewhere and append a moment later (a thread can be preempted between the two).
 here, through :func:`hand_over`, and is either waiting for the next pipeline, already in that pipeline's
 queue, or counted; nothing sits anywhere nobody will look again.
 
-Until a next pipeline exists the events wait in a bounded list; the pipeline that :func:`adopt`\\ s them takes
-them ahead of anything logged to it and, until it stops itself (:func:`retire`), receives every later
+Until a next pipeline exists the events wait in a bounded list; the next pipeline takes them (:func:`adopt`)
+ahead of anything logged to it and, until it stops itself (:func:`retire`), receives every later
 hand-over straight into its queue, so an event a caller hands over after the adoption is neither stranded
 nor overtaken by that caller's next event. After the exit drain an event handed over is a late event
 (:mod:`fapilog.core.late`). One lock orders all of this; only callers that reach a stopped pipeline take it,
