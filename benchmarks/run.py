@@ -36,7 +36,7 @@ from workloads import importtime  # noqa: E402
 
 LIBRARIES = ("fapilog", "picologging", "stdlib", "stdlib-queue", "structlog", "loguru")
 CHILD_WORKLOADS = ("caller", "e2e", "stall", "burst", "idle")
-ALL_WORKLOADS = (*CHILD_WORKLOADS, "import")
+ALL_WORKLOADS = (*CHILD_WORKLOADS, "import", "soak")
 
 FULL: dict[str, dict[str, Any]] = {
     "caller": {"n": 200_000},
@@ -45,6 +45,7 @@ FULL: dict[str, dict[str, Any]] = {
     "burst": {"n": 1_000_000, "write_s": 0.0001, "cap_s": 120.0},
     "idle": {"window_s": 5.0},
     "import": {"reps": 20},
+    "soak": {"quick": False},
 }
 QUICK: dict[str, dict[str, Any]] = {
     "caller": {"n": 20_000},
@@ -53,6 +54,7 @@ QUICK: dict[str, dict[str, Any]] = {
     "burst": {"n": 100_000, "write_s": 0.0001, "cap_s": 30.0},
     "idle": {"window_s": 2.0},
     "import": {"reps": 10},
+    "soak": {"quick": True},
 }
 PACKAGES = {
     "fapilog": "fapilog",
@@ -178,6 +180,7 @@ class Suite:
         self.errors: list[str] = []
         self.problems: list[str] = []
         self.skipped: set[str] = set()
+        self.soak_output = ""
 
     def run_children(self) -> None:
         workloads = [w for w in CHILD_WORKLOADS if w in self.args.workloads]
@@ -221,6 +224,23 @@ class Suite:
         else:
             self.runs["import"] = {lib: [m] for lib, m in measured.items()}
 
+    def run_soak(self) -> None:
+        """The fault soak (fapilog only): every identity must hold for every sink (see fault_soak.py)."""
+        if "soak" not in self.args.workloads or "fapilog" not in self.args.libraries:
+            return
+        out = self.args.out.with_name(self.args.out.stem + "-soak.json")
+        cmd = [sys.executable, str(HERE / "fault_soak.py"), "--out", str(out)]
+        if self.params["soak"]["quick"]:
+            cmd.append("--quick")
+        _progress("[soak] random sink faults under every policy, in children and at exit")
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=1800, check=False)
+        _progress(proc.stdout.splitlines()[0] if proc.stdout else proc.stderr[-300:])
+        self.soak_output = proc.stdout
+        if proc.returncode != 0:
+            seed = proc.stdout.splitlines()[0] if proc.stdout else ""
+            self.problems.append(f"soak: an identity failed (exit {proc.returncode}; {seed}); "
+                                 f"{proc.stderr.strip()[-300:]}")
+
     def render(self, wall: float) -> str:
         summary = summarize(self.runs)
         mode = "quick" if self.args.quick else "full"
@@ -234,6 +254,8 @@ class Suite:
             parts.append(ratio_table(summary, self.args.libraries))
         if "fapilog" in self.args.libraries:
             parts.append(targets_table(summary))
+        if self.soak_output:
+            parts.append("### Fault soak\n\n" + self.soak_output.strip())
         if self.skipped:
             parts.append(f"Skipped (not installed): {', '.join(sorted(self.skipped))}")
         for title, items in (("Workloads that failed to run", self.errors), ("Accounting violations", self.problems)):
@@ -271,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     suite.run_children()
     suite.run_imports()
+    suite.run_soak()
     wall = time.perf_counter() - started
     print(suite.render(wall), end="")
     suite.write_json(args.out, wall)

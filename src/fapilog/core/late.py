@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from fapilog.core.runtime import Runtime
     from fapilog.core.serialize import Serializer
 
-__all__ = ["after_fork_in_child", "emit"]
+__all__ = ["after_fork_in_child", "emit", "emit_captured"]
 
 _lock = threading.RLock()
 """Serializes late events: the record builder's clock and the redactor objects expect one caller at a time."""
@@ -56,7 +56,11 @@ def emit(
     on, and the redactors are plain objects that need neither. A redactor that fails, or would have to wait
     for an event loop, turns the event into the pipeline's masked stub: a secret never bypasses redaction.
     """
-    item = (time.time_ns(), level, name, message, fields, _context_get(), bound, exc, None)
+    emit_captured((time.time_ns(), level, name, message, fields, _context_get(), bound, exc, None))
+
+
+def emit_captured(item: tuple[Any, ...]) -> None:
+    """:func:`emit` for an event captured before the exit drain ended (handed over to no pipeline)."""
     line = _line(item)
     try:
         sys.stderr.write(line)

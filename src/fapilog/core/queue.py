@@ -79,7 +79,8 @@ class EventQueue:
     bound.
 
     Once :meth:`close` is called (shutdown, or the worker died) nobody waits for room any more: events that
-    find the queue full, and the waiters, go to the ``handover`` function (the next pipeline).
+    find the queue full, and the waiters, go to the ``handover`` function (the next pipeline). Once
+    :meth:`seal` is called (after the last sweep) the queue forwards every event appended to it.
     """
 
     def __init__(
@@ -114,6 +115,8 @@ class EventQueue:
         self._loop_waiters: list[tuple[Any, Any]] = []
         """(loop, future) of awaitable log calls waiting for room (see :mod:`fapilog.core.await_room`)."""
         self.closed = False
+        self.sealed = False
+        """Set by :meth:`seal`: nobody consumes this queue any more; it forwards what callers append."""
         self._handover: Handover | None = None
 
     # -- producers -------------------------------------------------------------------------------------
@@ -304,6 +307,25 @@ class EventQueue:
             handover(item)
         except Exception:  # noqa: BLE001 - never into the caller; counted instead
             self.count("after_shutdown")
+
+    def seal(self) -> None:
+        """After the last sweep: a caller still appending here (it read this queue's capture function just
+        before the log calls were routed elsewhere) forwards its own event to ``handover`` before it returns.
+
+        This costs the running pipeline's log call nothing: it already reads ``sleeping`` after appending and
+        calls ``wake`` when it is set. A sealed queue keeps ``sleeping`` set and its ``wake`` moves whatever
+        is queued to ``handover``. The flag is set before each sweep, so an event appended before a caller
+        found the flag cleared is swept by whoever cleared it.
+        """
+        self.sealed = True
+        self.wake = self._forward
+        self._forward()
+
+    def _forward(self) -> None:
+        self.sleeping = True
+        for item in self.take_all():
+            if not isinstance(item, FlushMarker):
+                self._hand_over(item)
 
     def take_all(self) -> list[Any]:
         """Remove and return everything queued, one by one (safe against a worker still taking items)."""

@@ -209,6 +209,9 @@ class Runtime:
             details["queue"] = len(left)
             with self.queue.lock:
                 self.queue.dropped["shutdown_timeout"] = self.queue.dropped.get("shutdown_timeout", 0) + len(left)
+        # Callers that read this pipeline's capture function just before the log calls were routed elsewhere
+        # may still append here: from now on each forwards its own event before its call returns.
+        self.queue.seal()
         with self._lock:
             self.state = "stopped"
         undelivered = sum(details.values())

@@ -17,7 +17,6 @@ caller's thread exactly as the pipeline would, and written to stderr (see :mod:`
 from __future__ import annotations
 
 import atexit
-import collections
 import contextlib
 import os
 import sys
@@ -26,12 +25,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from fapilog.core import late
+from fapilog.core import handover, late
 from fapilog.core import logger as _logger
 from fapilog.core.context import get_context as _context_get
 from fapilog.core.diagnostics import warn
 from fapilog.core.levels import parse_level
-from fapilog.core.queue import FlushMarker
 from fapilog.core.results import FlushResult, ShutdownReport
 from fapilog.core.runtime import Runtime
 from fapilog.errors import ConfigError, PluginLoadError
@@ -65,12 +63,6 @@ _finalized = False
 _last_stopped: Runtime | None = None
 _intercepts: list[tuple[Callable[..., None], int | None]] = []
 """Active :func:`intercepted` blocks, innermost last: while any is open, log calls go to its function."""
-_handed_over: collections.deque[tuple[Any, ...]] = collections.deque()
-"""Events logged while a pipeline stopped (or after its worker died), waiting for the next pipeline."""
-_HANDOVER_LIMIT = 100_000
-_handover_overflow = 0
-"""Events that found the hand-over full, not yet reported by a pipeline."""
-_overflow_lock = threading.Lock()
 _restarts: list[float] = []
 """When the supervisor restarted a dead worker (the last minute's): more than a few means a bug, not bad luck."""
 _MAX_RESTARTS_PER_MINUTE = 5
@@ -137,50 +129,14 @@ def _apply_observability(settings: LoggingSettings, *, lazy: bool) -> None:
 def _supervise(runtime: Runtime) -> None:
     """Wire a new runtime to the process state: emit changes, hand-over of late events, restart on death."""
     runtime.on_emit_changed = _switch_emit
-    runtime.handover = _hand_over
+    runtime.handover = handover.hand_over
     runtime.on_failed = _worker_failed
-    _adopt_handed_over(runtime)
-
-
-def _hand_over(item: tuple[Any, ...]) -> None:
-    """An event that reached a pipeline which no longer takes events: keep it for the next one.
-
-    Beyond :data:`_HANDOVER_LIMIT` waiting events it is counted instead, and the next pipeline reports the
-    count as ``after_shutdown`` drops (in its stats, its shutdown report and the exit message): the pipeline
-    that stopped has already reported, so a count kept there would never be seen.
-    """
-    global _handover_overflow
-    if len(_handed_over) >= _HANDOVER_LIMIT:
-        with _overflow_lock:
-            _handover_overflow += 1
-        return
-    _handed_over.append(item)
-
-
-def _adopt_handed_over(runtime: Runtime) -> None:
-    """Give the events that waited for a pipeline to ``runtime``, ahead of anything logged to it."""
-    global _handover_overflow
-    with _overflow_lock:
-        overflow, _handover_overflow = _handover_overflow, 0
-    if overflow:
-        runtime.queue.count("after_shutdown", overflow)
-    stopped = _last_stopped
-    if stopped is not None and stopped.queue.items:
-        # Stragglers: callers that read the old pipeline's capture function just before the switch and
-        # appended after its last sweep. They were logged before anything those callers handed over.
-        for item in stopped.queue.take_all():
-            if not isinstance(item, FlushMarker):
-                runtime.queue.items.append(item)
-    while True:
-        try:
-            item = _handed_over.popleft()
-        except IndexError:
-            return
-        runtime.queue.items.append(item)
+    handover.adopt(runtime, _last_stopped)
 
 
 def _worker_failed(runtime: Runtime) -> None:
     """Supervisor: a worker died. Log calls start a fresh pipeline (same settings) and it inherits the queue."""
+    handover.retire(runtime)
     with _lock:
         if _runtime is not runtime:
             return
@@ -191,9 +147,7 @@ def _worker_failed(runtime: Runtime) -> None:
                  "restarting it until configure() is called (events are counted, not delivered)", force=True)
             return
         _restarts.append(now)
-        for item in runtime.queue.take_all():
-            if not isinstance(item, FlushMarker):
-                _handed_over.append(item)
+        runtime.queue.seal()  # what it holds, and what stale callers still append, waits for the next one
         _route(_bootstrap_emit)
 
 
@@ -329,7 +283,7 @@ def _pipeline_for_waiting_events() -> Runtime | None:
 def _events_waiting() -> bool:
     """Whether events (or a count of events) logged during an earlier shutdown wait for a pipeline."""
     stopped = _last_stopped
-    return bool(_handed_over or _handover_overflow or (stopped is not None and stopped.queue.items))
+    return handover.waiting() or bool(stopped is not None and stopped.queue.items)
 
 
 def shutdown(timeout: float = 5.0) -> ShutdownReport:
@@ -345,6 +299,7 @@ def shutdown(timeout: float = 5.0) -> ShutdownReport:
     # cannot keep the drain from ending), except those the stopping plugins log from the worker (a rate
     # limiter's last summary), which this pipeline still delivers.
     with _lock:
+        handover.retire(runtime)  # from now on events wait for the next pipeline instead of going to this one
         if _runtime is runtime:
             _route(_draining_emit(runtime))
     report = runtime.shutdown(timeout)
@@ -369,7 +324,7 @@ def _draining_emit(runtime: Runtime) -> Callable[..., None]:
             runtime.emit(level, name, message, fields, bound, exc)
             return
         try:
-            _hand_over((now(), level, name, message, fields, context(), bound, exc, None))
+            handover.hand_over((now(), level, name, message, fields, context(), bound, exc, None))
         except Exception:  # noqa: BLE001 - never into the caller: counted (a failing context or clock)
             runtime.queue.count("internal_error")
 
@@ -473,13 +428,14 @@ def _at_exit() -> None:
         runtime = _ensure_runtime()  # events logged during an earlier shutdown waited for a pipeline: deliver
     if runtime is None or runtime.state not in ("running", "failed"):
         _logger.route(_bootstrap_emit)
+        handover.finish_at_exit()
         return
     started = time.monotonic()
+    handover.retire(runtime)
     report = runtime.shutdown(runtime.settings.exit_timeout)
     _late_source = runtime
     _logger.route(_bootstrap_emit)  # finalized: anything logged from now on goes straight to stderr
-    late = len(_handed_over)  # logged by other threads while the drain ran, after it had emptied the queue
-    _handed_over.clear()
+    late = handover.finish_at_exit()  # logged by other threads while the drain ran, after it emptied the queue
     if not report.ok or late:
         counts = dict(report.details)
         if late:
@@ -522,14 +478,12 @@ def _at_process_exit() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _lock, _runtime, _last_stopped, _overflow_lock, _handover_overflow
+    global _lock, _runtime, _last_stopped
     _lock = threading.RLock()
     late.after_fork_in_child()
     _runtime = None  # the parent's worker did not survive the fork; the parent delivers its own queue
     _last_stopped = None  # stats() in the child reports the child's own pipeline, not the parent's last one
-    _handed_over.clear()  # the parent delivers those too
-    _overflow_lock = threading.Lock()
-    _handover_overflow = 0  # and reports those
+    handover.after_fork_in_child()  # the parent delivers and reports what waited for a pipeline
     _restarts.clear()
     _intercepts.clear()  # a capture belongs to the parent's test; the child logs through its own pipeline
     _route(_bootstrap_emit)

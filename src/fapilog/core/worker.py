@@ -154,7 +154,8 @@ class Worker:
                     runner.count_error(failure)
 
     def _wake(self) -> None:
-        self.queue.sleeping = False
+        if not self.queue.sealed:  # a sealed queue keeps the flag set: it is how late callers forward events
+            self.queue.sleeping = False
         idle = self._idle
         if idle is not None and not idle.done():
             idle.set_result(None)
