@@ -92,7 +92,7 @@ class StandInReceiver:
                 try:
                     request.ParseFromString(raw)
                     ok = self.headers.get("Content-Type") == "application/x-protobuf" and self.path == "/v1/logs"
-                except Exception:  # noqa: BLE001 - any undecodable body is a 400, as a collector answers
+                except Exception:  # any undecodable body is a 400, as a collector answers
                     ok = False
                 with owner._lock:
                     reply = owner._plan.popleft() if owner._plan else Reply()
@@ -164,9 +164,10 @@ class Rotel:
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return True
             except OSError:
                 time.sleep(0.05)
+            else:
+                return True
         return False
 
     def output(self) -> str:

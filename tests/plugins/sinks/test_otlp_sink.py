@@ -19,11 +19,10 @@ import fapilog
 from fapilog.plugins.sinks.memory import MemorySink
 
 pytest.importorskip("opentelemetry.proto", reason="needs the 'otlp' extra")
-from opentelemetry.sdk.trace import TracerProvider  # noqa: E402 - after the skip guard
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
-
-from tests._otlp_receiver import Reply, Rotel, StandInReceiver, free_port, rotel_binary  # noqa: E402
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from tests._otlp_receiver import Reply, Rotel, StandInReceiver, free_port, rotel_binary
 
 FAST = {"retry": {"initial_backoff": 0.01, "max_backoff": 0.05, "max_attempts": 20}, "batch_max_age": 0.05}
 

@@ -92,22 +92,7 @@ def _log_record(record: Mapping[str, Any], out: LogRecord) -> None:
     message = record.get("message")
     if message is not None:
         _any_value(message, out.body, 0)
-    extra: dict[str, Any] = {}
-    trace_id = _hex_id(record.get("trace_id"), 16)
-    span_id = _hex_id(record.get("span_id"), 8)
-    if trace_id is not None:
-        out.trace_id = trace_id
-    elif "trace_id" in record:
-        extra["trace_id"] = record["trace_id"]
-    if span_id is not None:
-        out.span_id = span_id
-    elif "span_id" in record:
-        extra["span_id"] = record["span_id"]
-    flags = _flags(record.get("trace_flags"))
-    if flags is not None:
-        out.flags = flags
-    elif "trace_flags" in record:
-        extra["trace_flags"] = record["trace_flags"]
+    extra = _trace_context(record, out)
     attributes = out.attributes
     for key, value in record.items():
         if key not in _OWN_KEYS:
@@ -117,6 +102,27 @@ def _log_record(record: Mapping[str, Any], out: LogRecord) -> None:
     exception = record.get("exception")
     if exception is not None:
         _exception(exception, attributes)
+
+
+def _trace_context(record: Mapping[str, Any], out: LogRecord) -> dict[str, Any]:
+    """Set the record's trace and span ids and flags; return those that are not valid ids (kept as attributes)."""
+    extra: dict[str, Any] = {}
+    trace_id = _hex_id(record.get("trace_id"), 16)
+    span_id = _hex_id(record.get("span_id"), 8)
+    flags = _flags(record.get("trace_flags"))
+    if trace_id is not None:
+        out.trace_id = trace_id
+    elif "trace_id" in record:
+        extra["trace_id"] = record["trace_id"]
+    if span_id is not None:
+        out.span_id = span_id
+    elif "span_id" in record:
+        extra["span_id"] = record["span_id"]
+    if flags is not None:
+        out.flags = flags
+    elif "trace_flags" in record:
+        extra["trace_flags"] = record["trace_flags"]
+    return extra
 
 
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40, "CRITICAL": 50, "FATAL": 50}
@@ -204,6 +210,25 @@ def _any_value(value: object, out: AnyValue, depth: int) -> None:
     """Fill ``out`` with ``value``: the matching OTLP type, or the value's text when it has none."""
     if value is None:
         return  # an empty AnyValue is OTLP's null
+    if isinstance(value, (bool, int, float, str, bytes, bytearray)):
+        _scalar(value, out)
+    elif depth >= _MAX_DEPTH:
+        out.string_value = _utf8(repr(value))
+    elif isinstance(value, Mapping):
+        kvlist = out.kvlist_value
+        kvlist.SetInParent()  # an empty table is still a table, not null
+        for key, item in value.items():
+            _key_value(kvlist.values.add(), str(key), item, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        array = out.array_value
+        array.SetInParent()
+        for item in value:
+            _any_value(item, array.values.add(), depth + 1)
+    else:
+        _scalar(str(value), out)
+
+
+def _scalar(value: bool | int | float | str | bytes | bytearray, out: AnyValue) -> None:
     if isinstance(value, bool):
         out.bool_value = value
     elif isinstance(value, int):
@@ -221,19 +246,5 @@ def _any_value(value: object, out: AnyValue, depth: int) -> None:
             out.string_value = value
         except (UnicodeError, ValueError):
             out.string_value = _utf8(value)
-    elif isinstance(value, (bytes, bytearray)):
-        out.bytes_value = bytes(value)
-    elif depth >= _MAX_DEPTH:
-        out.string_value = repr(value)
-    elif isinstance(value, Mapping):
-        kvlist = out.kvlist_value
-        kvlist.SetInParent()  # an empty table is still a table, not null
-        for key, item in value.items():
-            _key_value(kvlist.values.add(), str(key), item, depth + 1)
-    elif isinstance(value, (list, tuple)):
-        array = out.array_value
-        array.SetInParent()
-        for item in value:
-            _any_value(item, array.values.add(), depth + 1)
     else:
-        out.string_value = str(value)
+        out.bytes_value = bytes(value)

@@ -226,7 +226,7 @@ class OtlpSink:
         rejected = min(max(rejected, 0), size)
         if not rejected:
             return None
-        return BatchResult(rejected={index: "otlp_rejected" for index in range(size - rejected, size)})
+        return BatchResult(rejected=dict.fromkeys(range(size - rejected, size), "otlp_rejected"))
 
 
 def _status_detail(response: Any) -> str:
