@@ -48,6 +48,11 @@ class Reply:
     rejected: int = 0
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the stdlib's 5 resets connections under a burst of concurrent requests
+    daemon_threads = True
+
+
 class StandInReceiver:
     """Decodes every request; answers from a plan, then 200 (see the module docstring)."""
 
@@ -113,8 +118,7 @@ class StandInReceiver:
                 self.end_headers()
                 self.wfile.write(body)
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", self.port), Handler)
         self.port = server.server_address[1]
         self._server = server
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
