@@ -8,6 +8,9 @@ skipped when its binary does not run on this platform). Answers rotel never give
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -161,3 +164,56 @@ def test_bad_settings_are_config_errors_naming_the_field() -> None:
         with pytest.raises(fapilog.FapilogError) as caught:
             fapilog.configure(sinks=[{"type": "otlp", **settings}])
         assert field in str(caught.value) and "otlp sink" in str(caught.value)
+
+
+def test_exceptions_and_awkward_values_become_attributes_without_losing_the_record(
+        receiver: StandInReceiver) -> None:
+    """An exception maps to exception.type/message/stacktrace; NaN, 2**70, a surrogate and deep nesting degrade."""
+    fapilog.configure(sinks=[_otlp(receiver.endpoint)])
+    log = fapilog.get_logger("x")
+    deep: dict[str, Any] = {}
+    cursor = deep
+    for _ in range(20):
+        cursor["d"] = {}
+        cursor = cursor["d"]
+    try:
+        raise ValueError("bad order")
+    except ValueError:
+        log.exception("failed", nan=float("nan"), huge=2**70, odd="a\udcffb", deep=deep, raw=b"\x00\x01")
+    assert fapilog.flush(10.0)
+    (record,) = receiver.accepted_records()
+    attributes = {kv.key: kv.value for kv in record.attributes}
+    assert attributes["exception.type"].string_value == "ValueError"
+    assert attributes["exception.message"].string_value == "bad order"
+    assert "test_otlp_sink.py" in attributes["exception.stacktrace"].string_value
+    assert attributes["nan"].string_value == "nan" and attributes["huge"].string_value == str(2**70)
+    assert attributes["odd"].string_value == "a\\udcffb" and attributes["raw"].bytes_value == b"\x00\x01"
+    assert attributes["deep"].HasField("kvlist_value")  # nested as tables, cut to text past the depth limit
+    assert record.severity_number == 17 and record.body.string_value == "failed"
+
+
+def test_credentials_never_show_in_repr_or_stats(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bearer token from the environment and user info in the endpoint stay out of repr and stats."""
+    from fapilog.plugins.sinks.otlp import OtlpSink
+
+    monkeypatch.setenv("OTLP_TOKEN", "tok-s3cret")
+    sink = OtlpSink("http://user:pw-s3cret@127.0.0.1:9/v1/logs?key=k-s3cret", auth={"bearer": {"env": "OTLP_TOKEN"}})
+    assert "s3cret" not in repr(sink) and "s3cret" not in sink.endpoint
+
+
+def test_without_the_extra_starting_the_sink_says_what_to_install() -> None:
+    """opentelemetry-proto unimportable: configure() fails naming the otlp sink and the pip command."""
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["opentelemetry.proto"] = None  # as if opentelemetry-proto were not installed
+        import fapilog
+        try:
+            fapilog.configure(sinks=[{"type": "otlp", "endpoint": "http://127.0.0.1:9/v1/logs"}])
+        except fapilog.FapilogError as exc:
+            print(exc)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "otlp sink: opentelemetry-proto is not installed; run: pip install 'fapilog[otlp]'" in done.stdout

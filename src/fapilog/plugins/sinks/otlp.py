@@ -48,6 +48,8 @@ _RETRYABLE = frozenset({429, 502, 503, 504})
 """The statuses OTLP/HTTP names as retryable; every other 4xx/5xx is permanent."""
 _GZIP_LEVEL = 6
 _INSTALL = "pip install 'fapilog[otlp]'"
+_PACKAGES = (("httpx", "httpx"), ("opentelemetry", "opentelemetry-proto"), ("google", "protobuf"))
+"""(module prefix, distribution) of what the sink imports, to name what is missing."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,8 +145,9 @@ class OtlpSink:
 
             from fapilog.plugins.sinks._otlp_encode import encode, rejected_count
         except ImportError as exc:
-            raise ConfigError(f"otlp sink: {exc.name or 'a dependency'} is not installed; run: {_INSTALL}",
-                              field="type") from exc
+            module = exc.name or ""
+            package = next((dist for prefix, dist in _PACKAGES if module.startswith(prefix)), "a dependency")
+            raise ConfigError(f"otlp sink: {package} is not installed; run: {_INSTALL}", field="type") from exc
         self._encode, self._rejected_count = encode, rejected_count
         headers = {"Content-Type": "application/x-protobuf", "User-Agent": f"fapilog/{__version__}",
                    **self._headers}
