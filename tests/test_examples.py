@@ -51,3 +51,15 @@ def test_network_sink_example_gets_retries_and_partial_rejections_from_the_core(
     assert proc.returncode == 0, proc.stderr
     assert "collector stored 9 events in order: True" in proc.stdout
     assert "delivered=9 rejected={'bad_kind': 1} retried=1 circuit=closed" in proc.stdout
+
+
+def test_otlp_sink_example_ships_log_records_with_the_span_and_retries_a_503() -> None:
+    """examples/otlp_sink.py: 5 OTLP log records in order with the span's trace id, one retry, two write spans."""
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "otlp_sink.py")], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "receiver got 5 log records in order: True" in proc.stdout
+    assert "first: INFO 'order placed' order=0 trace_id matches the span: True" in proc.stdout
+    assert "delivered=5 retried=1 circuit=closed" in proc.stdout
+    assert "write spans: [(1, 'retryable'), (2, 'delivered')]" in proc.stdout

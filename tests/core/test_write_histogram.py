@@ -7,6 +7,7 @@ from typing import Any
 
 import fapilog
 from fapilog.core.write_histogram import WRITE_SECONDS_BOUNDS, WriteHistogram
+from fapilog.plugins import RetryableSinkError
 
 
 def test_a_duration_on_a_bound_counts_in_that_bucket() -> None:
@@ -53,3 +54,39 @@ def test_the_sink_runner_counts_one_observation_per_batch() -> None:
     assert histogram["count"] == stats["batches"] == sink.batches >= 1
     assert cumulative[0.025] == 0  # every write slept 30 ms
     assert histogram["sum"] >= 0.03 * sink.batches
+
+
+class FlakySink:
+    """Sleeps 30 ms per write_batch call and refuses the first two calls as retryable (retry after 1 s)."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def write_batch(self, records: Any) -> None:
+        self.calls += 1
+        await asyncio.sleep(0.03)
+        if self.calls <= 2:
+            raise RetryableSinkError("busy", retry_after=1.0, reason="busy")
+
+    async def write(self, record: Any) -> None:
+        """Unused: the runner prefers write_batch."""
+
+
+def test_a_retried_batch_counts_one_observation_per_attempt_without_the_backoff() -> None:
+    """Three attempts of one batch are three observations; the two 1 s backoffs are in none of them."""
+    sink = FlakySink()
+    fapilog.configure(sinks=[sink], sink_defaults={"batch_max_age": 0.2})
+    log = fapilog.get_logger("h")
+    for i in range(5):
+        log.info("e", i=i)
+    assert fapilog.flush(10.0)
+    stats = fapilog.stats()["sinks"]["flaky"]
+    histogram = stats["write_seconds"]
+    cumulative = dict(zip(histogram["le"], histogram["cumulative"], strict=True))
+    assert sink.calls == 3 and stats["batches"] == 1 and stats["retried"] == 2 and stats["delivered"] == 5
+    assert histogram["count"] == 3
+    # Each attempt slept 30 ms; timing the whole delivery (2 s of backoff) would put it above 1 s.
+    assert cumulative[0.025] == 0 and cumulative[1.0] == 3
+    assert histogram["sum"] >= 0.09 and stats["latency_ms"]["max"] < 1000.0

@@ -38,6 +38,13 @@ def test_every_builtin_plugin_meets_the_contract(name: str, request: pytest.Fixt
     settings = BUILTIN_SETTINGS.get(name)
     if name == "http":  # the http sink needs an endpoint: a real server on 127.0.0.1
         settings = {"url": request.getfixturevalue("http_server").url}
+    if name == "otlp":  # the otlp sink too: the stand-in OTLP receiver on 127.0.0.1
+        from tests._otlp_receiver import StandInReceiver
+
+        receiver = StandInReceiver()
+        receiver.start()
+        request.addfinalizer(receiver.stop)
+        settings = {"endpoint": receiver.endpoint}
     report = check_plugin(plugin, settings, deterministic=name not in STATEFUL)
     assert [r.name for r in report.results] == list(CHECKS)
     assert report.ok, str(report)

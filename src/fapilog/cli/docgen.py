@@ -150,9 +150,12 @@ def _example_runs(info: PluginInfo, spec: Mapping[str, Any]) -> bool:
     if info.source == "registered" or not isinstance(info.plugin, type) or info.metadata is None:
         return False
     settings = {k: v for k, v in spec.items() if k != "type"}
+    model = info.metadata.config_model
+    defaults = [field.default for field in dataclasses.fields(model)] if dataclasses.is_dataclass(model) else []
     if hasattr(info.plugin, "write_batch") and any(
-            isinstance(v, str) and v.startswith(("http://", "https://")) for v in settings.values()):
-        return False  # a network sink aimed at a placeholder endpoint: running it would reach for the internet
+            isinstance(v, str) and v.startswith(("http://", "https://")) for v in [*settings.values(), *defaults]):
+        # A network sink aimed at a placeholder or default endpoint: running it would reach for a backend.
+        return False
     try:
         kwargs = validate_settings(info.name, info.metadata.config_model, settings)
         inspect.signature(info.plugin).bind(**kwargs)

@@ -27,6 +27,7 @@ from fapilog.core.diagnostics import warn
 from fapilog.core.hooks import cancelled_for_real
 from fapilog.core.record import EventRecord
 from fapilog.core.retry import RetryPolicy
+from fapilog.plugins import _tracing
 from fapilog.plugins.outcomes import BatchResult, BatchTooLargeError, PermanentSinkError, RetryableSinkError
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class BatchSender:
             if not await self._circuit_lets_through():
                 return  # given up on by a shutdown: counted there
             part = parts[0]
-            outcome = await self._attempt(part)
+            outcome = await self._attempt(part, budget.attempts + 1)
             if runner.abandoned:
                 self._settle_after_abandon(outcome, len(part))
                 return
@@ -104,7 +105,19 @@ class BatchSender:
                 ledger.reject(len(part), outcome.reason)
                 await runner.fallback.take(part, outcome.reason)
 
-    async def _attempt(self, part: list[EventRecord]) -> BatchResult | PermanentSinkError | _Retry | None:
+    async def _attempt(self, part: list[EventRecord], attempt: int) -> BatchResult | PermanentSinkError | _Retry | None:
+        """One ``write_batch`` call under ``write_timeout``, timed (the write histogram, a span when on)."""
+        started = time.perf_counter()
+        outcome = await self._classified(part)
+        took = time.perf_counter() - started
+        self.runner.observe_write(took)
+        span = _tracing.batch_hook
+        if span is not None:
+            kind, reason = _span_outcome(outcome)
+            span(self.runner.name, kind, len(part), attempt, took, reason)
+        return outcome
+
+    async def _classified(self, part: list[EventRecord]) -> BatchResult | PermanentSinkError | _Retry | None:
         """One ``write_batch`` call under ``write_timeout``, classified."""
         runner = self.runner
         write_batch = runner.write_batch
@@ -190,3 +203,17 @@ class BatchSender:
         else:
             ledger.fail(settled, "shutdown_timeout")
         self.runner.in_flight_at_abandon = 0
+
+
+def _span_outcome(outcome: object) -> tuple[str, str | None]:
+    """The span's ``outcome`` attribute and reason for what one attempt returned."""
+    if outcome is None:
+        return "delivered", None
+    if isinstance(outcome, BatchResult):
+        return "partial", None
+    if isinstance(outcome, _Retry):
+        return "retryable", outcome.reason
+    if isinstance(outcome, BatchTooLargeError):
+        return "too_large", outcome.reason
+    assert isinstance(outcome, PermanentSinkError)
+    return "permanent", outcome.reason

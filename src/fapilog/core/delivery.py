@@ -75,7 +75,8 @@ class SinkRunner(SinkIntake):
         self.latency_max = 0.0
         self.latency_last = 0.0
         self.write_seconds = WriteHistogram()
-        """Write durations in fixed buckets (one count per batch), for the Prometheus histogram."""
+        """Write durations in fixed buckets, for the Prometheus histogram: one count per ``write_batch`` attempt
+        (a retried batch counts once per attempt, its backoff in none), or per batch of ``write()`` calls."""
         self.start_error: BaseException | None = None
         self.processors: list[Stage] = []
         """Processors for this sink only (a size limit its backend imposes, a vendor shape); they work on
@@ -297,9 +298,10 @@ class SinkRunner(SinkIntake):
 
     async def _deliver(self, batch: list[EventRecord]) -> None:
         started = time.perf_counter()
+        per_record = self.write_batch is None
         try:
-            if self.write_batch is not None:
-                await self.sender.send(batch)
+            if not per_record:
+                await self.sender.send(batch)  # times each attempt itself (observe_write), never the backoff
             else:
                 assert self._write is not None
                 await self.records.write(self._write, batch)
@@ -309,12 +311,17 @@ class SinkRunner(SinkIntake):
             self._lost_in_write(asyncio.CancelledError("the sink raised CancelledError"))
         except BaseException as exc:  # noqa: BLE001 - a failure of the machinery itself is counted, never fatal
             self._lost_in_write(exc)
-        elapsed = (time.perf_counter() - started) * 1000.0
         self.batches += 1
+        if per_record:
+            self.observe_write(time.perf_counter() - started)
+
+    def observe_write(self, seconds: float) -> None:
+        """Count one write call that took ``seconds`` (``latency_ms`` and the ``write_seconds`` histogram)."""
+        elapsed = seconds * 1000.0
         self.latency_last = elapsed
         self.latency_total += elapsed
         self.latency_max = max(self.latency_max, elapsed)
-        self.write_seconds.observe(elapsed / 1000.0)
+        self.write_seconds.observe(seconds)
 
     def _lost_in_write(self, exc: BaseException) -> None:
         lost = self.ledger.in_flight - self.in_flight_at_abandon
@@ -361,6 +368,7 @@ class SinkRunner(SinkIntake):
 
     def snapshot(self) -> dict[str, Any]:
         counters = self.ledger.counters()
+        writes = sum(self.write_seconds.counts)
         return {
             **counters,
             "capacity": self.capacity,
@@ -371,7 +379,7 @@ class SinkRunner(SinkIntake):
             "latency_ms": {
                 "last": round(self.latency_last, 3),
                 "max": round(self.latency_max, 3),
-                "avg": round(self.latency_total / self.batches, 3) if self.batches else 0.0,
+                "avg": round(self.latency_total / writes, 3) if writes else 0.0,
             },
             "write_seconds": self.write_seconds.snapshot(),
         }

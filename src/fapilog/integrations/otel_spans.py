@@ -1,4 +1,4 @@
-"""OpenTelemetry spans for plugin operations: one span per plugin load, start and stop.
+"""OpenTelemetry spans for plugin operations: one span per plugin load, start and stop, and per sink write.
 
 Off by default; ``fapilog.configure(opentelemetry={"spans": True})`` switches them on through the global
 tracer provider (whatever the application installed with ``opentelemetry.trace.set_tracer_provider``).
@@ -6,6 +6,11 @@ Each span is named ``fapilog.plugin.<operation>`` and carries ``fapilog.plugin.n
 ``fapilog.plugin.operation`` and ``fapilog.plugin.outcome`` (``ok`` or ``error``; an error also sets the span's
 status and records the exception). The registry reports an operation once it finished (see
 :mod:`fapilog.plugins._tracing`), so the span is built with the measured start and end times.
+
+Each ``write_batch`` attempt of a sink becomes a ``fapilog.sink.write`` span with the same plugin attributes
+(operation ``write``) plus ``fapilog.batch.events``, ``fapilog.batch.attempt`` (1 for the first try, 2 for the
+first retry...) and, when it did not go through, ``fapilog.batch.reason``; outcomes are ``delivered``,
+``partial``, ``retryable``, ``permanent`` and ``too_large`` (the last three set the span status to ERROR).
 """
 
 from __future__ import annotations
@@ -24,18 +29,21 @@ INSTALL = 'pip install "fapilog[opentelemetry]"'
 
 
 def enable_spans(field: str = "opentelemetry.spans") -> None:
-    """Emit lifecycle spans from now on; ConfigError naming ``field`` when opentelemetry-api is missing."""
+    """Emit lifecycle and sink-write spans from now on; ConfigError naming ``field`` without opentelemetry-api."""
     try:
         from opentelemetry import trace
     except ImportError as exc:
         raise ConfigError(f"{field}: spans need the opentelemetry-api package, which is not installed; "
                           f"install it with: {INSTALL}", field=field) from exc
-    _tracing.set_hook(_recorder(trace.get_tracer("fapilog", __version__)))
+    tracer = trace.get_tracer("fapilog", __version__)
+    _tracing.set_hook(_recorder(tracer))
+    _tracing.set_batch_hook(_batch_recorder(tracer))
 
 
 def disable_spans() -> None:
-    """Stop emitting lifecycle spans (plugin operations go back to costing a ``None`` check)."""
+    """Stop emitting plugin spans (plugin operations and sink writes go back to costing a ``None`` check)."""
     _tracing.set_hook(None)
+    _tracing.set_batch_hook(None)
 
 
 def spans_enabled() -> bool:
@@ -66,3 +74,34 @@ def _recorder(tracer: Any) -> _tracing.LifecycleHook:
                  f"{type(exc).__name__}: {exc}")
 
     return record
+
+
+def _batch_recorder(tracer: Any) -> _tracing.BatchHook:
+    from opentelemetry.trace import Status, StatusCode
+
+    def record(name: str, outcome: str, events: int, attempt: int, took: float, reason: str | None) -> None:
+        try:
+            end = time.time_ns()
+            attributes: dict[str, str | int] = {
+                "fapilog.plugin.name": name,
+                "fapilog.plugin.kind": "sink",
+                "fapilog.plugin.operation": "write",
+                "fapilog.plugin.outcome": outcome,
+                "fapilog.batch.events": events,
+                "fapilog.batch.attempt": attempt,
+            }
+            if reason is not None:
+                attributes["fapilog.batch.reason"] = reason
+            span = tracer.start_span("fapilog.sink.write", start_time=end - int(took * 1_000_000_000),
+                                     attributes=attributes)
+            if outcome in _FAILED:
+                span.set_status(Status(StatusCode.ERROR, f"{outcome}: {reason}"))
+            span.end(end_time=end)
+        except Exception as exc:  # noqa: BLE001 - a tracing failure must never fail a sink's delivery
+            warn(f"otel-span:{type(exc).__name__}", f"could not record a write span of sink {name!r}: "
+                 f"{type(exc).__name__}: {exc}")
+
+    return record
+
+
+_FAILED = frozenset({"retryable", "permanent", "too_large"})
