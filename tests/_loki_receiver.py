@@ -70,8 +70,8 @@ def _push_request_class() -> Any:
     for name, fields in layout.items():
         message = proto.message_type.add(name=name)
         for number, field_name, kind, type_name in fields:
-            added = message.field.add(name=field_name, number=number, type=kind,
-                                      label=field.LABEL_REPEATED if (name, number) in repeated else field.LABEL_OPTIONAL)
+            label = field.LABEL_REPEATED if (name, number) in repeated else field.LABEL_OPTIONAL
+            added = message.field.add(name=field_name, number=number, type=kind, label=label)
             if type_name:
                 added.type_name = type_name
     pool.Add(proto)
@@ -228,6 +228,7 @@ class LokiReceiver:
     # -- validation and storage -------------------------------------------------------------------------------
 
     def _label_error(self, selector: str) -> tuple[dict[str, str] | None, str | None]:
+        """The stream's labels, or the reason the whole stream is refused."""
         try:
             pairs = _parse_selector(selector)
         except _BadRequest as exc:
@@ -235,19 +236,17 @@ class LokiReceiver:
         names = [name for name, _ in pairs]
         labels = dict(pairs)
         shown = _format_selector(labels)
-        if not pairs:
-            return None, f"stream '{shown}': missing labels"
-        if len(set(names)) != len(names):
-            return None, f"stream '{shown}': duplicate label names"
-        if len(names) > 15:
-            return None, f"stream '{shown}': has {len(names)} label names; the maximum number of label names is 15"
-        for name, value in pairs:
-            if not _NAME.match(name) or name.startswith("__"):
-                return None, f"stream '{shown}': invalid label name {name!r}"
-            if len(name.encode()) > 1024:
-                return None, f"stream '{shown}': label name too long"
-            if len(value.encode()) > 2048:
-                return None, f"stream '{shown}': label value too long"
+        problems = [
+            (not pairs, "missing labels"),
+            (len(set(names)) != len(names), "duplicate label names"),
+            (len(names) > 15, f"has {len(names)} label names; the maximum number of label names is 15"),
+            *((not _NAME.match(n) or n.startswith("__"), f"invalid label name {n!r}") for n in names),
+            *((len(n.encode()) > 1024, "label name too long") for n in names),
+            *((len(v.encode()) > 2048, "label value too long") for _, v in pairs),
+        ]
+        problem = next((text for failed, text in problems if failed), None)
+        if problem is not None:
+            return None, f"stream '{shown}': {problem}"
         return labels, None
 
     def _store(self, tenant: str | None, streams: list[tuple[str, list[tuple[int, str, dict[str, str]]]]]

@@ -34,6 +34,7 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
     BuiltinPlugin("file", "fapilog.plugins.sinks.file:FileSink"),
     BuiltinPlugin("memory", "fapilog.plugins.sinks.memory:MemorySink"),
     BuiltinPlugin("http", "fapilog.plugins.sinks.http:HttpSink", extra="http"),
+    BuiltinPlugin("loki", "fapilog.plugins.sinks.loki:LokiSink", extra="loki"),
     BuiltinPlugin("level", "fapilog.plugins.filters.level:LevelFilter"),
     BuiltinPlugin("sampling", "fapilog.plugins.filters.sampling:SamplingFilter"),
     BuiltinPlugin("rate_limit", "fapilog.plugins.filters.rate_limit:RateLimitFilter"),
@@ -55,7 +56,7 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
 
 EXTRA_REQUIREMENTS: Mapping[str, tuple[str, ...]] = {
     "aws": ("boto3>=1.34",),
-    "loki": ("httpx>=0.27", "cramjam>=2.8", "protobuf>=4.25"),
+    "loki": ("httpx>=0.27", "cramjam>=2.8"),
 }
 """What each extra a built-in may name installs (same as ``[project.optional-dependencies]``), used to tell
 whether such a plugin is available without importing it."""

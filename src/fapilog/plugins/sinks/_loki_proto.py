@@ -54,27 +54,35 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _field(tag: bytes, payload: bytes) -> bytes:
-    return tag + _varint(len(payload)) + payload
-
-
-def _entry(ts_ns: int, line: bytes, metadata: Sequence[tuple[bytes, bytes]]) -> bytes:
-    seconds, nanos = divmod(ts_ns, 1_000_000_000)
-    stamp = (_SECONDS + _varint(seconds) if seconds else b"") + (_NANOS + _varint(nanos) if nanos else b"")
-    parts = [_field(_TIMESTAMP, stamp)]
-    if line:
-        parts.append(_field(_LINE, line))
-    for name, value in metadata:
-        pair = (_field(_NAME, name) if name else b"") + (_field(_VALUE, value) if value else b"")
-        parts.append(_field(_METADATA, pair))
-    return b"".join(parts)
+def _pair(name: bytes, value: bytes) -> bytes:
+    """A ``LabelPairAdapter`` (structured metadata) as an ``EntryAdapter`` field, tag and length included."""
+    body = (_NAME + _varint(len(name)) + name if name else b"") + (_VALUE + _varint(len(value)) + value
+                                                                   if value else b"")
+    return _METADATA + _varint(len(body)) + body
 
 
 def encode_push_request(streams: Sequence[tuple[bytes, Sequence[Entry]]]) -> bytes:
-    """The serialized ``PushRequest`` for ``streams``: (selector text, entries) pairs, in the order given."""
+    """The serialized ``PushRequest`` for ``streams``: (selector text, entries) pairs, in the order given.
+
+    Sizes are computed before the pieces are joined once at the end: the encoder runs for every entry on the
+    worker, so it makes few small objects per entry and re-encodes a timestamp's seconds only when they change.
+    """
     out: list[bytes] = []
     for labels, entries in streams:
-        body = [_field(_LABELS, labels)]
-        body.extend(_field(_ENTRIES, _entry(ts, line, metadata)) for ts, line, metadata in entries)
-        out.append(_field(_STREAMS, b"".join(body)))
+        parts: list[bytes] = []
+        size = 0
+        last_second, seconds_field = -1, b""
+        for ts, line, metadata in entries:
+            seconds, nanos = divmod(ts, 1_000_000_000)
+            if seconds != last_second:
+                last_second, seconds_field = seconds, (_SECONDS + _varint(seconds) if seconds else b"")
+            stamp = seconds_field + _NANOS + _varint(nanos) if nanos else seconds_field
+            line_head = _LINE + _varint(len(line)) if line else b""
+            extra = b"".join([_pair(name, value) for name, value in metadata]) if metadata else b""
+            length = 2 + len(stamp) + len(line_head) + len(line) + len(extra)  # a stamp's length is 1 byte
+            head = _ENTRIES + _varint(length) + _TIMESTAMP + _SMALL[len(stamp)] + stamp + line_head
+            parts += (head, line, extra)
+            size += len(head) + len(line) + len(extra)
+        labels_field = _LABELS + _varint(len(labels)) + labels
+        out += (_STREAMS, _varint(len(labels_field) + size), labels_field, *parts)
     return b"".join(out)
