@@ -84,20 +84,21 @@ def check_field_names(names: Any, field: str) -> tuple[str, ...]:
 def warn_about(labels: Mapping[str, str], label_fields: Sequence[str], name: str) -> list[str]:
     """Warn (``ConfigWarning``) about label keys that look per-event and about more than 15 labels.
 
-    Returns the warnings' texts, which the sink keeps as ``notes``.
+    Returns a short form of each, which the sink keeps as ``notes``.
     """
     notes: list[str] = []
     suspicious = high_cardinality_keys([*labels, *label_fields])
     if suspicious:
-        notes.append(f"loki sink {name!r}: label keys {suspicious} look like per-event values (ids, times, "
-                     "durations): each distinct value makes a new Loki stream; keep them in the line or list "
-                     "them in structured_metadata instead")
+        warnings.warn(f"loki sink {name!r}: label keys {suspicious} look like per-event values (ids, times, "
+                      "durations): each distinct value makes a new Loki stream; keep them in the line or list "
+                      "them in structured_metadata instead", ConfigWarning, stacklevel=4)
+        notes.append(f"label keys {suspicious} look like per-event values; see the warning")
     count = len(set(labels) | set(label_fields))
     if count > MAX_LABELS:
-        notes.append(f"loki sink {name!r}: {count} labels per stream; Loki refuses more than {MAX_LABELS} "
-                     "(max_label_names_per_series): keep the few you select streams by")
-    for note in notes:
-        warnings.warn(note, ConfigWarning, stacklevel=4)
+        warnings.warn(f"loki sink {name!r}: {count} labels per stream; Loki refuses more than {MAX_LABELS} "
+                      "(max_label_names_per_series): keep the few you select streams by", ConfigWarning,
+                      stacklevel=4)
+        notes.append(f"{count} labels per stream, over Loki's {MAX_LABELS}")
     return notes
 
 
