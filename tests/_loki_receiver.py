@@ -41,6 +41,7 @@ from typing import Any
 
 import cramjam
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
+from tests._http_server import serve, stop_serving
 
 PUSH_PATH = "/loki/api/v1/push"
 _NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -151,11 +152,6 @@ def _format_selector(labels: dict[str, str]) -> str:
         return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
     return "{" + ", ".join(f'{k}="{quoted(v)}"' for k, v in sorted(labels.items())) + "}"
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 256  # the stdlib's 5 resets connections under a burst of concurrent requests
-    daemon_threads = True
 
 
 class LokiReceiver:
@@ -343,19 +339,12 @@ class LokiReceiver:
             def do_POST(self) -> None:
                 owner.handle(self)
 
-        server = _Server(("127.0.0.1", 0), Handler)
-        self.port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._server, self._thread = serve(Handler)
+        self.port = self._server.server_address[1]
 
     def stop(self) -> None:
         server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
+        stop_serving(server, self._thread)
 
 
 def _answer(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:

@@ -236,3 +236,49 @@ def test_the_hand_encoder_matches_an_independent_protobuf_decoder() -> None:
     assert [(p.name, p.value) for p in second.structuredMetadata] == [("k", "v"), ("e", "")]
     (big,) = decoded.streams[1].entries
     assert big.timestamp.seconds * 10**9 + big.timestamp.nanos == 2**62 and big.line == "x" * 300
+
+
+@pytest.mark.filterwarnings("ignore::fapilog.errors.ConfigWarning")  # each check creates the sink again
+def test_plugin_check_passes_against_the_stand_in_and_notes_per_event_labels(
+    loki: LokiReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`fapilog plugin check loki` passes every check against the stand-in and prints the label warning as a note."""
+    from fapilog.cli.main import main
+
+    code = main(["plugin", "check", "loki", "--setting", f"url={loki.url}", "--setting", "tenant=check",
+                 "--setting", 'label_fields=["level", "request_id"]'])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    (settings_line,) = [line for line in out.splitlines() if line.startswith("PASS settings")]
+    assert settings_line.startswith("PASS settings: note: ") and "request_id" in settings_line
+    assert {entry.tenant for entry in loki.entries} == {"check"}  # the pipeline check delivered through Loki
+
+
+def test_the_stand_in_enforces_the_validation_rules_and_the_sink_names_each_reason(loki: LokiReceiver) -> None:
+    """The stand-in refuses bad labels, numeric, future and far-behind timestamps; reason_of names each refusal."""
+    import httpx
+
+    from fapilog.plugins.sinks._loki_answer import reason_of
+
+    now = time.time_ns()
+    url, headers = loki.url + "/loki/api/v1/push", {"X-Scope-OrgID": "t"}
+
+    def push(streams: list[dict[str, Any]]) -> tuple[int, str]:
+        response = httpx.post(url, json={"streams": streams}, headers=headers)
+        return response.status_code, response.text
+
+    assert push([{"stream": {"app": "a"}, "values": [[now, "numeric ts"]]}])[0] == 400
+    cases = {
+        "invalid_labels": {"stream": {"app-name": "a"}, "values": [[str(now), "x"]]},
+        "missing_labels": {"stream": {}, "values": [[str(now), "x"]]},
+        "too_far_in_future": {"stream": {"app": "a"}, "values": [[str(now + 3600 * 10**9), "x"]]},
+        "greater_than_max_sample_age": {"stream": {"app": "a"}, "values": [[str(now - 8 * 86400 * 10**9), "x"]]},
+        "out_of_order": {"stream": {"app": "a"}, "values": [[str(now), "new"], [str(now - 2 * 3600 * 10**9), "x"]]},
+    }
+    for reason, stream in cases.items():
+        status, text = push([stream])
+        assert status == 400 and reason_of(text.splitlines()[0]) == reason, (reason, text)
+    assert [entry.line for entry in loki.entries] == ["new"]  # the valid entry of a refused request is stored
+    loki.max_line_size = 10
+    status, text = push([{"stream": {"app": "b"}, "values": [[str(now), "x" * 11]]}])
+    assert status == 400 and reason_of(text) == "line_too_long"
