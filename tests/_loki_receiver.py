@@ -14,8 +14,9 @@ rate-limit errors" pages, and ``pkg/push/push.proto``):
 * validation, each a 400 whose text has one line per refused entry naming its stream and timestamp: label
   names ``[a-zA-Z_][a-zA-Z0-9_]*`` not starting ``__``, at least one and at most 15 label names, no
   duplicates, name ≤ 1024 and value ≤ 2048 bytes (the whole stream is refused); a line over
-  ``max_line_size`` (256 KB); older than ``reject_old_samples_max_age`` (one week: ``oldest_ns`` overrides
-  the bound); newer than now + 10 minutes; within a stream, older than the newest entry minus one hour.
+  ``max_line_size`` (``256KB``, read by Loki as 256,000 bytes); older than ``reject_old_samples_max_age``
+  (one week: ``oldest_ns`` overrides the bound); newer than now + 10 minutes; within a stream, older than the
+  newest entry minus one hour.
   Valid entries of a request with refused ones are stored, as Loki does;
 * faults on cue (``plan``): ``Fault(429, retry_after="1")`` or any status, ``Fault("slow", delay=…)`` (answer
   after a delay), ``Fault("drop")`` (read the body, then reset the connection without an answer).
@@ -159,7 +160,7 @@ class LokiReceiver:
 
     def __init__(self, *, require_tenant: bool = True) -> None:
         self.require_tenant = require_tenant
-        self.max_line_size = 256 * 1024
+        self.max_line_size = 256_000  # "256KB": Loki counts a KB as 1,000 bytes
         self.oldest_ns: int | None = None
         """The oldest accepted timestamp; ``None``: now minus one week (Loki's reject_old_samples_max_age)."""
         self.entries: list[Entry] = []

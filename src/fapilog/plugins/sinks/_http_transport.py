@@ -114,13 +114,13 @@ class HttpTransport:
             raise RetryableSinkError(f"{label}: cannot resolve the host of {self.url} ({type(exc).__name__})",
                                      reason="dns") from exc
 
-    def raise_for_status(self, response: Any, size: int, detail: str = "") -> None:
+    def raise_for_status(self, response: Any, size: int) -> None:
         """Return on 2xx; else raise the outcome for the status (``size``: the body's bytes, for 413)."""
         status = response.status_code
         if 200 <= status < 300:
             return
         reason = f"http_{status}"
-        message = f"{self._sink} sink {self._name!r}: {self.url} answered {status}" + (f": {detail}" if detail else "")
+        message = f"{self._sink} sink {self._name!r}: {self.url} answered {status}"
         if status == 413:
             raise BatchTooLargeError(f"{message} (body of {size} bytes too large)", reason=reason)
         if status in _RETRYABLE or status >= 500:

@@ -31,6 +31,7 @@ from fapilog.core.serialize import dumps
 from fapilog.errors import ConfigError
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 from fapilog.plugins.outcomes import BatchResult, PermanentSinkError
+from fapilog.plugins.processors.size_guard import LOKI_MAX_LINE_BYTES
 from fapilog.plugins.sinks._http_transport import HttpTransport
 from fapilog.plugins.sinks._loki_answer import StreamKey, reason_of, refused_entries
 from fapilog.plugins.sinks._loki_labels import (
@@ -45,8 +46,8 @@ from fapilog.plugins.sinks._loki_proto import Entry, encode_push_request
 __all__ = ["LokiSink", "LokiSinkSettings"]
 
 PUSH_PATH = "/loki/api/v1/push"
-DEFAULT_MAX_LINE_SIZE = 256 * 1024
-"""Loki's default ``max_line_size`` (256 KB)."""
+DEFAULT_MAX_LINE_SIZE = LOKI_MAX_LINE_BYTES
+"""Loki's default ``max_line_size`` (``256KB``, which Loki reads as 256,000 bytes)."""
 _GZIP_LEVEL = 6
 _MARKER = b"...[truncated by fapilog: %d bytes]"
 
