@@ -282,3 +282,19 @@ def test_the_stand_in_enforces_the_validation_rules_and_the_sink_names_each_reas
     loki.max_line_size = 10
     status, text = push([{"stream": {"app": "b"}, "values": [[str(now), "x" * 11]]}])
     assert status == 400 and reason_of(text) == "line_too_long"
+
+
+def test_a_refusal_written_to_the_second_names_every_entry_of_that_second() -> None:
+    """A 400 line with an RFC 3339 time without fraction (or Go's time format) refuses that second's entries."""
+    from fapilog.plugins.sinks._loki_answer import refused_entries, stream_key
+
+    key = stream_key('{app="a"}')
+    second = 1_765_000_000 * 10**9
+    entries = {(key, second + 5): [0], (key, second + 900_000_000): [1], (key, second + 10**9): [2]}
+    body = "entry for stream '{app=\"a\"}' has timestamp too old: 2025-12-06T05:46:40Z, oldest acceptable ..."
+    assert refused_entries(body, entries, {key: [0, 1, 2]}) == ({0: "greater_than_max_sample_age",
+                                                                1: "greater_than_max_sample_age"},
+                                                               "greater_than_max_sample_age")
+    go_format = "entry for stream '{app=\"a\"}' has timestamp too new: 2025-12-06 05:46:41.000000000 +0000 UTC"
+    assert refused_entries(go_format, entries, {key: [0, 1, 2]}) == ({2: "too_far_in_future"}, "too_far_in_future")
+    assert refused_entries("unparsable body", entries, {key: [0, 1, 2]}) is None

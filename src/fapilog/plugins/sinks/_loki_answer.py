@@ -68,8 +68,9 @@ def _unescape(match: re.Match[str]) -> str:
     return "\n" if char == "n" else char
 
 
-def _timestamp(line: str) -> int | None:
-    """The first RFC 3339 timestamp of ``line``, in unix nanoseconds (nanosecond digits kept)."""
+def _timestamp(line: str) -> tuple[int, bool] | None:
+    """The first RFC 3339 timestamp of ``line`` in unix nanoseconds, and whether it had a fraction of a second
+    (a message written to the second names every entry of that second)."""
     found = _RFC3339.search(line)
     if found is None:
         return None
@@ -79,7 +80,7 @@ def _timestamp(line: str) -> int | None:
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
         seconds -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return seconds * 1_000_000_000 + int((fraction or "0").ljust(9, "0"))
+    return seconds * 1_000_000_000 + int((fraction or "0").ljust(9, "0")), fraction is not None
 
 
 def refused_entries(body: str, entries: Mapping[tuple[StreamKey, int], list[int]],
@@ -103,8 +104,16 @@ def refused_entries(body: str, entries: Mapping[tuple[StreamKey, int], list[int]
         if reason in _STREAM_REASONS:
             indexes = streams.get(key)
         else:
-            ts = _timestamp(line[named.end():])
-            indexes = entries.get((key, ts)) if ts is not None else None
+            found = _timestamp(line[named.end():])
+            if found is None:
+                return None
+            ts, precise = found
+            if precise:
+                indexes = entries.get((key, ts))
+            else:
+                second = ts // 1_000_000_000
+                indexes = [index for (stream, when), at in entries.items()
+                           if stream == key and when // 1_000_000_000 == second for index in at]
         if not indexes:
             return None
         for index in indexes:
