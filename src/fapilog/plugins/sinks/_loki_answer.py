@@ -5,8 +5,9 @@ naming the stream (its selector) and, for time and size checks, the entry's time
 those of Loki's ``discarded_samples`` counters (``line_too_long``, ``greater_than_max_sample_age``,
 ``too_far_in_future``, ``invalid_labels``…); the text is matched by keywords, or by the reason name itself
 when the text carries it. :func:`refused_entries` maps each line back to the batch: when every line names a
-stream and a timestamp found in the batch, only those entries are refused (the rest were stored); otherwise
-the whole batch is counted as refused under the first reason.
+stream and a timestamp found in the batch, only those entries are refused (the rest were stored); a time
+written to the second (RFC 3339 without a fraction, or Go's default time format) names every entry of that
+stream in that second. Otherwise the whole batch is counted as refused under the first reason.
 """
 
 from __future__ import annotations
