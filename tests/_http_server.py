@@ -32,6 +32,23 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+def serve(handler: type[BaseHTTPRequestHandler], port: int = 0) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    """A threaded server for ``handler`` on 127.0.0.1 (``port`` 0: a free one), serving on a daemon thread."""
+    server = _Server(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def stop_serving(server: ThreadingHTTPServer | None, thread: threading.Thread | None) -> None:
+    """Stop ``server`` and close its listening socket (new connections are refused)."""
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+    if thread is not None:
+        thread.join(5)
+
+
 @dataclasses.dataclass(frozen=True)
 class Answer:
     """One planned answer: an HTTP status, or ``"hang"``, ``"reset"``, ``"slow"``."""
@@ -170,21 +187,13 @@ class RecordingServer:
 
             do_PUT = do_POST
 
-        server = _Server(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
-        self.port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._server, self._thread = serve(Handler, self.port)
+        self.port = self._server.server_address[1]
 
     def stop(self) -> None:
         """Stop listening: new connections are refused (a dead backend)."""
         server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
+        stop_serving(server, self._thread)
         with self._lock:
             connections, self._connections = self._connections, set()
         for connection in connections:  # kept-alive connections die with the server, as a crash would end them

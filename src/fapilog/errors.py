@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ConfigWarning",
     "FapilogError",
     "PluginError",
     "PluginIncompatibleError",
@@ -27,6 +28,11 @@ class ConfigError(FapilogError, ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class ConfigWarning(UserWarning):
+    """Settings that work but are likely a mistake (a Loki label that looks per-event): shown once at
+    configuration time, and as a note by ``fapilog plugin check``."""
 
 
 class PluginError(FapilogError):

@@ -333,8 +333,9 @@ def check_target(
 
 def _label(result: dict[str, Any]) -> str:
     status = "SKIP" if result["skipped"] else "PASS" if result["ok"] else "FAIL"
-    if status == "PASS":
-        return f"PASS {result['name']}"
+    if status == "PASS":  # a passing check's reason is shown only when it is a note for the author
+        note = result["reason"] if result["reason"].startswith("note: ") else ""
+        return f"PASS {result['name']}" + (f": {note}" if note else "")
     return f"{status} {result['name']}: {result['reason']}"
 
 

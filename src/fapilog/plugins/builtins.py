@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
     BuiltinPlugin("memory", "fapilog.plugins.sinks.memory:MemorySink"),
     BuiltinPlugin("http", "fapilog.plugins.sinks.http:HttpSink", extra="http"),
     BuiltinPlugin("otlp", "fapilog.plugins.sinks.otlp:OtlpSink", extra="otlp"),
+    BuiltinPlugin("loki", "fapilog.plugins.sinks.loki:LokiSink", extra="loki"),
     BuiltinPlugin("level", "fapilog.plugins.filters.level:LevelFilter"),
     BuiltinPlugin("sampling", "fapilog.plugins.filters.sampling:SamplingFilter"),
     BuiltinPlugin("rate_limit", "fapilog.plugins.filters.rate_limit:RateLimitFilter"),
@@ -57,7 +58,7 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
 
 EXTRA_REQUIREMENTS: Mapping[str, tuple[str, ...]] = {
     "aws": ("boto3>=1.34",),
-    "loki": ("httpx>=0.27", "cramjam>=2.8", "protobuf>=4.25"),
+    "loki": ("httpx>=0.27", "cramjam>=2.8"),
     "otlp": ("httpx>=0.27", "opentelemetry-proto>=1.24", "protobuf>=5.0"),
 }
 """What each extra a built-in may name installs (same as ``[project.optional-dependencies]``), used to tell

@@ -12,11 +12,12 @@ import copy
 import dataclasses
 import inspect
 import typing
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fapilog.core.record import EventRecord
-from fapilog.errors import ConfigError
+from fapilog.errors import ConfigError, ConfigWarning
 from fapilog.plugins._derived import derived_note
 from fapilog.plugins._settings import instantiate
 from fapilog.plugins._validation import check_methods, inspect_plugin
@@ -38,6 +39,10 @@ class ContractFailure(AssertionError):
 
 class Skip(Exception):
     """The check does not apply to this plugin (the reason is reported)."""
+
+
+class Note(Exception):
+    """The check passed, with something the author should read (a ``ConfigWarning`` the settings raised)."""
 
 
 @dataclasses.dataclass
@@ -146,7 +151,19 @@ def _check_protocol(subject: Subject) -> None:
 
 
 def _check_settings(subject: Subject) -> None:
-    subject.create()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigWarning)
+        subject.create()
+    notes = [str(warning.message) for warning in caught if issubclass(warning.category, ConfigWarning)]
+    for warning in caught:  # other warnings go on as if they had not been caught
+        if not issubclass(warning.category, ConfigWarning):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    _check_unknown_setting(subject)
+    if notes:
+        raise Note("; ".join(notes))
+
+
+def _check_unknown_setting(subject: Subject) -> None:
     model = subject.metadata.config_model if subject.metadata is not None else None
     if model is None or not isinstance(subject.target, type):
         return

@@ -14,7 +14,8 @@ failure); ``fapilog plugin check`` prints that report, and the pytest suites in
 ``protocol``
     the kind's method (and every optional one present) is ``async def``, as the registry demands.
 ``settings``
-    the given settings create an instance; an unknown setting is refused with a ``ConfigError``.
+    the given settings create an instance; an unknown setting is refused with a ``ConfigError``. A
+    ``ConfigWarning`` raised while creating it passes the check with the warning as a ``note:``.
 ``lifecycle``
     ``start()`` twice, work, ``flush()`` twice (sinks), ``health_check()``, ``stop()`` twice: none raises.
 ``behaviour``
@@ -49,7 +50,7 @@ from typing import Any
 
 from fapilog.errors import FapilogError
 from fapilog.plugins.metadata import PLUGIN_KINDS, REQUIRED_METHODS, PluginMetadata, metadata_of
-from fapilog.testing._contract import RUNNERS, ContractFailure, Skip, Subject
+from fapilog.testing._contract import RUNNERS, ContractFailure, Note, Skip, Subject
 from fapilog.testing.report import CheckResult, ContractReport
 
 __all__ = ["CHECKS", "CheckResult", "ContractReport", "check_plugin"]
@@ -107,6 +108,8 @@ def _run_one(name: str, subject: Subject, timeout: float) -> CheckResult:
         return CheckResult(name, ok=True)
     if isinstance(error, Skip):
         return CheckResult(name, ok=True, skipped=True, reason=str(error))
+    if isinstance(error, Note):
+        return CheckResult(name, ok=True, reason=f"note: {error}")
     if isinstance(error, (ContractFailure, FapilogError)):
         return CheckResult(name, ok=False, reason=str(error))
     return CheckResult(name, ok=False, reason=f"raised {type(error).__name__}: {error}")

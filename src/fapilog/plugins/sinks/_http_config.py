@@ -1,9 +1,9 @@
-"""The ``http`` sink's settings that need care: secrets (never shown) and the request body's shape.
+"""Settings every HTTP-based sink (``http``, ``loki``) needs care with: secrets (never shown), auth, the URL.
 
 A secret (bearer token, basic password, HMAC key) is written either as the value itself or as
 ``{"env": "NAME"}``, read from the environment variable ``NAME`` when the sink is created. Either way it is
 held in a :class:`Secret`, whose ``repr`` and ``str`` are ``'***'``; error messages name the field, never the
-value.
+value. ``sink`` is the plugin name the messages start with (``"http sink: auth: ..."``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Secret:
     __str__ = __repr__
 
 
-def read_secret(value: Any, field: str) -> Secret:
+def read_secret(value: Any, field: str, sink: str = "http") -> Secret:
     """A secret from ``"text"`` or ``{"env": "NAME"}`` (ConfigError naming ``field``, never the value)."""
     if isinstance(value, Secret):
         return value
@@ -47,19 +47,19 @@ def read_secret(value: Any, field: str) -> Secret:
         name = value["env"]
         found = os.environ.get(name)
         if not found:
-            raise ConfigError(f"http sink: {field}: the environment variable {name!r} is not set or empty; set it, "
+            raise ConfigError(f"{sink} sink: {field}: the environment variable {name!r} is not set or empty; set it, "
                               "or give the value directly", field=f"{field}.env")
         return Secret(found)
-    raise ConfigError(f"http sink: {field}: expected a non-empty text or {{'env': 'VARIABLE'}} "
+    raise ConfigError(f"{sink} sink: {field}: expected a non-empty text or {{'env': 'VARIABLE'}} "
                       f"(got a {type(value).__name__})", field=field)
 
 
-def auth_header(auth: Any) -> Secret | None:
+def auth_header(auth: Any, sink: str = "http") -> Secret | None:
     """The ``Authorization`` header value from ``{"bearer": token}`` or ``{"basic": [user, password]}``."""
     if auth is None:
         return None
     if isinstance(auth, Mapping) and set(auth) == {"bearer"}:
-        return Secret("Bearer " + read_secret(auth["bearer"], "auth.bearer").reveal())
+        return Secret("Bearer " + read_secret(auth["bearer"], "auth.bearer", sink).reveal())
     if isinstance(auth, Mapping) and set(auth) == {"basic"}:
         pair = auth["basic"]
         if isinstance(pair, Mapping) and set(pair) == {"user", "password"}:
@@ -67,29 +67,29 @@ def auth_header(auth: Any) -> Secret | None:
         elif isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2:
             user, password = pair[0], pair[1]
         else:
-            raise ConfigError("http sink: auth.basic: expected [user, password] or {'user': ..., 'password': ...}",
+            raise ConfigError(f"{sink} sink: auth.basic: expected [user, password] or {{'user': ..., 'password': ...}}",
                               field="auth.basic")
         if not isinstance(user, str) or not user or ":" in user:
-            raise ConfigError("http sink: auth.basic: the user must be a non-empty text without ':'",
+            raise ConfigError(f"{sink} sink: auth.basic: the user must be a non-empty text without ':'",
                               field="auth.basic")
-        secret = read_secret(password, "auth.basic.password").reveal()
+        secret = read_secret(password, "auth.basic.password", sink).reveal()
         token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
         return Secret("Basic " + token)
-    raise ConfigError("http sink: auth: expected {'bearer': token} or {'basic': [user, password]}", field="auth")
+    raise ConfigError(f"{sink} sink: auth: expected {{'bearer': token}} or {{'basic': [user, password]}}", field="auth")
 
 
-def hmac_settings(value: Any) -> tuple[Secret, str] | None:
+def hmac_settings(value: Any, sink: str = "http") -> tuple[Secret, str] | None:
     """``{"secret": ..., "header": "X-Signature"}`` checked: the key and the header name."""
     if value is None:
         return None
     if not isinstance(value, Mapping) or "secret" not in value or not set(value) <= {"secret", "header"}:
-        raise ConfigError("http sink: hmac: expected {'secret': key or {'env': NAME}, 'header': 'X-Signature'}",
+        raise ConfigError(f"{sink} sink: hmac: expected {{'secret': key or {{'env': NAME}}, 'header': 'X-Signature'}}",
                           field="hmac")
     header = value.get("header", "X-Signature")
     if not isinstance(header, str) or not header.strip():
-        raise ConfigError("http sink: hmac.header: expected a header name such as 'X-Signature'",
+        raise ConfigError(f"{sink} sink: hmac.header: expected a header name such as 'X-Signature'",
                           field="hmac.header")
-    return read_secret(value["secret"], "hmac.secret"), header
+    return read_secret(value["secret"], "hmac.secret", sink), header
 
 
 def public_url(url: str) -> str:
@@ -102,11 +102,12 @@ def public_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-def check_url(url: Any) -> str:
+def check_url(url: Any, sink: str = "http") -> str:
+    """``url`` when it is an http:// or https:// URL with a host (else a ConfigError naming ``url``)."""
     if not isinstance(url, str):
-        raise ConfigError("http sink: url: expected text such as 'https://logs.example.com/ingest'", field="url")
+        raise ConfigError(f"{sink} sink: url: expected text such as 'https://logs.example.com/ingest'", field="url")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"http sink: url: expected an http:// or https:// URL with a host, got "
+        raise ConfigError(f"{sink} sink: url: expected an http:// or https:// URL with a host, got "
                           f"{public_url(url)!r}", field="url")
     return url

@@ -29,21 +29,14 @@ from fapilog._version import __version__
 from fapilog.core.serialize import dumps
 from fapilog.errors import ConfigError
 from fapilog.plugins.metadata import PluginMetadata
-from fapilog.plugins.outcomes import (
-    BatchResult,
-    BatchTooLargeError,
-    PermanentSinkError,
-    RetryableSinkError,
-    parse_retry_after,
-)
-from fapilog.plugins.sinks._http_config import Secret, auth_header, check_url, hmac_settings, public_url
-from fapilog.plugins.sinks._http_resolve import Resolver
+from fapilog.plugins.outcomes import BatchResult
+from fapilog.plugins.sinks._http_config import hmac_settings
+from fapilog.plugins.sinks._http_transport import HttpTransport
 
 __all__ = ["HttpSink", "HttpSinkSettings"]
 
 _FORMATS = ("ndjson", "json_array", "wrapped")
 _CONTENT_TYPES = {"ndjson": "application/x-ndjson", "json_array": "application/json", "wrapped": "application/json"}
-_RETRYABLE = frozenset({408, 425, 429})
 _GZIP_LEVEL = 6
 
 
@@ -116,8 +109,9 @@ class HttpSink:
         name: str = "http",
     ) -> None:
         self.name = name
-        self._url = Secret(check_url(url))  # user info and query may hold credentials
-        self.url = public_url(url)
+        self._transport = HttpTransport(url, sink="http", name=name, extra="http", headers=headers, auth=auth,
+                                        timeout=timeout)
+        self.url = self._transport.url
         """The URL without user info or query (safe to show)."""
         if format not in _FORMATS:
             raise ConfigError(f"http sink: format: expected one of {', '.join(_FORMATS)}, got {format!r}",
@@ -125,9 +119,6 @@ class HttpSink:
         if compression not in (None, "gzip"):
             raise ConfigError(f"http sink: compression: expected 'gzip' or None, got {compression!r}",
                               field="compression")
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 3600:
-            raise ConfigError(f"http sink: timeout: expected seconds > 0 (at most 3600), got {timeout!r}",
-                              field="timeout")
         if method not in ("POST", "PUT"):
             raise ConfigError(f"http sink: method: expected 'POST' or 'PUT', got {method!r}", field="method")
         if not isinstance(wrap_key, str) or not wrap_key:
@@ -138,37 +129,23 @@ class HttpSink:
         self._bulk_line = None if bulk_action is None else json.dumps(dict(bulk_action)).encode()
         self.format = format
         self.compression = compression
-        self.timeout = float(timeout)
+        self.timeout = self._transport.timeout
         self.method = method
-        self._headers = {str(k): str(v) for k, v in (headers or {}).items()}
-        self._auth: Secret | None = auth_header(auth)
         self._hmac = hmac_settings(hmac)
         self._wrap_prefix = b'{' + json.dumps(wrap_key).encode() + b':['
-        self._client: Any = None
-        self._resolver = Resolver(self._url.reveal(), name)
 
     def __repr__(self) -> str:
         return f"HttpSink(url={self.url!r}, format={self.format!r}, name={self.name!r})"
 
     async def start(self) -> None:
         """Open the persistent client (imports httpx: the extra is needed only by configurations that use it)."""
-        try:
-            import httpx
-        except ImportError as exc:
-            raise ConfigError("http sink: httpx is not installed; run: pip install 'fapilog[http]'",
-                              field="type") from exc
-        headers = {"Content-Type": _CONTENT_TYPES[self.format], "User-Agent": f"fapilog/{__version__}",
-                   **self._headers}
+        headers = {"Content-Type": _CONTENT_TYPES[self.format]}
         if self.compression == "gzip":
             headers["Content-Encoding"] = "gzip"
-        self._resolver.start()
-        self._client = httpx.AsyncClient(headers=headers, timeout=self.timeout, follow_redirects=False)
+        self._transport.start(headers)
 
     async def stop(self) -> None:
-        client, self._client = self._client, None
-        self._resolver.stop()
-        if client is not None:
-            await client.aclose()
+        await self._transport.stop()
 
     async def write(self, record: Mapping[str, Any]) -> None:
         await self.write_batch([record])
@@ -185,45 +162,16 @@ class HttpSink:
         return self._wrap_prefix + b",".join(lines) + b"]}"
 
     async def write_batch(self, records: Sequence[Mapping[str, Any]]) -> BatchResult | None:
-        import httpx
-
-        if self._client is None:
-            raise RetryableSinkError("http sink: not started", reason="not_started")
         content = self.body(records)
         if self.compression == "gzip":
             content = gzip.compress(content, compresslevel=_GZIP_LEVEL, mtime=0)
         headers: dict[str, str] = {}
-        if self._auth is not None:
-            headers["Authorization"] = self._auth.reveal()
         if self._hmac is not None:
             key, header = self._hmac
             headers[header] = hmac.new(key.reveal().encode(), content, hashlib.sha256).hexdigest()
-        try:
-            url, host, extensions = await self._resolver.target()
-            response = await self._client.request(self.method, url, content=content, headers={**headers, **host},
-                                                  extensions=extensions)
-        except httpx.TimeoutException as exc:
-            raise RetryableSinkError(f"http sink {self.name!r}: no answer from {self.url} within {self.timeout}s",
-                                     reason="timeout") from exc
-        except httpx.TransportError as exc:
-            self._resolver.forget()
-            raise RetryableSinkError(f"http sink {self.name!r}: {type(exc).__name__} talking to {self.url}",
-                                     reason=type(exc).__name__) from exc
-        except OSError as exc:  # the name did not resolve
-            self._resolver.forget()
-            raise RetryableSinkError(f"http sink {self.name!r}: cannot resolve the host of {self.url} "
-                                     f"({type(exc).__name__})", reason="dns") from exc
-        status = response.status_code
-        if 200 <= status < 300:
-            return self._bulk_result(response) if self._bulk_line is not None else None
-        reason = f"http_{status}"
-        message = f"http sink {self.name!r}: {self.url} answered {status}"
-        if status == 413:
-            raise BatchTooLargeError(f"{message} (body of {len(content)} bytes too large)", reason=reason)
-        if status in _RETRYABLE or status >= 500:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise RetryableSinkError(message, retry_after=retry_after, reason=reason)
-        raise PermanentSinkError(message, reason=reason)
+        response = await self._transport.send(content, headers, self.method)
+        self._transport.raise_for_status(response, len(content))
+        return self._bulk_result(response) if self._bulk_line is not None else None
 
     @staticmethod
     def _bulk_result(response: Any) -> BatchResult | None:
