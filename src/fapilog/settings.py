@@ -103,8 +103,10 @@ class LoggingSettings:
     """Filter specs, run first, in order: drop events early (``[{"type": "level", "level": "INFO"}]``)."""
     enrichers: list[Any] = dataclasses.field(default_factory=list)
     """Enricher specs, run after filters: add fields to every event (``["runtime"]``)."""
-    redactors: list[Any] = dataclasses.field(default_factory=list)
-    """Redactor specs, run after enrichers: mask sensitive values (``["field_mask"]``)."""
+    redactors: list[Any] = dataclasses.field(default_factory=lambda: ["secrets"])
+    """Redactor specs, run after enrichers: mask sensitive values. ``secrets`` (well-known secret field names
+    and URL credentials) runs first in any non-empty list, named or not; ``[]`` turns redaction off and
+    ``plugins.disabled=["secrets"]`` keeps yours without it (``docs/redaction.md``)."""
     processors: list[Any] = dataclasses.field(default_factory=list)
     """Processor specs, run last before the sinks: reshape or bound events (``["size_guard"]``)."""
     queue: QueueSettings = dataclasses.field(default_factory=QueueSettings)

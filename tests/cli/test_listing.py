@@ -189,7 +189,8 @@ def test_health_of_the_configured_pipeline(tmp_path: Path, capsys: pytest.Captur
     config.write_text(f'sinks = ["memory", {{type = "file", path = "{log.as_posix()}"}}]\n', encoding="utf-8")
     assert main(["plugin", "health", "--config", str(config), "--json"]) == 0
     rows = _by_name(json.loads(capsys.readouterr().out))
-    assert set(rows) == {"memory", "file"} and all(row["healthy"] for row in rows.values())
+    # `secrets` is the default redactor every pipeline runs (docs/redaction.md).
+    assert set(rows) == {"memory", "file", "secrets"} and all(row["healthy"] for row in rows.values())
     assert fapilog.stats()["state"] != "running"  # shut down again
 
 
@@ -203,7 +204,7 @@ def test_health_reads_the_environment(dists: DistFactory) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     names = {line.split()[0]: line.split()[1] for line in proc.stdout.splitlines()[1:]}
-    assert names == {"memory": "sink", "stderr": "sink", "level": "filter"}
+    assert names == {"memory": "sink", "stderr": "sink", "level": "filter", "secrets": "redactor"}
 
 
 def test_health_errors_use_the_documented_exit_codes(dists: DistFactory, capsys: pytest.CaptureFixture[str]) -> None:

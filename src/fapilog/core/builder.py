@@ -3,6 +3,11 @@
 Every plugin — built-in, third-party or an object passed in — is created through the plugin registry, so
 there is one path: version gate, validation, settings checked by the plugin's config model, lifecycle
 bookkeeping. Errors name where the plugin was configured (``sinks[1]``) and what to do.
+
+Secure by default: the ``secrets`` redactor runs first in every pipeline whose ``redactors`` list is not
+empty, whether the list names it or not, so configuring a redactor of your own never loses it by accident.
+``redactors=[]`` turns redaction off altogether; ``plugins.disabled=["secrets"]`` (or ``plugins.deny``)
+removes only the default. ``plugins.allow`` need not name it: it is part of the core, not third-party code.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from fapilog.plugins.registry import default_registry
 from fapilog.settings import LoggingSettings, PluginSettings
 
 __all__ = [
+    "DEFAULT_REDACTOR",
     "BuiltPipeline",
     "build_pipeline",
     "check_switches",
@@ -38,6 +44,9 @@ STAGE_LISTS: tuple[tuple[StageKind, str], ...] = (
     ("redactor", "redactors"),
     ("processor", "processors"),
 )
+DEFAULT_REDACTOR = "secrets"
+"""The redactor every pipeline runs first unless ``redactors=[]`` or the plugin is disabled or denied."""
+_DEFAULT_REDACTOR_WHERE = f"plugins.settings.{DEFAULT_REDACTOR}"
 
 
 def _spec_name(spec: Any) -> str | None:
@@ -82,18 +91,44 @@ def _create(kind: StageKind | str, spec: Any, where: str) -> tuple[str, object]:
         raise type(exc)(f"{where}: {exc}", plugin=getattr(exc, "plugin", None)) from exc  # type: ignore[call-arg]
 
 
-def check_switches(spec: Any, plugins: PluginSettings, where: str) -> bool:
-    """False for a disabled plugin; ConfigError for a denied or not-allowed one; True otherwise."""
+def _plugin_name(spec: Any) -> str | None:
     name = _spec_name(spec)
     if name is None:
         md = metadata_of(spec)
         name = md.name if md is not None else None
+    return name
+
+
+def check_switches(spec: Any, plugins: PluginSettings, where: str) -> bool:
+    """False for a disabled plugin; ConfigError for a denied or not-allowed one; True otherwise.
+
+    The default redactor is the exception: denying it switches it off like ``disabled`` does, and
+    ``plugins.allow`` need not name it.
+    """
+    name = _plugin_name(spec)
     if name is None:
         return True
     if name in plugins.disabled:
         return False
+    if name == DEFAULT_REDACTOR:
+        return name not in plugins.deny
     _check_allowed(name, plugins, where)
     return True
+
+
+def stage_specs(settings: LoggingSettings, field: str) -> list[tuple[str, Any]]:
+    """``(where, spec)`` of every plugin a stage list configures, the default redactor included.
+
+    ``redactors`` gets ``secrets`` in front unless the list is empty (redaction explicitly off) or already
+    names it (then its place and settings are the ones given).
+    """
+    specs = [(f"{field}[{index}]", spec) for index, spec in enumerate(getattr(settings, field))]
+    if field != "redactors" or not specs:
+        return specs
+    if all(_plugin_name(spec) != DEFAULT_REDACTOR for _, spec in specs):
+        specs.insert(0, (_DEFAULT_REDACTOR_WHERE, DEFAULT_REDACTOR))
+    # The bare name (the setting's default) takes its settings from plugins.settings.secrets: errors say so.
+    return [(_DEFAULT_REDACTOR_WHERE if spec == DEFAULT_REDACTOR else where, spec) for where, spec in specs]
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -200,8 +235,7 @@ def build_pipeline(settings: LoggingSettings) -> BuiltPipeline:
     stages: list[Stage] = []
     taken: set[str] = set()
     for kind, field in STAGE_LISTS:
-        for index, spec in enumerate(getattr(settings, field)):
-            where = f"{field}[{index}]"
+        for where, spec in stage_specs(settings, field):
             if check_switches(spec, plugins, where):
                 stages.append(create_stage(kind, spec, settings, taken, where))
     runners: list[SinkRunner] = []

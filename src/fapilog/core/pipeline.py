@@ -121,7 +121,8 @@ class Stage:
                 raise ValueError(f"filter_batch returned {len(kept)} records for {len(records)}; filters only drop")
             return kept, len(records) - len(kept)
         if len(out) == len(records):
-            return [_as_record(new, old) for new, old in zip(out, records, strict=True)], 0
+            # A record passed on untouched (the common case for redactors) needs no re-wrapping.
+            return [old if new is old else _as_record(new, old) for new, old in zip(out, records, strict=True)], 0
         return self._expanded(records, out), 0
 
     def _expanded(self, records: Records, out: Any) -> Records:

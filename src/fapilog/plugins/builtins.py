@@ -43,6 +43,7 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
     BuiltinPlugin("context", "fapilog.plugins.enrichers.context:ContextEnricher"),
     BuiltinPlugin("kubernetes", "fapilog.plugins.enrichers.kubernetes:KubernetesEnricher"),
     BuiltinPlugin("otel", "fapilog.plugins.enrichers.otel:OtelEnricher"),
+    BuiltinPlugin("secrets", "fapilog.plugins.redactors.secrets:SecretsRedactor"),
     BuiltinPlugin("field_mask", "fapilog.plugins.redactors.field_mask:FieldMaskRedactor"),
     BuiltinPlugin("regex_mask", "fapilog.plugins.redactors.regex_mask:RegexMaskRedactor"),
     BuiltinPlugin("url_credentials", "fapilog.plugins.redactors.url_credentials:UrlCredentialsRedactor"),

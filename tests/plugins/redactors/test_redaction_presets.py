@@ -28,9 +28,9 @@ def dumped(record: object) -> bytes:
     return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS)
 
 
-def test_there_are_four_presets() -> None:
-    """credentials, pci_dss, hipaa_phi and gdpr_pii, in that order."""
-    assert list(PRESETS) == ["credentials", "pci_dss", "hipaa_phi", "gdpr_pii"]
+def test_there_are_five_presets() -> None:
+    """credentials, pci_dss, hipaa_phi, gdpr_pii and sox, in that order."""
+    assert list(PRESETS) == ["credentials", "pci_dss", "hipaa_phi", "gdpr_pii", "sox"]
 
 
 @pytest.mark.parametrize("preset", PRESETS.values(), ids=list(PRESETS))
@@ -147,9 +147,9 @@ def test_custom_mask_applies_to_fields_and_urls() -> None:
 def test_unknown_preset_lists_the_accepted_ones() -> None:
     """An unknown preset name is a ConfigError naming the accepted presets."""
     with pytest.raises(ConfigError) as caught:
-        PresetRedactor(names=["credentials", "sox"])
+        PresetRedactor(names=["credentials", "soc2"])
     assert str(caught.value) == (
-        "preset.names: unknown preset 'sox'; accepted: credentials, pci_dss, hipaa_phi, gdpr_pii"
+        "preset.names: unknown preset 'soc2'; accepted: credentials, pci_dss, hipaa_phi, gdpr_pii, sox"
     )
     assert caught.value.field == "names"
 

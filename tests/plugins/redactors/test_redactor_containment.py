@@ -14,11 +14,12 @@ from fapilog.plugins.redactors import BUILTIN_REDACTORS
 from fapilog.plugins.redactors.field_mask import FieldMaskRedactor
 from fapilog.plugins.redactors.presets import PresetRedactor
 from fapilog.plugins.redactors.regex_mask import RegexMaskRedactor
+from fapilog.plugins.redactors.secrets import SecretsRedactor
 from fapilog.plugins.redactors.url_credentials import UrlCredentialsRedactor
 from fapilog.plugins.registry import PluginRegistry
 from fapilog.plugins.sinks.memory import MemorySink
 
-ALL: list[type[Any]] = [FieldMaskRedactor, RegexMaskRedactor, UrlCredentialsRedactor, PresetRedactor]
+ALL: list[type[Any]] = [SecretsRedactor, FieldMaskRedactor, RegexMaskRedactor, UrlCredentialsRedactor, PresetRedactor]
 
 
 class Unprintable:
@@ -138,6 +139,7 @@ def test_batch_keeps_order_and_length() -> None:
 def test_builtin_mapping_targets_the_classes() -> None:
     """BUILTIN_REDACTORS maps each configured name to its 'module:Class' target."""
     assert dict(BUILTIN_REDACTORS) == {
+        "secrets": "fapilog.plugins.redactors.secrets:SecretsRedactor",
         "field_mask": "fapilog.plugins.redactors.field_mask:FieldMaskRedactor",
         "regex_mask": "fapilog.plugins.redactors.regex_mask:RegexMaskRedactor",
         "url_credentials": "fapilog.plugins.redactors.url_credentials:UrlCredentialsRedactor",
@@ -160,8 +162,8 @@ def test_registry_accepts_each_redactor_and_builds_it_from_a_table(redactor_clas
 def test_registry_reports_bad_settings_with_plugin_and_field() -> None:
     """A bad table value surfaces as a ConfigError naming the plugin and the field."""
     registry = PluginRegistry([PresetRedactor], entry_points=False)
-    with pytest.raises(fapilog.ConfigError, match=r"preset\.names: unknown preset 'sox'"):
-        registry.create("redactor", {"type": "preset", "names": ["sox"]})
+    with pytest.raises(fapilog.ConfigError, match=r"preset\.names: unknown preset 'soc2'"):
+        registry.create("redactor", {"type": "preset", "names": ["soc2"]})
     with pytest.raises(fapilog.ConfigError, match="unknown setting"):
         registry.create("redactor", {"type": "preset", "name_list": ["credentials"]})
 
@@ -170,7 +172,8 @@ def test_failure_contained_in_the_real_pipeline() -> None:
     """Through fapilog, the broken value is replaced, the event still arrives and health turns degraded."""
     sink = MemorySink()
     redactor = RegexMaskRedactor()
-    fapilog.configure(sinks=[sink], redactors=[redactor])
+    # Without the default `secrets` redactor, which would otherwise meet the broken value first.
+    fapilog.configure(sinks=[sink], redactors=[redactor], plugins={"disabled": ["secrets"]})
     fapilog.get_logger("app").info("for ada@example.com", odd=Unprintable(), n=1)
     fapilog.flush(5.0)
     [record] = sink.records
@@ -190,7 +193,7 @@ def test_package_exports_the_classes_lazily() -> None:
         "assert not [m for m in sys.modules if m.startswith('fapilog.plugins.redactors.')], sys.modules\n"
         "assert r.PresetRedactor.metadata.name == 'preset' and 'pci_dss' in r.PRESETS\n"
         "assert sorted(r.__all__) == sorted(['BUILTIN_REDACTORS', 'PRESETS', 'FieldMaskRedactor', "
-        "'PresetRedactor', 'RegexMaskRedactor', 'UrlCredentialsRedactor'])\n"
+        "'PresetRedactor', 'RegexMaskRedactor', 'SecretsRedactor', 'UrlCredentialsRedactor'])\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -1,5 +1,7 @@
 """The built-in redactors: mask secrets and personal data after enrichers run and before any sink sees them.
 
+- ``secrets`` (:class:`~fapilog.plugins.redactors.secrets.SecretsRedactor`): on by default in every pipeline;
+  well-known secret field names at any depth and in header pairs, and URL credentials;
 - ``field_mask`` (:class:`~fapilog.plugins.redactors.field_mask.FieldMaskRedactor`): by field name, nested,
   case-insensitive globs and dotted paths;
 - ``regex_mask`` (:class:`~fapilog.plugins.redactors.regex_mask.RegexMaskRedactor`): by value pattern, only
@@ -7,7 +9,7 @@
 - ``url_credentials`` (:class:`~fapilog.plugins.redactors.url_credentials.UrlCredentialsRedactor`):
   ``user:password@`` in URLs of any scheme;
 - ``preset`` (:class:`~fapilog.plugins.redactors.presets.PresetRedactor`): the compliance presets
-  ``credentials``, ``pci_dss``, ``hipaa_phi`` and ``gdpr_pii`` in one pass.
+  ``credentials``, ``pci_dss``, ``hipaa_phi``, ``gdpr_pii`` and ``sox`` in one pass.
 
 They never mutate what the caller passed (changed containers are copied), cannot be switched off per call,
 and contain their own failures: a value a rule cannot handle becomes ``[REDACTION_ERROR]``, the rest of the
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from fapilog.plugins.redactors.field_mask import FieldMaskRedactor
     from fapilog.plugins.redactors.presets import PRESETS, PresetRedactor
     from fapilog.plugins.redactors.regex_mask import RegexMaskRedactor
+    from fapilog.plugins.redactors.secrets import SecretsRedactor
     from fapilog.plugins.redactors.url_credentials import UrlCredentialsRedactor
 
 __all__ = [
@@ -35,10 +38,12 @@ __all__ = [
     "FieldMaskRedactor",
     "PresetRedactor",
     "RegexMaskRedactor",
+    "SecretsRedactor",
     "UrlCredentialsRedactor",
 ]
 
 _LAZY = {
+    "SecretsRedactor": "secrets",
     "FieldMaskRedactor": "field_mask",
     "RegexMaskRedactor": "regex_mask",
     "UrlCredentialsRedactor": "url_credentials",
@@ -56,6 +61,7 @@ def __getattr__(name: str) -> Any:
 
 BUILTIN_REDACTORS: Mapping[str, str] = MappingProxyType(
     {
+        "secrets": "fapilog.plugins.redactors.secrets:SecretsRedactor",
         "field_mask": "fapilog.plugins.redactors.field_mask:FieldMaskRedactor",
         "regex_mask": "fapilog.plugins.redactors.regex_mask:RegexMaskRedactor",
         "url_credentials": "fapilog.plugins.redactors.url_credentials:UrlCredentialsRedactor",

@@ -7,6 +7,10 @@ A pattern without a dot (``password``, ``*token``, ``api?key``) matches a key at
 A key that itself contains dots (OpenTelemetry style ``http.request.header.authorization``) is read as that
 many path segments.
 
+With ``normalize=True`` (the ``secrets`` redactor) the separators ``_``, ``-`` and spaces are dropped from
+patterns and keys alike before comparing, so one entry ``session_id`` covers ``sessionId``, ``SESSION-ID`` and
+``session id``. Byte-string keys (ASGI headers) are read as Latin-1 text.
+
 Verdicts are cached per key: records repeat the same few field names, so after warm-up a key costs one dict
 lookup.
 """
@@ -20,7 +24,7 @@ from typing import TypeAlias
 
 from fapilog.plugins.redactors._checks import bad
 
-__all__ = ["KeyMatcher"]
+__all__ = ["KeyMatcher", "key_text", "normalize_name"]
 
 Segment: TypeAlias = "str | re.Pattern[str]"
 """One path segment of a pattern: exact lower-case text, or a compiled glob."""
@@ -30,6 +34,21 @@ Verdict: TypeAlias = "bool | tuple[tuple[Segment, ...], ...]"
 
 _GLOB_CHARS = frozenset("*?[")
 _CACHE_LIMIT = 4096
+_SEPARATORS = str.maketrans("", "", "_- ")
+
+
+def normalize_name(text: str) -> str:
+    """``text`` lower-cased without ``_``, ``-`` and spaces: ``X-Api-Key`` and ``x_api_key`` both give ``xapikey``."""
+    return text.lower().translate(_SEPARATORS)
+
+
+def key_text(key: Hashable) -> str:
+    """A mapping key as text: byte strings (ASGI header names) decoded as Latin-1, anything else by ``str``."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bytes):
+        return key.decode("latin-1")
+    return str(key)
 
 
 def _segment(text: str) -> Segment:
@@ -55,16 +74,20 @@ def _tail_matches(pattern: Sequence[Segment], path: Sequence[str]) -> bool:
 class KeyMatcher:
     """Decides whether a field name, at a given path, is one whose value must be masked."""
 
-    __slots__ = ("_dotted", "_exact", "_glob", "_segments", "needs_path", "patterns", "verdicts")
+    __slots__ = ("_dotted", "_exact", "_glob", "_normalize", "_segments", "needs_path", "patterns", "verdicts")
 
-    def __init__(self, patterns: Sequence[str], *, plugin: str, field: str) -> None:
+    def __init__(self, patterns: Sequence[str], *, plugin: str, field: str, normalize: bool = False) -> None:
         self.patterns = tuple(patterns)
+        self._normalize = normalize
         exact: set[str] = set()
         globs: list[str] = []
         dotted: list[tuple[Segment, ...]] = []
         for raw in self.patterns:
             text = raw.strip().lower()
             parts = text.split(".")
+            if normalize:
+                parts = [normalize_name(part) for part in parts]
+                text = ".".join(parts)
             if any(not part for part in parts):
                 raise bad(plugin, field, f"pattern {raw!r} has an empty path segment; write 'a.b', not 'a..b', "
                                          "'.a' or 'a.'")
@@ -86,7 +109,8 @@ class KeyMatcher:
         """The lower-case path segments a key adds below its parent (``"a.B"`` adds ``("a", "b")``)."""
         found = self._segments.get(key)
         if found is None:
-            found = tuple((key if isinstance(key, str) else str(key)).lower().split("."))
+            parts = key_text(key).lower().split(".")
+            found = tuple(normalize_name(part) for part in parts) if self._normalize else tuple(parts)
             if len(self._segments) >= _CACHE_LIMIT:
                 self._segments.clear()
             self._segments[key] = found

@@ -5,6 +5,12 @@ A redactor is two rules: a *key rule* (mask the whole value of a field whose nam
 containers on the way to a change: the caller's dicts and lists are never mutated, and an untouched value is
 returned as the very same object.
 
+The key rule also reads *pairs*: a two-item list or tuple whose first item is a matching name (a string or
+bytes) is a header written as a pair, ``("Authorization", "Bearer x")`` in ``headers=[...]`` or ASGI's
+``(b"cookie", b"...")``, and its second item is masked; so is the ``value`` of a small name/value mapping
+whose ``name`` (or ``key``) is a matching name (``{"name": "DB_PASSWORD", "value": "..."}``). The text rule
+also rewrites mapping keys, so a secret used as a key (``{"https://u:pw@host": ...}``) is caught.
+
 Guards, so a hostile or broken value can neither leak nor stall the worker:
 
 - a container deeper than ``max_depth`` becomes :data:`TOO_DEEP`, one with over ``max_items`` entries
@@ -29,10 +35,14 @@ from typing import Any
 from fapilog.core.diagnostics import warn
 from fapilog.plugins.redactors._keys import KeyMatcher
 
-__all__ = ["REDACTION_ERROR", "TOO_DEEP", "TOO_MANY", "TextRule", "Walker"]
+__all__ = ["REDACTION_ERROR", "TOO_DEEP", "TOO_MANY", "TextRule", "Walker", "rebuild"]
 
 TextRule = Callable[[str], str]
-"""Rewrites a string; returns the very same object when nothing in it is secret."""
+"""Rewrites a string; returns the very same object when nothing in it is secret.
+
+A rule may declare a ``gate``: a tuple of one or two substrings that a string must *all* contain for the rule
+to change it (``url_credentials``: ``("://", "@")``). The walk then tests the gate, in C, instead of calling
+the rule or remembering clean strings, and a record of flat values that pass no gate is skipped whole."""
 
 REDACTION_ERROR = "[REDACTION_ERROR]"
 TOO_DEEP = "[REDACTED:max_depth]"
@@ -40,6 +50,10 @@ TOO_MANY = "[REDACTED:max_items]"
 
 _SAFE_LEAVES = (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, decimal.Decimal, enum.Enum, PurePath)
 _SEQUENCES = (list, tuple, set, frozenset, collections.deque)
+_VALUE_KEYS = ("value", "Value")
+_NAME_KEYS = ("name", "key", "Name", "Key")
+_NAMED_MAX = 4
+"""Only small mappings are read as name/value records (the record itself plus a field or two of metadata)."""
 BIG_INT, HUGE_INT = 10**8, 10**20
 """Integers of 9 to 20 digits may be card or account numbers: text rules scan their digits."""
 _CLEAN_LIMIT, _CLEAN_MAX_LEN = 8192, 256
@@ -60,6 +74,11 @@ class Walker:
         self._keys = keys
         self._paths = keys is not None and keys.needs_path
         self._rule = text
+        gate: tuple[str, ...] = getattr(text, "gate", ()) if text is not None else ()
+        if not 0 < len(gate) <= 2:  # the fast test takes one or two substrings
+            gate = ()
+        self._gate: tuple[str, str] | None = (gate[0], gate[-1]) if gate else None
+        """The substrings a string must contain for the text rule to touch it (None: no gate, always scan)."""
         self._clean: set[str] = set()
         """Short strings the text rule left unchanged and that were seen at least twice. Messages and enum-like
         values repeat from event to event, so after warm-up they cost one hash lookup. Strings that held a
@@ -85,6 +104,12 @@ class Walker:
 
     def _scan(self, text: str) -> str:
         """The text rule with the memory of clean strings (only called when there is a text rule)."""
+        gate = self._gate
+        if gate is not None:
+            if gate[0] not in text or gate[1] not in text:
+                return text
+            assert self._rule is not None
+            return self._rule(text)  # cheaper than remembering: the gate already rules out most strings
         clean = self._clean
         if text in clean:
             return text
@@ -141,10 +166,11 @@ class Walker:
         changes: dict[Any, tuple[Any, Any]] = {}
         renamed = False
         try:
+            named = self._named_value(value, path) if keys is not None and len(value) <= _NAMED_MAX else None
             for key, item in value.items():
                 new_key = key
                 try:
-                    if keys is not None and keys.matches(key, path):
+                    if keys is not None and (keys.matches(key, path) or (named is not None and key == named)):
                         new = self._mask
                     else:
                         child = path + keys.segments(key) if paths and keys is not None else path
@@ -165,9 +191,38 @@ class Walker:
             for key, (_, new) in changes.items():
                 out[key] = new
             return out
-        return _rebuild(value, changes)
+        return rebuild(value, changes)
+
+    def _named_value(self, value: Mapping[Any, Any], path: tuple[str, ...]) -> str | None:
+        """``"value"`` (as spelled) when ``value`` is a name/value record whose name is a secret name, else None.
+
+        Headers in HAR files and OpenAPI examples, Kubernetes ``env`` entries and cloud tags are written as
+        ``{"name": "Authorization", "value": "..."}`` or ``{"Key": "DB_PASSWORD", "Value": "..."}``.
+        """
+        assert self._keys is not None
+        for value_key in _VALUE_KEYS:
+            if value_key in value:
+                for name_key in _NAME_KEYS:
+                    name = value.get(name_key)
+                    if (type(name) is str or type(name) is bytes) and self._keys.matches(name, path):
+                        return value_key
+        return None
+
+    def _pair(self, value: Sequence[Any], path: tuple[str, ...]) -> Any:
+        """``value`` with its second item masked when it is a ``(secret name, value)`` pair, else ``None``."""
+        name = value[0]
+        kind = type(name)
+        if (kind is not str and kind is not bytes) or self._keys is None or not self._keys.matches(name, path):
+            return None
+        if value[1] is self._mask:
+            return value
+        return (name, self._mask) if isinstance(value, tuple) else [name, self._mask]
 
     def _sequence(self, value: Sequence[Any], path: tuple[str, ...], depth: int, active: set[int]) -> Any:
+        if len(value) == 2 and self._keys is not None:
+            masked = self._pair(value, path)
+            if masked is not None:
+                return masked
         stop = self._enter(value, depth, active)
         if stop is not None:
             return stop
@@ -227,7 +282,7 @@ class Walker:
         return value if out is rendered else out
 
 
-def _rebuild(value: Mapping[Any, Any], changes: dict[Any, tuple[Any, Any]]) -> dict[Any, Any]:
+def rebuild(value: Mapping[Any, Any], changes: dict[Any, tuple[Any, Any]]) -> dict[Any, Any]:
     """A copy of ``value`` in the same order with some keys renamed (masked); colliding names get ``#2``, ..."""
     out: dict[Any, Any] = {}
     for key, item in value.items():

@@ -27,7 +27,7 @@ from fapilog.plugins.redactors.field_mask import DEFAULT_FIELDS
 from fapilog.plugins.redactors.regex_mask import PatternMasker
 from fapilog.plugins.redactors.url_credentials import CredentialStripper
 
-__all__ = ["PRESETS", "Preset", "PresetRedactor", "PresetSettings"]
+__all__ = ["PRESETS", "SOX_AUDIT_FIELDS", "Preset", "PresetRedactor", "PresetSettings"]
 
 NAME = "preset"
 
@@ -58,8 +58,10 @@ CREDENTIALS = Preset(
     "Passwords, secrets, tokens, API and private keys, auth headers, cookies, and passwords inside connection "
     "strings and URLs.",
     fields=(*DEFAULT_FIELDS, "*passphrase*", "*access?key*", "*accesskey*", "*privatekey*", "*signing?key*",
-            "*encryption?key*", "*master?key*", "*credential*", "auth", "cookies", "otp", "totp", "mfa_code",
-            "connection_string", "connectionstring"),
+            "*encryption?key*", "*master?key*", "*credential*", "auth", "*authorization", "*cookie", "cookies",
+            "tokens", "access_tokens", "refresh_tokens", "api_tokens", "auth_tokens", "*session?id", "*sessionid",
+            "session_key", "jsessionid", "phpsessid", "otp", "totp", "mfa_code", "connection_string",
+            "connectionstring"),
     patterns=("private_key", "bearer", "basic_auth", "jwt", "api_key", "aws_access_key", "aws_secret",
               "credential_assignment"),
     url_credentials=True,
@@ -105,8 +107,27 @@ GDPR_PII = Preset(
     patterns=("email", "phone", "ipv4", "ipv6", "iban"),
 )
 
+_FINANCIAL_ACCOUNTS = ("*account?number*", "*accountnumber*", "*account?no", "*acct?num*", "*acct?no",
+                       "*bank?account*", "*routing?number*", "*routingnumber*", "aba", "iban", "*sort?code*")
+
+SOX = Preset(
+    "sox",
+    "Audit trails of financial systems (SOX sections 302/404 controls): keeps who did what to which record, "
+    "when and with what outcome, and hides what such a trail must never expose: credentials, financial "
+    "account, routing and card numbers, and taxpayer ids.",
+    fields=(*CREDENTIALS.fields, *_FINANCIAL_ACCOUNTS, "*card?number*", "*cardnumber*", "pan", "cvv", "cvc",
+            "pin", "*tax?id*", "tin", "ssn", "*_ssn", "*social?security*"),
+    patterns=(*CREDENTIALS.patterns, "card_number", "iban", "ssn"),
+    url_credentials=True,
+)
+SOX_AUDIT_FIELDS: tuple[str, ...] = (
+    "actor", "user_id", "action", "target", "resource", "timestamp", "outcome", "status", "amount", "currency",
+    "approver", "change_id", "ticket", "reason",
+)
+"""Fields a SOX audit trail needs (actor, action, target, time, outcome...): ``sox`` leaves them readable."""
+
 PRESETS: Mapping[str, Preset] = MappingProxyType(
-    {preset.name: preset for preset in (CREDENTIALS, PCI_DSS, HIPAA_PHI, GDPR_PII)}
+    {preset.name: preset for preset in (CREDENTIALS, PCI_DSS, HIPAA_PHI, GDPR_PII, SOX)}
 )
 """Every preset by name, in documentation order."""
 
@@ -123,7 +144,7 @@ class PresetSettings:
     """Settings of ``preset``; see :class:`PresetRedactor`."""
 
     names: Sequence[str] = ("credentials",)
-    """Presets to apply together: ``credentials``, ``pci_dss``, ``hipaa_phi``, ``gdpr_pii``."""
+    """Presets to apply together: ``credentials``, ``pci_dss``, ``hipaa_phi``, ``gdpr_pii``, ``sox``."""
     mask: str = "***"
     max_depth: int = 16
     max_items: int = 1000
@@ -138,7 +159,7 @@ class PresetSettings:
 
 
 class PresetRedactor(RedactorBase):
-    """Applies one or more compliance presets (``credentials``, ``pci_dss``, ``hipaa_phi``, ``gdpr_pii``).
+    """Applies one or more compliance presets (``credentials``, ``pci_dss``, ``hipaa_phi``, ``gdpr_pii``, ``sox``).
 
     Field names are masked whole with ``mask``, pattern matches become ``[REDACTED:<pattern>]``, URL
     credentials become ``<mask>@``, all in one pass. ``max_depth`` and ``max_items`` guard the walk as in
@@ -149,7 +170,7 @@ class PresetRedactor(RedactorBase):
         name=NAME,
         version=__version__,
         kind="redactor",
-        description="Compliance presets (credentials, pci_dss, hipaa_phi, gdpr_pii) combined in one pass.",
+        description="Compliance presets (credentials, pci_dss, hipaa_phi, gdpr_pii, sox) combined in one pass.",
         config_model=PresetSettings,
     )
 

@@ -33,13 +33,22 @@ _URL = re.compile(r"""(?<![A-Za-z0-9+.-])(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,40}
 
 
 class CredentialStripper:
-    """The text rule: rewrites ``scheme://user:password@`` to ``scheme://<mask>@`` (or keeps the user)."""
+    """The text rule: rewrites ``scheme://user:password@`` to ``scheme://<mask>@`` (or keeps the user).
 
-    __slots__ = ("_keep_user", "_mask")
+    With ``keep_user`` a user name without a password is left alone, unless ``bare_user_is_secret``: then
+    ``https://<token>@host`` (a token passed as the user name, as GitHub and others accept) is masked whole
+    while ``postgres://app:<password>@db`` keeps ``app``.
+    """
 
-    def __init__(self, *, keep_user: bool, mask: str) -> None:
+    __slots__ = ("_bare_user_is_secret", "_keep_user", "_mask")
+
+    gate = ("://", "@")
+    """A string without both cannot hold URL credentials: the walk skips it without calling the rule."""
+
+    def __init__(self, *, keep_user: bool, mask: str, bare_user_is_secret: bool = False) -> None:
         self._keep_user = keep_user
         self._mask = mask
+        self._bare_user_is_secret = bare_user_is_secret
 
     def _strip(self, match: re.Match[str]) -> str:
         scheme, userinfo = match.group("scheme", "userinfo")
@@ -49,7 +58,9 @@ class CredentialStripper:
         if self._keep_user:
             user, has_password, _ = userinfo.partition(":")
             if not has_password:
-                return match.group()
+                if not self._bare_user_is_secret:
+                    return match.group()
+                return f"{scheme}{mask}@" if mask else scheme
             return f"{scheme}{user}:{mask}@" if mask else f"{scheme}{user}@"
         return f"{scheme}{mask}@" if mask else scheme
 
