@@ -26,6 +26,9 @@ from fapilog.core.record import EventRecord
 __all__ = ["Serializer", "dumps", "json_lines", "safe_repr"]
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_UTC_Z
+_TEXT_KEYS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_UTC_Z
+"""The options without ``OPT_NON_STR_KEYS``, which costs orjson about as much again as the whole encoding of a
+typical record: tried first; a record with a key that is not text raises and is encoded again with it."""
 
 
 def safe_repr(value: object) -> str:
@@ -86,20 +89,33 @@ class Serializer:
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
         """The record as one line of JSON bytes; never raises for a bad value."""
+        degraded = self.degraded
         try:
-            return orjson.dumps(record, default=self._default, option=_OPTIONS)
-        except (TypeError, orjson.JSONEncodeError):
-            return self._encode_field_by_field(record)
+            return orjson.dumps(record, default=self._default, option=_TEXT_KEYS)
+        except TypeError:  # orjson.JSONEncodeError included
+            self.degraded = degraded  # the attempt below counts again whatever this one degraded
+            return self._encode_slow(record)
 
     def encode_into(self, records: Sequence[EventRecord]) -> None:
         """Serialize every record of a batch into its ``json`` attribute (one loop, no per-record call)."""
         dumps = orjson.dumps
         default = self._default
         for record in records:
+            degraded = self.degraded
             try:
-                record.json = dumps(record, default=default, option=_OPTIONS)
-            except (TypeError, orjson.JSONEncodeError):
-                record.json = self._encode_field_by_field(record)
+                record.json = dumps(record, default=default, option=_TEXT_KEYS)
+            except TypeError:  # orjson.JSONEncodeError included
+                self.degraded = degraded
+                record.json = self._encode_slow(record)
+
+    def _encode_slow(self, record: Mapping[str, Any]) -> bytes:
+        """Keys that are not text allowed; then field by field. Never raises."""
+        degraded = self.degraded
+        try:
+            return orjson.dumps(record, default=self._default, option=_OPTIONS)
+        except TypeError:
+            self.degraded = degraded  # counted once, by the field-by-field pass
+            return self._encode_field_by_field(record)
 
     def _encode_field_by_field(self, record: Mapping[str, Any]) -> bytes:
         """Encode each top-level field on its own; only what cannot be encoded degrades. Never raises."""
