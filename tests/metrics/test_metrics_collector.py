@@ -114,9 +114,15 @@ def test_delivery_keys_are_exported_when_stats_has_them() -> None:
 
 
 def test_without_delivery_keys_those_samples_are_absent_and_the_circuit_reads_closed() -> None:
-    """Today's stats() has no retried/rejected/fallback: no such samples, circuit_open is 0, nothing fails."""
+    """stats() without retried/rejected/fallback/circuit (a core before network delivery): no such samples,
+    circuit_open is 0, nothing fails."""
     _busy_pipeline()
-    parsed = samples(scrape(_registry()))
+    stats = copy.deepcopy(fapilog.stats())
+    for key in ("retried", "rejected", "fallback", "circuit"):
+        stats["sinks"]["memory"].pop(key, None)
+    registry = CollectorRegistry()
+    registry.register(fapilog.metrics.FapilogCollector(lambda: stats))
+    parsed = samples(scrape(registry))
     assert not [key for key in parsed if key[0] in ("fapilog_sink_retries_total", "fapilog_sink_rejected_total")]
     assert ("fapilog_sink_events_total", frozenset({("sink", "memory"), ("outcome", "rejected")})) not in parsed
     assert value(parsed, "fapilog_sink_circuit_open", sink="memory") == 0

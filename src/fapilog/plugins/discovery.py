@@ -206,11 +206,14 @@ def _from_entry_point(ep: importlib.metadata.EntryPoint, verdicts: dict[str, Com
     return DiscoveredPlugin(ep.name, ep.module, ep.attr, dist_name, dist_version, verdict, extras, _missing(needed))
 
 
+_SOURCE_TREE = CompatVerdict(True, None, "part of the fapilog core (source tree)")
+
+
 def _builtin_table() -> list[DiscoveredPlugin]:
-    return [_from_row(row, "part of the fapilog core (source tree)") for row in BUILTIN_PLUGINS]
+    return [_from_row(row, _SOURCE_TREE) for row in BUILTIN_PLUGINS]
 
 
-def _from_row(row: BuiltinPlugin, reason: str) -> DiscoveredPlugin:
+def _from_row(row: BuiltinPlugin, verdict: CompatVerdict) -> DiscoveredPlugin:
     module, _, attr = row.target.partition(":")
     extras = (row.extra,) if row.extra else ()
     missing: tuple[str, ...] = ()
@@ -218,7 +221,6 @@ def _from_row(row: BuiltinPlugin, reason: str) -> DiscoveredPlugin:
         from packaging.requirements import Requirement
 
         missing = _missing([Requirement(text) for extra in extras for text in EXTRA_REQUIREMENTS.get(extra, ())])
-    verdict = CORE_VERDICT if reason == CORE_VERDICT.reason else CompatVerdict(True, None, reason)
     return DiscoveredPlugin(
         row.name, module, attr, CORE_DISTRIBUTION, __version__, verdict, extras, missing, "builtin-table"
     )
@@ -235,7 +237,7 @@ def builtin_entry(name: str) -> DiscoveredPlugin | None:
     table equal to ``pyproject.toml``'s entry points.
     """
     row = _BUILTIN_ROWS.get(name)
-    return None if row is None else _from_row(row, CORE_VERDICT.reason)
+    return None if row is None else _from_row(row, CORE_VERDICT)
 
 
 def _scan() -> Scan:
