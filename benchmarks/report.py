@@ -22,6 +22,9 @@ WORST_OF = frozenset(
     }
 )
 
+FIRST_LOG_ROW = "fapilog (import + first log + exit)"
+"""The row of fapilog's start-up figure in the import column."""
+
 Runs = Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]]
 Summary = dict[str, dict[str, dict[str, float]]]
 
@@ -128,16 +131,15 @@ def _verdict(ok: bool | None) -> str:
 def target_rows(summary: Summary) -> list[tuple[str, str, bool | None]]:
     """(target, measured, met) for each of fapilog's published targets."""
     rows: list[tuple[str, str, bool | None]] = []
-    f_caller = _get(summary, "caller", "fapilog", "ns_per_event")
-    p_caller = _get(summary, "caller", "picologging", "ns_per_event")
-    if f_caller is not None and p_caller:
-        rows.append(
-            (
-                "caller ≤ ¼ of picologging's ns/event",
-                f"{f_caller:,.0f} vs {p_caller:,.0f} ns = {f_caller / p_caller:.2f}x",
-                f_caller <= p_caller / 4,
-            )
-        )
+    for key, label, limit in (
+        ("ns_per_event_head", "caller ≤ 0.25x picologging's ns/event, first 5k (queue has room)", 0.25),
+        ("ns_per_event", "caller ≤ 0.5x picologging's ns/event, all calls (queue fills)", 0.5),
+    ):
+        f_caller = _get(summary, "caller", "fapilog", key)
+        p_caller = _get(summary, "caller", "picologging", key)
+        if f_caller is not None and p_caller:
+            measured = f"{f_caller:,.0f} vs {p_caller:,.0f} ns = {f_caller / p_caller:.2f}x"
+            rows.append((label, measured, f_caller <= p_caller * limit))
     f_e2e = _get(summary, "e2e", "fapilog", "events_per_s")
     p_e2e = _get(summary, "e2e", "picologging", "events_per_s")
     if f_e2e is not None and p_e2e:
@@ -172,6 +174,9 @@ def target_rows(summary: Summary) -> list[tuple[str, str, bool | None]]:
     imp = _get(summary, "import", "fapilog", "import_ms")
     if imp is not None:
         rows.append(("import ≤ 50 ms over bare Python", f"{imp:.1f} ms", imp <= 50))
+    first = _get(summary, "import", FIRST_LOG_ROW, "import_ms")
+    if first is not None:
+        rows.append(("import + first log + delivery at exit ≤ 50 ms over bare Python", f"{first:.1f} ms", first <= 50))
     idle = summary.get("idle", {}).get("fapilog")
     if idle is not None:
         rows.append(

@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE))
 
 from accounting import violations  # noqa: E402 - needs HERE on sys.path when run as a script
 from libs import IMPORT_STMTS, QUEUED  # noqa: E402
-from report import ratio_table, results_table, summarize, targets_table  # noqa: E402
+from report import FIRST_LOG_ROW, ratio_table, results_table, summarize, targets_table  # noqa: E402
 from workloads import importtime  # noqa: E402
 
 LIBRARIES = ("fapilog", "picologging", "stdlib", "stdlib-queue", "structlog", "loguru")
@@ -215,6 +215,8 @@ class Suite:
         if "import" not in self.args.workloads:
             return
         stmts = {lib: IMPORT_STMTS[lib] for lib in self.args.libraries if lib not in self.skipped}
+        if "fapilog" in stmts:
+            stmts[FIRST_LOG_ROW] = importtime.FIRST_LOG
         reps = int(self.params["import"]["reps"])
         _progress(f"[import] {reps} interleaved launches each of: bare python, {', '.join(stmts)}")
         try:
@@ -248,7 +250,7 @@ class Suite:
             f"## fapilog benchmarks ({mode}, {self.args.runs} run(s); medians, loss columns: worst run)",
             f"{dt.date.today().isoformat()}, nproc={os.cpu_count()}, Python {platform.python_version()}, "
             f"{platform.machine()}, suite took {wall:.0f} s",
-            results_table(summary, [*self.args.libraries, "none"]),
+            results_table(summary, [*self.args.libraries, FIRST_LOG_ROW, "none"]),
         ]
         if {"caller", "e2e"} & set(self.args.workloads):
             parts.append(ratio_table(summary, self.args.libraries))

@@ -95,6 +95,22 @@ def test_record_level_failures_degrade_only_the_bad_field() -> None:
     assert serializer.degraded == 3
 
 
+def test_keys_that_are_not_text_are_written_as_text() -> None:
+    """Integer keys, at the top and nested, become JSON strings without degrading anything."""
+    serializer = Serializer()
+    assert serializer.encode({1: "a", "b": {2: 3}}) == b'{"1":"a","b":{"2":3}}'
+    assert serializer.degraded == 0
+
+
+def test_a_value_is_counted_once_when_its_record_needs_a_second_pass() -> None:
+    """An unknown object in a record that also has a non-text key (or a 65-bit int) is counted once."""
+    serializer = Serializer()
+    assert orjson.loads(serializer.encode({"v": complex(1, 2), 7: "k"})) == {"v": "(1+2j)", "7": "k"}
+    assert serializer.degraded == 1
+    assert orjson.loads(serializer.encode({"v": complex(1, 2), "big": 2**70}))["big"] == str(2**70)
+    assert serializer.degraded == 3
+
+
 def test_degraded_values_are_visible_in_stats(memory: MemorySink) -> None:
     """A logged unserializable value reaches the sink as repr and shows in stats()."""
     fapilog.get_logger("s").info("odd value", value=complex(0, 1), fine=1)

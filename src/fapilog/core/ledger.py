@@ -56,10 +56,10 @@ class SinkLedger:
         self.pending_put -= count
 
     # -- the buffer -------------------------------------------------------------------------------------
-    def admit(self) -> None:
-        """One record entered the buffer."""
-        self.admitted += 1
-        self.buffered += 1
+    def admit(self, count: int = 1) -> None:
+        """``count`` records entered the buffer."""
+        self.admitted += count
+        self.buffered += count
 
     def drop_incoming(self, *, protected: bool) -> None:
         """One arriving record was shed by the full-buffer policy."""

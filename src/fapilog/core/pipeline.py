@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -122,6 +123,8 @@ class Stage:
             return kept, len(records) - len(kept)
         if len(out) == len(records):
             # A record passed on untouched (the common case for redactors) needs no re-wrapping.
+            if all(map(operator.is_, out, records)):
+                return records, 0
             return [old if new is old else _as_record(new, old) for new, old in zip(out, records, strict=True)], 0
         return self._expanded(records, out), 0
 

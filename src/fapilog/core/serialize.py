@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import enum
+import operator
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import PurePath
@@ -22,9 +23,12 @@ import orjson
 
 from fapilog.core.record import EventRecord
 
-__all__ = ["Serializer", "dumps", "safe_repr"]
+__all__ = ["Serializer", "dumps", "json_lines", "safe_repr"]
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_UTC_Z
+_TEXT_KEYS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_UTC_Z
+"""The options without ``OPT_NON_STR_KEYS``, which costs orjson about as much again as the whole encoding of a
+typical record: tried first; a record with a key that is not text raises and is encoded again with it."""
 
 
 def safe_repr(value: object) -> str:
@@ -85,20 +89,33 @@ class Serializer:
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
         """The record as one line of JSON bytes; never raises for a bad value."""
+        degraded = self.degraded
         try:
-            return orjson.dumps(record, default=self._default, option=_OPTIONS)
-        except (TypeError, orjson.JSONEncodeError):
-            return self._encode_field_by_field(record)
+            return orjson.dumps(record, default=self._default, option=_TEXT_KEYS)
+        except TypeError:  # orjson.JSONEncodeError included
+            self.degraded = degraded  # the attempt below counts again whatever this one degraded
+            return self._encode_slow(record)
 
     def encode_into(self, records: Sequence[EventRecord]) -> None:
         """Serialize every record of a batch into its ``json`` attribute (one loop, no per-record call)."""
         dumps = orjson.dumps
         default = self._default
         for record in records:
+            degraded = self.degraded
             try:
-                record.json = dumps(record, default=default, option=_OPTIONS)
-            except (TypeError, orjson.JSONEncodeError):
-                record.json = self._encode_field_by_field(record)
+                record.json = dumps(record, default=default, option=_TEXT_KEYS)
+            except TypeError:  # orjson.JSONEncodeError included
+                self.degraded = degraded
+                record.json = self._encode_slow(record)
+
+    def _encode_slow(self, record: Mapping[str, Any]) -> bytes:
+        """Keys that are not text allowed; then field by field. Never raises."""
+        degraded = self.degraded
+        try:
+            return orjson.dumps(record, default=self._default, option=_OPTIONS)
+        except TypeError:
+            self.degraded = degraded  # counted once, by the field-by-field pass
+            return self._encode_field_by_field(record)
 
     def _encode_field_by_field(self, record: Mapping[str, Any]) -> bytes:
         """Encode each top-level field on its own; only what cannot be encoded degrades. Never raises."""
@@ -144,3 +161,16 @@ def dumps(record: Mapping[str, Any]) -> bytes:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     return _shared.encode(record)
+
+
+_JSON_OF = operator.attrgetter("json")
+
+
+def json_lines(records: Sequence[Mapping[str, Any]]) -> list[bytes]:
+    """The JSON line of every record, as :func:`dumps` gives it; in one pass in C when the worker serialized
+    them all (the batch a sink gets from the pipeline), record by record otherwise."""
+    try:
+        lines: list[bytes] = list(map(_JSON_OF, records))
+    except AttributeError:  # a record from elsewhere (a plain dict in a test): serialize what has no bytes
+        return [dumps(record) for record in records]
+    return lines

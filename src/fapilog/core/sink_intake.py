@@ -75,10 +75,16 @@ class SinkIntake:
                 self._arrived_abandoned()
             return len(records)
         room = min(len(records), max(0, self.capacity - self.ledger.buffered))
-        for index in range(room):
-            self.ledger.unexpect(1)
-            self._admit(records[index])
         if room:
+            # The whole part with room at once: one extend and one count, not a call per record.
+            taken = records if room == len(records) else records[:room]
+            if not self.buffer:
+                self._oldest_at = time.monotonic()
+            self.buffer.extend(taken)
+            if self.batch_max_bytes:  # the byte count only matters where batches are cut by size
+                self._buffered_bytes += sum(map(size_of, taken))
+            self.ledger.unexpect(room)
+            self.ledger.admit(room)
             assert self._has_items is not None
             self._has_items.set()
         return room
@@ -101,7 +107,8 @@ class SinkIntake:
         if not self.buffer:
             self._oldest_at = time.monotonic()
         self.buffer.append(record)
-        self._buffered_bytes += size_of(record)
+        if self.batch_max_bytes:
+            self._buffered_bytes += size_of(record)
         self.ledger.admit()
 
     def put_marker(self, marker: FlushMarker) -> None:
@@ -140,7 +147,8 @@ class SinkIntake:
             for index, item in enumerate(self.buffer):
                 if not isinstance(item, FlushMarker) and item.levelno < self.protect_level:
                     del self.buffer[index]
-                    self._buffered_bytes -= size_of(item)
+                    if self.batch_max_bytes:
+                        self._buffered_bytes -= size_of(item)
                     ledger.drop_buffered()
                     return True
         ledger.drop_incoming(protected=protected)
@@ -179,11 +187,11 @@ class SinkIntake:
                 batch.append(record)
                 buffer.popleft()
                 size += record_size
-            self._buffered_bytes -= size
-        else:
+            if limit:
+                self._buffered_bytes -= size
+        else:  # no marker and no byte limit: take by count, with no byte count to keep
             take = buffer.popleft
             batch = [take() for _ in range(min(len(buffer), self.batch_size))]  # type: ignore[misc]
-            self._buffered_bytes -= sum(size_of(record) for record in batch)
         self._oldest_at = time.monotonic()
         self.ledger.take(len(batch))
         return batch

@@ -10,6 +10,7 @@ sink's own buffer. Flush markers travel the same road, so a flush means exactly 
 from __future__ import annotations
 
 import asyncio
+import operator
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -27,6 +28,8 @@ from fapilog.plugins.metadata import metadata_of
 __all__ = ["Worker"]
 
 T = TypeVar("T")
+_CONTEXT_OF = operator.itemgetter(5)
+"""The captured context of a queued event tuple."""
 _CATCH_UP_TURNS = 3
 """Extra loop turns the worker gives after a batch while a sink holds more than one batch of records."""
 
@@ -180,10 +183,11 @@ class Worker:
             depth = len(items)
             self.high_water = max(self.high_water, depth - queue.markers)
             taken: list[Any] = []
+            append, popleft = taken.append, items.popleft
             with queue.lock:  # a drop_oldest producer looks at the head of the queue under this lock
                 try:
                     for _ in range(min(depth, self.batch_size)):
-                        taken.append(items.popleft())
+                        append(popleft())
                 except IndexError:
                     pass  # a drop_oldest producer took the last one: the batch is simply shorter
             queue.room_made()
@@ -245,6 +249,8 @@ class Worker:
 
     def _divert_reentrant(self, items: list[Any]) -> list[Any]:
         """Events plugin code logged never re-enter the pipeline: each goes to stderr (rate-limited), counted."""
+        if not any(map(_CONTEXT_OF, items)):  # no event carries a context (the common case): none is reentrant
+            return items
         kept = [item for item in items if not (item[5] and from_pipeline(item[5]))]
         if len(kept) == len(items):
             return items

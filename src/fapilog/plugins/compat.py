@@ -11,7 +11,6 @@ is refused *before* it is imported: old code that would crash, or worse half-wor
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from importlib.metadata import Distribution
 
@@ -22,6 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from fapilog._version import __version__
 from fapilog.errors import PluginIncompatibleError
+from fapilog.plugins._verdict import CORE_DISTRIBUTION, CompatVerdict
 
 __all__ = [
     "CORE_DISTRIBUTION",
@@ -34,21 +34,8 @@ __all__ = [
     "incompatible_error",
 ]
 
-CORE_DISTRIBUTION = "fapilog"
-
 # Lower bounds read first in messages ("fapilog>=3.0,<4"), the way people write ranges.
 _OPERATOR_ORDER = {">": 0, ">=": 1, "~=": 2, "==": 3, "===": 4, "!=": 5, "<=": 6, "<": 7}
-
-
-@dataclasses.dataclass(frozen=True)
-class CompatVerdict:
-    """The gate's answer for one distribution: ``compatible``, the ``constraint`` it declares on fapilog
-    (``None`` when it declares none), a ``reason`` a person can act on, and the core version checked."""
-
-    compatible: bool
-    constraint: str | None
-    reason: str
-    core_version: str = __version__
 
 
 def format_specifier(specifier: SpecifierSet) -> str:

@@ -16,32 +16,32 @@ Name conflicts, when two distributions offer the same plugin name:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import importlib
-import importlib.metadata
+import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Literal
-
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING, Literal
 
 from fapilog._version import __version__
 from fapilog.errors import PluginError, PluginLoadError, PluginNotFoundError
-from fapilog.plugins.builtins import BUILTIN_PLUGINS, EXTRA_REQUIREMENTS
-from fapilog.plugins.compat import (
-    CORE_DISTRIBUTION,
-    CompatVerdict,
-    check_distribution,
-    extra_requirements,
-    incompatible_error,
-)
+from fapilog.plugins._verdict import CORE_DISTRIBUTION, CORE_VERDICT, CompatVerdict
+from fapilog.plugins.builtins import BUILTIN_PLUGINS, EXTRA_REQUIREMENTS, BuiltinPlugin
+
+if TYPE_CHECKING:
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+
+# ``importlib.metadata``, ``packaging`` and the version gate are imported by the functions that scan or gate,
+# not here: resolving a built-in name (the default pipeline) needs none of them, and together they cost
+# a short-lived process tens of milliseconds.
 
 __all__ = [
     "GROUP",
     "Conflict",
     "DiscoveredPlugin",
     "Scan",
+    "builtin_entry",
     "find",
     "load",
     "load_plugin",
@@ -56,6 +56,11 @@ GROUP = "fapilog.plugins"
 """The entry-point group plugins register in: ``[project.entry-points."fapilog.plugins"]``."""
 
 _DEBUG_HINT = 'python -c "from fapilog.plugins.diagnostics import debug_plugins; debug_plugins()"'
+
+
+def _canonical(name: str) -> str:
+    """A distribution name in its normalized form (the rule ``packaging.utils.canonicalize_name`` applies)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +94,7 @@ class DiscoveredPlugin:
     @property
     def builtin(self) -> bool:
         """True for plugins shipped by the core distribution."""
-        return canonicalize_name(self.distribution) == CORE_DISTRIBUTION
+        return _canonical(self.distribution) == CORE_DISTRIBUTION
 
     @property
     def install_hint(self) -> str:
@@ -157,6 +162,8 @@ def scan_count() -> int:
 
 
 def _missing(requirements: Iterable[Requirement]) -> tuple[str, ...]:
+    import importlib.metadata
+
     missing: list[str] = []
     for requirement in requirements:
         wanted = f"{requirement.name}{requirement.specifier}"  # without the `extra == ...` marker
@@ -183,6 +190,8 @@ def _extras(value: str) -> tuple[str, ...]:
 
 
 def _from_entry_point(ep: importlib.metadata.EntryPoint, verdicts: dict[str, CompatVerdict]) -> DiscoveredPlugin:
+    from fapilog.plugins.compat import check_distribution, extra_requirements
+
     dist = ep.dist
     dist_name = dist.name if dist is not None else "<unknown distribution>"
     dist_version = dist.version if dist is not None else "?"
@@ -197,30 +206,43 @@ def _from_entry_point(ep: importlib.metadata.EntryPoint, verdicts: dict[str, Com
     return DiscoveredPlugin(ep.name, ep.module, ep.attr, dist_name, dist_version, verdict, extras, _missing(needed))
 
 
+_SOURCE_TREE = CompatVerdict(True, None, "part of the fapilog core (source tree)")
+
+
 def _builtin_table() -> list[DiscoveredPlugin]:
-    verdict = CompatVerdict(True, None, "part of the fapilog core (source tree)")
-    found = []
-    for row in BUILTIN_PLUGINS:
-        module, _, attr = row.target.partition(":")
-        extras = (row.extra,) if row.extra else ()
-        needed = [Requirement(text) for extra in extras for text in EXTRA_REQUIREMENTS.get(extra, ())]
-        found.append(
-            DiscoveredPlugin(
-                row.name,
-                module,
-                attr,
-                CORE_DISTRIBUTION,
-                __version__,
-                verdict,
-                extras,
-                _missing(needed),
-                "builtin-table",
-            )
-        )
-    return found
+    return [_from_row(row, _SOURCE_TREE) for row in BUILTIN_PLUGINS]
+
+
+def _from_row(row: BuiltinPlugin, verdict: CompatVerdict) -> DiscoveredPlugin:
+    module, _, attr = row.target.partition(":")
+    extras = (row.extra,) if row.extra else ()
+    missing: tuple[str, ...] = ()
+    if extras:  # only a built-in with an extra needs the requirement parser and installed metadata
+        from packaging.requirements import Requirement
+
+        missing = _missing([Requirement(text) for extra in extras for text in EXTRA_REQUIREMENTS.get(extra, ())])
+    return DiscoveredPlugin(
+        row.name, module, attr, CORE_DISTRIBUTION, __version__, verdict, extras, missing, "builtin-table"
+    )
+
+
+_BUILTIN_ROWS = {row.name: row for row in BUILTIN_PLUGINS}
+
+
+def builtin_entry(name: str) -> DiscoveredPlugin | None:
+    """The core's own entry for a built-in ``name``, from the static table without any scan; None otherwise.
+
+    A built-in name always resolves to the core's plugin (a third-party entry point reusing it is shadowed,
+    see :func:`scan`), so the answer is the scan's answer, at the cost of a dict lookup. A test keeps the
+    table equal to ``pyproject.toml``'s entry points.
+    """
+    row = _BUILTIN_ROWS.get(name)
+    return None if row is None else _from_row(row, CORE_VERDICT)
 
 
 def _scan() -> Scan:
+    import importlib.metadata
+
     verdicts: dict[str, CompatVerdict] = {}
     found = [_from_entry_point(ep, verdicts) for ep in importlib.metadata.entry_points(group=GROUP)]
     if not any(entry.builtin for entry in found):
@@ -247,6 +269,8 @@ def _scan() -> Scan:
 
 def not_found_error(name: str, known: Iterable[str]) -> PluginNotFoundError:
     """The error for an unknown plugin name: close matches, and which pip package might provide it."""
+    import difflib
+
     matches = difflib.get_close_matches(name, sorted(set(known)), n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
     return PluginNotFoundError(
@@ -291,6 +315,8 @@ def load_plugin(entry: DiscoveredPlugin) -> object:
     """
     where = f"plugin {entry.name!r} ({entry.distribution} {entry.dist_version}, {entry.value})"
     if not entry.verdict.compatible:
+        from fapilog.plugins.compat import incompatible_error
+
         raise incompatible_error(entry.name, entry.distribution, entry.dist_version, entry.verdict)
     if not entry.attr:
         raise PluginLoadError(

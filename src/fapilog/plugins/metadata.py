@@ -64,6 +64,10 @@ _API = re.compile(r"(\d+)\.(\d+)")
 _REQUIREMENT = re.compile(r"\s*([a-z0-9][a-z0-9_-]*)\s*(.*?)\s*")
 
 
+_PLAIN_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+"""A plain release number (``1``, ``3.0.0``): always a valid PEP 440 version."""
+
+
 def _specifier_set(text: str) -> SpecifierSet:
     # packaging is imported here rather than at module top so ``import fapilog`` stays light.
     from packaging.specifiers import SpecifierSet
@@ -162,10 +166,12 @@ class PluginMetadata:
         return PluginValidationError(f"plugin {self.name!r}: metadata {problem}", plugin=self.name)
 
     def _check_version(self) -> None:
-        from packaging.version import InvalidVersion, Version
-
         if not isinstance(self.version, str) or not self.version:
             raise self._invalid("version must be a non-empty string such as '1.0.0'")
+        if _PLAIN_RELEASE.fullmatch(self.version):
+            return  # "3.0.0" is valid PEP 440: the common case needs no import of packaging
+        from packaging.version import InvalidVersion, Version
+
         try:
             Version(self.version)
         except InvalidVersion as exc:

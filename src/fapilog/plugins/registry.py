@@ -28,7 +28,7 @@ from fapilog.plugins._derived import facts_from_distribution
 from fapilog.plugins._legacy import LegacySinkAdapter
 from fapilog.plugins._settings import instantiate
 from fapilog.plugins._validation import LegacyPluginWarning, inspect_plugin, needs_async_adapter
-from fapilog.plugins.compat import CompatVerdict
+from fapilog.plugins._verdict import CompatVerdict
 from fapilog.plugins.lifecycle import InstanceTracker, PluginInstanceInfo, elapsed_ms
 from fapilog.plugins.metadata import PLUGIN_KINDS, PluginKind, PluginMetadata
 
@@ -185,6 +185,9 @@ class PluginRegistry:
                 return self._discovered[name]
         if not self._entry_points:
             raise discovery.not_found_error(name, self._registered)
+        builtin = discovery.builtin_entry(name)  # a built-in name never needs the entry-point scan
+        if builtin is not None:
+            return self._entry_info(builtin)
         try:
             return self._entry_info(discovery.find(name))
         except PluginNotFoundError:
@@ -218,7 +221,7 @@ class PluginRegistry:
             return info
         started = time.perf_counter()
         try:
-            entry = discovery.find(name)
+            entry = discovery.builtin_entry(name) or discovery.find(name)
             plugin = discovery.load_plugin(entry)
             facts = None if entry.builtin else facts_from_distribution(name, entry.distribution, entry.dist_version)
             checked = inspect_plugin(plugin, name=name, kind_hint=kind, version=entry.dist_version, facts=facts)

@@ -31,7 +31,7 @@ from typing import Any
 
 from fapilog._version import __version__
 from fapilog.core.offload import BlockingWorker
-from fapilog.core.serialize import dumps
+from fapilog.core.serialize import dumps, json_lines
 from fapilog.errors import ConfigError, FapilogError
 from fapilog.plugins.metadata import PluginMetadata
 
@@ -236,7 +236,7 @@ class FileSink:
         self._ensure_running()
         if not records:
             return
-        lines = [dumps(record) for record in records]
+        lines = json_lines(records)
         lines.append(b"")  # the join then ends with the last line's newline, with no extra copy
         await self._worker.run(self._write_blocking, b"\n".join(lines), lines)
 

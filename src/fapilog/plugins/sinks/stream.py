@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal, TextIO
 
 from fapilog._version import __version__
 from fapilog.core.offload import BlockingWorker
-from fapilog.core.serialize import dumps, safe_repr
+from fapilog.core.serialize import dumps, json_lines, safe_repr
 from fapilog.errors import ConfigError
 from fapilog.plugins.metadata import PluginMetadata
 
@@ -154,7 +154,9 @@ class StreamSink:
             text = "".join(format_console(r, colour=colour) + "\n" for r in records)
             await self._io.run(self._write_text, text)
         else:
-            data = b"".join(dumps(r) + b"\n" for r in records)
+            lines = json_lines(records)
+            lines.append(b"")  # the join then ends with the last line's newline
+            data = b"\n".join(lines)
             await self._io.run(self._write_bytes, data)
 
     async def flush(self) -> None:
