@@ -11,10 +11,11 @@ the one stage method it implements. Such a plugin loads without a warning; only 
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import importlib.metadata
+
     from fapilog.plugins.metadata import PluginKind, PluginMetadata
 
 __all__ = [
@@ -47,6 +48,8 @@ class DistributionFacts:
 def facts_from_distribution(entry_name: str, distribution: str, version: str) -> DistributionFacts:
     """Read the installed distribution's ``Summary``, author, home page and ``fapilog`` range."""
     from fapilog.plugins.compat import core_requirement, format_specifier
+
+    import importlib.metadata  # here, not at import: a pipeline of built-ins never reads distribution metadata
 
     try:
         dist = importlib.metadata.distribution(distribution)
