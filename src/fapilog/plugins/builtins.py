@@ -34,6 +34,7 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
     BuiltinPlugin("file", "fapilog.plugins.sinks.file:FileSink"),
     BuiltinPlugin("memory", "fapilog.plugins.sinks.memory:MemorySink"),
     BuiltinPlugin("http", "fapilog.plugins.sinks.http:HttpSink", extra="http"),
+    BuiltinPlugin("cloudwatch", "fapilog.plugins.sinks.cloudwatch:CloudWatchSink", extra="aws"),
     BuiltinPlugin("level", "fapilog.plugins.filters.level:LevelFilter"),
     BuiltinPlugin("sampling", "fapilog.plugins.filters.sampling:SamplingFilter"),
     BuiltinPlugin("rate_limit", "fapilog.plugins.filters.rate_limit:RateLimitFilter"),
@@ -54,7 +55,7 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
 """Built-in plugins in entry-point order (same as ``pyproject.toml``)."""
 
 EXTRA_REQUIREMENTS: Mapping[str, tuple[str, ...]] = {
-    "aws": ("boto3>=1.34",),
+    "aws": ("boto3>=1.34", "botocore>=1.34"),
     "loki": ("httpx>=0.27", "cramjam>=2.8", "protobuf>=4.25"),
 }
 """What each extra a built-in may name installs (same as ``[project.optional-dependencies]``), used to tell
