@@ -158,6 +158,11 @@ class CloudWatchSink:
         self._client: Any = None
         self._ready: set[str] = set()
 
+    @property
+    def client(self) -> Any:
+        """The boto3 ``logs`` client created by ``start()`` (None before), e.g. to register botocore event hooks."""
+        return self._client
+
     def __repr__(self) -> str:
         return f"CloudWatchSink(log_group={self.log_group!r}, log_stream={self.log_stream!r}, name={self.name!r})"
 
@@ -323,7 +328,7 @@ class CloudWatchSink:
 
     def _report(self, exc: PermanentSinkError) -> None:
         self.last_error = str(exc)
-        warn(f"cloudwatch-refused:{self.name}:{exc.reason}", str(exc))
+        warn(f"cloudwatch-refused:{self.name}:{exc}", str(exc))
 
 
 class _Answered(Exception):
