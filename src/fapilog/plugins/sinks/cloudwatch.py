@@ -246,7 +246,7 @@ class CloudWatchSink:
         """Degraded after an error until the next successful request; the counters are in the detail."""
         detail = f"counters={self.counters}"
         if self.last_error:
-            return PluginHealth("degraded", f"{self.last_error}; {detail}")
+            return PluginHealth("degraded", f"the last CloudWatch request failed: {self.last_error}; {detail}")
         return PluginHealth("healthy", detail)
 
     def _put(self, stream: str, request: list[Event], *, again: bool = True) -> dict[int, str]:
@@ -328,7 +328,7 @@ class CloudWatchSink:
 
     def _report(self, exc: PermanentSinkError) -> None:
         self.last_error = str(exc)
-        warn(f"cloudwatch-refused:{self.name}:{exc}", str(exc))
+        warn(f"cloudwatch-refused:{self.name}:{exc}", f"{exc} (its events are counted as rejected: {exc.reason})")
 
 
 class _Answered(Exception):
