@@ -15,9 +15,12 @@ Two placements of the blocking boto3 calls are compared:
 * ``worker_loop``: the same sink declared ``runs_on_worker_loop = True``, so boto3 blocks the worker's loop
   (what a naive sink would do) — shown only to measure the difference.
 
+Each placement runs as is (moto answers within about a millisecond) and with ``--latency-ms`` added to every
+PutLogEvents (a ``before-send`` hook that sleeps: a stand-in for the round trip to a real region).
+
 The parent reads the stream back and checks every event arrived exactly once (accounting, not timing).
 
-    .venv/bin/python benchmarks/cloudwatch.py [--events 50000] [--runs 3] [--quick]
+    .venv/bin/python benchmarks/cloudwatch.py [--events 50000] [--runs 3] [--latency-ms 50] [--quick]
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ CHILD = textwrap.dedent(
     from fapilog.plugins.sinks.cloudwatch import CloudWatchSink
     from fapilog.plugins.sinks.memory import MemorySink
 
-    mode, url, events, stream = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    mode, url, events, stream, latency = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
 
     class OnWorkerLoop(CloudWatchSink):
         runs_on_worker_loop = True
@@ -49,8 +52,13 @@ CHILD = textwrap.dedent(
     memory = MemorySink()
     fapilog.configure(sinks=[sink, memory], queue={"wait_timeout": 60.0})
     puts = [0]
-    sink.client.meta.events.register("before-send.cloudwatch-logs.PutLogEvents",
-                                     lambda **_: puts.__setitem__(0, puts[0] + 1))
+
+    def count(**_):  # counts each request; with a latency, blocks like a round trip to AWS would
+        puts[0] += 1
+        if latency:
+            time.sleep(latency)
+
+    sink.client.meta.events.register("before-send.cloudwatch-logs.PutLogEvents", count)
     log = fapilog.get_logger("bench")
     for i in range(1000):  # warm-up: lazy imports, the stream's creation, the first connection
         log.info("warm-up", i=-1)
@@ -81,11 +89,12 @@ CHILD = textwrap.dedent(
 )
 
 
-def _child(mode: str, url: str, events: int, stream: str) -> dict[str, Any]:
+def _child(mode: str, url: str, events: int, stream: str, latency: float) -> dict[str, Any]:
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION":
            "us-east-1"}
     env.pop("AWS_PROFILE", None)
-    proc = subprocess.run([sys.executable, "-c", CHILD, mode, url, str(events), stream], capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", CHILD, mode, url, str(events), stream, str(latency)],
+                          capture_output=True,
                           text=True, timeout=600, check=False, env=env)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -111,8 +120,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--latency-ms", type=float, default=50.0,
+                        help="added to each PutLogEvents in the second pair of runs (a round trip to AWS)")
     parser.add_argument("--quick", action="store_true", help="5,000 events, 1 run: a smoke run")
     args = parser.parse_args()
+    latency = args.latency_ms / 1000
     events, runs = (5_000, 1) if args.quick else (args.events, args.runs)
     try:
         import boto3
@@ -127,13 +139,14 @@ def main() -> int:
     url = f"http://{host}:{port}"
     client = boto3.client("logs", endpoint_url=url, region_name="us-east-1", aws_access_key_id="bench",
                           aws_secret_access_key="bench")
-    results: dict[str, list[dict[str, Any]]] = {"thread": [], "worker_loop": []}
+    order = ["thread", "worker_loop", "thread+latency", "worker_loop+latency"]
+    results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in order}
     problems: list[str] = []
-    order = ["thread", "worker_loop"]
     for run in range(runs):
-        for mode in order[run % 2:] + order[:run % 2]:  # alternate which goes first
-            stream = f"{mode}-{run}"
-            result = _child(mode, url, events, stream)
+        for mode in order[run % 4:] + order[:run % 4]:  # rotate which goes first
+            stream = f"{mode.replace('+', '-')}-{run}"
+            placement, _, slow = mode.partition("+")
+            result = _child(placement, url, events, stream, latency if slow else 0.0)
             results[mode].append(result)
             got = _received(client, stream)
             if sorted(got) != list(range(events)):
@@ -150,8 +163,9 @@ def main() -> int:
     for mode in order:
         print(f"| {mode} | {median(mode, 'events_per_s'):,.0f} | {median(mode, 'puts') * 10_000 / events:.1f} | "
               f"{median(mode, 'memory_s'):.3f} |")
-    ratio = median("worker_loop", "memory_s") / median("thread", "memory_s")
-    print(f"\nmemory sink catch-up time, boto3 on the worker loop ÷ on its own thread: {ratio:.2f}x")
+    for suffix, label in (("", "moto's answer time"), ("+latency", f"+{args.latency_ms:.0f} ms per request")):
+        ratio = median("worker_loop" + suffix, "memory_s") / median("thread" + suffix, "memory_s")
+        print(f"\nmemory sink catch-up, boto3 on the worker loop ÷ on its own thread ({label}): {ratio:.2f}x")
     for problem in problems:
         print(f"- accounting: {problem}")
     return 1 if problems else 0

@@ -150,9 +150,11 @@ def _example_runs(info: PluginInfo, spec: Mapping[str, Any]) -> bool:
     if info.source == "registered" or not isinstance(info.plugin, type) or info.metadata is None:
         return False
     settings = {k: v for k, v in spec.items() if k != "type"}
-    if hasattr(info.plugin, "write_batch") and any(
-            isinstance(v, str) and v.startswith(("http://", "https://")) for v in settings.values()):
-        return False  # a network sink aimed at a placeholder endpoint: running it would reach for the internet
+    if hasattr(info.plugin, "write_batch") and (hasattr(info.plugin, "delivery_defaults") or any(
+            isinstance(v, str) and v.startswith(("http://", "https://")) for v in settings.values())):
+        # A network sink (tuned batching, or aimed at a placeholder endpoint): running its example would reach
+        # for the internet, or for a cloud account's credentials.
+        return False
     try:
         kwargs = validate_settings(info.name, info.metadata.config_model, settings)
         inspect.signature(info.plugin).bind(**kwargs)
