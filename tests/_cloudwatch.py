@@ -20,6 +20,28 @@ OVERHEAD = 26
 DAY_MS = 24 * 3600 * 1000
 
 
+def start_moto(monkeypatch: Any) -> tuple[Any, str]:
+    """moto's threaded server on a free port of 127.0.0.1 with an empty account, and its URL; sets dummy
+    credentials and a region in the environment (never a real account)."""
+    import logging
+    import urllib.request
+
+    from moto.server import ThreadedMotoServer
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_SESSION_TOKEN", "testing"), ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    # moto keeps its state per process, not per server: start every test from an empty account.
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
+    return server, url
+
+
 class _Body:
     """The raw body botocore reads from a response (``stream()`` is all it calls)."""
 

@@ -5,7 +5,9 @@ The outcome a sink signals (see :mod:`fapilog.plugins.outcomes`) decides what ha
 - accepted (or partly, with :class:`BatchResult`): counted delivered / rejected; the circuit closes;
 - :class:`RetryableSinkError`, a timeout, or any exception the sink did not classify: the same batch is sent
   again after a jittered backoff (or the backend's ``Retry-After``, capped) — and before any later batch, so
-  the sink still receives records in order and exactly once; repeated failures open the circuit;
+  the sink still receives records in order and exactly once; repeated failures open the circuit. A sink that
+  sent the batch as several requests may name in the error what was already accepted or refused: those are
+  counted now and only the rest is retried;
 - :class:`PermanentSinkError`: its records are rejected with the error's reason, never retried;
 - :class:`BatchTooLargeError`: the batch is split in halves, each sent in turn (one record still too large is
   rejected).

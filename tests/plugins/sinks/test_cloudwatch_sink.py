@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import multiprocessing
 import time
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,27 +19,6 @@ pytest.importorskip("flask_cors")
 
 FAST = {"retry": {"initial_backoff": 0.01, "max_backoff": 0.05, "max_elapsed": 30.0}, "batch_max_age": 0.0}
 GROUP = "/fapilog/test"
-
-
-@pytest.fixture
-def moto_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """moto's CloudWatch Logs server on a free port of 127.0.0.1, dummy credentials in the environment."""
-    from moto.server import ThreadedMotoServer
-
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_SESSION_TOKEN", "testing"), ("AWS_DEFAULT_REGION", "us-east-1")):
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    # moto keeps its state per process, not per server: start every test from an empty account.
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
-    yield url
-    fapilog.shutdown(timeout=5.0)  # before the server goes: a sink retrying against it must not outlive it
-    server.stop()
 
 
 @pytest.fixture
