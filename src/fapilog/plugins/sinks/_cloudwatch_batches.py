@@ -82,8 +82,7 @@ def to_events(records: Sequence[Mapping[str, Any]], max_event_bytes: int, oversi
     """The events of ``records`` in batch order (a record too large becomes one truncated or several split)."""
     events: list[Event] = []
     for index, record in enumerate(records):
-        line = _line(record)
-        size = len(line.encode("utf-8"))
+        line, size = _line(record)
         stamp = _millis(record)
         if size <= max_event_bytes:
             events.append(Event(index, stamp, line, size))
@@ -124,12 +123,16 @@ def plan_requests(events: list[Event], planned: Planned) -> Planned:
     return planned
 
 
-def _line(record: Mapping[str, Any]) -> str:
-    """The record's JSON line (serialized once by the pipeline when available)."""
+def _line(record: Mapping[str, Any]) -> tuple[str, int]:
+    """The record's JSON line (serialized once by the pipeline when available) and its UTF-8 size."""
     encoded = getattr(record, "json", None)
     if not isinstance(encoded, bytes):
         encoded = dumps(record)
-    return encoded.decode("utf-8", "replace")
+    try:
+        return encoded.decode("utf-8"), len(encoded)
+    except UnicodeDecodeError:  # not produced by fapilog's serializer; keep the event, mark the bad bytes
+        line = encoded.decode("utf-8", "replace")
+        return line, len(line.encode("utf-8"))
 
 
 def _millis(record: Mapping[str, Any]) -> int:
@@ -156,16 +159,23 @@ def _kept(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def _fit(envelope: dict[str, Any], key: str, text: str, limit: int) -> tuple[str, int]:
     """``envelope`` with the longest head of ``text`` under ``key`` whose JSON fits ``limit`` bytes; the
-    message and how many characters of ``text`` it holds."""
-    take = len(text)
-    while True:
-        message = json.dumps({**envelope, key: text[:take]}, ensure_ascii=False, separators=(",", ":"))
-        over = len(message.encode("utf-8")) - limit
-        if over <= 0:
-            return message, take
-        if take == 0:
-            raise ValueError(f"max_event_bytes={limit} cannot hold even the event's envelope")
-        take = max(0, take - over)  # each character is at least one byte: removing `over` of them fits or nears
+    message and how many characters of ``text`` it holds (at least one)."""
+
+    def encode(take: int) -> str:
+        return json.dumps({**envelope, key: text[:take]}, ensure_ascii=False, separators=(",", ":"))
+
+    # Every character costs at least one byte, so no more than `limit` of them can fit: a binary search over
+    # that range needs about 20 encodings of at most `limit` bytes, whatever the record's size.
+    low, high = 0, min(len(text), limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(encode(middle).encode("utf-8")) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    if low == 0 and text:
+        raise ValueError(f"max_event_bytes={limit} cannot hold the event's envelope and one character")
+    return encode(low), low
 
 
 def _truncate(record: Mapping[str, Any], line: str, size: int, limit: int) -> str:
