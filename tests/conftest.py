@@ -59,3 +59,14 @@ def http_server() -> Iterator[RecordingServer]:
     yield server
     fapilog.shutdown(timeout=2.0)  # before the server goes: a sink retrying against it must not outlive it
     server.close()
+
+
+@pytest.fixture
+def moto_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's CloudWatch Logs server on a free port of 127.0.0.1, emptied, with dummy AWS credentials."""
+    from tests._cloudwatch import start_moto
+
+    server, url = start_moto(monkeypatch)
+    yield url
+    fapilog.shutdown(timeout=5.0)  # before the server goes: a sink retrying against it must not outlive it
+    server.stop()

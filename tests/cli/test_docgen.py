@@ -244,9 +244,9 @@ def test_every_generated_environment_example_configures_fapilog(
             block = block.replace("https://logs.example.com", http_server.url)  # noqa: PLW2901
             environ = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in block.splitlines())
             fapilog.configure(LoggingSettings.load(environ=environ))
-            fapilog.get_logger("docs").info("env example", plugin=row.name)
-            if network:
+            if network:  # no event: a cloud sink's example aims at the real service, never contacted from here
                 assert row.name in fapilog.stats()["sinks"], (row.name, environ)
                 fapilog.shutdown(timeout=0.2)
             else:
+                fapilog.get_logger("docs").info("env example", plugin=row.name)
                 assert fapilog.shutdown(timeout=2.0).ok, (row.name, environ)

@@ -152,9 +152,10 @@ def _example_runs(info: PluginInfo, spec: Mapping[str, Any]) -> bool:
     settings = {k: v for k, v in spec.items() if k != "type"}
     model = info.metadata.config_model
     defaults = [field.default for field in dataclasses.fields(model)] if dataclasses.is_dataclass(model) else []
-    if hasattr(info.plugin, "write_batch") and any(
-            isinstance(v, str) and v.startswith(("http://", "https://")) for v in [*settings.values(), *defaults]):
-        # A network sink aimed at a placeholder or default endpoint: running it would reach for a backend.
+    if hasattr(info.plugin, "write_batch") and (hasattr(info.plugin, "delivery_defaults") or any(
+            isinstance(v, str) and v.startswith(("http://", "https://")) for v in [*settings.values(), *defaults])):
+        # A network sink (tuned batching, or aimed at a placeholder or default endpoint): running its example
+        # would reach for a backend, or for a cloud account's credentials.
         return False
     try:
         kwargs = validate_settings(info.name, info.metadata.config_model, settings)

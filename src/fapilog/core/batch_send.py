@@ -5,7 +5,9 @@ The outcome a sink signals (see :mod:`fapilog.plugins.outcomes`) decides what ha
 - accepted (or partly, with :class:`BatchResult`): counted delivered / rejected; the circuit closes;
 - :class:`RetryableSinkError`, a timeout, or any exception the sink did not classify: the same batch is sent
   again after a jittered backoff (or the backend's ``Retry-After``, capped) — and before any later batch, so
-  the sink still receives records in order and exactly once; repeated failures open the circuit;
+  the sink still receives records in order and exactly once; repeated failures open the circuit. A sink that
+  sent the batch as several requests may name in the error what was already accepted or refused: those are
+  counted now and only the rest is retried;
 - :class:`PermanentSinkError`: its records are rejected with the error's reason, never retried;
 - :class:`BatchTooLargeError`: the batch is split in halves, each sent in turn (one record still too large is
   rejected).
@@ -20,6 +22,7 @@ import asyncio
 import random
 import time
 from collections import deque
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from fapilog.core.breaker import CircuitBreaker
@@ -37,11 +40,14 @@ __all__ = ["BatchSender"]
 
 
 class _Retry:
-    __slots__ = ("reason", "retry_after")
+    __slots__ = ("accepted", "reason", "rejected", "retry_after")
 
-    def __init__(self, reason: str, retry_after: float | None) -> None:
+    def __init__(self, reason: str, retry_after: float | None, accepted: frozenset[int] = frozenset(),
+                 rejected: Mapping[int, str] | None = None) -> None:
         self.reason = reason
         self.retry_after = retry_after
+        self.accepted = accepted
+        self.rejected = rejected or {}
 
 
 class BatchSender:
@@ -72,6 +78,8 @@ class BatchSender:
                 self._settle_after_abandon(outcome, len(part))
                 return
             if isinstance(outcome, _Retry):
+                if await self._settle_part(parts, outcome):
+                    continue  # everything the sink had not settled is gone: nothing left to retry
                 now = time.monotonic()
                 if self.breaker.failed(now):
                     warn(f"circuit-open:{runner.name}", f"sink {runner.name!r} failed {self.breaker.failures} "
@@ -129,7 +137,7 @@ class BatchSender:
         except PermanentSinkError as exc:
             return exc
         except RetryableSinkError as exc:
-            return _Retry(exc.reason, exc.retry_after)
+            return _Retry(exc.reason, exc.retry_after, exc.accepted, exc.rejected)
         except TimeoutError:
             warn(f"sink-timeout:{runner.name}", f"sink {runner.name!r} did not finish a write within "
                  f"{runner.write_timeout}s; the batch of {len(part)} will be retried")
@@ -163,6 +171,25 @@ class BatchSender:
         self.runner.delivered_now(len(part) - len(refused))
         for reason, records in by_reason.items():
             await self.runner.fallback.take(records, reason)
+
+    async def _settle_part(self, parts: deque[list[EventRecord]], outcome: _Retry) -> bool:
+        """Count what a retryable error says was already accepted or refused, and keep only the rest of the
+        batch for the retry; True when nothing is left of it."""
+        if not (outcome.accepted or outcome.rejected):
+            return False
+        part = parts[0]
+        done = {i for i in outcome.accepted if isinstance(i, int) and 0 <= i < len(part)}
+        refused = {i: r for i, r in outcome.rejected.items() if isinstance(i, int) and 0 <= i < len(part)}
+        settled = sorted(done | set(refused))
+        position = {index: n for n, index in enumerate(settled)}
+        await self._partial([part[i] for i in settled],
+                            BatchResult(rejected={position[i]: reason for i, reason in refused.items()}))
+        keep = set(settled)
+        parts[0] = [record for i, record in enumerate(part) if i not in keep]
+        if parts[0]:
+            return False
+        parts.popleft()
+        return True
 
     async def _circuit_lets_through(self) -> bool:
         """Wait while the circuit is open; False when a shutdown gave up on the sink meanwhile."""

@@ -47,9 +47,9 @@ class DistributionFacts:
 
 def facts_from_distribution(entry_name: str, distribution: str, version: str) -> DistributionFacts:
     """Read the installed distribution's ``Summary``, author, home page and ``fapilog`` range."""
-    from fapilog.plugins.compat import core_requirement, format_specifier
-
     import importlib.metadata  # here, not at import: a pipeline of built-ins never reads distribution metadata
+
+    from fapilog.plugins.compat import core_requirement, format_specifier
 
     try:
         dist = importlib.metadata.distribution(distribution)

@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
     BuiltinPlugin("http", "fapilog.plugins.sinks.http:HttpSink", extra="http"),
     BuiltinPlugin("otlp", "fapilog.plugins.sinks.otlp:OtlpSink", extra="otlp"),
     BuiltinPlugin("loki", "fapilog.plugins.sinks.loki:LokiSink", extra="loki"),
+    BuiltinPlugin("cloudwatch", "fapilog.plugins.sinks.cloudwatch:CloudWatchSink", extra="aws"),
     BuiltinPlugin("level", "fapilog.plugins.filters.level:LevelFilter"),
     BuiltinPlugin("sampling", "fapilog.plugins.filters.sampling:SamplingFilter"),
     BuiltinPlugin("rate_limit", "fapilog.plugins.filters.rate_limit:RateLimitFilter"),
@@ -57,7 +58,7 @@ BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
 """Built-in plugins in entry-point order (same as ``pyproject.toml``)."""
 
 EXTRA_REQUIREMENTS: Mapping[str, tuple[str, ...]] = {
-    "aws": ("boto3>=1.34",),
+    "aws": ("boto3>=1.34", "botocore>=1.34"),
     "loki": ("httpx>=0.27", "cramjam>=2.8"),
     "otlp": ("httpx>=0.27", "opentelemetry-proto>=1.24", "protobuf>=5.0"),
 }

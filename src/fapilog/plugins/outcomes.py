@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from fapilog.errors import FapilogError
 
@@ -57,13 +57,28 @@ class RetryableSinkError(SinkDeliveryError):
 
     ``retry_after`` is the backend's own hint in seconds (e.g. from ``Retry-After``); the core honours it, capped
     by the sink's ``delivery.retry.max_retry_after``.
+
+    ``accepted`` and ``rejected`` are for a sink that sends one batch as several requests (a backend limit
+    forced a split) and failed part-way: the indexes (in the batch the sink was given) the backend already
+    accepted, and those it refused for good with their reason. The core counts those as delivered / rejected
+    and retries only the other records, so nothing is sent twice.
     """
 
-    def __init__(self, message: str = "", *, retry_after: float | None = None, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        reason: str | None = None,
+        accepted: Iterable[int] = (),
+        rejected: Mapping[int, str] | None = None,
+    ) -> None:
         super().__init__(message, reason=reason)
         if retry_after is not None and (not math.isfinite(retry_after) or retry_after < 0):
             retry_after = None
         self.retry_after = retry_after
+        self.accepted = frozenset(accepted)
+        self.rejected: Mapping[int, str] = dict(rejected or {})
 
 
 class PermanentSinkError(SinkDeliveryError):
