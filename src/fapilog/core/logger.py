@@ -30,7 +30,7 @@ Emit = Callable[[int, str, Any, dict[str, Any], Mapping[str, Any] | None, BaseEx
 
 
 def _unset_emit(*args: Any) -> None:
-    raise RuntimeError("fapilog runtime not initialised")  # replaced when fapilog.core.runtime is imported
+    raise RuntimeError("fapilog runtime not initialised")  # replaced when fapilog.core.state is imported (route())
 
 
 _emit: Emit = _unset_emit

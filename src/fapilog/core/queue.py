@@ -113,7 +113,7 @@ class EventQueue:
         self._room = threading.Condition(self.lock)
         self._waiters = 0
         self._loop_waiters: list[tuple[Any, Any]] = []
-        """(loop, future) of awaitable log calls waiting for room (see :mod:`fapilog.core.await_room`)."""
+        """(loop, future) of awaitable log calls waiting for room (see :meth:`EventQueue.put_or_wait`)."""
         self.closed = False
         self.sealed = False
         """Set by :meth:`seal`: nobody consumes this queue any more; it forwards what callers append."""

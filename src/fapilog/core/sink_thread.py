@@ -3,7 +3,8 @@
 A third-party sink may do blocking work inside ``async def write()`` (``requests.post``, ``time.sleep``, a
 slow disk): on the worker's loop that would freeze every other sink and the whole pipeline, and no timeout
 could fire. Unless a sink declares ``runs_on_worker_loop = True`` (its coroutines never block; the built-in
-file, stream and memory sinks do, because they do their blocking I/O on a :class:`BlockingWorker`), the
+file, stream and memory sinks do, because they do their blocking I/O on a :class:`BlockingWorker`, and so do the
+``http`` and ``loki`` sinks, whose I/O is asynchronous), the
 runner calls every method of the sink — ``start``, ``write``/``write_batch``, ``flush``, ``stop`` — on this
 thread's loop and awaits the answer from the worker's loop, where ``write_timeout`` is enforced. A sink that
 blocks for good keeps only its own thread; the runner counts its writes as timed out and goes on.

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fapilog.core import handover, late
 from fapilog.core import logger as _logger
@@ -34,9 +34,6 @@ from fapilog.core.results import FlushResult, ShutdownReport
 from fapilog.core.runtime import Runtime
 from fapilog.errors import ConfigError, PluginLoadError
 from fapilog.settings import LoggingSettings
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "aflush",

@@ -2,7 +2,7 @@
 core calls after each attempt to write a sink's batch.
 
 ``hook`` is ``None`` unless the OpenTelemetry integration switched spans on (``opentelemetry={"spans": True}``,
-see :mod:`fapilog.integrations.opentelemetry`). Off, a plugin operation pays one module-attribute read and
+see :mod:`fapilog.integrations.otel_spans`). Off, a plugin operation pays one module-attribute read and
 a ``None`` check, and nothing of OpenTelemetry is imported. On, the hook gets what happened after the fact
 — ``(operation, plugin name, kind, duration in ms, the exception or None)`` — and builds the span from it,
 so the registry's own code path is the same either way.
