@@ -233,6 +233,7 @@ def test_every_generated_environment_example_configures_fapilog(
     """The `export FAPILOG_...` lines of each built-in page build a working pipeline (network sinks: configure only,
     their endpoint is a placeholder or a local default nothing listens on)."""
     monkeypatch.chdir(tmp_path)  # examples use relative paths such as app.log
+    monkeypatch.setenv("AWS_REGION", "us-east-1")  # the cloudwatch example takes its region from the environment
     for row in BUILTIN_PLUGINS:
         page = plugin_page(row.name)
         module, _, attribute = row.target.partition(":")

@@ -238,3 +238,29 @@ def test_bad_settings_are_refused_naming_the_field(settings: dict[str, Any], fie
     with pytest.raises(fapilog.ConfigError) as caught:
         CloudWatchSink(GROUP, **settings)
     assert caught.value.field == field
+
+
+def test_the_region_comes_from_aws_region_when_not_configured(moto_url: str, logs: Any,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `region` setting: AWS_REGION (which botocore alone ignores) picks it, and the events arrive there."""
+    from fapilog.plugins.sinks.cloudwatch import CloudWatchSink
+
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    sink = CloudWatchSink(GROUP, endpoint_url=moto_url, log_stream="region-from-env")
+    fapilog.configure(sinks=[sink], sink_defaults=FAST)
+    fapilog.get_logger("t").info("regional")
+    assert fapilog.flush(10.0)
+    assert sink.client.meta.region_name == "us-east-1"
+    assert [json.loads(m)["message"] for m in _messages(logs, "region-from-env")] == ["regional"]
+
+
+def test_without_any_region_start_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `region`, no AWS_REGION, no AWS_DEFAULT_REGION: configure() fails naming `region` and both fixes."""
+    from fapilog.plugins.sinks.cloudwatch import CloudWatchSink
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/fapilog-test-aws-config")
+    with pytest.raises(fapilog.PluginLoadError, match="set region or AWS_REGION"):
+        fapilog.configure(sinks=[CloudWatchSink(GROUP, endpoint_url="http://127.0.0.1:9")])

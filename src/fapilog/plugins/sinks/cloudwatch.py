@@ -178,7 +178,9 @@ class CloudWatchSink:
         config = Config(retries={"total_max_attempts": 1}, connect_timeout=self.timeout, read_timeout=self.timeout,
                         user_agent_extra=f"fapilog/{__version__}")
         try:
-            self._client = boto3.session.Session().client("logs", region_name=self.region,
+            # AWS_REGION (set by Lambda and most AWS SDKs) first: botocore itself reads only AWS_DEFAULT_REGION
+            region = self.region or os.environ.get("AWS_REGION") or None
+            self._client = boto3.session.Session().client("logs", region_name=region,
                                                           endpoint_url=self.endpoint_url, config=config)
         except NoRegionError as exc:
             raise ConfigError("cloudwatch sink: region: no AWS region configured; set region or AWS_REGION",
