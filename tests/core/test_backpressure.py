@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import asyncio
 import threading
+import time
 
 from tests._sinks import AsyncGateSink, GateSink
 
