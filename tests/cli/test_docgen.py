@@ -233,6 +233,10 @@ def test_every_generated_environment_example_configures_fapilog(
     """The `export FAPILOG_...` lines of each built-in page build a working pipeline (network sinks: configure only,
     their endpoint is a placeholder or a local default nothing listens on)."""
     monkeypatch.chdir(tmp_path)  # examples use relative paths such as app.log
+    # The cloudwatch example names no region (the page says to set one): give boto3 one, as a deployment would,
+    # so the result does not depend on the machine's AWS configuration. Nothing contacts AWS.
+    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     for row in BUILTIN_PLUGINS:
         page = plugin_page(row.name)
         module, _, attribute = row.target.partition(":")
