@@ -39,8 +39,8 @@ CHILD = textwrap.dedent(
     """
     import json, sys, threading, time
     import fapilog
-    from fapilog.plugins.sinks.cloudwatch import CloudWatchSink
-    from fapilog.plugins.sinks.memory import MemorySink
+    from fapilog.builtins.sinks.cloudwatch import CloudWatchSink
+    from fapilog.builtins.sinks.memory import MemorySink
 
     mode, url, events, stream, latency = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
 

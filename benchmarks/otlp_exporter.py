@@ -31,7 +31,7 @@ from typing import Any
 CHILD = textwrap.dedent(
     """
     import json, sys, time
-    from fapilog.plugins.sinks._otlp_encode import encode, severity_number
+    from fapilog.builtins.sinks._otlp_encode import encode, severity_number
 
     route, batches = sys.argv[1], int(sys.argv[2])
     records = [{"timestamp": "2026-01-01T00:00:00.000001Z", "level": "INFO", "logger": "shop",

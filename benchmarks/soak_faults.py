@@ -69,7 +69,7 @@ def key(record: Mapping[str, Any]) -> tuple[int, int, int]:
 
 def make_sinks(rng: random.Random) -> list[Any]:
     """Three faulty sinks with different fault mixes (one writing record by record) and a clean memory sink."""
-    from fapilog.plugins.sinks.memory import MemorySink
+    from fapilog.builtins.sinks.memory import MemorySink
 
     mixes = {
         "flaky_raise": [80, 10, 6, 0, 0, 4],

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import fapilog
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 if TYPE_CHECKING:
     from tests._http_server import RecordingServer

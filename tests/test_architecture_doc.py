@@ -1,7 +1,7 @@
 """docs/architecture.md names only files and functions that exist, so the page a newcomer reads first cannot drift.
 
 The page is parsed for spans in backticks. A span that looks like a file or folder (``core/logger.py``,
-``plugins/sinks/``, ``docs/delivery.md``) must exist under the repository root or under ``src/fapilog/``. A span
+``builtins/sinks/``, ``docs/delivery.md``) must exist under the repository root or under ``src/fapilog/``. A span
 that looks like a dotted Python name (``logger.route``, ``core.capture.make_emit``, ``SinkRunner.abandon``,
 ``fapilog.plugins``; a trailing ``()`` is allowed) is resolved without importing anything: its first part must be
 a fapilog module (by a unique dotted suffix of its name), a fapilog class defined in exactly one module, or a

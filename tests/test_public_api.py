@@ -12,8 +12,8 @@ import fapilog.plugins
 def test_all_is_exactly_the_public_names() -> None:
     """fapilog.__all__ lists every public attribute and nothing else."""
     modules = {
-        "annotations", "core", "errors", "settings", "integrations", "plugins", "plugin_api", "testing", "cli",
-        "metrics",
+        "annotations", "core", "errors", "settings", "integrations", "plugins", "builtins", "plugin_api", "testing",
+        "cli", "metrics",
     }
     # pytest rewrites the asserts of every module of a distribution that registers a pytest11 plugin (fapilog
     # does: fapilog.testing.pytest_plugin), which leaves its "@py_builtins"/"@pytest_ar" helpers behind.
@@ -44,10 +44,14 @@ def test_import_does_not_start_threads_or_import_optional_dependencies() -> None
 
 
 def test_plugins_all_is_exactly_the_public_kit() -> None:
-    """fapilog.plugins.__all__ is the plugin author's kit, delivery outcomes included, and nothing else."""
+    """fapilog.plugins.__all__ is the plugin author's kit (outcomes, record helpers included) and nothing else."""
     assert set(fapilog.plugins.__all__) == {
         "PLUGIN_API_VERSION", "BatchResult", "BatchSink", "BatchTooLargeError", "Enricher", "Filter",
         "PermanentSinkError", "PluginHealth", "PluginInfo", "PluginInstanceInfo", "PluginKind", "PluginMetadata",
         "PluginRegistry", "Processor", "Record", "Redactor", "RetryableSinkError", "Sink", "SinkDeliveryError",
         "check_health", "default_registry", "parse_retry_after", "refresh",
+        # the record type, serializer, blocking-I/O helper, levels and bound context the built-ins use too
+        "CRITICAL", "DEBUG", "ERROR", "INFO", "LEVEL_NAMES", "NOTSET", "RESERVED_KEYS", "WARNING", "BlockingWorker",
+        "EventRecord", "Serializer", "current_context", "dumps", "json_lines", "level_name", "parse_level",
+        "safe_repr",
     }

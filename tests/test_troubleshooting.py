@@ -72,13 +72,14 @@ CARRIERS = {"CompatVerdict": (2, "reason"), "PluginHealth": (1, "detail")}
 
 
 def scanned_modules() -> list[Path]:
-    """The plugin system: everything under ``plugins/``; the core modules that configure, run, reload and
-    report plugins; the settings (the ``plugins`` section and plugin tables go through that validator); and
+    """The plugin system: everything under ``plugins/`` and ``builtins/``; the core modules that configure, run,
+    reload and report plugins; the settings (the ``plugins`` section and plugin tables go through that validator); and
     the level parser (level settings of the built-in filters use it)."""
     core = ("builder", "control", "state", "levels", "pipeline", "delivery", "worker", "runtime", "batch_send",
             "fallback", "record_writes", "delivery_options", "sink_intake")
     return [
         *sorted((SRC / "plugins").rglob("*.py")),
+        *sorted((SRC / "builtins").rglob("*.py")),
         *(SRC / "core" / f"{name}.py" for name in core),
         SRC / "settings.py",
     ]
@@ -101,14 +102,14 @@ EXCLUSIONS: dict[tuple[str, str], str] = {
         "a PluginError raised by a plugin module's own import-time code is re-raised with the plugin's "
         "location in front; its text is the plugin's own, or PluginMetadata's (checked at its site)"
     ),
-    ("plugins/sinks/otlp.py", "_endpoint_and_auth"): (
-        "re-raises the http sink's url and auth ConfigErrors (plugins/sinks/_http_config.py, checked there) "
+    ("builtins/sinks/otlp.py", "_endpoint_and_auth"): (
+        "re-raises the http sink's url and auth ConfigErrors (builtins/sinks/_http_config.py, checked there) "
         "with 'otlp sink:' and 'endpoint' in place of 'http sink:' and 'url'; the page lists them under otlp too"
     ),
-    ("plugins/filters/_settings.py", "level"): (
+    ("builtins/filters/_settings.py", "level"): (
         "re-raises parse_level()'s ConfigError (core/levels.py, checked there) with the field attached"
     ),
-    ("plugins/filters/_settings.py", "logger_levels"): (
+    ("builtins/filters/_settings.py", "logger_levels"): (
         "re-raises parse_level()'s ConfigError (core/levels.py, checked there) with the field attached"
     ),
     ("plugins/_settings.py", "_from_dataclass"): (
@@ -505,12 +506,12 @@ def test_the_scan_covers_the_whole_plugin_system() -> None:
     sites = collect_sites(scanned_modules())
     modules = {site.module for site in sites}
     assert {"plugins/discovery.py", "plugins/compat.py", "plugins/registry.py", "core/builder.py"} <= modules
-    assert {"core/control.py", "core/state.py", "settings.py", "plugins/sinks/file.py"} <= modules
+    assert {"core/control.py", "core/state.py", "settings.py", "builtins/sinks/file.py"} <= modules
     assert any(site.leading == "no plugin named" for site in sites if site.module == "plugins/discovery.py")
     verdicts = {chunk for site in sites if site.kind == "CompatVerdict" for chunk in site.chunks}
     assert {"is installed (it was built for a newer core)", "is installed (it was built for an older core)"} <= verdicts
     assert any(site.kind.endswith("via _fail()") for site in sites), "the filters' _fail() helper is followed"
-    assert any(site.kind.endswith("via bad()") and site.module == "plugins/redactors/regex_mask.py" for site in sites)
+    assert any(site.kind.endswith("via bad()") and site.module == "builtins/redactors/regex_mask.py" for site in sites)
     assert any(site.kind == "warnings.warn via _notify_once()" for site in sites), "the legacy-plugin notice"
     assert any(site.kind.startswith("stderr line") for site in sites)
     assert len(sites) > 150

@@ -91,7 +91,7 @@ def test_console_script_prints_one_line_per_check(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith("sampling (filter, fapilog.plugins.filters.sampling:SamplingFilter")
+    assert lines[0].startswith("sampling (filter, fapilog.builtins.filters.sampling:SamplingFilter")
     assert lines[1:-1] == [f"PASS {name}" for name in ("version_constraint", "load", *fapilog.testing.CHECKS)]
     assert lines[-1] == f"ok: {len(lines) - 2} passed, 0 failed, 0 skipped"
 

@@ -194,8 +194,8 @@ def test_generated_code_is_ruff_and_mypy_strict_clean(tmp_path: Path) -> None:
         projects.append(new_plugin(name, kind, tmp_path / kind))
         names = plugin_names(name, kind)
         out = new_plugin(name, kind, tmp_path / "first-party" / kind, first_party=True)
-        module = core / "src" / "fapilog" / "plugins" / f"{kind}s" / f"{names.module}.py"
-        test = core / "tests" / "plugins" / f"{kind}s" / f"test_{names.module}.py"
+        module = core / "src" / "fapilog" / "builtins" / f"{kind}s" / f"{names.module}.py"
+        test = core / "tests" / "builtins" / f"{kind}s" / f"test_{names.module}.py"
         test.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(out / f"{names.module}.py", module)
         shutil.copy2(out / f"test_{names.module}.py", test)
@@ -253,10 +253,10 @@ def test_the_first_party_snippet_is_toml_with_the_extra_and_the_entry_point(
     snippet = tomllib.loads((tmp_path / "pyproject-snippet.toml").read_text(encoding="utf-8"))
     assert snippet["project"]["optional-dependencies"] == {"audit_log": ["audit-log-client>=1.0"]}
     entry_point = snippet["project"]["entry-points"]["fapilog.plugins"]["audit-log"]
-    assert entry_point == "fapilog.plugins.sinks.audit_log:AuditLogSink [audit_log]"
+    assert entry_point == "fapilog.builtins.sinks.audit_log:AuditLogSink [audit_log]"
     assert {p.name for p in tmp_path.iterdir()} == {"audit_log.py", "test_audit_log.py", "pyproject-snippet.toml"}
     out = capsys.readouterr().out
-    for where in ("src/fapilog/plugins/sinks/audit_log.py", "tests/plugins/sinks/test_audit_log.py",
+    for where in ("src/fapilog/builtins/sinks/audit_log.py", "tests/builtins/sinks/test_audit_log.py",
                   "[project.optional-dependencies]", 'BuiltinPlugin("audit-log"', "EXTRA_REQUIREMENTS"):
         assert where in out
 
@@ -336,9 +336,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
     for kind, name in FIRST_PARTY.items():  # wire a first-party plugin of every kind in, as the output says
         names = plugin_names(name, kind)
         out = new_plugin(name, kind, root / "first-party" / kind, first_party=True)
-        shutil.copy2(out / f"{names.module}.py", core / "src" / "fapilog" / "plugins" / f"{kind}s")
-        (core / "tests" / "plugins" / f"{kind}s").mkdir(parents=True)
-        shutil.copy2(out / f"test_{names.module}.py", core / "tests" / "plugins" / f"{kind}s")
+        shutil.copy2(out / f"{names.module}.py", core / "src" / "fapilog" / "builtins" / f"{kind}s")
+        (core / "tests" / "builtins" / f"{kind}s").mkdir(parents=True)
+        shutil.copy2(out / f"test_{names.module}.py", core / "tests" / "builtins" / f"{kind}s")
         _paste(core / "pyproject.toml", (out / "pyproject-snippet.toml").read_text(encoding="utf-8"))
         (fakes / f"{names.module}_client.py").write_text('"""Stands in for the optional library."""\n', "utf-8")
 

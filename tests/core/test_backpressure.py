@@ -128,7 +128,7 @@ def test_errors_are_never_dropped_by_default() -> None:
 
 def test_sink_buffer_drop_policy_sheds_only_that_sink() -> None:
     """A stuck sink with drop_newest sheds its own overflow while a healthy sink gets everything."""
-    from fapilog.plugins.sinks.memory import MemorySink
+    from fapilog.builtins.sinks.memory import MemorySink
 
     gate = AsyncGateSink()
     healthy = MemorySink()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import fapilog
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 
 class ThreadNameEnricher:

@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import fapilog
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 
 def _by_message(sink: MemorySink) -> dict[str, dict[str, object]]:

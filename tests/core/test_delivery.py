@@ -10,7 +10,7 @@ from typing import Any
 from tests._sinks import CollectingBatchSink, FailingSink, GateSink, HangingSink
 
 import fapilog
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 
 def test_flush_delivers_everything_logged_before_it() -> None:

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 import fapilog
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 
 def test_event_carries_core_keys_and_fields(memory: MemorySink) -> None:

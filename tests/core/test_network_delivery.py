@@ -19,8 +19,8 @@ from tests._http_server import Answer, RecordingServer
 from tests.plugins._dists import DistFactory, make
 
 import fapilog
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.plugins import BatchResult, PermanentSinkError, RetryableSinkError
-from fapilog.plugins.sinks.memory import MemorySink
 
 FAST_RETRY = {"initial_backoff": 0.01, "max_backoff": 0.05, "max_elapsed": 60.0, "max_attempts": 20}
 

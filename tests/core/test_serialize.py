@@ -13,8 +13,8 @@ from typing import Any
 import orjson
 
 import fapilog
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.core.serialize import Serializer
-from fapilog.plugins.sinks.memory import MemorySink
 
 
 class Colour(enum.Enum):

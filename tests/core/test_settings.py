@@ -35,7 +35,7 @@ def test_invalid_settings_name_the_field_and_accepted_values(options: dict[str, 
 
 def test_configure_rejects_bad_settings_and_keeps_the_old_pipeline() -> None:
     """configure() with a bad value raises and the previous configuration stays in force."""
-    from fapilog.plugins.sinks.memory import MemorySink
+    from fapilog.builtins.sinks.memory import MemorySink
 
     sink = MemorySink()
     fapilog.configure(sinks=[sink])

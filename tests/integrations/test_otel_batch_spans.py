@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.plugins import BatchResult, PermanentSinkError, RetryableSinkError, _tracing
-from fapilog.plugins.sinks.memory import MemorySink
 
 sdk_trace = pytest.importorskip("opentelemetry.sdk.trace", reason="needs the 'opentelemetry' extra")
 from opentelemetry import trace  # noqa: E402 - after the skip guard

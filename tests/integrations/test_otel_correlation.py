@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import fapilog
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 sdk_trace = pytest.importorskip("opentelemetry.sdk.trace", reason="needs the 'opentelemetry' extra")
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402 - after the skip guard

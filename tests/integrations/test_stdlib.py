@@ -7,7 +7,7 @@ import logging
 import pytest
 
 import fapilog
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 
 def test_stdlib_records_reach_fapilog_with_extra_fields(memory: MemorySink) -> None:

@@ -15,7 +15,7 @@ from tests.metrics._exposition import family_types, samples, scrape, value
 
 import fapilog
 import fapilog.metrics
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 ISSUE_FAMILIES = {
     "fapilog_events_submitted": "counter",

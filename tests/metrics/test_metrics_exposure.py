@@ -20,7 +20,7 @@ from tests.metrics._exposition import samples, value
 
 import fapilog
 import fapilog.metrics
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 
 def _free_port() -> int:

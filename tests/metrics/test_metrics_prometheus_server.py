@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 
 import fapilog
 import fapilog.metrics
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 POLL_SECONDS = 20.0
 

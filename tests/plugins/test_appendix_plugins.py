@@ -11,10 +11,10 @@ import pytest
 from tests.plugins._dists import DistFactory, make
 
 import fapilog
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.cli.main import main
 from fapilog.errors import PluginValidationError
 from fapilog.plugins.registry import LegacyPluginWarning, PluginRegistry
-from fapilog.plugins.sinks.memory import MemorySink
 
 # The appendix's Processor protocol, implemented the way its reader would: nothing but the three methods.
 APPENDIX_PROCESSOR = """

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from tests.plugins._dists import DistFactory, make
 
+from fapilog.builtins.sinks.file import FileSink
 from fapilog.errors import PluginNotFoundError
 from fapilog.plugins import discovery
 from fapilog.plugins.builtins import BUILTIN_PLUGINS
 from fapilog.plugins.registry import PluginRegistry
-from fapilog.plugins.sinks.file import FileSink
 
 # Runs in a fresh interpreter: which modules a process imported cannot be observed inside the test runner.
 _CHILD = """

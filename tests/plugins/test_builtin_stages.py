@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 
 import fapilog
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 
 def test_builtin_chain_by_name_masks_limits_and_enriches() -> None:

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.core import logger as logger_module
 from fapilog.core import state
 from fapilog.core.levels import INFO
-from fapilog.plugins.sinks.memory import MemorySink
 
 
 class _AlwaysFails:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import fapilog
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 
 
 class _LoggingSink:

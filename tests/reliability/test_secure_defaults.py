@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fapilog
-from fapilog.plugins.redactors.secrets import SECRET_NAMES, SecretsRedactor
+from fapilog.builtins.redactors.secrets import SECRET_NAMES, SecretsRedactor
 
 MARK = "S3CRET-"
 

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.core import queue as queue_module
 from fapilog.core import state
-from fapilog.plugins.sinks.memory import MemorySink
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:

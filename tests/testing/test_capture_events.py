@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 import fapilog
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.testing import CapturedEvents, capture_events
 
 

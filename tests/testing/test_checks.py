@@ -303,7 +303,7 @@ def test_a_hanging_plugin_fails_with_a_deadline_instead_of_hanging_the_run() -> 
 
 def test_relative_paths_in_settings_land_in_a_temporary_directory(tmp_path: Any, monkeypatch: Any) -> None:
     monkeypatch.chdir(tmp_path)
-    from fapilog.plugins.sinks.file import FileSink
+    from fapilog.builtins.sinks.file import FileSink
 
     assert check_plugin(FileSink, {"path": "app.log"}, checks=["lifecycle"]).ok
     assert list(tmp_path.iterdir()) == []
@@ -378,7 +378,7 @@ def test_an_unhealthy_answer_is_a_legitimate_health_check() -> None:
 
 def test_the_pipeline_check_leaves_the_hosts_configuration_and_capture_alone() -> None:
     import fapilog
-    from fapilog.plugins.sinks.memory import MemorySink
+    from fapilog.builtins.sinks.memory import MemorySink
     from fapilog.testing import capture_events
 
     host = MemorySink(name="host")

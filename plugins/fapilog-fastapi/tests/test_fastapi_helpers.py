@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import fapilog
 import pytest
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.testing import capture_events
 from fastapi import Depends, FastAPI
 from starlette.testclient import TestClient

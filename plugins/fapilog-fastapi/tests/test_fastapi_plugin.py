@@ -7,7 +7,7 @@ from typing import Any
 
 import fapilog
 import pytest
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.testing import check_plugin
 from fastapi import FastAPI
 

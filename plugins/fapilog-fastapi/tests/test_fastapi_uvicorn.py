@@ -11,7 +11,7 @@ from pathlib import Path
 
 import fapilog
 import httpx
-from fapilog.plugins.sinks.memory import MemorySink
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.testing import capture_events
 from fastapi import FastAPI
 

@@ -7,7 +7,7 @@ Two shapes of output:
   example plugin with metadata and a config model, tests built on the contract suite of
   :mod:`fapilog.testing`, a README, a pre-commit config and a CI workflow. The project passes its own
   tests, ``ruff``, ``mypy --strict`` and ``fapilog plugin check .`` as generated;
-* with ``--first-party`` a module for ``src/fapilog/plugins/<kind>s/`` of the core itself, whose optional
+* with ``--first-party`` a module for ``src/fapilog/builtins/<kind>s/`` of the core itself, whose optional
   third-party library is imported only when the plugin is created (so importing the module never fails and
   a missing extra reads ``pip install 'fapilog[NAME]'``), its tests, and ``pyproject-snippet.toml`` holding
   the ``[project.optional-dependencies]`` extra and the entry point to paste into the core's
@@ -75,7 +75,7 @@ class PluginNames:
     package: str
     """Its import package: ``fapilog_audit_log``."""
     module: str
-    """The first-party module name: ``audit_log`` (``src/fapilog/plugins/sinks/audit_log.py``)."""
+    """The first-party module name: ``audit_log`` (``src/fapilog/builtins/sinks/audit_log.py``)."""
     class_name: str
     """``AuditLogSink``."""
     settings_class: str
@@ -260,7 +260,7 @@ def _first_party_files(names: PluginNames, dest: Path) -> dict[Path, str]:
             "import pytest",
             f"from fapilog.testing import {names.contract}",
             "from fapilog.errors import PluginLoadError",
-            f"from fapilog.plugins.{names.kind}s.{names.module} import EXTRA, LIBRARY, {names.class_name}",
+            f"from fapilog.builtins.{names.kind}s.{names.module} import EXTRA, LIBRARY, {names.class_name}",
         ],
         first_party=["fapilog"],
         line_length=_LINE_LENGTH,
@@ -319,7 +319,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         description="Generate a plugin as its own distribution: pyproject.toml with the entry point and a "
         "version constraint matching this fapilog, a typed example plugin, contract tests, README, pre-commit "
         "config and CI workflow. It passes its tests as generated. --first-party instead writes a module for "
-        "src/fapilog/plugins/<kind>s/ with its optional dependency behind an extra, its tests and the "
+        "src/fapilog/builtins/<kind>s/ with its optional dependency behind an extra, its tests and the "
         "pyproject.toml lines to paste.",
     )
     parser.add_argument("name", metavar="NAME", help="the plugin name users configure (lowercase, digits, '_', '-')")
@@ -368,14 +368,14 @@ def _first_party_instructions(names: PluginNames, where: Path) -> str:
     requirement = _placeholder_requirement(names)
     return (
         f"Created the first-party {names.kind} {names.name!r} in {shown}. To wire it into the fapilog core:\n"
-        f"  1. move {shown}{sep}{names.module}.py to src/fapilog/plugins/{names.kind}s/{names.module}.py\n"
-        f"  2. move {shown}{sep}test_{names.module}.py to tests/plugins/{names.kind}s/test_{names.module}.py\n"
+        f"  1. move {shown}{sep}{names.module}.py to src/fapilog/builtins/{names.kind}s/{names.module}.py\n"
+        f"  2. move {shown}{sep}test_{names.module}.py to tests/builtins/{names.kind}s/test_{names.module}.py\n"
         f"  3. paste the two tables of {shown}{sep}pyproject-snippet.toml into pyproject.toml, under the\n"
         f'     existing [project.optional-dependencies] and [project.entry-points."fapilog.plugins"] tables,\n'
         f"     replacing the placeholder requirement {requirement} with the real library\n"
         f"     (and LIBRARY in {names.module}.py with its import name); add it to the dev extra too\n"
         f"  4. in src/fapilog/plugins/builtins.py add\n"
-        f'       BuiltinPlugin("{names.name}", "fapilog.plugins.{names.kind}s.{names.module}:{names.class_name}", '
+        f'       BuiltinPlugin("{names.name}", "fapilog.builtins.{names.kind}s.{names.module}:{names.class_name}", '
         f'extra="{names.extra}"),\n'
         f'     and to EXTRA_REQUIREMENTS: "{names.extra}": ("{requirement}",),\n'
         "  5. reinstall so the entry point is registered: python -m pip install -e '.[dev]'\n"

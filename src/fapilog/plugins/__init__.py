@@ -1,4 +1,8 @@
-"""The public plugin API: protocols, metadata, health, delivery outcomes, the registry and diagnostics.
+"""The public plugin API, the one module plugin authors import: protocols, metadata, health, delivery outcomes,
+the record type and its reserved keys, the serializer, the blocking-I/O helper, levels and the bound context;
+loaded lazily, the registry and diagnostics.
+
+The built-in plugins (:mod:`fapilog.builtins`) import only from here, as a third-party plugin does.
 
 A plugin is any object with its kind's async methods (see :mod:`fapilog.plugins.protocols`); declaring
 ``metadata = PluginMetadata(...)`` adds validation, settings checks and dependencies.
@@ -15,6 +19,11 @@ from __future__ import annotations
 import typing as _typing
 
 from fapilog._lazy import lazy_attributes as _lazy_attributes
+from fapilog.core.context import current_context
+from fapilog.core.levels import CRITICAL, DEBUG, ERROR, INFO, LEVEL_NAMES, NOTSET, WARNING, level_name, parse_level
+from fapilog.core.offload import BlockingWorker
+from fapilog.core.record import RESERVED_KEYS, EventRecord
+from fapilog.core.serialize import Serializer, dumps, json_lines, safe_repr
 from fapilog.plugins.metadata import PLUGIN_API_VERSION, PluginHealth, PluginKind, PluginMetadata
 from fapilog.plugins.outcomes import (
     BatchResult,
@@ -32,11 +41,21 @@ if _typing.TYPE_CHECKING:
     from fapilog.plugins.registry import PluginInfo, PluginInstanceInfo, PluginRegistry, default_registry
 
 __all__ = [
+    "CRITICAL",
+    "DEBUG",
+    "ERROR",
+    "INFO",
+    "LEVEL_NAMES",
+    "NOTSET",
     "PLUGIN_API_VERSION",
+    "RESERVED_KEYS",
+    "WARNING",
     "BatchResult",
     "BatchSink",
     "BatchTooLargeError",
+    "BlockingWorker",
     "Enricher",
+    "EventRecord",
     "Filter",
     "PermanentSinkError",
     "PluginHealth",
@@ -49,12 +68,19 @@ __all__ = [
     "Record",
     "Redactor",
     "RetryableSinkError",
+    "Serializer",
     "Sink",
     "SinkDeliveryError",
     "check_health",
+    "current_context",
     "default_registry",
+    "dumps",
+    "json_lines",
+    "level_name",
+    "parse_level",
     "parse_retry_after",
     "refresh",
+    "safe_repr",
 ]
 
 # The registry pulls in importlib.metadata and packaging: load it when first used, not on import.

@@ -8,7 +8,7 @@ a test keeps the two in step.
 A built-in that needs an optional extra names it, so a missing dependency becomes
 ``pip install 'fapilog[aws]'`` rather than a bare ``ModuleNotFoundError``::
 
-    BuiltinPlugin("cloudwatch", "fapilog.plugins.sinks.cloudwatch:CloudWatchSink", extra="aws"),
+    BuiltinPlugin("cloudwatch", "fapilog.builtins.sinks.cloudwatch:CloudWatchSink", extra="aws"),
 """
 
 from __future__ import annotations
@@ -29,31 +29,31 @@ class BuiltinPlugin:
 
 
 BUILTIN_PLUGINS: tuple[BuiltinPlugin, ...] = (
-    BuiltinPlugin("stdout", "fapilog.plugins.sinks.stream:StdoutSink"),
-    BuiltinPlugin("stderr", "fapilog.plugins.sinks.stream:StderrSink"),
-    BuiltinPlugin("file", "fapilog.plugins.sinks.file:FileSink"),
-    BuiltinPlugin("memory", "fapilog.plugins.sinks.memory:MemorySink"),
-    BuiltinPlugin("http", "fapilog.plugins.sinks.http:HttpSink", extra="http"),
-    BuiltinPlugin("otlp", "fapilog.plugins.sinks.otlp:OtlpSink", extra="otlp"),
-    BuiltinPlugin("loki", "fapilog.plugins.sinks.loki:LokiSink", extra="loki"),
-    BuiltinPlugin("cloudwatch", "fapilog.plugins.sinks.cloudwatch:CloudWatchSink", extra="aws"),
-    BuiltinPlugin("level", "fapilog.plugins.filters.level:LevelFilter"),
-    BuiltinPlugin("sampling", "fapilog.plugins.filters.sampling:SamplingFilter"),
-    BuiltinPlugin("rate_limit", "fapilog.plugins.filters.rate_limit:RateLimitFilter"),
-    BuiltinPlugin("first_occurrence", "fapilog.plugins.filters.first_occurrence:FirstOccurrenceFilter"),
-    BuiltinPlugin("adaptive_sampling", "fapilog.plugins.filters.adaptive_sampling:AdaptiveSamplingFilter"),
-    BuiltinPlugin("runtime", "fapilog.plugins.enrichers.runtime:RuntimeEnricher"),
-    BuiltinPlugin("context", "fapilog.plugins.enrichers.context:ContextEnricher"),
-    BuiltinPlugin("kubernetes", "fapilog.plugins.enrichers.kubernetes:KubernetesEnricher"),
-    BuiltinPlugin("otel", "fapilog.plugins.enrichers.otel:OtelEnricher"),
-    BuiltinPlugin("secrets", "fapilog.plugins.redactors.secrets:SecretsRedactor"),
-    BuiltinPlugin("field_mask", "fapilog.plugins.redactors.field_mask:FieldMaskRedactor"),
-    BuiltinPlugin("regex_mask", "fapilog.plugins.redactors.regex_mask:RegexMaskRedactor"),
-    BuiltinPlugin("url_credentials", "fapilog.plugins.redactors.url_credentials:UrlCredentialsRedactor"),
-    BuiltinPlugin("preset", "fapilog.plugins.redactors.presets:PresetRedactor"),
-    BuiltinPlugin("exception", "fapilog.plugins.processors.exception:ExceptionProcessor"),
-    BuiltinPlugin("shape", "fapilog.plugins.processors.shape:ShapeProcessor"),
-    BuiltinPlugin("size_guard", "fapilog.plugins.processors.size_guard:SizeGuardProcessor"),
+    BuiltinPlugin("stdout", "fapilog.builtins.sinks.stream:StdoutSink"),
+    BuiltinPlugin("stderr", "fapilog.builtins.sinks.stream:StderrSink"),
+    BuiltinPlugin("file", "fapilog.builtins.sinks.file:FileSink"),
+    BuiltinPlugin("memory", "fapilog.builtins.sinks.memory:MemorySink"),
+    BuiltinPlugin("http", "fapilog.builtins.sinks.http:HttpSink", extra="http"),
+    BuiltinPlugin("otlp", "fapilog.builtins.sinks.otlp:OtlpSink", extra="otlp"),
+    BuiltinPlugin("loki", "fapilog.builtins.sinks.loki:LokiSink", extra="loki"),
+    BuiltinPlugin("cloudwatch", "fapilog.builtins.sinks.cloudwatch:CloudWatchSink", extra="aws"),
+    BuiltinPlugin("level", "fapilog.builtins.filters.level:LevelFilter"),
+    BuiltinPlugin("sampling", "fapilog.builtins.filters.sampling:SamplingFilter"),
+    BuiltinPlugin("rate_limit", "fapilog.builtins.filters.rate_limit:RateLimitFilter"),
+    BuiltinPlugin("first_occurrence", "fapilog.builtins.filters.first_occurrence:FirstOccurrenceFilter"),
+    BuiltinPlugin("adaptive_sampling", "fapilog.builtins.filters.adaptive_sampling:AdaptiveSamplingFilter"),
+    BuiltinPlugin("runtime", "fapilog.builtins.enrichers.runtime:RuntimeEnricher"),
+    BuiltinPlugin("context", "fapilog.builtins.enrichers.context:ContextEnricher"),
+    BuiltinPlugin("kubernetes", "fapilog.builtins.enrichers.kubernetes:KubernetesEnricher"),
+    BuiltinPlugin("otel", "fapilog.builtins.enrichers.otel:OtelEnricher"),
+    BuiltinPlugin("secrets", "fapilog.builtins.redactors.secrets:SecretsRedactor"),
+    BuiltinPlugin("field_mask", "fapilog.builtins.redactors.field_mask:FieldMaskRedactor"),
+    BuiltinPlugin("regex_mask", "fapilog.builtins.redactors.regex_mask:RegexMaskRedactor"),
+    BuiltinPlugin("url_credentials", "fapilog.builtins.redactors.url_credentials:UrlCredentialsRedactor"),
+    BuiltinPlugin("preset", "fapilog.builtins.redactors.presets:PresetRedactor"),
+    BuiltinPlugin("exception", "fapilog.builtins.processors.exception:ExceptionProcessor"),
+    BuiltinPlugin("shape", "fapilog.builtins.processors.shape:ShapeProcessor"),
+    BuiltinPlugin("size_guard", "fapilog.builtins.processors.size_guard:SizeGuardProcessor"),
 )
 """Built-in plugins in entry-point order (same as ``pyproject.toml``)."""
 

@@ -334,9 +334,9 @@ async def _concurrency(subject: Subject) -> None:
 def _pipeline(subject: Subject) -> None:
     """A private pipeline (never the process-wide one): the host's configuration, levels and any active
     ``capture_events()`` are left exactly as they were, and a plugin that hangs only hangs this pipeline."""
+    from fapilog.builtins.sinks.memory import MemorySink
     from fapilog.core.levels import INFO
     from fapilog.core.runtime import Runtime
-    from fapilog.plugins.sinks.memory import MemorySink
     from fapilog.settings import LoggingSettings
 
     instance = subject.create()

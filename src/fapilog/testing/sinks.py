@@ -16,14 +16,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from fapilog._version import __version__
+from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.plugins.metadata import PluginMetadata
-from fapilog.plugins.sinks.memory import MemorySink
 
 __all__ = ["FailingSink", "SlowSink"]
 
 
 class _RecordingSink:
-    """Keeps what it accepted in a :class:`~fapilog.plugins.sinks.memory.MemorySink`: the JSON it was given."""
+    """Keeps what it accepted in a :class:`~fapilog.builtins.sinks.memory.MemorySink`: the JSON it was given."""
 
     def __init__(self, name: str) -> None:
         self.name = name

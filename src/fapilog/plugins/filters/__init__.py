@@ -1,41 +1,7 @@
-"""The built-in filters: the first pipeline stage, dropping events before anything is spent on them.
-
-| name | class | keeps |
-| --- | --- | --- |
-| ``level`` | :class:`LevelFilter` | events at or above a global or per-logger threshold |
-| ``sampling`` | :class:`SamplingFilter` | a fixed fraction, whole traces at a time |
-| ``rate_limit`` | :class:`RateLimitFilter` | up to ``rate`` per ``per`` seconds of each repeated message |
-| ``first_occurrence`` | :class:`FirstOccurrenceFilter` | the first of each repeated message per window |
-| ``adaptive_sampling`` | :class:`AdaptiveSamplingFilter` | about ``target_eps`` events per second |
-
-Every one offers ``filter(record)`` and the faster ``filter_batch(records)``, validates its settings when it
-is created (errors start with ``<name>.<field>:``), and every event it drops is counted in
-``fapilog.stats()["dropped"]["by_reason"]["filtered:<name>"]`` as an intentional drop. All but ``level``
-exempt WARNING and above by default. See ``docs/plugins/filters.md``.
-"""
+"""Deprecated: the built-in filters moved to :mod:`fapilog.builtins.filters` (this path goes in fapilog 4.0)."""
 
 from __future__ import annotations
 
-from fapilog.plugins.filters.adaptive_sampling import AdaptiveSamplingFilter
-from fapilog.plugins.filters.first_occurrence import FirstOccurrenceFilter
-from fapilog.plugins.filters.level import LevelFilter
-from fapilog.plugins.filters.rate_limit import RateLimitFilter
-from fapilog.plugins.filters.sampling import SamplingFilter
+from fapilog._moved import package_getattr
 
-__all__ = [
-    "BUILTIN_FILTERS",
-    "AdaptiveSamplingFilter",
-    "FirstOccurrenceFilter",
-    "LevelFilter",
-    "RateLimitFilter",
-    "SamplingFilter",
-]
-
-BUILTIN_FILTERS: dict[str, str] = {
-    "level": "fapilog.plugins.filters.level:LevelFilter",
-    "sampling": "fapilog.plugins.filters.sampling:SamplingFilter",
-    "rate_limit": "fapilog.plugins.filters.rate_limit:RateLimitFilter",
-    "first_occurrence": "fapilog.plugins.filters.first_occurrence:FirstOccurrenceFilter",
-    "adaptive_sampling": "fapilog.plugins.filters.adaptive_sampling:AdaptiveSamplingFilter",
-}
-"""Plugin name -> ``"module:Class"``, for the entry-point table and ``BUILTIN_PLUGINS``."""
+__getattr__ = package_getattr(__name__, "fapilog.builtins.filters")

@@ -1,0 +1,7 @@
+"""Deprecated: the built-in sinks moved to :mod:`fapilog.builtins.sinks` (this path goes in fapilog 4.0)."""
+
+from __future__ import annotations
+
+from fapilog._moved import package_getattr
+
+__getattr__ = package_getattr(__name__, "fapilog.builtins.sinks")

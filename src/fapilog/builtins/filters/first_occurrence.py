@@ -1,0 +1,187 @@
+"""``first_occurrence``: let the first of a repeated event through, drop its repeats for a while.
+
+Where ``rate_limit`` keeps a trickle of a flood, this filter keeps exactly one event per key per ``window``
+seconds: the first one. The key is the logger, the message template and the level, plus the values of any
+``fields`` named (``fields=["user_id"]`` reports a repeated error once per user, not once overall). WARNING
+and above are exempt by default::
+
+    fapilog.configure(filters=[{"type": "first_occurrence", "window": 60, "fields": ["user_id"]}])
+
+A window starts at a key's kept event, in event time (``record.ts_ns``); events of the key less than
+``window`` seconds later are dropped (counted as ``filtered:first_occurrence``), and the first one at or
+after the window's end is kept and starts a new window. With ``summary`` on (the default) the drops of one
+window are reported once, as "suppressed N similar events" from the ``fapilog.first_occurrence`` logger, when
+the window closes (the key's next event, a timer, eviction or ``stop()``; see
+:mod:`fapilog.builtins.filters._summary`). At most ``max_keys`` keys are remembered, least recently seen
+forgotten first (to within ``max_keys / 2`` new keys, as in ``rate_limit``), after its summary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fapilog._version import __version__
+from fapilog.builtins.filters import _settings as check
+from fapilog.builtins.filters._records import as_event
+from fapilog.builtins.filters._summary import SUMMARY_LOGGERS, Pending, SummaryLedger
+from fapilog.plugins import EventRecord
+from fapilog.plugins.metadata import PluginMetadata
+from fapilog.plugins.protocols import Record
+
+__all__ = ["FirstOccurrenceFilter", "FirstOccurrenceSettings"]
+
+_NAME = "first_occurrence"
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstOccurrenceSettings:
+    """Settings of the ``first_occurrence`` filter.
+
+    ``window``: seconds during which repeats of a kept event are dropped (``> 0``); ``fields``: record fields
+    whose values are part of the key; ``exempt_level``: events at or above it always pass (``None``: none
+    do); ``max_keys``: keys remembered at most; ``summary``: log "suppressed N similar events" summaries.
+    """
+
+    window: float = 60.0
+    fields: Sequence[str] | None = None
+    exempt_level: int | str | None = "WARNING"
+    max_keys: int = 10_000
+    summary: bool = True
+
+    def __post_init__(self) -> None:
+        check.number(_NAME, "window", self.window, low=0.0)
+        check.field_list(_NAME, "fields", self.fields)
+        check.optional_level(_NAME, "exempt_level", self.exempt_level)
+        check.count(_NAME, "max_keys", self.max_keys)
+        check.flag(_NAME, "summary", self.summary)
+
+
+class FirstOccurrenceFilter:
+    """Keeps the first event of each key per window; drops and counts the repeats."""
+
+    metadata = PluginMetadata(
+        name=_NAME,
+        version=__version__,
+        kind="filter",
+        description="Keeps the first of repeated events per time window, with 'suppressed N' summaries.",
+        config_model=FirstOccurrenceSettings,
+    )
+
+    def __init__(
+        self,
+        *,
+        window: float = 60.0,
+        fields: Sequence[str] | None = None,
+        exempt_level: int | str | None = "WARNING",
+        max_keys: int = 10_000,
+        summary: bool = True,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
+        """``clock`` (not a setting; for tests) returns nanoseconds since the epoch, like ``time.time_ns``."""
+        self.settings = FirstOccurrenceSettings(
+            window=window, fields=fields, exempt_level=exempt_level, max_keys=max_keys, summary=summary
+        )
+        self.window = check.number(_NAME, "window", window, low=0.0)
+        self.fields = check.field_list(_NAME, "fields", fields)
+        self.max_keys = check.count(_NAME, "max_keys", max_keys)
+        self.summary = check.flag(_NAME, "summary", summary)
+        self._exempt = check.exempt_threshold(check.optional_level(_NAME, "exempt_level", exempt_level))
+        self._window_ns = max(1, round(self.window * 1e9))
+        self._seen: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+        """key -> [start of its window (ns), open Pending or None, stamp]; least recently seen first."""
+        self._stale = max(1, self.max_keys // 2)
+        self._added = 0
+        self.evicted = 0
+        self._ledger = SummaryLedger(_NAME, max_delay=self.window, clock=clock)
+
+    @property
+    def tracked_keys(self) -> int:
+        """How many keys the filter currently remembers."""
+        return len(self._seen)
+
+    @property
+    def summaries_sent(self) -> int:
+        """How many "suppressed N similar events" summaries this instance has logged."""
+        return self._ledger.emitted
+
+    async def start(self) -> None:
+        """Start with nothing seen."""
+        self._seen.clear()
+
+    async def stop(self) -> None:
+        """Send the summary of every open window, then forget every key."""
+        self._ledger.emit_all()
+        self._seen.clear()
+
+    async def filter(self, record: Record) -> Record | None:
+        """``record`` if it is the first of its key in the current window (or exempt), else ``None``."""
+        return record if await self.filter_batch([as_event(record)]) else None
+
+    async def filter_batch(self, records: list[EventRecord]) -> list[EventRecord]:
+        """The first occurrences and exempt records of the batch, in order."""
+        exempt, window_ns, fields = self._exempt, self._window_ns, self.fields
+        single = fields[0] if len(fields) == 1 else ""
+        seen, stale, added = self._seen, self._stale, self._added
+        find, touch = seen.get, seen.move_to_end
+        ledger, summary, never = self._ledger, self.summary, SUMMARY_LOGGERS
+        kept: list[EventRecord] = []
+        append = kept.append
+        for record in records:
+            levelno = record.levelno
+            if levelno >= exempt:
+                append(record)
+                continue
+            logger = record.get("logger")
+            if fields:  # one field is the common case, and building a tuple from an iterator costs more
+                key: tuple[Any, ...] = (
+                    (logger, record.get("message"), levelno, record.get(single))
+                    if single
+                    else (logger, record.get("message"), levelno, *map(record.get, fields))
+                )
+            else:
+                key = (logger, record.get("message"), levelno)
+            try:
+                state = find(key)
+            except TypeError:  # an unhashable message or field value: key it by reprs
+                key = tuple(repr(part) for part in key)
+                state = find(key)
+            ts_ns = record.ts_ns
+            if state is None:
+                added += 1
+                self._insert(key, [ts_ns, None, added])
+                append(record)
+                continue
+            if added - state[2] > stale:  # least-recently-seen order, cheaply (see rate_limit)
+                touch(key)
+                state[2] = added
+            pending: Pending | None = state[1]
+            if ts_ns - state[0] >= window_ns:  # the window is over: this one is a first occurrence again
+                if pending is not None:
+                    ledger.emit(pending)
+                    state[1] = None
+                state[0] = ts_ns
+                append(record)
+            elif logger in never:
+                append(record)
+            elif summary:
+                if pending is None or pending.done:
+                    extra = {"suppressed_fields": {f: record.get(f) for f in fields}} if fields else None
+                    pending = state[1] = ledger.open(record, state[0] + window_ns, extra)
+                pending.count += 1
+        self._added = added
+        return kept
+
+    def _insert(self, key: Any, state: list[Any]) -> None:
+        """Add a new key, first forgetting the least recently seen one if the table is full."""
+        if len(self._seen) >= self.max_keys:
+            self._evict_oldest()
+        self._seen[key] = state
+
+    def _evict_oldest(self) -> None:
+        _, (_, pending, _) = self._seen.popitem(last=False)
+        self.evicted += 1
+        if pending is not None:
+            self._ledger.emit(pending)

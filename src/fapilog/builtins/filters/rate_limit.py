@@ -1,0 +1,219 @@
+"""``rate_limit``: a token bucket per message template, with one "suppressed N similar events" per window.
+
+A log flood is usually one line repeated: the same logger, the same message, the same level. fapilog
+messages are templates (the variable parts travel as fields), so ``(logger, message, level)`` identifies
+"the same line" without parsing anything. Each such key gets a token bucket holding up to ``burst`` events
+and refilling at ``rate`` events per ``per`` seconds; an event finding its bucket empty is dropped (counted
+as ``filtered:rate_limit`` in ``fapilog.stats()``). WARNING and above are exempt by default::
+
+    fapilog.configure(filters=[{"type": "rate_limit", "rate": 10, "per": 1.0, "burst": 20}])
+
+Time is event time (``record.ts_ns``), so the decision depends only on when events were logged, never on
+when the worker got to them. The bucket is kept as the earliest time its next event is admitted (the
+generic cell rate algorithm, equivalent to a token bucket) in exact integer arithmetic, with no float
+drift. That gives a hard budget: **for one key, the events kept in any closed interval of L seconds number
+at most ``burst + floor(L * rate / per)``, so at most ``burst + floor(rate)`` in any ``per`` seconds**, for
+any sequence of event times, in any order (while the key stays in the table).
+
+When a key's first event is dropped, a suppression window of ``per`` seconds opens; when it closes (the key's
+next event after it, a timer for keys that went quiet, eviction or ``stop()``) one WARNING summary
+``"suppressed N similar events"`` is logged by ``fapilog.rate_limit`` with ``suppressed: N`` and the key's
+logger, message and level (see :mod:`fapilog.builtins.filters._summary`). At most ``max_keys`` keys are
+tracked; the least recently seen (to within ``max_keys / 2`` new keys) is forgotten first, after its
+summary, and a forgotten key starts again with a full bucket.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import OrderedDict
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from fapilog._version import __version__
+from fapilog.builtins.filters import _settings as check
+from fapilog.builtins.filters._records import as_event
+from fapilog.builtins.filters._summary import SUMMARY_LOGGERS, Pending, SummaryLedger
+from fapilog.errors import ConfigError
+from fapilog.plugins import EventRecord
+from fapilog.plugins.metadata import PluginHealth, PluginMetadata
+from fapilog.plugins.protocols import Record
+
+__all__ = ["RateLimitFilter", "RateLimitSettings"]
+
+_NAME = "rate_limit"
+
+
+@dataclasses.dataclass(frozen=True)
+class RateLimitSettings:
+    """Settings of the ``rate_limit`` filter.
+
+    ``rate`` events per ``per`` seconds, per key (both ``> 0``); ``burst``: the bucket's capacity (a whole
+    number ``>= 1``; default ``ceil(rate)``); ``exempt_level``: events at or above it always pass (``None``:
+    none do); ``max_keys``: keys tracked at most; ``summary``: log "suppressed N similar events" summaries.
+    """
+
+    rate: float = 10.0
+    per: float = 1.0
+    burst: int | None = None
+    exempt_level: int | str | None = "WARNING"
+    max_keys: int = 10_000
+    summary: bool = True
+
+    def __post_init__(self) -> None:
+        check.number(_NAME, "rate", self.rate, low=0.0)
+        per = check.number(_NAME, "per", self.per, low=0.0)
+        if round(per * 1e9) < 1:
+            raise ConfigError(f"{_NAME}.per: must be at least 1e-9 seconds, got {self.per!r}", field="per")
+        if self.burst is not None:
+            check.count(_NAME, "burst", self.burst)
+        check.optional_level(_NAME, "exempt_level", self.exempt_level)
+        check.count(_NAME, "max_keys", self.max_keys)
+        check.flag(_NAME, "summary", self.summary)
+
+
+class RateLimitFilter:
+    """Token bucket per (logger, message, level); one summary per closed suppression window."""
+
+    metadata = PluginMetadata(
+        name=_NAME,
+        version=__version__,
+        kind="filter",
+        description="Limits each repeated message to rate events per period, with 'suppressed N' summaries.",
+        config_model=RateLimitSettings,
+    )
+
+    def __init__(
+        self,
+        *,
+        rate: float = 10.0,
+        per: float = 1.0,
+        burst: int | None = None,
+        exempt_level: int | str | None = "WARNING",
+        max_keys: int = 10_000,
+        summary: bool = True,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
+        """``clock`` (not a setting; for tests) returns nanoseconds since the epoch, like ``time.time_ns``."""
+        self.settings = RateLimitSettings(
+            rate=rate, per=per, burst=burst, exempt_level=exempt_level, max_keys=max_keys, summary=summary
+        )
+        self.rate = check.number(_NAME, "rate", rate, low=0.0)
+        self.per = check.number(_NAME, "per", per, low=0.0)
+        self.burst = check.count(_NAME, "burst", burst) if burst is not None else max(1, math.ceil(self.rate))
+        self.max_keys = check.count(_NAME, "max_keys", max_keys)
+        self.summary = check.flag(_NAME, "summary", summary)
+        self._exempt = check.exempt_threshold(check.optional_level(_NAME, "exempt_level", exempt_level))
+        self._per_ns = round(self.per * 1e9)
+        # One token every per/rate seconds, as an exact fraction of nanoseconds: times are scaled by its
+        # denominator so every comparison below is between integers. repr() gives the decimal the user
+        # wrote (0.1, not its binary neighbour), which keeps the denominator small.
+        interval = Fraction(self._per_ns) / Fraction(repr(self.rate))
+        self._scale = interval.denominator
+        self._step = interval.numerator
+        self._tolerance = (self.burst - 1) * self._step
+        self._keys: OrderedDict[tuple[Any, Any, int], list[Any]] = OrderedDict()
+        """key -> [earliest time its next event is admitted (scaled ns), open Pending or None, stamp]."""
+        # Moving a key to the end of the table on every event would cost about as much as the bucket
+        # itself, so a key moves only once it has gone ``_stale`` new keys without moving. ``_added`` counts
+        # new keys and a key's stamp is the count when it last moved; the table stays sorted by stamp and a
+        # stamp lags its key's last use by at most ``_stale``, so eviction is least-recently-seen first up
+        # to an error of max_keys/2 new keys.
+        self._stale = max(1, self.max_keys // 2)
+        self._added = 0
+        self.evicted = 0
+        self._ledger = SummaryLedger(_NAME, max_delay=self.per, clock=clock)
+
+    @property
+    def tracked_keys(self) -> int:
+        """How many (logger, message, level) keys the filter currently remembers."""
+        return len(self._keys)
+
+    @property
+    def summaries_sent(self) -> int:
+        """How many "suppressed N similar events" summaries this instance has logged."""
+        return self._ledger.emitted
+
+    async def start(self) -> None:
+        """Start from empty buckets."""
+        self._keys.clear()
+
+    async def stop(self) -> None:
+        """Send the summary of every open window, then forget every key."""
+        self._ledger.emit_all()
+        self._keys.clear()
+
+    async def health_check(self) -> PluginHealth:
+        """Healthy, with how many keys are tracked, windows open and keys evicted."""
+        return PluginHealth(
+            "healthy",
+            detail=f"{len(self._keys)} keys tracked, {self._ledger.open_windows} windows open, {self.evicted} evicted",
+        )
+
+    async def filter(self, record: Record) -> Record | None:
+        """``record`` if its key's bucket has a token (or it is exempt), else ``None``."""
+        return record if await self.filter_batch([as_event(record)]) else None
+
+    async def filter_batch(self, records: list[EventRecord]) -> list[EventRecord]:
+        """The records of the batch within their key's budget, or exempt, in order."""
+        exempt, scale, step, tolerance = self._exempt, self._scale, self._step, self._tolerance
+        scaled = scale != 1
+        keys, stale, added = self._keys, self._stale, self._added
+        find, touch = keys.get, keys.move_to_end
+        ledger, summary, per_ns, never = self._ledger, self.summary, self._per_ns, SUMMARY_LOGGERS
+        kept: list[EventRecord] = []
+        append = kept.append
+        for record in records:
+            levelno = record.levelno
+            if levelno >= exempt:
+                append(record)
+                continue
+            logger = record.get("logger")
+            message = record.get("message")
+            key = (logger, message, levelno)
+            try:
+                state = find(key)
+            except TypeError:  # an unhashable message object: key it by its repr
+                key = (logger, repr(message), levelno)
+                state = find(key)
+            ts_ns = record.ts_ns
+            now = ts_ns * scale if scaled else ts_ns
+            if state is None:
+                added += 1
+                self._insert(key, [now + step - tolerance, None, added])  # a full bucket, less this event's token
+                append(record)
+                continue
+            if added - state[2] > stale:  # keep the table in least-recently-seen order, cheaply (see __init__)
+                touch(key)
+                state[2] = added
+            pending: Pending | None = state[1]
+            if pending is not None and (pending.done or ts_ns >= pending.due):
+                ledger.emit(pending)
+                state[1] = pending = None
+            earliest = state[0]
+            if now >= earliest:
+                low = now - tolerance
+                state[0] = (earliest if earliest > low else low) + step
+                append(record)
+            elif logger in never:
+                append(record)
+            elif summary:
+                if pending is None:
+                    pending = state[1] = ledger.open(record, ts_ns + per_ns)
+                pending.count += 1
+        self._added = added
+        return kept
+
+    def _insert(self, key: Any, state: list[Any]) -> None:
+        """Add a new key, first forgetting the least recently seen one if the table is full."""
+        if len(self._keys) >= self.max_keys:
+            self._evict_oldest()
+        self._keys[key] = state
+
+    def _evict_oldest(self) -> None:
+        _, (_, pending, _) = self._keys.popitem(last=False)
+        self.evicted += 1
+        if pending is not None:
+            self._ledger.emit(pending)

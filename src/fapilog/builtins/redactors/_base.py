@@ -1,0 +1,211 @@
+"""The plugin shell every built-in redactor shares: lifecycle, health, the record loop and its batch form.
+
+The record loop is the hot path (it runs for every event), so it handles the common flat values itself and
+hands only containers and unusual objects to the :class:`~fapilog.builtins.redactors._walker.Walker`. An
+untouched record is returned as the very same object; a changed one is a copy (an ``EventRecord`` keeps the
+worker's capture data, never serialized bytes made before redaction).
+
+``timestamp``, ``level`` and ``seq`` are written by the core from the capture itself, never from caller
+data, so they are skipped; every other field, ``message``, ``logger`` and ``exception`` included, is redacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from fapilog.builtins.redactors._keys import KeyMatcher
+from fapilog.builtins.redactors._walker import BIG_INT, HUGE_INT, REDACTION_ERROR, TextRule, Walker, rebuild
+from fapilog.plugins import EventRecord
+from fapilog.plugins.metadata import PluginHealth, PluginMetadata
+from fapilog.plugins.protocols import Record
+
+__all__ = ["CORE_KEYS", "RedactorBase"]
+
+CORE_KEYS = frozenset({"timestamp", "level", "seq"})
+
+# ``json`` is never carried over: bytes serialized before redaction would take the secrets to every sink.
+_COPIED_SLOTS = tuple(slot for slot in EventRecord.__slots__ if slot != "json")
+_NO_VERDICTS: dict[Any, Any] = {}
+_PLAIN_LIMIT = 4096
+_FLAT_TYPES = frozenset({int, float, bool, type(None)})
+"""Values no rule of a gated redactor can change (integers only matter to ungated value patterns)."""
+_FLAT_OR_TEXT = _FLAT_TYPES | {str}
+
+
+def _copy_record(record: Record) -> dict[str, Any]:
+    if type(record) is EventRecord:
+        copy = EventRecord(record)
+        for slot in _COPIED_SLOTS:
+            try:
+                setattr(copy, slot, getattr(record, slot))
+            except AttributeError:
+                pass  # the worker never set this slot on the original: nothing to carry over
+        return copy
+    return dict(record)
+
+
+class RedactorBase(Walker):
+    """Lifecycle, health, ``redact`` and ``redact_batch`` on top of the shared walk."""
+
+    metadata: ClassVar[PluginMetadata]
+
+    def __init__(
+        self, *, keys: KeyMatcher | None, text: TextRule | None, mask: str, max_depth: int, max_items: int
+    ) -> None:
+        super().__init__(
+            name=self.metadata.name, keys=keys, text=text, mask=mask, max_depth=max_depth, max_items=max_items
+        )
+        self._fast = text is None or self._gate is not None
+        """Whether whole records may be skipped by :meth:`_is_plain` (only when every text rule is gated)."""
+        self._plain_keys: set[str] = set(CORE_KEYS)
+        """Top-level keys seen before that match no name and that the text rule leaves alone."""
+
+    async def start(self) -> None:
+        """Nothing to open: every rule is compiled in the constructor."""
+
+    async def stop(self) -> None:
+        """Nothing to close."""
+
+    async def health_check(self) -> PluginHealth:
+        """``degraded`` once any value had to be replaced by ``[REDACTION_ERROR]``, else ``healthy``."""
+        if self.failures:
+            return PluginHealth(
+                "degraded",
+                f"{self.failures} value(s) could not be redacted and were replaced by {REDACTION_ERROR}",
+            )
+        return PluginHealth("healthy", "no redaction failures")
+
+    async def redact(self, record: Record) -> Record:
+        """The record with every secret masked (the same object when nothing needed masking)."""
+        return self._redact_one(record)
+
+    async def redact_batch(self, records: Sequence[Record]) -> list[Record]:
+        """:meth:`redact` for a whole batch, in order, in one loop."""
+        one = self._redact_one
+        gate = self._gate
+        if not self._fast or gate is None:
+            return [one(record) for record in records]
+        # The test of _is_plain, inlined: most records of a batch pass it, and two calls per record would
+        # cost more than the test itself.
+        plain_keys, flat = self._plain_keys, _FLAT_TYPES
+        first, second = gate
+        out: list[Record] = []
+        append = out.append
+        for record in records:
+            if plain_keys.issuperset(record):
+                for value in record.values():
+                    if type(value) is str:
+                        if first in value and second in value:
+                            break
+                    elif type(value) not in flat:
+                        break
+                else:
+                    append(record)
+                    continue
+            append(one(record))
+        return out
+
+    def _is_plain(self, record: Record) -> bool:
+        """True when nothing in ``record`` can need masking: every key is known to be plain, every value is a
+        number, ``None`` or a string that fails the text rule's gate. The keys are checked in one C call; the
+        common request log then costs one type test and one or two substring tests per value, with no call."""
+        if not self._plain_keys.issuperset(record):
+            return False
+        gate = self._gate
+        if gate is None:  # no text rule: strings never matter, and the whole test stays in C
+            return _FLAT_OR_TEXT.issuperset(map(type, record.values()))
+        flat = _FLAT_TYPES
+        first, second = gate
+        for value in record.values():
+            if type(value) is str:
+                if first in value and second in value:
+                    return False
+            elif type(value) not in flat:
+                return False
+        return True
+
+    def _learn_plain(self, key: str) -> None:
+        """Remember a top-level key that matched no name and that the text rule leaves alone."""
+        plain = self._plain_keys
+        if len(plain) >= _PLAIN_LIMIT:
+            plain.clear()
+            plain.update(CORE_KEYS)
+        plain.add(key)
+
+    def _redact_one(self, record: Record) -> Record:  # noqa: PLR0912, PLR0915 - the hot loop inlines the flat cases
+        fast = self._fast
+        if fast and self._is_plain(record):
+            return record
+        out: dict[str, Any] | None = None
+        keys, rule, clean, gate = self._keys, self._rule, self._clean, self._gate
+        verdicts = keys.verdicts if keys is not None else _NO_VERDICTS
+        plain = self._plain_keys if fast else CORE_KEYS
+        first, second = gate if gate is not None else ("", "")
+        active: set[int] | None = None
+        renamed: dict[str, str] | None = None
+        for key, value in record.items():
+            if key in CORE_KEYS:
+                continue
+            try:
+                if key not in plain:  # a key seen plain before needs neither the key rule nor the text rule
+                    plain_key = fast and type(key) is str
+                    if rule is not None and key not in clean and type(key) is str:
+                        # A secret used as a field name (``**{token: user}``) is rewritten like any string.
+                        new_key = self._scan(key)
+                        if new_key is not key:
+                            plain_key = False
+                            renamed = renamed or {}
+                            renamed[key] = new_key
+                    if keys is not None:
+                        verdict = verdicts.get(key)
+                        if verdict is not True and verdict is not False:
+                            verdict = keys.matches(key, ())
+                        if verdict:
+                            if value is self._mask:
+                                continue
+                            new: Any = self._mask
+                            if out is None:
+                                out = _copy_record(record)
+                            out[key] = new
+                            continue
+                    if plain_key:
+                        self._learn_plain(key)
+                kind = type(value)
+                if kind is str:
+                    if rule is None:
+                        continue
+                    if gate is not None:
+                        if first not in value or second not in value:
+                            continue
+                        new = rule(value)
+                    elif value in clean:
+                        continue
+                    else:
+                        new = self._scan(value)
+                elif kind is int or kind is float or kind is bool or value is None:
+                    if rule is None or gate is not None or kind is not int or not BIG_INT <= abs(value) < HUGE_INT:
+                        continue
+                    new = self._walk(value, (), 1, set())
+                else:
+                    if active is None:
+                        active = set()
+                    path = keys.segments(key) if self._paths and keys is not None else ()
+                    new = self._walk(value, path, 1, active)
+            except Exception as exc:  # noqa: BLE001 - contained per field: counted, reported, masked
+                new = self._failed(exc)
+            if new is not value:
+                if out is None:
+                    out = _copy_record(record)
+                out[key] = new
+        if renamed is not None:
+            return _renamed(record, out if out is not None else record, renamed)
+        return record if out is None else out
+
+
+def _renamed(record: Record, fields: Record, renamed: dict[str, str]) -> Record:
+    """``fields`` in a copy of ``record`` (capture data kept) with the ``renamed`` keys rewritten, in order."""
+    copy = _copy_record(record)
+    copy.clear()
+    copy.update(rebuild(fields, {old: (new, fields[old]) for old, new in renamed.items()}))
+    return copy
