@@ -168,3 +168,13 @@ def test_sox_through_a_real_file_sink(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert [value for value in planted if value in text] == []
     assert {key: json.loads(text)[key] for key in AUDIT} == AUDIT
+
+
+def test_a_pair_whose_name_is_itself_a_secret_value_masks_both_items() -> None:
+    """`[" sk-…credential… ", ""]` looks like a (secret name, value) pair: the value is masked, and the name,
+    itself an API key, still goes through the value rules (hypothesis found it passing through whole)."""
+    record = event(valued=[" sk-CREDENTIAL0000009 ", ""], nested=(" sk-CREDENTIAL0000009 ", "x"))
+    out = redact(PresetRedactor(names=["credentials", "pci_dss", "hipaa_phi", "gdpr_pii"]), record)[0]
+    line = orjson.dumps(dict(out))
+    assert b"sk-CREDENTIAL0000009" not in line
+    assert out["valued"][1] == "***" and out["nested"][1] == "***"

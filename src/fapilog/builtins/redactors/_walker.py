@@ -222,6 +222,15 @@ class Walker:
         if len(value) == 2 and self._keys is not None:
             masked = self._pair(value, path)
             if masked is not None:
+                # The name stays readable, but it is still a value: one that is itself a secret
+                # (``["sk-live-credential…", ""]``) goes through the value rules like any other item.
+                name = masked[0]
+                try:
+                    new_name = self._walk(name, path, depth + 1, active)
+                except Exception as exc:  # noqa: BLE001 - contained per value: counted, reported, masked
+                    new_name = self._failed(exc)
+                if new_name is not name:
+                    return (new_name, masked[1]) if isinstance(masked, tuple) else [new_name, masked[1]]
                 return masked
         stop = self._enter(value, depth, active)
         if stop is not None:
