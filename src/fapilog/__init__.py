@@ -29,21 +29,16 @@ from fapilog.core.context import (
 from fapilog.core.levels import CRITICAL, DEBUG, ERROR, INFO, WARNING
 from fapilog.core.logger import Logger, get_logger
 from fapilog.core.results import FlushResult, ShutdownReport
+from fapilog.core.running_plugins import ahealth, debug_plugins, health, load_plugin, reload_plugin, unload_plugin
 from fapilog.core.state import (
     aflush,
-    ahealth,
     ashutdown,
     configure,
     current_settings,
-    debug_plugins,
     flush,
-    health,
-    load_plugin,
-    reload_plugin,
     set_level,
     shutdown,
     stats,
-    unload_plugin,
 )
 from fapilog.errors import (
     ConfigError,
