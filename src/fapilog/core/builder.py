@@ -22,7 +22,7 @@ from fapilog.core.levels import parse_level
 from fapilog.core.pipeline import Pipeline, Stage, StageKind
 from fapilog.errors import ConfigError, FapilogError, PluginValidationError
 from fapilog.plugins._dependencies import resolve_order
-from fapilog.plugins.metadata import PluginMetadata, metadata_of
+from fapilog.plugins.metadata import KINDS, PluginMetadata, metadata_of
 from fapilog.plugins.registry import default_registry
 from fapilog.settings import LoggingSettings, PluginSettings
 
@@ -38,12 +38,6 @@ __all__ = [
     "start_order",
 ]
 
-STAGE_LISTS: tuple[tuple[StageKind, str], ...] = (
-    ("filter", "filters"),
-    ("enricher", "enrichers"),
-    ("redactor", "redactors"),
-    ("processor", "processors"),
-)
 DEFAULT_REDACTOR = "secrets"
 """The redactor every pipeline runs first unless ``redactors=[]`` or the plugin is disabled or denied."""
 _DEFAULT_REDACTOR_WHERE = f"plugins.settings.{DEFAULT_REDACTOR}"
@@ -234,8 +228,11 @@ def build_pipeline(settings: LoggingSettings) -> BuiltPipeline:
     plugins = settings.plugins
     stages: list[Stage] = []
     taken: set[str] = set()
-    for kind, field in STAGE_LISTS:
-        for where, spec in stage_specs(settings, field):
+    for kind_spec in KINDS:
+        if kind_spec.kind == "sink":
+            continue  # the sinks are built below, as runners
+        kind: StageKind = kind_spec.kind
+        for where, spec in stage_specs(settings, kind_spec.settings_field):
             if check_switches(spec, plugins, where):
                 stages.append(create_stage(kind, spec, settings, taken, where))
     runners: list[SinkRunner] = []

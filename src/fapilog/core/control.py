@@ -21,11 +21,11 @@ from fapilog.core.runtime import Runtime
 from fapilog.core.worker import Worker
 from fapilog.errors import ConfigError, PluginError, PluginLoadError, PluginNotFoundError
 from fapilog.plugins.health import check_health
-from fapilog.plugins.metadata import PluginHealth
+from fapilog.plugins.metadata import KINDS, PluginHealth
 
 __all__ = ["health", "load_plugin", "reload_plugin", "report", "unload_plugin"]
 
-_KINDS = ("sink", "filter", "enricher", "redactor", "processor")
+_KINDS = tuple(spec.kind for spec in KINDS)
 
 
 def _worker(runtime: Runtime, timeout: float) -> Worker:
@@ -83,7 +83,7 @@ def load_plugin(runtime: Runtime, kind: str, spec: Any, timeout: float) -> str:
                 worker.sinks.append(runner)
                 worker.start_order.append((runner.name, runner.sink))
                 return runner.name
-            stage_kind: StageKind = kind  # type: ignore[assignment]
+            stage_kind: StageKind = kind  # narrowed by the membership check and the sink branch above
             stage = create_stage(stage_kind, spec, settings, {s.name for s in worker.pipeline.stages}, "load_plugin")
             await _started(stage.name, stage.obj)
             worker.pipeline.add(stage)

@@ -16,17 +16,12 @@ from typing import Any, Literal
 from fapilog.core.diagnostics import warn
 from fapilog.core.hooks import cancelled_for_real
 from fapilog.core.record import EventRecord
+from fapilog.plugins.metadata import KIND_BY_NAME
 
 __all__ = ["REDACTION_FAILED", "Pipeline", "Stage", "StageKind"]
 
 StageKind = Literal["filter", "enricher", "redactor", "processor"]
 
-_METHODS: dict[StageKind, str] = {
-    "filter": "filter",
-    "enricher": "enrich",
-    "redactor": "redact",
-    "processor": "process",
-}
 REDACTION_FAILED = "[REDACTION_FAILED]"
 _KEPT_ON_REDACTION_FAILURE = ("timestamp", "level", "logger", "seq")
 
@@ -52,12 +47,13 @@ class Stage:
         """Swap in another instance of the plugin (the caller makes sure no batch is in flight)."""
         self.obj = obj
         kind, name = self.kind, self.name
-        method = _METHODS[kind]
+        spec = KIND_BY_NAME[kind]
+        method = spec.method
         one = getattr(obj, method, None)
         if one is None or not callable(one):
             raise TypeError(f"{kind} {name!r} has no {method}() method")
         self._one: Callable[[Any], Any] = one
-        batch = getattr(obj, f"{method}_batch", None)
+        batch = getattr(obj, spec.batch_method, None)
         self._batch: Callable[[Any], Any] | None = batch if callable(batch) else None
 
     def _failed(self, exc: BaseException) -> None:
@@ -65,7 +61,7 @@ class Stage:
         warn(
             f"plugin-error:{self.name}:{type(exc).__name__}",
             f"{self.kind} {self.name!r} raised {type(exc).__name__}: {exc}; "
-            f"the event continued ({_FAILURE_EFFECT[self.kind]})",
+            f"the event continued ({KIND_BY_NAME[self.kind].failure_effect})",
         )
 
     async def _call(self, fn: Callable[[Any], Any], arg: Any) -> Any:
@@ -152,14 +148,6 @@ class Stage:
         return [self._on_failure(r) for r in records]
 
 
-_FAILURE_EFFECT: dict[StageKind, str] = {
-    "filter": "kept, unfiltered",
-    "enricher": "without this enricher's fields",
-    "redactor": "with every field masked, so nothing leaks",
-    "processor": "unprocessed",
-}
-
-
 def _cancelled_for_real(exc: BaseException) -> bool:
     """Propagate only a cancellation of the worker's task; a plugin raising CancelledError (or SystemExit,
     KeyboardInterrupt) itself is contained like any other failure."""
@@ -200,8 +188,8 @@ class Pipeline:
     """The ordered stages; ``run`` returns the records that reach the sinks and drops per filter."""
 
     def __init__(self, stages: Sequence[Stage]) -> None:
-        order = {"filter": 0, "enricher": 1, "redactor": 2, "processor": 3}
-        self.stages = sorted(stages, key=lambda s: order[s.kind])  # stable: keeps configured order per kind
+        # sorted() is stable: stages of one kind keep their configured order
+        self.stages = sorted(stages, key=lambda s: KIND_BY_NAME[s.kind].order)
         self.filtered: dict[str, int] = {}
 
     def add(self, stage: Stage) -> None:

@@ -22,7 +22,14 @@ import warnings
 
 from fapilog.errors import PluginValidationError
 from fapilog.plugins._derived import DistributionFacts, metadata_from_facts
-from fapilog.plugins.metadata import PLUGIN_KINDS, REQUIRED_METHODS, PluginKind, PluginMetadata, metadata_of
+from fapilog.plugins.metadata import (
+    KIND_BY_NAME,
+    PLUGIN_KINDS,
+    REQUIRED_METHODS,
+    PluginKind,
+    PluginMetadata,
+    metadata_of,
+)
 
 __all__ = [
     "Inspected",
@@ -34,7 +41,8 @@ __all__ = [
 ]
 
 _OPTIONAL = ("start", "stop", "flush", "health_check")
-_SINK_METHODS = ("start", "stop", "write", "write_batch", "flush")
+_SINK_METHODS = ("start", "stop", KIND_BY_NAME["sink"].method, KIND_BY_NAME["sink"].batch_method, "flush")
+"""A sink's lifecycle methods plus its write methods (from ``KINDS``): any synchronous one needs the adapter."""
 _VALID_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 _warned: set[str] = set()

@@ -29,10 +29,13 @@ if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
 
 __all__ = [
+    "KINDS",
+    "KIND_BY_NAME",
     "PLUGIN_API_VERSION",
     "PLUGIN_KINDS",
     "REQUIRED_METHODS",
     "HealthStatus",
+    "KindSpec",
     "PluginHealth",
     "PluginKind",
     "PluginMetadata",
@@ -50,14 +53,39 @@ PluginKind = Literal["sink", "processor", "enricher", "redactor", "filter"]
 
 PLUGIN_KINDS: tuple[PluginKind, ...] = get_args(PluginKind)
 
-REQUIRED_METHODS: Mapping[PluginKind, str] = {
-    "sink": "write",
-    "processor": "process",
-    "enricher": "enrich",
-    "redactor": "redact",
-    "filter": "filter",
-}
-"""The one ``async def`` method each kind must implement (everything else is optional)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class KindSpec:
+    """Everything the core knows about one kind of plugin, in one row of :data:`KINDS`."""
+
+    kind: PluginKind
+    method: str
+    """The one ``async def`` method the kind must implement."""
+    batch_method: str
+    """The optional faster form that takes and returns a list of records."""
+    settings_field: str
+    """The :class:`~fapilog.settings.LoggingSettings` list that configures plugins of this kind."""
+    failure_effect: str
+    """What happens to the event when a plugin of this kind raises (the worker's warning says it)."""
+    order: int
+    """The kind's place in the pipeline; the worker runs stages by this, then in configured order."""
+
+
+KINDS: tuple[KindSpec, ...] = (
+    KindSpec("filter", "filter", "filter_batch", "filters", "kept, unfiltered", 0),
+    KindSpec("enricher", "enrich", "enrich_batch", "enrichers", "without this enricher's fields", 1),
+    KindSpec("redactor", "redact", "redact_batch", "redactors", "with every field masked, so nothing leaks", 2),
+    KindSpec("processor", "process", "process_batch", "processors", "unprocessed", 3),
+    KindSpec("sink", "write", "write_batch", "sinks", "counted as a failed delivery; the other sinks still get it", 4),
+)
+"""The one table of kinds, in pipeline order: filters → enrichers → redactors → processors → sinks."""
+
+KIND_BY_NAME: Mapping[PluginKind, KindSpec] = {spec.kind: spec for spec in KINDS}
+""":data:`KINDS` by kind name."""
+
+REQUIRED_METHODS: Mapping[PluginKind, str] = {kind: KIND_BY_NAME[kind].method for kind in PLUGIN_KINDS}
+"""The one ``async def`` method each kind must implement (everything else is optional); a view of :data:`KINDS`."""
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _API = re.compile(r"(\d+)\.(\d+)")

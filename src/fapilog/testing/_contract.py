@@ -22,7 +22,7 @@ from fapilog.plugins._derived import derived_note
 from fapilog.plugins._settings import instantiate
 from fapilog.plugins._validation import check_methods, inspect_plugin
 from fapilog.plugins.health import check_health
-from fapilog.plugins.metadata import REQUIRED_METHODS, PluginKind, PluginMetadata, metadata_of
+from fapilog.plugins.metadata import KIND_BY_NAME, REQUIRED_METHODS, PluginKind, PluginMetadata, metadata_of
 from fapilog.testing.records import awkward_records, make_record, make_records
 
 __all__ = ["RUNNERS", "ContractFailure", "Skip", "Subject"]
@@ -116,8 +116,8 @@ def _settings_parameters(cls: type[Any]) -> list[str]:
 
 
 def _own_methods(cls: type[Any], kind: PluginKind) -> list[str]:
-    required = REQUIRED_METHODS[kind]
-    wanted = ("__init__", required, f"{required}_batch", *_OPTIONAL_METHODS)
+    spec = KIND_BY_NAME[kind]
+    wanted = ("__init__", spec.method, spec.batch_method, *_OPTIONAL_METHODS)
     return [name for name in wanted if any(name in klass.__dict__ for klass in cls.__mro__[:-1])]
 
 

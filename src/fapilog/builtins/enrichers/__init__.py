@@ -16,20 +16,9 @@ only when an enricher is configured.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from fapilog.errors import ConfigError
 
-__all__ = ["BUILTIN_ENRICHERS"]
-
-BUILTIN_ENRICHERS: Mapping[str, str] = {
-    "runtime": "fapilog.builtins.enrichers.runtime:RuntimeEnricher",
-    "context": "fapilog.builtins.enrichers.context:ContextEnricher",
-    "kubernetes": "fapilog.builtins.enrichers.kubernetes:KubernetesEnricher",
-    # Needs the "opentelemetry" extra (opentelemetry-api); without it the enricher loads but stays inert.
-    "otel": "fapilog.builtins.enrichers.otel:OtelEnricher",
-}
-"""Configured name → ``"module:Class"`` entry-point target of each built-in enricher."""
+__all__: list[str] = []
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})

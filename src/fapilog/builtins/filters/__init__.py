@@ -23,19 +23,9 @@ from fapilog.builtins.filters.rate_limit import RateLimitFilter
 from fapilog.builtins.filters.sampling import SamplingFilter
 
 __all__ = [
-    "BUILTIN_FILTERS",
     "AdaptiveSamplingFilter",
     "FirstOccurrenceFilter",
     "LevelFilter",
     "RateLimitFilter",
     "SamplingFilter",
 ]
-
-BUILTIN_FILTERS: dict[str, str] = {
-    "level": "fapilog.builtins.filters.level:LevelFilter",
-    "sampling": "fapilog.builtins.filters.sampling:SamplingFilter",
-    "rate_limit": "fapilog.builtins.filters.rate_limit:RateLimitFilter",
-    "first_occurrence": "fapilog.builtins.filters.first_occurrence:FirstOccurrenceFilter",
-    "adaptive_sampling": "fapilog.builtins.filters.adaptive_sampling:AdaptiveSamplingFilter",
-}
-"""Plugin name -> ``"module:Class"``, for the entry-point table and ``BUILTIN_PLUGINS``."""

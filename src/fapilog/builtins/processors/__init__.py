@@ -14,18 +14,9 @@ only when a processor is configured.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from fapilog.errors import ConfigError
 
-__all__ = ["BUILTIN_PROCESSORS"]
-
-BUILTIN_PROCESSORS: Mapping[str, str] = {
-    "exception": "fapilog.builtins.processors.exception:ExceptionProcessor",
-    "shape": "fapilog.builtins.processors.shape:ShapeProcessor",
-    "size_guard": "fapilog.builtins.processors.size_guard:SizeGuardProcessor",
-}
-"""Configured name → ``"module:Class"`` entry-point target of each built-in processor (no extras needed)."""
+__all__: list[str] = []
 
 
 _TRUE = frozenset({"true", "1", "yes", "on"})

@@ -15,14 +15,12 @@ They never mutate what the caller passed (changed containers are copied), cannot
 and contain their own failures: a value a rule cannot handle becomes ``[REDACTION_ERROR]``, the rest of the
 event is still redacted, and ``health_check()`` reports ``degraded``. The classes are importable from here
 (``from fapilog.builtins.redactors import PresetRedactor``); their modules load on first use, so importing
-this package (or the ``BUILTIN_REDACTORS`` table) costs nothing.
+this package costs nothing.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
     from fapilog.builtins.redactors.url_credentials import UrlCredentialsRedactor
 
 __all__ = [
-    "BUILTIN_REDACTORS",
     "PRESETS",
     "FieldMaskRedactor",
     "PresetRedactor",
@@ -58,14 +55,3 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-BUILTIN_REDACTORS: Mapping[str, str] = MappingProxyType(
-    {
-        "secrets": "fapilog.builtins.redactors.secrets:SecretsRedactor",
-        "field_mask": "fapilog.builtins.redactors.field_mask:FieldMaskRedactor",
-        "regex_mask": "fapilog.builtins.redactors.regex_mask:RegexMaskRedactor",
-        "url_credentials": "fapilog.builtins.redactors.url_credentials:UrlCredentialsRedactor",
-        "preset": "fapilog.builtins.redactors.presets:PresetRedactor",
-    }
-)
-"""Configured name to ``"module:Class"`` entry-point target, for the registry and ``pyproject.toml``."""
