@@ -37,6 +37,7 @@ from fapilog.cli._core_range import core_requirement, oldest_core
 from fapilog.cli._errors import EXIT_OK, EXIT_USAGE, CliError
 from fapilog.cli._scaffold_kinds import KIND_SPECS
 from fapilog.cli._templates import module, render, template
+from fapilog.plugins.metadata import PLUGIN_KINDS
 
 __all__ = [
     "KINDS",
@@ -48,7 +49,8 @@ __all__ = [
     "run",
 ]
 
-KINDS: tuple[str, ...] = ("sink", "processor", "enricher", "redactor", "filter")
+KINDS: tuple[str, ...] = PLUGIN_KINDS
+"""The kinds a plugin can be scaffolded as (the kit's own list)."""
 """The kinds ``fapilog plugin new`` scaffolds (the pipeline's stages)."""
 
 _NAME = re.compile(r"[a-z0-9]([a-z0-9_-]*[a-z0-9])?")
