@@ -143,7 +143,8 @@ class LoggingSettings:
             variable = _env_variable_for(exc.field, env, later)
             if variable is None:
                 raise
-            raise ConfigError(f"{exc} (from the environment variable {variable})", field=exc.field) from exc
+            raise ConfigError(f"{exc} (from the environment variable {variable})", field=exc.field,
+                              code=exc.code) from exc
 
     def replace(self, **changes: Any) -> LoggingSettings:
         """A validated copy with ``changes`` applied."""
@@ -169,12 +170,14 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             try:
                 value = json.loads(stripped)
             except json.JSONDecodeError as exc:
-                raise ConfigError(f"{key}: not valid JSON ({exc.msg} at column {exc.colno})", field=key) from exc
+                raise ConfigError(f"{key}: not valid JSON ({exc.msg} at column {exc.colno})", field=key,
+                                  code="FL-CFG-002") from exc
         node = result
         for part in path[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise ConfigError(f"{key}: {'.'.join(path[:-1])} is set both as a value and a table", field=key)
+                raise ConfigError(f"{key}: {'.'.join(path[:-1])} is set both as a value and a table", field=key,
+                                  code="FL-CFG-002")
         node[path[-1]] = value
     return result
 
@@ -203,7 +206,8 @@ def read_file(file: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"settings file {str(path)!r}: cannot read it ({exc.strerror})", field="file") from exc
+        raise ConfigError(f"settings file {str(path)!r}: cannot read it ({exc.strerror})", field="file",
+                          code="FL-CFG-003") from exc
     try:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
@@ -212,9 +216,9 @@ def read_file(file: str | os.PathLike[str]) -> dict[str, Any]:
 
             data = tomllib.loads(text)
     except ValueError as exc:
-        raise ConfigError(f"settings file {str(path)!r}: {exc}", field="file") from exc
+        raise ConfigError(f"settings file {str(path)!r}: {exc}", field="file", code="FL-CFG-003") from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"settings file {str(path)!r}: expected a table at the top", field="file")
+        raise ConfigError(f"settings file {str(path)!r}: expected a table at the top", field="file", code="FL-CFG-003")
     for nest in (("tool", "fapilog"), ("fapilog",)):
         node: Any = data
         for part in nest:

@@ -91,4 +91,4 @@ def from_fapilog_error(exc: FapilogError) -> CliError:
         hint = _DEBUG_HINT
     if rest.strip():
         hint = rest
-    return CliError(first, hint, code)
+    return CliError(f"{first} [{exc.code}]", hint, code)

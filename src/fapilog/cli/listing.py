@@ -161,7 +161,7 @@ def _health_row(name: str, kind: str | None, result: PluginHealth) -> dict[str, 
         "kind": kind or "?",
         "status": result.status,
         "healthy": result.healthy,
-        "detail": result.detail,
+        "detail": f"{result.detail} [{result.code}]" if result.code else result.detail,
     }
 
 
@@ -185,7 +185,7 @@ async def _standalone(names: list[str], settings: dict[str, Any], timeout: float
             try:
                 await registry.start(instance)
             except PluginError as exc:
-                answers[name] = PluginHealth("unhealthy", f"failed to start: {exc}")
+                answers[name] = PluginHealth("unhealthy", f"failed to start: {exc}", code="FL-RUN-001")
             started[name] = instance
         answers = {**await check_health({n: p for n, p in started.items() if n not in answers}, timeout), **answers}
     finally:
@@ -194,7 +194,7 @@ async def _standalone(names: list[str], settings: dict[str, Any], timeout: float
                 await registry.stop(instance)
             except PluginError as exc:
                 if name in answers and answers[name].healthy:
-                    answers[name] = PluginHealth("unhealthy", f"healthy, but failed to stop: {exc}")
+                    answers[name] = PluginHealth("unhealthy", f"healthy, but failed to stop: {exc}", code="FL-RUN-002")
     return [_health_row(name, kind, answers[name]) for name, kind, _ in created]
 
 

@@ -84,7 +84,7 @@ class BatchSender:
                 if self.breaker.failed(now):
                     warn(f"circuit-open:{runner.name}", f"sink {runner.name!r} failed {self.breaker.failures} "
                          f"time(s) in a row ({outcome.reason}); circuit open, next probe in "
-                         f"{self.breaker.reset_timeout}s (stats: sinks.{runner.name}.circuit)")
+                         f"{self.breaker.reset_timeout}s (stats: sinks.{runner.name}.circuit)", code="FL-LOG-004")
                 budget.attempts += 1
                 delay = budget.next_delay(outcome.retry_after, now, self._random)
                 if delay is None:
@@ -140,7 +140,7 @@ class BatchSender:
             return _Retry(exc.reason, exc.retry_after, exc.accepted, exc.rejected)
         except TimeoutError:
             warn(f"sink-timeout:{runner.name}", f"sink {runner.name!r} did not finish a write within "
-                 f"{runner.write_timeout}s; the batch of {len(part)} will be retried")
+                 f"{runner.write_timeout}s; the batch of {len(part)} will be retried", code="FL-LOG-003")
             return _Retry("timeout", None)
         except asyncio.CancelledError:
             if cancelled_for_real():
@@ -155,7 +155,8 @@ class BatchSender:
     def _unclassified(self, exc: BaseException, size: int) -> _Retry:
         name = self.runner.name
         warn(f"sink-error:{name}:{type(exc).__name__}",
-             f"sink {name!r} raised {type(exc).__name__}: {exc}; the batch of {size} will be retried")
+             f"sink {name!r} raised {type(exc).__name__}: {exc}; the batch of {size} will be retried",
+             code="FL-LOG-003")
         return _Retry(type(exc).__name__, None)
 
     async def _partial(self, part: list[EventRecord], result: BatchResult) -> None:

@@ -55,12 +55,12 @@ def _spec_name(spec: Any) -> str | None:
 def _check_allowed(name: str, plugins: PluginSettings, where: str) -> None:
     if name in plugins.deny:
         raise ConfigError(f"{where}: plugin {name!r} is listed in plugins.deny; remove it from one of the two",
-                          field=where)
+                          field=where, code="FL-CFG-004")
     if plugins.allow is not None and name not in plugins.allow:
         raise ConfigError(
             f"{where}: plugin {name!r} is not in plugins.allow ({', '.join(plugins.allow) or 'empty'}); "
             "add it there or remove it from the configuration",
-            field=where,
+            field=where, code="FL-CFG-005",
         )
 
 
@@ -80,9 +80,11 @@ def _create(kind: StageKind | str, spec: Any, where: str) -> tuple[str, object]:
         # A second instance configured with its own name ({"type": "memory", "name": "audit"}) goes by it.
         return (own if isinstance(own, str) and own else name), obj
     except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}", field=f"{where}.{exc.field}" if exc.field else where) from exc
+        raise ConfigError(f"{where}: {exc}", field=f"{where}.{exc.field}" if exc.field else where,
+                          code=exc.code) from exc
     except FapilogError as exc:
-        raise type(exc)(f"{where}: {exc}", plugin=getattr(exc, "plugin", None)) from exc  # type: ignore[call-arg]
+        raise type(exc)(f"{where}: {exc}", plugin=getattr(exc, "plugin", None),  # type: ignore[call-arg]
+                        code=exc.code) from exc
 
 
 def _plugin_name(spec: Any) -> str | None:
@@ -140,7 +142,7 @@ def create_stage(kind: StageKind, spec: Any, settings: LoggingSettings, taken: s
     try:
         return Stage(kind, _unique(name, taken), obj, spec)
     except TypeError as exc:
-        raise PluginValidationError(f"{where}: {exc}", plugin=name) from exc
+        raise PluginValidationError(f"{where}: {exc}", plugin=name, code="FL-VAL-002") from exc
 
 
 def create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: str) -> SinkRunner:
@@ -179,7 +181,7 @@ def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: s
         own_processors = spec.pop("processors", None) or []
         if not isinstance(own_processors, list):
             raise ConfigError(f"{where}.processors: expected a list of processors, got {own_processors!r}",
-                              field=f"{where}.processors")
+                              field=f"{where}.processors", code="FL-CFG-008")
         delivery = check_delivery(spec.pop("delivery", None), where)
     name, sink = _create("sink", _stream_format(spec, settings), where)
 
@@ -208,7 +210,7 @@ def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: s
             **options,
         )
     except TypeError as exc:
-        raise PluginValidationError(f"{where}: {exc}", plugin=name) from exc
+        raise PluginValidationError(f"{where}: {exc}", plugin=name, code="FL-VAL-002") from exc
     runner.processors = own
     return runner
 

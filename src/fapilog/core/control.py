@@ -32,7 +32,8 @@ def _worker(runtime: Runtime, timeout: float) -> Worker:
     runtime.booted.wait(timeout)
     worker = runtime.worker
     if worker is None or not worker.started.wait(timeout) or worker.finished.is_set():
-        raise PluginError("no running fapilog pipeline: log something or call fapilog.configure() first")
+        raise PluginError("no running fapilog pipeline: log something or call fapilog.configure() first",
+                          code="FL-RUN-005")
     return worker
 
 
@@ -45,7 +46,7 @@ def _find(worker: Worker, name: str) -> Stage | SinkRunner:
             return stage
     running = [r.name for r in worker.sinks] + [s.name for s in worker.pipeline.stages]
     raise PluginNotFoundError(
-        f"no running plugin named {name!r}; running: {', '.join(running) or 'none'}", plugin=name
+        f"no running plugin named {name!r}; running: {', '.join(running) or 'none'}", plugin=name, code="FL-RUN-003"
     )
 
 
@@ -61,17 +62,18 @@ async def _started(name: str, plugin: object, runner: SinkRunner | None = None) 
         else:
             await runner.call(lambda: stop_plugin(plugin))
         raise PluginLoadError(f"plugin {name!r} failed to start: {type(failure).__name__}: {failure}",
-                              plugin=name) from failure
+                              plugin=name, code="FL-RUN-001") from failure
 
 
 def load_plugin(runtime: Runtime, kind: str, spec: Any, timeout: float) -> str:
     """Create, start and add a plugin to the running pipeline; returns the name it runs under."""
     if kind not in _KINDS:
-        raise ConfigError(f"kind: got {kind!r}; accepted: {', '.join(_KINDS)}", field="kind")
+        raise ConfigError(f"kind: got {kind!r}; accepted: {', '.join(_KINDS)}", field="kind", code="FL-CFG-009")
     worker = _worker(runtime, timeout)
     settings = runtime.settings
     if not check_switches(spec, settings.plugins, "load_plugin"):
-        raise ConfigError(f"load_plugin: {spec!r} is switched off in plugins.disabled", field="plugins.disabled")
+        raise ConfigError(f"load_plugin: {spec!r} is switched off in plugins.disabled", field="plugins.disabled",
+                          code="FL-CFG-006")
 
     async def add() -> str:
         assert worker.batch_lock is not None
@@ -115,7 +117,8 @@ def unload_plugin(runtime: Runtime, name: str, timeout: float) -> None:
             worker.start_order[:] = [(n, p) for n, p in worker.start_order if p is not plugin]
             failure = await (target.stop_sink() if isinstance(target, SinkRunner) else stop_plugin(plugin))
             if failure is not None:
-                raise PluginError(f"plugin {name!r} was removed but failed to stop: {failure}", plugin=name)
+                raise PluginError(f"plugin {name!r} was removed but failed to stop: {failure}", plugin=name,
+                                  code="FL-RUN-002")
 
     worker.call(remove, timeout)
     runtime.refresh_captures()
@@ -151,7 +154,7 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
             failure = await (target.call(lambda: stop_plugin(old)) if isinstance(target, SinkRunner)
                              else stop_plugin(old))
             if failure is not None:
-                sys.stderr.write(f"fapilog: the replaced instance of {name!r} failed to stop: {failure}\n")
+                sys.stderr.write(f"fapilog: the replaced instance of {name!r} failed to stop: {failure} [FL-RUN-002]\n")
 
     worker.call(swap, timeout)
     runtime.refresh_captures()
@@ -165,7 +168,7 @@ def _respec(name: str, spec: object, settings: Mapping[str, Any]) -> dict[str, A
     raise PluginError(
         f"plugin {name!r} was configured as a ready-made object, so fapilog cannot build a fresh one; "
         "configure it by name (e.g. {'type': ...}) to reload it, or unload_plugin() and load_plugin() a new object",
-        plugin=name,
+        plugin=name, code="FL-RUN-004",
     )
 
 
@@ -178,7 +181,8 @@ def health(runtime: Runtime | None, timeout: float) -> dict[str, PluginHealth]:
     try:
         return worker.call(lambda: check_health(plugins, timeout), timeout + 1.0)
     except (RuntimeError, TimeoutError) as exc:
-        return {name: PluginHealth("unhealthy", f"worker did not answer: {exc!r}") for name in plugins}
+        return {name: PluginHealth("unhealthy", f"worker did not answer: {exc!r}",
+                                   code="FL-HLT-002") for name in plugins}
 
 
 async def ahealth(runtime: Runtime | None, timeout: float) -> dict[str, PluginHealth]:
@@ -232,6 +236,6 @@ def report(runtime: Runtime | None, file: TextIO | None, health_timeout: float) 
         result = checked.get(name)
         row["health"] = result.status if result is not None else "-"
         if result is not None and not result.healthy:
-            row["reason"] = f"health: {result.detail}"
+            row["reason"] = f"health: {result.detail}" + (f" [{result.code}]" if result.code else "")
     print_rows(rows, file if file is not None else sys.stdout)
     return rows

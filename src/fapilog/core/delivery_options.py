@@ -27,7 +27,7 @@ def check_delivery(delivery: object, where: str) -> Mapping[str, Any]:
     if not isinstance(delivery, Mapping) or not set(delivery) <= DELIVERY_KEYS:
         raise ConfigError(
             f"{where}.delivery: accepted keys are {', '.join(sorted(DELIVERY_KEYS))}; got {delivery!r}",
-            field=f"{where}.delivery",
+            field=f"{where}.delivery", code="FL-CFG-008",
         )
     if delivery:
         coerce_setting(dict(delivery), SinkDefaults, f"{where}.delivery")
@@ -75,7 +75,7 @@ def runner_options(
     else:
         raise ConfigError(
             f"{where}.delivery.fallback: expected 'summary', 'off' or a sink spec, got {fallback!r}",
-            field=f"{where}.delivery.fallback",
+            field=f"{where}.delivery.fallback", code="FL-CFG-008",
         )
     return checked, {
         "batch_max_bytes": checked.batch_max_bytes,

@@ -23,8 +23,12 @@ class Diagnostics:
         self._held: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def warn(self, key: str, message: str, *, force: bool = False) -> bool:
-        """Write ``message`` unless a line with the same ``key`` went out less than ``interval`` ago."""
+    def warn(self, key: str, message: str, *, code: str, force: bool = False) -> bool:
+        """Write ``message`` unless a line with the same ``key`` went out less than ``interval`` ago.
+
+        ``code`` is the line's stable code (:data:`fapilog.errors.ERROR_CODES`), printed after the message so a
+        reader can look it up in the troubleshooting page.
+        """
         now = time.monotonic()
         with self._lock:
             last = self._last.get(key)
@@ -35,7 +39,7 @@ class Diagnostics:
             self._last[key] = now
         suffix = f" ({held} similar held back)" if held else ""
         try:
-            sys.stderr.write(f"fapilog: {message}{suffix}\n")
+            sys.stderr.write(f"fapilog: {message} [{code}]{suffix}\n")
             sys.stderr.flush()
         except (OSError, ValueError, AttributeError):
             return False  # stderr closed or replaced by None during shutdown: nowhere left to report

@@ -50,7 +50,7 @@ class Fallback:
         tried = f" after {retried} retr{'y' if retried == 1 else 'ies'}" if retried else ""
         warn(f"undeliverable:{self.sink_name}:{reason}",
              f"sink {self.sink_name!r} could not deliver {len(records)} event(s){tried} ({reason}); {total} so far "
-             f"for this reason (stats: sinks.{self.sink_name}.failed)")
+             f"for this reason (stats: sinks.{self.sink_name}.failed)", code="FL-LOG-005")
 
     async def _write(self, sink: object, records: list[EventRecord]) -> bool:
         """Write to the fallback sink; False (and a counted error) when it fails too."""

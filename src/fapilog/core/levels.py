@@ -36,10 +36,11 @@ def level_name(level: int) -> str:
 def parse_level(value: int | str, *, field: str = "level") -> int:
     """Turn ``"info"``, ``"INFO"``, ``20`` or ``"20"`` into 20; anything else is a :class:`ConfigError`."""
     if isinstance(value, bool):
-        raise ConfigError(f"{field}: expected a level name or number, got {value!r}", field=field)
+        raise ConfigError(f"{field}: expected a level name or number, got {value!r}", field=field, code="FL-CFG-007")
     if isinstance(value, int):
         if not 0 <= value <= MAX_LEVEL:
-            raise ConfigError(f"{field}: a level number must be between 0 and {MAX_LEVEL}, got {value}", field=field)
+            raise ConfigError(f"{field}: a level number must be between 0 and {MAX_LEVEL}, got {value}", field=field,
+                              code="FL-CFG-007")
         return value
     if isinstance(value, str):
         text = value.strip().upper()
@@ -48,4 +49,5 @@ def parse_level(value: int | str, *, field: str = "level") -> int:
         if text.isdigit():
             return parse_level(int(text), field=field)
     accepted = ", ".join(sorted(_BY_NAME, key=lambda n: _BY_NAME[n]))
-    raise ConfigError(f"{field}: unknown level {value!r}; accepted: {accepted} or a number", field=field)
+    raise ConfigError(f"{field}: unknown level {value!r}; accepted: {accepted} or a number", field=field,
+                      code="FL-CFG-007")

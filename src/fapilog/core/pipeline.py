@@ -61,7 +61,7 @@ class Stage:
         warn(
             f"plugin-error:{self.name}:{type(exc).__name__}",
             f"{self.kind} {self.name!r} raised {type(exc).__name__}: {exc}; "
-            f"the event continued ({KIND_BY_NAME[self.kind].failure_effect})",
+            f"the event continued ({KIND_BY_NAME[self.kind].failure_effect})", code="FL-LOG-001",
         )
 
     async def _call(self, fn: Callable[[Any], Any], arg: Any) -> Any:

@@ -84,11 +84,12 @@ class RecordWriter:
             runner.stalled = True
             runner.ledger.fail(lost, "timeout")
             warn(f"sink-timeout:{runner.name}", f"sink {runner.name!r} did not finish a write within "
-                 f"{runner.write_timeout}s; {lost} event(s) counted as failed")
+                 f"{runner.write_timeout}s; {lost} event(s) counted as failed", code="FL-LOG-002")
             return
         runner.ledger.fail(lost, type(exc).__name__)
         warn(f"sink-error:{runner.name}:{type(exc).__name__}",
-             f"sink {runner.name!r} raised {type(exc).__name__}: {exc}; {lost} event(s) counted as failed")
+             f"sink {runner.name!r} raised {type(exc).__name__}: {exc}; {lost} event(s) counted as failed",
+             code="FL-LOG-002")
 
     def unfinished(self) -> int | None:
         """Records of the running job not yet attempted plus the one being written; None without a job."""

@@ -82,7 +82,7 @@ class Runtime:
                 self.booted.set()
                 return
             warn("lazy-config", f"configuration from FAPILOG_* settings failed: {exc}; events go to stderr as "
-                 "JSON lines until fapilog.configure() succeeds", force=True)
+                 "JSON lines until fapilog.configure() succeeds", force=True, code="FL-RUN-006")
             built = build_pipeline(LoggingSettings.load({"sinks": [{"type": "stderr", "format": "json"}]},
                                                         environ={}))
         self.worker = Worker(self.queue, built, batch_size=self.settings.queue.batch_size)

@@ -72,7 +72,7 @@ def current_settings() -> LoggingSettings:
             except ConfigError as exc:
                 # Never raise from a log call or get_logger(): say what is wrong and keep logging, to stderr.
                 warn("env-config", f"ignoring invalid FAPILOG_* settings: {exc}; logging to stderr with defaults "
-                     "until fapilog.configure() is called", force=True)
+                     "until fapilog.configure() is called", force=True, code="FL-RUN-006")
                 _settings = LoggingSettings.load({"sinks": ["stderr"]}, environ={})
         return _settings
 
@@ -135,7 +135,8 @@ def _worker_failed(runtime: Runtime) -> None:
         _restarts[:] = [t for t in _restarts if now - t < 60.0]
         if len(_restarts) >= _MAX_RESTARTS_PER_MINUTE or _finalized:
             warn("worker-restarts", f"the fapilog worker died {len(_restarts) + 1} times within a minute; not "
-                 "restarting it until configure() is called (events are counted, not delivered)", force=True)
+                 "restarting it until configure() is called (events are counted, not delivered)", force=True,
+                 code="FL-RUN-009")
             return
         _restarts.append(now)
         runtime.queue.seal()  # what it holds, and what stale callers still append, waits for the next one
@@ -228,7 +229,7 @@ def configure(settings: LoggingSettings | None = None, /, *, file: str | None = 
         raise PluginLoadError(
             f"plugin {name!r} failed to start: {type(exc).__name__}: {exc}; "
             "fix its settings (or remove it) and call configure() again",
-            plugin=name,
+            plugin=name, code="FL-RUN-001",
         ) from exc
     with _lock:
         previous = _runtime
@@ -372,11 +373,12 @@ def _at_exit() -> None:
         _write_stderr(
             f"fapilog: exit drain gave up after {time.monotonic() - started:.1f}s: "
             f"{report.undelivered + report.in_flight + late} event(s) not delivered ({parts}); raise exit_timeout "
-            "or fix the sink\n"
+            "or fix the sink [FL-LOG-009]\n"
         )
     if report.dropped:
         reasons = ", ".join(f"{reason}={n}" for reason, n in sorted(report.dropped.items()))
-        _write_stderr(f"fapilog: {sum(report.dropped.values())} event(s) were dropped in total ({reasons})\n")
+        _write_stderr(f"fapilog: {sum(report.dropped.values())} event(s) were dropped in total ({reasons}) "
+                      "[FL-LOG-010]\n")
 
 
 def _write_stderr(text: str) -> None:

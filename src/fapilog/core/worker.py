@@ -76,12 +76,13 @@ class Worker:
         except BaseException as exc:  # noqa: BLE001 - the worker must report, never vanish silently
             if not self._stopping:
                 self.death = exc
-                warn("worker-crash", f"worker stopped unexpectedly: {type(exc).__name__}: {exc}", force=True)
+                warn("worker-crash", f"worker stopped unexpectedly: {type(exc).__name__}: {exc}", force=True,
+                     code="FL-RUN-007")
                 try:
                     self.on_died(exc)
                 except Exception as err:  # noqa: BLE001 - reporting the death must not hide it
                     warn("worker-crash-handler", f"restarting the worker failed: {type(err).__name__}: {err}",
-                         force=True)
+                         force=True, code="FL-RUN-008")
         finally:
             self.started.set()
             self.finished.set()
@@ -151,7 +152,8 @@ class Worker:
             owner = runners.get(id(plugin))
             failure = await (owner.stop_sink() if owner is not None else stop_plugin(plugin))
             if failure is not None:
-                warn(f"stop-failed:{name}", f"plugin {name!r} failed to stop: {type(failure).__name__}: {failure}")
+                warn(f"stop-failed:{name}", f"plugin {name!r} failed to stop: {type(failure).__name__}: {failure}",
+                     code="FL-RUN-002")
                 runner = runners.get(id(plugin))
                 if runner is not None:
                     runner.count_error(failure)
@@ -259,7 +261,8 @@ class Worker:
                 self.reentrant += 1
                 # The logger's name only: the message is unredacted and may carry a secret.
                 warn(f"reentrant:{item[2]}", f"event logged by plugin code (logger {item[2]!r}) not fed back "
-                     f"into the pipeline, which could loop; {self.reentrant} so far (stats: dropped.reentrant)")
+                     f"into the pipeline, which could loop; {self.reentrant} so far (stats: dropped.reentrant)",
+                     code="FL-LOG-008")
         return kept
 
     def _report_drops(self) -> None:
@@ -272,6 +275,7 @@ class Worker:
             if total != self._reported_drops.get(reason, 0) and warn(
                 f"drops:{reason}",
                 f"dropped {total} event(s) so far: {reason}; see fapilog.stats() and the backpressure settings",
+                code="FL-LOG-007",
             ):
                 self._reported_drops[reason] = total
 

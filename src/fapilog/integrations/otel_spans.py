@@ -34,7 +34,7 @@ def enable_spans(field: str = "opentelemetry.spans") -> None:
         from opentelemetry import trace
     except ImportError as exc:
         raise ConfigError(f"{field}: spans need the opentelemetry-api package, which is not installed; "
-                          f"install it with: {INSTALL}", field=field) from exc
+                          f"install it with: {INSTALL}", field=field, code="FL-OBS-003") from exc
     tracer = trace.get_tracer("fapilog", __version__)
     _tracing.set_hook(_recorder(tracer))
     _tracing.set_batch_hook(_batch_recorder(tracer))
@@ -71,7 +71,7 @@ def _recorder(tracer: Any) -> _tracing.LifecycleHook:
             span.end(end_time=end)
         except Exception as exc:  # noqa: BLE001 - a tracing failure must never fail a plugin's lifecycle
             warn(f"otel-span:{type(exc).__name__}", f"could not record the {operation} span of plugin {name!r}: "
-                 f"{type(exc).__name__}: {exc}")
+                 f"{type(exc).__name__}: {exc}", code="FL-OBS-004")
 
     return record
 
@@ -99,7 +99,7 @@ def _batch_recorder(tracer: Any) -> _tracing.BatchHook:
             span.end(end_time=end)
         except Exception as exc:  # noqa: BLE001 - a tracing failure must never fail a sink's delivery
             warn(f"otel-span:{type(exc).__name__}", f"could not record a write span of sink {name!r}: "
-                 f"{type(exc).__name__}: {exc}")
+                 f"{type(exc).__name__}: {exc}", code="FL-OBS-004")
 
     return record
 

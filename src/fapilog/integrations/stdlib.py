@@ -31,7 +31,8 @@ class FapilogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if threading.current_thread().name.startswith("fapilog-"):
             # A library used by a sink logged from fapilog's own threads: routing it back in could loop.
-            warn(f"stdlib-own-thread:{record.name}", f"[{record.levelname}] {record.name}: {record.getMessage()}")
+            warn(f"stdlib-own-thread:{record.name}", f"[{record.levelname}] {record.name}: {record.getMessage()}",
+                 code="FL-LOG-011")
             return
         try:
             message = record.getMessage()

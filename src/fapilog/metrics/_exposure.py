@@ -52,7 +52,7 @@ def require_prometheus(field: str = "metrics") -> None:
         raise ConfigError(
             f"{field}: Prometheus metrics need the prometheus-client package, which is not installed; "
             f"install it with: {INSTALL}",
-            field=field,
+            field=field, code="FL-OBS-001",
         ) from exc
 
 
@@ -185,10 +185,11 @@ def apply_settings(settings: MetricsSettings) -> None:
         except OSError as exc:
             if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
                 raise ConfigError(f"metrics.addr: cannot listen on {settings.addr!r} ({exc.strerror}); use an IP "
-                                  "address of this host, e.g. 127.0.0.1", field="metrics.addr") from exc
+                                  "address of this host, e.g. 127.0.0.1", field="metrics.addr",
+                                  code="FL-OBS-002") from exc
             raise ConfigError(f"metrics.port: cannot serve metrics on {settings.addr}:{settings.port} "
                               f"({exc.strerror or exc}); choose a free port (0 picks one)",
-                              field="metrics.port") from exc
+                              field="metrics.port", code="FL-OBS-002") from exc
         _from_settings = (wanted, server)
 
 

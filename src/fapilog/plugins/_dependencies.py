@@ -44,7 +44,7 @@ def resolve_order(
             raise PluginError(
                 f"plugin dependency cycle: {_chain(cycle)}. Plugins cannot require each other in a loop; "
                 "remove one of these requirements (PluginMetadata.requires)",
-                plugin=name,
+                plugin=name, code="FL-DEP-003",
             )
         state[name] = _VISITING
         here = [*path, name]
@@ -59,7 +59,7 @@ def resolve_order(
                 raise PluginError(
                     f"plugin {name!r} requires {str(requirement)!r} (via {_chain([*here, dep])}), but {dep!r} "
                     f"is not configured; {todo}",
-                    plugin=name,
+                    plugin=name, code="FL-DEP-001",
                 )
             found = configured[dep].version
             if not requirement.specifier.contains(found, prereleases=True):
@@ -68,7 +68,7 @@ def resolve_order(
                 raise PluginError(
                     f"plugin {name!r} requires {str(requirement)!r} (via {_chain([*here, dep])}), but {dep!r} "
                     f"is version {found}; install a matching release ({fix})",
-                    plugin=name,
+                    plugin=name, code="FL-DEP-002",
                 )
             visit(dep, here)
         state[name] = _DONE

@@ -20,7 +20,7 @@ import re
 import threading
 import warnings
 
-from fapilog.errors import PluginValidationError
+from fapilog.errors import FapilogWarning, PluginValidationError
 from fapilog.plugins._derived import DistributionFacts, metadata_from_facts
 from fapilog.plugins.metadata import (
     KIND_BY_NAME,
@@ -49,8 +49,10 @@ _warned: set[str] = set()
 _warned_lock = threading.Lock()
 
 
-class LegacyPluginWarning(UserWarning):
+class LegacyPluginWarning(FapilogWarning):
     """Emitted once per plugin class that declares no :class:`~fapilog.plugins.metadata.PluginMetadata`."""
+
+    default_code = "FL-VAL-003"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,12 +16,14 @@ CORE_DISTRIBUTION = "fapilog"
 @dataclasses.dataclass(frozen=True)
 class CompatVerdict:
     """The gate's answer for one distribution: ``compatible``, the ``constraint`` it declares on fapilog
-    (``None`` when it declares none), a ``reason`` a person can act on, and the core version checked."""
+    (``None`` when it declares none), a ``reason`` a person can act on, the core version checked, and the
+    reason's stable ``code`` (:data:`fapilog.errors.ERROR_CODES`) when it refuses or cannot check."""
 
     compatible: bool
     constraint: str | None
     reason: str
     core_version: str = __version__
+    code: str | None = None
 
 
 CORE_VERDICT = CompatVerdict(True, None, "part of the fapilog core")

@@ -91,14 +91,15 @@ def check_constraint(constraint: SpecifierSet | str | None, core_version: str = 
             None,
             f"declares no fapilog requirement, so compatibility with fapilog {core_version} is not "
             "guaranteed; its authors should add a range such as 'fapilog>=3.0,<4.0' to its dependencies",
-            core_version,
+            core_version, code="FL-VER-004",
         )
     spec = SpecifierSet(str(constraint), prereleases=True)
     text = format_specifier(spec)
     try:
         version = Version(core_version)
     except InvalidVersion:
-        return CompatVerdict(False, text, f"core version {core_version!r} is not a PEP 440 version", core_version)
+        return CompatVerdict(False, text, f"core version {core_version!r} is not a PEP 440 version", core_version,
+                             code="FL-VER-003")
     if spec.contains(version, prereleases=True):
         return CompatVerdict(True, text, f"fapilog {core_version} satisfies '{text}'", core_version)
     direction = "a newer" if _wants_newer(spec, version) else "an older"
@@ -106,7 +107,7 @@ def check_constraint(constraint: SpecifierSet | str | None, core_version: str = 
         False,
         text,
         f"requires fapilog{text}, but fapilog {core_version} is installed (it was built for {direction} core)",
-        core_version,
+        core_version, code="FL-VER-001",
     )
 
 
@@ -142,5 +143,5 @@ def incompatible_error(
         f"or install a fapilog that {distribution} {dist_version} supports "
         f"(this changes the core under every other plugin, which may expect fapilog {core_major}.x):\n"
         f'    pip install "fapilog{verdict.constraint or ""}"',
-        plugin=plugin,
+        plugin=plugin, code="FL-VER-001",
     )

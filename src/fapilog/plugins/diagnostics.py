@@ -14,11 +14,17 @@ import sys
 from typing import Any, TextIO
 
 from fapilog.plugins import discovery
+from fapilog.plugins._verdict import CompatVerdict
 from fapilog.plugins.registry import PluginInfo, PluginRegistry, default_registry
 
 __all__ = ["debug_plugins"]
 
 _COLUMNS = ("name", "kind", "version", "distribution", "compatible", "state", "health", "load_ms", "start_ms")
+
+
+def _verdict_reason(verdict: CompatVerdict) -> str:
+    """The gate's reason, with its code when the verdict refuses or could not check (``[FL-VER-004]``)."""
+    return f"{verdict.reason} [{verdict.code}]" if verdict.code else verdict.reason
 
 
 def _info_row(info: PluginInfo) -> dict[str, Any]:
@@ -27,7 +33,7 @@ def _info_row(info: PluginInfo) -> dict[str, Any]:
         state = "incompatible"
     elif state == "discovered" and not info.available:
         state = "unavailable"
-    reason = info.error or (info.verdict.reason if info.verdict else "registered in code")
+    reason = info.error or (_verdict_reason(info.verdict) if info.verdict else "registered in code")
     return {
         "name": info.name,
         "kind": info.kind or "?",

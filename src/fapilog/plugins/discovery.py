@@ -117,7 +117,7 @@ class Conflict:
             f"plugin name {self.name!r} is provided by {len(self.candidates)} distributions: {listed}. "
             f"Uninstall the one you do not want (pip uninstall {self.candidates[-1].distribution}), or "
             f"register the class you want explicitly: registry.register(TheClass, name={self.name!r}).",
-            plugin=self.name,
+            plugin=self.name, code="FL-PLG-002",
         )
 
 
@@ -196,7 +196,7 @@ def _from_entry_point(ep: importlib.metadata.EntryPoint, verdicts: dict[str, Com
     dist_name = dist.name if dist is not None else "<unknown distribution>"
     dist_version = dist.version if dist is not None else "?"
     if dist is None:
-        verdict = CompatVerdict(True, None, "providing distribution unknown; not checked")
+        verdict = CompatVerdict(True, None, "providing distribution unknown; not checked", code="FL-VER-005")
     else:
         if dist_name not in verdicts:
             verdicts[dist_name] = check_distribution(dist)
@@ -276,7 +276,7 @@ def not_found_error(name: str, known: Iterable[str]) -> PluginNotFoundError:
     return PluginNotFoundError(
         f"no plugin named {name!r} is installed or registered.{hint} If a separate package provides it, install "
         f"that package (its documentation names it); to list installed plugins run: {_DEBUG_HINT}",
-        plugin=name,
+        plugin=name, code="FL-PLG-001",
     )
 
 
@@ -303,7 +303,7 @@ def missing_extra_error(
     return PluginLoadError(
         f"plugin {plugin!r} needs the optional dependency {exc.name!r}, which is not installed. "
         f"Install the extra that provides it: pip install '{distribution}[{wanted}]'",
-        plugin=plugin,
+        plugin=plugin, code="FL-IMP-003",
     )
 
 
@@ -322,20 +322,20 @@ def load_plugin(entry: DiscoveredPlugin) -> object:
         raise PluginLoadError(
             f"{where}: the entry point must name an attribute as 'module:Class', not just a module; "
             f'fix the [project.entry-points."{GROUP}"] table of {entry.distribution}',
-            plugin=entry.name,
+            plugin=entry.name, code="FL-IMP-005",
         )
     try:
         module = importlib.import_module(entry.module)
     except ModuleNotFoundError as exc:
         raise _module_not_found(entry, where, exc) from exc
     except PluginError as exc:  # raised by the plugin's own metadata declaration: already specific
-        raise type(exc)(f"{where}: {exc}", plugin=entry.name) from exc
+        raise type(exc)(f"{where}: {exc}", plugin=entry.name, code=exc.code) from exc
     except Exception as exc:
         raise PluginLoadError(
             f"{where} failed to import: {type(exc).__name__}: {exc}. The traceback is chained below; report "
             f"it to the plugin's authors, and meanwhile remove {entry.name!r} from your configuration or "
             f"uninstall it (pip uninstall {entry.distribution}).",
-            plugin=entry.name,
+            plugin=entry.name, code="FL-IMP-004",
         ) from exc
     target: object = module
     for part in entry.attr.split("."):
@@ -345,7 +345,7 @@ def load_plugin(entry: DiscoveredPlugin) -> object:
             raise PluginLoadError(
                 f"{where}: module {entry.module!r} has no attribute {entry.attr!r}; the entry point of "
                 f"{entry.distribution} is wrong, or the installed release is incomplete (reinstall it)",
-                plugin=entry.name,
+                plugin=entry.name, code="FL-IMP-005",
             ) from exc
     return target
 
@@ -356,12 +356,12 @@ def _module_not_found(entry: DiscoveredPlugin, where: str, exc: ModuleNotFoundEr
         return PluginLoadError(
             f"{where}: module {entry.module!r} does not exist; the distribution is broken or its entry point "
             f"is wrong. Reinstall it: pip install --force-reinstall {entry.distribution}",
-            plugin=entry.name,
+            plugin=entry.name, code="FL-IMP-001",
         )
     if entry.extras:
         return missing_extra_error(entry.name, entry.distribution, entry.extras, exc)
     return PluginLoadError(
         f"{where} needs module {missing!r}, which is not installed. Reinstall the plugin with its "
         f"dependencies: pip install --force-reinstall {entry.distribution}",
-        plugin=entry.name,
+        plugin=entry.name, code="FL-IMP-002",
     )

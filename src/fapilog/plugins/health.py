@@ -26,8 +26,9 @@ def _coerce(result: object) -> PluginHealth:
     if result is None or result is True:
         return PluginHealth("healthy", "ok")
     if result is False:
-        return PluginHealth("unhealthy", "health check returned False")
-    return PluginHealth("unhealthy", f"health check returned {result!r}; expected PluginHealth or bool")
+        return PluginHealth("unhealthy", "health check returned False", code="FL-HLT-001")
+    return PluginHealth("unhealthy", f"health check returned {result!r}; expected PluginHealth or bool",
+                        code="FL-HLT-001")
 
 
 async def _check_one(plugin: object, timeout: float) -> PluginHealth:
@@ -44,9 +45,9 @@ async def _check_one(plugin: object, timeout: float) -> PluginHealth:
     try:
         return _coerce(await asyncio.wait_for(call(), timeout))
     except TimeoutError:
-        return PluginHealth("unhealthy", f"health check timed out after {timeout}s")
+        return PluginHealth("unhealthy", f"health check timed out after {timeout}s", code="FL-HLT-001")
     except Exception as exc:  # noqa: BLE001 - a failing check is the answer "unhealthy", reported with its reason
-        return PluginHealth("unhealthy", f"health check raised {type(exc).__name__}: {exc}")
+        return PluginHealth("unhealthy", f"health check raised {type(exc).__name__}: {exc}", code="FL-HLT-001")
 
 
 async def check_health(plugins: Mapping[str, object], timeout: float) -> dict[str, PluginHealth]:

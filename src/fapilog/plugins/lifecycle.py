@@ -126,6 +126,7 @@ class InstanceTracker:
                 f"plugin {record.name!r} ({record.kind or 'unknown kind'}) failed to {method}: "
                 f"{type(failure).__name__}: {failure} (the cause is chained below)",
                 plugin=record.name,
+                code="FL-RUN-001" if method == "start" else "FL-RUN-002",
             ) from failure
         return record
 

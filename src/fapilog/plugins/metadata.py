@@ -125,13 +125,15 @@ def parse_requirement(text: str) -> PluginRequirement:
     match = _REQUIREMENT.fullmatch(text)
     if match is None:
         raise PluginValidationError(
-            f"invalid plugin requirement {text!r}: expected a plugin name such as 'file' or 'file>=1.0,<2'"
+            f"invalid plugin requirement {text!r}: expected a plugin name such as 'file' or 'file>=1.0,<2'",
+            code="FL-VAL-001"
         )
     try:
         specifier = _specifier_set(match.group(2))
     except InvalidSpecifier as exc:
         raise PluginValidationError(
-            f"invalid version range in plugin requirement {text!r}: {exc}; use PEP 440 specifiers such as '>=1.0,<2'"
+            f"invalid version range in plugin requirement {text!r}: {exc}; use PEP 440 specifiers such as '>=1.0,<2'",
+            code="FL-VAL-001"
         ) from exc
     return PluginRequirement(match.group(1), specifier)
 
@@ -174,7 +176,7 @@ class PluginMetadata:
             raise PluginValidationError(
                 f"invalid plugin name {self.name!r}: use lowercase letters, digits, '_' and '-', "
                 "starting with a letter or digit (e.g. 'file', 'my-sink')",
-                plugin=str(self.name),
+                plugin=str(self.name), code="FL-VAL-001",
             )
         self._check_version()
         if self.kind not in PLUGIN_KINDS:
@@ -191,7 +193,7 @@ class PluginMetadata:
             )
 
     def _invalid(self, problem: str) -> PluginValidationError:
-        return PluginValidationError(f"plugin {self.name!r}: metadata {problem}", plugin=self.name)
+        return PluginValidationError(f"plugin {self.name!r}: metadata {problem}", plugin=self.name, code="FL-VAL-001")
 
     def _check_version(self) -> None:
         if not isinstance(self.version, str) or not self.version:
@@ -219,7 +221,7 @@ class PluginMetadata:
                 f"{__version__} provides plugin API {PLUGIN_API_VERSION}. Install a release of the plugin "
                 f"written for plugin API {core_major}.x, or a fapilog version that provides API "
                 f"{self.api_version}.",
-                plugin=self.name,
+                plugin=self.name, code="FL-VER-002",
             )
 
     def _check_requires(self) -> None:
@@ -254,7 +256,8 @@ def metadata_of(plugin: object) -> PluginMetadata | None:
         return declared
     raise PluginValidationError(
         f"{cls.__qualname__}.metadata must be a fapilog.plugins.PluginMetadata, got "
-        f"{type(declared).__name__}; declare `metadata = PluginMetadata(name=..., version=..., kind=...)`"
+        f"{type(declared).__name__}; declare `metadata = PluginMetadata(name=..., version=..., kind=...)`",
+        code="FL-VAL-001"
     )
 
 
@@ -263,11 +266,16 @@ HealthStatus = Literal["healthy", "degraded", "unhealthy"]
 
 @dataclasses.dataclass(frozen=True)
 class PluginHealth:
-    """The answer of one health check: a status, a human-readable detail, and when it was taken."""
+    """The answer of one health check: a status, a human-readable detail, and when it was taken.
+
+    ``code`` is a stable code for the detail (fapilog's own checks use :data:`fapilog.errors.ERROR_CODES`, so the
+    troubleshooting page explains them); a plugin may leave it ``None``.
+    """
 
     status: HealthStatus
     detail: str = ""
     checked_at: float = dataclasses.field(default_factory=time.time)
+    code: str | None = None
 
     @property
     def healthy(self) -> bool:

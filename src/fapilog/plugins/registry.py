@@ -73,7 +73,7 @@ class PluginInfo:
 
 def _metadata(info: PluginInfo) -> PluginMetadata:
     if info.metadata is None:  # load() always sets it on success; this narrows the type
-        raise PluginError(f"plugin {info.name!r} is not loaded", plugin=info.name)
+        raise PluginError(f"plugin {info.name!r} is not loaded", plugin=info.name, code="FL-PLG-005")
     return info.metadata
 
 
@@ -83,7 +83,7 @@ def _build(name: str, target: object, md: PluginMetadata, settings: Mapping[str,
     if settings:
         raise ConfigError(
             f"plugin {name!r} is registered as a ready-made instance and takes no settings; got {', '.join(settings)}",
-            field=next(iter(settings)),
+            field=next(iter(settings)), code="FL-CFG-011",
         )
     return target
 
@@ -107,7 +107,7 @@ def _split_spec(spec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     if not isinstance(name, str) or not name:
         raise ConfigError(
             f'plugin spec {dict(spec)!r} does not say which plugin to use: add "type": "<plugin name>"',
-            field="type",
+            field="type", code="FL-CFG-010",
         )
     return name, settings
 
@@ -149,7 +149,7 @@ class PluginRegistry:
                 raise PluginError(
                     f"plugin name {md.name!r} is already registered ({existing.plugin!r}); call "
                     f"unregister({md.name!r}) first to replace it",
-                    plugin=md.name,
+                    plugin=md.name, code="FL-PLG-003",
                 )
             self._registered[md.name] = info
             if checked.notice:
@@ -160,7 +160,8 @@ class PluginRegistry:
         """Remove an explicit registration; a discovered plugin of the same name becomes visible again."""
         with self._lock:
             if self._registered.pop(name, None) is None:
-                raise PluginNotFoundError(f"no plugin named {name!r} is registered explicitly", plugin=name)
+                raise PluginNotFoundError(f"no plugin named {name!r} is registered explicitly", plugin=name,
+                                          code="FL-PLG-004")
 
     def discover(self, *, refresh: bool = False) -> builtins.list[PluginInfo]:
         """Return the installed plugins' entries (from the cached scan, or a fresh one with ``refresh``)."""
@@ -216,7 +217,7 @@ class PluginRegistry:
                 raise PluginValidationError(
                     f"plugin {name!r} is a {info.kind}, but it is configured as a {kind}; "
                     f"list it among the {info.kind}s instead",
-                    plugin=name,
+                    plugin=name, code="FL-PLG-006",
                 )
             return info
         started = time.perf_counter()
@@ -282,7 +283,8 @@ class PluginRegistry:
         ``PluginError`` family for unknown, incompatible, broken or invalid plugins.
         """
         if kind not in PLUGIN_KINDS:
-            raise ConfigError(f"unknown plugin kind {kind!r}: use one of {', '.join(PLUGIN_KINDS)}", field="kind")
+            raise ConfigError(f"unknown plugin kind {kind!r}: use one of {', '.join(PLUGIN_KINDS)}", field="kind",
+                              code="FL-CFG-009")
         started = time.perf_counter()
         trace = _tracing.hook
         if trace is None:

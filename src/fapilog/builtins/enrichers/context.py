@@ -53,7 +53,8 @@ class ContextSettings:
                 isinstance(key, str) and key for key in include
             ):
                 raise ConfigError(
-                    f"{_NAME}.include: expected a list of context key names or null, got {include!r}", field="include"
+                    f"{_NAME}.include: expected a list of context key names or null, got {include!r}", field="include",
+                    code="FL-STG-002"
                 )
             object.__setattr__(self, "include", tuple(include))
         prefix = self.prefix
@@ -61,7 +62,7 @@ class ContextSettings:
             raise ConfigError(
                 f"{_NAME}.prefix: expected a field name other than {', '.join(sorted(RESERVED_KEYS))}, "
                 f"or null, got {prefix!r}",
-                field="prefix",
+                field="prefix", code="FL-STG-002",
             )
 
 

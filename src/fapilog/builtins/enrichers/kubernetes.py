@@ -58,7 +58,8 @@ class KubernetesSettings:
             value = getattr(self, f"{field}_var")
             if not isinstance(value, str) or not value:
                 raise ConfigError(
-                    f"{_NAME}.{field}_var: expected an environment variable name, got {value!r}", field=f"{field}_var"
+                    f"{_NAME}.{field}_var: expected an environment variable name, got {value!r}", field=f"{field}_var",
+                    code="FL-STG-002"
                 )
         extra = self.extra_vars
         if not isinstance(extra, Mapping) or not all(
@@ -66,11 +67,12 @@ class KubernetesSettings:
         ):
             raise ConfigError(
                 f"{_NAME}.extra_vars: expected a table of field name -> environment variable name, got {extra!r}",
-                field="extra_vars",
+                field="extra_vars", code="FL-STG-002",
             )
         object.__setattr__(self, "extra_vars", dict(extra))
         if self.prefix is not None and (not isinstance(self.prefix, str) or not self.prefix):
-            raise ConfigError(f"{_NAME}.prefix: expected a field name or null, got {self.prefix!r}", field="prefix")
+            raise ConfigError(f"{_NAME}.prefix: expected a field name or null, got {self.prefix!r}", field="prefix",
+                              code="FL-STG-002")
 
 
 class KubernetesEnricher:
@@ -123,7 +125,7 @@ class KubernetesEnricher:
         if self._fields:
             return PluginHealth("healthy", f"adding {', '.join(sorted(self._flat()))}")
         return PluginHealth("degraded", f"none of {self.settings.pod_name_var}, {self.settings.namespace_var}, ... "
-                                        "is set; add them to the pod spec with the Downward API")
+                                        "is set; add them to the pod spec with the Downward API", code="FL-HLT-003")
 
     def _flat(self) -> Mapping[str, Any]:
         prefix = self.settings.prefix

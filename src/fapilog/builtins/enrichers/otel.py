@@ -97,7 +97,8 @@ class OtelEnricher:
         """Degraded when OpenTelemetry is missing: events then carry no trace ids."""
         if self.capture_enabled:
             return PluginHealth("healthy", "capturing the active span at each log call")
-        return PluginHealth("degraded", f"opentelemetry-api is not installed, so no trace ids are added; {_INSTALL}")
+        return PluginHealth("degraded", f"opentelemetry-api is not installed, so no trace ids are added; {_INSTALL}",
+                            code="FL-HLT-004")
 
     def capture(self) -> SpanIds | None:
         """The active span's context on the calling thread, or ``None`` outside a valid span.

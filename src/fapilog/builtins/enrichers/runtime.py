@@ -59,7 +59,8 @@ class RuntimeSettings:
         for field in ("service", "environment", "version"):
             value = getattr(self, field)
             if value is not None and (not isinstance(value, str) or not value):
-                raise ConfigError(f"{_NAME}.{field}: expected a non-empty string or null, got {value!r}", field=field)
+                raise ConfigError(f"{_NAME}.{field}: expected a non-empty string or null, got {value!r}", field=field,
+                                  code="FL-STG-002")
         for field in ("include_host", "include_pid"):
             object.__setattr__(self, field, _bool_setting(_NAME, field, getattr(self, field)))
 

@@ -63,7 +63,8 @@ class AdaptiveSamplingSettings:
         check.number(_NAME, "target_eps", self.target_eps, low=0.0)
         window = check.number(_NAME, "window", self.window, low=0.0)
         if round(window * 1e9) < SLOTS:
-            raise ConfigError(f"{_NAME}.window: must be at least 1e-8 seconds, got {self.window!r}", field="window")
+            raise ConfigError(f"{_NAME}.window: must be at least 1e-8 seconds, got {self.window!r}", field="window",
+                              code="FL-STG-001")
         check.number(_NAME, "smoothing", self.smoothing, low=0.0, high=1.0)
         check.field_name(_NAME, "key", self.key)
         check.optional_level(_NAME, "exempt_level", self.exempt_level)

@@ -66,7 +66,8 @@ class RateLimitSettings:
         check.number(_NAME, "rate", self.rate, low=0.0)
         per = check.number(_NAME, "per", self.per, low=0.0)
         if round(per * 1e9) < 1:
-            raise ConfigError(f"{_NAME}.per: must be at least 1e-9 seconds, got {self.per!r}", field="per")
+            raise ConfigError(f"{_NAME}.per: must be at least 1e-9 seconds, got {self.per!r}", field="per",
+                              code="FL-STG-001")
         if self.burst is not None:
             check.count(_NAME, "burst", self.burst)
         check.optional_level(_NAME, "exempt_level", self.exempt_level)

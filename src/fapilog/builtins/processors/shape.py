@@ -165,20 +165,20 @@ class ShapeSettings:
         renames = self.renames
         if not isinstance(renames, Mapping):
             raise ConfigError(f"{_NAME}.renames: expected a table of field -> new name, got {renames!r}",
-                              field="renames")
+                              field="renames", code="FL-STG-003")
         for source, target in renames.items():
             if not isinstance(source, str) or not source or not isinstance(target, str) or "" in parse_target(target):
                 raise ConfigError(
                     f"{_NAME}.renames: {source!r} -> {target!r}: expected a non-empty field name mapped to a "
-                    "non-empty name, dotted for nesting (e.g. 'log.level')", field="renames")
+                    "non-empty name, dotted for nesting (e.g. 'log.level')", field="renames", code="FL-STG-003")
         object.__setattr__(self, "renames", dict(renames))
         if self.preset is not None and self.preset not in _PRESETS:
             raise ConfigError(f"{_NAME}.preset: expected one of {', '.join(_PRESETS)} or null, got {self.preset!r}",
-                              field="preset")
+                              field="preset", code="FL-STG-003")
         project = self.project
         if project is not None and (not isinstance(project, str) or not project or self.preset != "gcp"):
             raise ConfigError(f"{_NAME}.project: expected a GCP project id, used with preset 'gcp' only; got "
-                              f"{project!r} with preset {self.preset!r}", field="project")
+                              f"{project!r} with preset {self.preset!r}", field="project", code="FL-STG-003")
 
 
 class ShapeProcessor:

@@ -78,11 +78,12 @@ class SizeGuardSettings:
             size = _int_setting(_NAME, "max_bytes", self.max_bytes, minimum=MIN_MAX_BYTES)
         except ConfigError as exc:
             raise ConfigError(f"{exc} (in bytes; CLOUDWATCH_MAX_EVENT_BYTES={CLOUDWATCH_MAX_EVENT_BYTES}, "
-                              f"LOKI_MAX_LINE_BYTES={LOKI_MAX_LINE_BYTES})", field="max_bytes") from None
+                              f"LOKI_MAX_LINE_BYTES={LOKI_MAX_LINE_BYTES})", field="max_bytes",
+                              code="FL-STG-003") from None
         object.__setattr__(self, "max_bytes", size)
         if self.mode not in _MODES:
             raise ConfigError(f"{_NAME}.mode: expected 'truncate', 'drop' or 'split', got {self.mode!r}",
-                              field="mode")
+                              field="mode", code="FL-STG-003")
 
 
 class SizeGuardProcessor:

@@ -73,6 +73,7 @@ class RedactorBase(Walker):
             return PluginHealth(
                 "degraded",
                 f"{self.failures} value(s) could not be redacted and were replaced by {REDACTION_ERROR}",
+                code="FL-HLT-005",
             )
         return PluginHealth("healthy", "no redaction failures")
 

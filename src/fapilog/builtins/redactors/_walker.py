@@ -98,7 +98,7 @@ class Walker:
         warn(
             f"redaction-error:{self._name}:{id(self)}",
             f"redactor {self._name!r} could not redact a value ({type(exc).__name__}); it was replaced by "
-            f"{REDACTION_ERROR} and the event continued ({self.failures} so far)",
+            f"{REDACTION_ERROR} and the event continued ({self.failures} so far)", code="FL-LOG-006",
         )
         return REDACTION_ERROR
 

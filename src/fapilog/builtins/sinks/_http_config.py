@@ -48,10 +48,10 @@ def read_secret(value: Any, field: str, sink: str = "http") -> Secret:
         found = os.environ.get(name)
         if not found:
             raise ConfigError(f"{sink} sink: {field}: the environment variable {name!r} is not set or empty; set it, "
-                              "or give the value directly", field=f"{field}.env")
+                              "or give the value directly", field=f"{field}.env", code="FL-SNK-003")
         return Secret(found)
     raise ConfigError(f"{sink} sink: {field}: expected a non-empty text or {{'env': 'VARIABLE'}} "
-                      f"(got a {type(value).__name__})", field=field)
+                      f"(got a {type(value).__name__})", field=field, code="FL-SNK-003")
 
 
 def auth_header(auth: Any, sink: str = "http") -> Secret | None:
@@ -68,14 +68,15 @@ def auth_header(auth: Any, sink: str = "http") -> Secret | None:
             user, password = pair[0], pair[1]
         else:
             raise ConfigError(f"{sink} sink: auth.basic: expected [user, password] or {{'user': ..., 'password': ...}}",
-                              field="auth.basic")
+                              field="auth.basic", code="FL-SNK-003")
         if not isinstance(user, str) or not user or ":" in user:
             raise ConfigError(f"{sink} sink: auth.basic: the user must be a non-empty text without ':'",
-                              field="auth.basic")
+                              field="auth.basic", code="FL-SNK-003")
         secret = read_secret(password, "auth.basic.password", sink).reveal()
         token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
         return Secret("Basic " + token)
-    raise ConfigError(f"{sink} sink: auth: expected {{'bearer': token}} or {{'basic': [user, password]}}", field="auth")
+    raise ConfigError(f"{sink} sink: auth: expected {{'bearer': token}} or {{'basic': [user, password]}}", field="auth",
+                      code="FL-SNK-003")
 
 
 def hmac_settings(value: Any, sink: str = "http") -> tuple[Secret, str] | None:
@@ -84,11 +85,11 @@ def hmac_settings(value: Any, sink: str = "http") -> tuple[Secret, str] | None:
         return None
     if not isinstance(value, Mapping) or "secret" not in value or not set(value) <= {"secret", "header"}:
         raise ConfigError(f"{sink} sink: hmac: expected {{'secret': key or {{'env': NAME}}, 'header': 'X-Signature'}}",
-                          field="hmac")
+                          field="hmac", code="FL-SNK-003")
     header = value.get("header", "X-Signature")
     if not isinstance(header, str) or not header.strip():
         raise ConfigError(f"{sink} sink: hmac.header: expected a header name such as 'X-Signature'",
-                          field="hmac.header")
+                          field="hmac.header", code="FL-SNK-003")
     return read_secret(value["secret"], "hmac.secret", sink), header
 
 
@@ -105,9 +106,10 @@ def public_url(url: str) -> str:
 def check_url(url: Any, sink: str = "http") -> str:
     """``url`` when it is an http:// or https:// URL with a host (else a ConfigError naming ``url``)."""
     if not isinstance(url, str):
-        raise ConfigError(f"{sink} sink: url: expected text such as 'https://logs.example.com/ingest'", field="url")
+        raise ConfigError(f"{sink} sink: url: expected text such as 'https://logs.example.com/ingest'", field="url",
+                          code="FL-SNK-003")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{sink} sink: url: expected an http:// or https:// URL with a host, got "
-                          f"{public_url(url)!r}", field="url")
+                          f"{public_url(url)!r}", field="url", code="FL-SNK-003")
     return url

@@ -37,7 +37,7 @@ def check_timeout(timeout: Any, sink: str) -> float:
     """``timeout`` as seconds in (0, 3600] (else a ConfigError naming ``timeout``)."""
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 3600:
         raise ConfigError(f"{sink} sink: timeout: expected seconds > 0 (at most 3600), got {timeout!r}",
-                          field="timeout")
+                          field="timeout", code="FL-SNK-003")
     return float(timeout)
 
 
@@ -58,7 +58,8 @@ class HttpTransport:
         """The URL without user info or query (safe to show)."""
         self.timeout = check_timeout(timeout, sink)
         if headers is not None and not isinstance(headers, Mapping):
-            raise ConfigError(f"{sink} sink: headers: expected a table of header names to values", field="headers")
+            raise ConfigError(f"{sink} sink: headers: expected a table of header names to values", field="headers",
+                              code="FL-SNK-003")
         self.headers = {str(k): str(v) for k, v in (headers or {}).items()}
         self._auth: Secret | None = auth_header(auth, sink)
         self._client: Any = None
@@ -77,7 +78,7 @@ class HttpTransport:
             import httpx
         except ImportError as exc:
             raise ConfigError(f"{self._sink} sink: httpx is not installed; run: pip install 'fapilog[{self._extra}]'",
-                              field="type") from exc
+                              field="type", code="FL-SNK-007") from exc
         self._resolver.start()
         self._client = httpx.AsyncClient(headers={"User-Agent": f"fapilog/{__version__}", **headers, **self.headers},
                                          timeout=self.timeout, follow_redirects=False)

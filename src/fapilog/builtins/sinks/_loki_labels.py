@@ -44,12 +44,14 @@ def high_cardinality_keys(keys: Iterable[str]) -> list[str]:
 def _check_name(name: Any, field: str) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigError(f"loki sink: {field}: {name!r} is not a valid Loki label name: use letters, digits and "
-                          "'_', not starting with a digit (e.g. 'service', 'env', 'level')", field=field)
+                          "'_', not starting with a digit (e.g. 'service', 'env', 'level')", field=field,
+                          code="FL-SNK-005")
     if name.startswith("__"):
         raise ConfigError(f"loki sink: {field}: {name!r} starts with '__', which Loki reserves for itself; "
-                          "pick another name", field=field)
+                          "pick another name", field=field, code="FL-SNK-005")
     if len(name.encode()) > _MAX_NAME_BYTES:
-        raise ConfigError(f"loki sink: {field}: a label name is at most {_MAX_NAME_BYTES} bytes", field=field)
+        raise ConfigError(f"loki sink: {field}: a label name is at most {_MAX_NAME_BYTES} bytes", field=field,
+                          code="FL-SNK-005")
     return name
 
 
@@ -57,13 +59,14 @@ def check_labels(labels: Any) -> dict[str, str]:
     """The static labels, checked: valid names, non-empty text values within Loki's limits, at least one."""
     if not isinstance(labels, Mapping) or not labels:
         raise ConfigError("loki sink: labels: expected a table with at least one label, such as "
-                          "{'service': 'api', 'env': 'prod'} (Loki refuses a stream without labels)", field="labels")
+                          "{'service': 'api', 'env': 'prod'} (Loki refuses a stream without labels)", field="labels",
+                          code="FL-SNK-005")
     checked: dict[str, str] = {}
     for name, value in labels.items():
         _check_name(name, f"labels.{name}" if isinstance(name, str) else "labels")
         if not isinstance(value, str) or not value or len(value.encode()) > _MAX_VALUE_BYTES:
             raise ConfigError(f"loki sink: labels.{name}: expected a non-empty text of at most {_MAX_VALUE_BYTES} "
-                              f"bytes (got {type(value).__name__})", field=f"labels.{name}")
+                              f"bytes (got {type(value).__name__})", field=f"labels.{name}", code="FL-SNK-005")
         checked[name] = value
     return checked
 
@@ -74,10 +77,10 @@ def check_field_names(names: Any, field: str) -> tuple[str, ...]:
         return ()
     if isinstance(names, str) or not isinstance(names, Sequence):
         raise ConfigError(f"loki sink: {field}: expected a list of record field names, such as ['level']",
-                          field=field)
+                          field=field, code="FL-SNK-005")
     checked = tuple(_check_name(name, f"{field}[{index}]") for index, name in enumerate(names))
     if len(set(checked)) != len(checked):
-        raise ConfigError(f"loki sink: {field}: a name is listed twice", field=field)
+        raise ConfigError(f"loki sink: {field}: a name is listed twice", field=field, code="FL-SNK-005")
     return checked
 
 
@@ -89,15 +92,16 @@ def warn_about(labels: Mapping[str, str], label_fields: Sequence[str], name: str
     notes: list[str] = []
     suspicious = high_cardinality_keys([*labels, *label_fields])
     if suspicious:
-        warnings.warn(f"loki sink {name!r}: label keys {suspicious} look like per-event values (ids, times, "
-                      "durations): each distinct value makes a new Loki stream; keep them in the line or list "
-                      "them in structured_metadata instead", ConfigWarning, stacklevel=4)
+        warnings.warn(ConfigWarning(f"loki sink {name!r}: label keys {suspicious} look like per-event values (ids, "
+                                    "times, durations): each distinct value makes a new Loki stream; keep them in "
+                                    "the line or list them in structured_metadata instead", code="FL-SNK-010"),
+                      stacklevel=4)
         notes.append(f"label keys {suspicious} look like per-event values; see the warning")
     count = len(set(labels) | set(label_fields))
     if count > MAX_LABELS:
-        warnings.warn(f"loki sink {name!r}: {count} labels per stream; Loki refuses more than {MAX_LABELS} "
-                      "(max_label_names_per_series): keep the few you select streams by", ConfigWarning,
-                      stacklevel=4)
+        warnings.warn(ConfigWarning(f"loki sink {name!r}: {count} labels per stream; Loki refuses more than "
+                                    f"{MAX_LABELS} (max_label_names_per_series): keep the few you select streams by",
+                                    code="FL-SNK-010"), stacklevel=4)
         notes.append(f"{count} labels per stream, over Loki's {MAX_LABELS}")
     return notes
 

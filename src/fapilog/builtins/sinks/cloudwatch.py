@@ -125,30 +125,32 @@ class CloudWatchSink:
         if endpoint_url is not None and not (isinstance(endpoint_url, str)
                                              and endpoint_url.startswith(("http://", "https://"))):
             raise ConfigError("cloudwatch sink: endpoint_url: expected an http:// or https:// URL, or None",
-                              field="endpoint_url")
+                              field="endpoint_url", code="FL-SNK-006")
         self.endpoint_url = endpoint_url
         for field, value in (("create_group", create_group), ("create_stream", create_stream)):
             if not isinstance(value, bool):
-                raise ConfigError(f"cloudwatch sink: {field}: expected true or false", field=field)
+                raise ConfigError(f"cloudwatch sink: {field}: expected true or false", field=field, code="FL-SNK-006")
         self.create_group = create_group
         self.create_stream = create_stream
         if retention_days is not None and retention_days not in RETENTION_DAYS:
             raise ConfigError(f"cloudwatch sink: retention_days: expected one of {', '.join(map(str, RETENTION_DAYS))}"
-                              f" (what CloudWatch accepts), got {retention_days!r}", field="retention_days")
+                              f" (what CloudWatch accepts), got {retention_days!r}", field="retention_days",
+                              code="FL-SNK-006")
         self.retention_days = retention_days
         top = MAX_REQUEST_BYTES - EVENT_OVERHEAD
         if (not isinstance(max_event_bytes, int) or isinstance(max_event_bytes, bool)
                 or not _MIN_EVENT_BYTES <= max_event_bytes <= top):
             raise ConfigError(f"cloudwatch sink: max_event_bytes: expected a whole number of bytes from "
-                              f"{_MIN_EVENT_BYTES} to {top}, got {max_event_bytes!r}", field="max_event_bytes")
+                              f"{_MIN_EVENT_BYTES} to {top}, got {max_event_bytes!r}", field="max_event_bytes",
+                              code="FL-SNK-006")
         self.max_event_bytes = max_event_bytes
         if oversize not in ("truncate", "split"):
             raise ConfigError(f"cloudwatch sink: oversize: expected 'truncate' or 'split', got {oversize!r}",
-                              field="oversize")
+                              field="oversize", code="FL-SNK-006")
         self.oversize: Oversize = "split" if oversize == "split" else "truncate"
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 600:
             raise ConfigError(f"cloudwatch sink: timeout: expected seconds > 0 (at most 600), got {timeout!r}",
-                              field="timeout")
+                              field="timeout", code="FL-SNK-006")
         self.timeout = float(timeout)
         self.counters: dict[str, Any] = {"requests": 0, "events_sent": 0, "truncated": 0, "split": 0,
                                          "extra_requests": {}, "streams_created": 0, "groups_created": 0,
@@ -174,7 +176,7 @@ class CloudWatchSink:
             from botocore.exceptions import NoRegionError
         except ImportError as exc:
             raise ConfigError("cloudwatch sink: boto3 is not installed; run: pip install 'fapilog[aws]'",
-                              field="type") from exc
+                              field="type", code="FL-SNK-007") from exc
         config = Config(retries={"total_max_attempts": 1}, connect_timeout=self.timeout, read_timeout=self.timeout,
                         user_agent_extra=f"fapilog/{__version__}")
         try:
@@ -184,7 +186,7 @@ class CloudWatchSink:
                                                           endpoint_url=self.endpoint_url, config=config)
         except NoRegionError as exc:
             raise ConfigError("cloudwatch sink: region: no AWS region configured; set region or AWS_REGION",
-                              field="region") from exc
+                              field="region", code="FL-SNK-008") from exc
         self._ready = set()
 
     async def stop(self) -> None:
@@ -248,7 +250,8 @@ class CloudWatchSink:
         """Degraded after an error until the next successful request; the counters are in the detail."""
         detail = f"counters={self.counters}"
         if self.last_error:
-            return PluginHealth("degraded", f"the last CloudWatch request failed: {self.last_error}; {detail}")
+            return PluginHealth("degraded", f"the last CloudWatch request failed: {self.last_error}; {detail}",
+                                code="FL-HLT-007")
         return PluginHealth("healthy", detail)
 
     def _put(self, stream: str, request: list[Event], *, again: bool = True) -> dict[int, str]:
@@ -262,7 +265,7 @@ class CloudWatchSink:
                 # Someone deleted the stream (or group): create it once more, then send once more.
                 self.counters["recreated"] += 1
                 warn(f"cloudwatch-recreate:{self.name}", f"cloudwatch sink {self.name!r}: {self.log_group}/{stream}"
-                     " no longer exists; creating it again")
+                     " no longer exists; creating it again", code="FL-LOG-013")
                 self._ready.discard(stream)
                 self._ensure(stream)
                 return self._put(stream, request, again=False)
@@ -326,11 +329,12 @@ class CloudWatchSink:
             warn(f"cloudwatch-oversize:{self.name}",
                  f"cloudwatch sink {self.name!r}: {changed} event(s) larger than max_event_bytes="
                  f"{self.max_event_bytes} were {how}; {counters['truncated'] + counters['split']} so far "
-                 "(see docs/sinks/cloudwatch.md#oversize-events)")
+                 "(see docs/sinks/cloudwatch.md#oversize-events)", code="FL-LOG-012")
 
     def _report(self, exc: PermanentSinkError) -> None:
         self.last_error = str(exc)
-        warn(f"cloudwatch-refused:{self.name}:{exc}", f"{exc} (its events are counted as rejected: {exc.reason})")
+        warn(f"cloudwatch-refused:{self.name}:{exc}", f"{exc} (its events are counted as rejected: {exc.reason})",
+             code="FL-LOG-014")
 
 
 class _Answered(Exception):
@@ -377,7 +381,7 @@ def _parts_per_record(requests: list[list[Event]]) -> dict[int, int]:
 def _text(value: Any, field: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise ConfigError(f"cloudwatch sink: {field}: expected a non-empty text of at most {limit} characters",
-                          field=field)
+                          field=field, code="FL-SNK-006")
     return value
 
 
@@ -387,8 +391,8 @@ def _template(value: Any) -> str:
         filled = text.format(host="h", pid=1, date="2026-01-01")
     except (KeyError, IndexError, ValueError) as exc:
         raise ConfigError(f"cloudwatch sink: log_stream: {text!r} may use only {{host}}, {{pid}} and {{date}} "
-                          f"({type(exc).__name__}: {exc})", field="log_stream") from exc
+                          f"({type(exc).__name__}: {exc})", field="log_stream", code="FL-SNK-006") from exc
     if ":" in filled or "*" in filled:
         raise ConfigError("cloudwatch sink: log_stream: a stream name may not contain ':' or '*'",
-                          field="log_stream")
+                          field="log_stream", code="FL-SNK-006")
     return text

@@ -209,7 +209,7 @@ class FileSink:
             self._worker.stop()
             raise FapilogError(
                 f"file sink {self.name!r}: cannot open {self.path!r} ({exc.strerror or exc}); "
-                "check that its directory exists (or pass mkdir=True) and is writable"
+                "check that its directory exists (or pass mkdir=True) and is writable", code="FL-SNK-001"
             ) from exc
         self._state = _RUNNING
 
@@ -252,10 +252,10 @@ class FileSink:
         if self._state == _STOPPED:
             raise FapilogError(
                 f"file sink {self.name!r} ({self.path}) is stopped and rejects writes; "
-                "await start() again to reopen the file"
+                "await start() again to reopen the file", code="FL-SNK-002"
             )
         raise FapilogError(
-            f"file sink {self.name!r} ({self.path}) is not started; await start() before writing"
+            f"file sink {self.name!r} ({self.path}) is not started; await start() before writing", code="FL-SNK-002"
         )
 
     def _open_blocking(self) -> None:

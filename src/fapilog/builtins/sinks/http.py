@@ -115,17 +115,18 @@ class HttpSink:
         """The URL without user info or query (safe to show)."""
         if format not in _FORMATS:
             raise ConfigError(f"http sink: format: expected one of {', '.join(_FORMATS)}, got {format!r}",
-                              field="format")
+                              field="format", code="FL-SNK-003")
         if compression not in (None, "gzip"):
             raise ConfigError(f"http sink: compression: expected 'gzip' or None, got {compression!r}",
-                              field="compression")
+                              field="compression", code="FL-SNK-003")
         if method not in ("POST", "PUT"):
-            raise ConfigError(f"http sink: method: expected 'POST' or 'PUT', got {method!r}", field="method")
+            raise ConfigError(f"http sink: method: expected 'POST' or 'PUT', got {method!r}", field="method",
+                              code="FL-SNK-003")
         if not isinstance(wrap_key, str) or not wrap_key:
-            raise ConfigError("http sink: wrap_key: expected a non-empty text", field="wrap_key")
+            raise ConfigError("http sink: wrap_key: expected a non-empty text", field="wrap_key", code="FL-SNK-003")
         if bulk_action is not None and (format != "ndjson" or not isinstance(bulk_action, Mapping)):
             raise ConfigError("http sink: bulk_action: expected a table such as {'create': {}}, with format='ndjson'",
-                              field="bulk_action")
+                              field="bulk_action", code="FL-SNK-003")
         self._bulk_line = None if bulk_action is None else json.dumps(dict(bulk_action)).encode()
         self.format = format
         self.compression = compression

@@ -129,17 +129,18 @@ class LokiSink:
         """The push URL without user info or query (safe to show)."""
         if encoding not in ("protobuf", "json"):
             raise ConfigError(f"loki sink: encoding: expected 'protobuf' or 'json', got {encoding!r}",
-                              field="encoding")
+                              field="encoding", code="FL-SNK-005")
         if compression not in (None, "gzip") or (compression == "gzip" and encoding != "json"):
             raise ConfigError(f"loki sink: compression: expected None, or 'gzip' with encoding='json' (protobuf "
-                              f"bodies are always snappy-compressed), got {compression!r}", field="compression")
+                              f"bodies are always snappy-compressed), got {compression!r}", field="compression",
+                              code="FL-SNK-005")
         if tenant is not None and (not isinstance(tenant, str) or not tenant.strip()):
             raise ConfigError("loki sink: tenant: expected the tenant id text (sent as X-Scope-OrgID)",
-                              field="tenant")
+                              field="tenant", code="FL-SNK-005")
         if not isinstance(max_line_size, int) or isinstance(max_line_size, bool) or max_line_size < 0 or (
                 0 < max_line_size < 256):
             raise ConfigError(f"loki sink: max_line_size: expected bytes >= 256 (or 0: never cut), got "
-                              f"{max_line_size!r}", field="max_line_size")
+                              f"{max_line_size!r}", field="max_line_size", code="FL-SNK-005")
         self.labels = check_labels({"job": "fapilog"} if labels is None else labels)
         self.label_fields = check_field_names(label_fields, "label_fields")
         self.structured_metadata = check_field_names(structured_metadata, "structured_metadata")
@@ -163,7 +164,8 @@ class LokiSink:
                 import cramjam  # noqa: F401 - checked here so a missing extra fails at start, not per batch
             except ImportError as exc:
                 raise ConfigError("loki sink: cramjam is not installed (snappy for protobuf bodies); run: pip "
-                                  "install 'fapilog[loki]', or set encoding='json'", field="encoding") from exc
+                                  "install 'fapilog[loki]', or set encoding='json'", field="encoding",
+                                  code="FL-SNK-007") from exc
         headers = {"Content-Type": "application/x-protobuf" if self.encoding == "protobuf" else "application/json"}
         if self.compression == "gzip":
             headers["Content-Encoding"] = "gzip"
@@ -177,7 +179,8 @@ class LokiSink:
     async def health_check(self) -> PluginHealth:
         """Degraded once lines had to be cut to ``max_line_size`` (the detail says how many)."""
         if self.truncated:
-            return PluginHealth("degraded", f"{self.truncated} lines cut to max_line_size={self.max_line_size}")
+            return PluginHealth("degraded", f"{self.truncated} lines cut to max_line_size={self.max_line_size}",
+                                code="FL-HLT-006")
         return PluginHealth("healthy")
 
     async def write(self, record: Mapping[str, Any]) -> None:

@@ -116,15 +116,16 @@ class OtlpSink:
         """The endpoint without user info or query (safe to show)."""
         if compression not in (None, "gzip"):
             raise ConfigError(f"otlp sink: compression: expected 'gzip' or None, got {compression!r}",
-                              field="compression")
+                              field="compression", code="FL-SNK-004")
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 3600:
             raise ConfigError(f"otlp sink: timeout: expected seconds > 0 (at most 3600), got {timeout!r}",
-                              field="timeout")
+                              field="timeout", code="FL-SNK-004")
         if resource is not None and not isinstance(resource, Mapping):
             raise ConfigError("otlp sink: resource: expected a table of attributes such as "
-                              "{'deployment.environment': 'prod'}", field="resource")
+                              "{'deployment.environment': 'prod'}", field="resource", code="FL-SNK-004")
         if service_name is not None and (not isinstance(service_name, str) or not service_name):
-            raise ConfigError("otlp sink: service_name: expected a non-empty text", field="service_name")
+            raise ConfigError("otlp sink: service_name: expected a non-empty text", field="service_name",
+                              code="FL-SNK-004")
         self.service_name = service_name or os.environ.get("OTEL_SERVICE_NAME") or "unknown_service:python"
         self.resource = {"service.name": self.service_name, **dict(resource or {})}
         self.compression = compression
@@ -147,7 +148,8 @@ class OtlpSink:
         except ImportError as exc:
             module = exc.name or ""
             package = next((dist for prefix, dist in _PACKAGES if module.startswith(prefix)), "a dependency")
-            raise ConfigError(f"otlp sink: {package} is not installed; run: {_INSTALL}", field="type") from exc
+            raise ConfigError(f"otlp sink: {package} is not installed; run: {_INSTALL}", field="type",
+                              code="FL-SNK-007") from exc
         self._encode, self._rejected_count = encode, rejected_count
         headers = {"Content-Type": "application/x-protobuf", "User-Agent": f"fapilog/{__version__}",
                    **self._headers}
@@ -235,7 +237,7 @@ def _endpoint_and_auth(endpoint: str, auth: Any) -> tuple[Secret, Secret | None]
     except ConfigError as exc:
         message = str(exc).replace("http sink:", "otlp sink:", 1).replace("url:", "endpoint:", 1)
         field = "endpoint" if exc.field == "url" else exc.field
-        raise ConfigError(message, field=field) from None
+        raise ConfigError(message, field=field, code=exc.code) from None
 
 
 def _status_detail(response: Any) -> str:

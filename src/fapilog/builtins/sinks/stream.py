@@ -118,7 +118,7 @@ class StreamSink:
         if format not in ("auto", "json", "console"):
             raise ConfigError(
                 f"{self.stream_name}.format: got {format!r}; accepted: 'auto', 'json', 'console'",
-                field="format",
+                field="format", code="FL-SNK-009",
             )
         self.name = name or self.stream_name
         self.format = format
