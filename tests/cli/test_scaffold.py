@@ -353,6 +353,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.slow  # builds a virtual environment (the sandbox fixture)
 def test_a_generated_project_passes_its_own_tests(sandbox: Sandbox, kind: str) -> None:
     """Right after installation the project's contract suite and behaviour tests pass."""
     out = sandbox.run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=sandbox.projects[kind])
@@ -361,6 +362,7 @@ def test_a_generated_project_passes_its_own_tests(sandbox: Sandbox, kind: str) -
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.slow  # builds a virtual environment (the sandbox fixture)
 def test_the_readme_example_runs(sandbox: Sandbox, kind: str, tmp_path: Path) -> None:
     """The generated README's configuration example runs as written, with the project installed."""
     readme = (sandbox.projects[kind] / "README.md").read_text(encoding="utf-8")
@@ -368,6 +370,7 @@ def test_the_readme_example_runs(sandbox: Sandbox, kind: str, tmp_path: Path) ->
     sandbox.run("-c", example, cwd=tmp_path)
 
 
+@pytest.mark.slow  # builds a virtual environment (the sandbox fixture)
 def test_plugin_list_shows_every_generated_plugin_compatible_with_its_kind(sandbox: Sandbox) -> None:
     """`fapilog plugin list --json` lists each project's plugin as loaded and compatible, of its kind."""
     rows = {row["name"]: row for row in json.loads(sandbox.run("-m", "fapilog", "plugin", "list", "--json"))}
@@ -383,11 +386,13 @@ def test_plugin_list_shows_every_generated_plugin_compatible_with_its_kind(sandb
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.slow  # builds a virtual environment (the sandbox fixture)
 def test_plugin_check_passes_for_every_generated_plugin(sandbox: Sandbox, kind: str) -> None:
     """`fapilog plugin check NAME` exits 0 for the plugin as generated (default settings)."""
     sandbox.run("-m", "fapilog", "plugin", "check", PROJECTS[kind])
 
 
+@pytest.mark.slow  # builds a virtual environment (the sandbox fixture)
 def test_plugin_check_accepts_the_project_directory(sandbox: Sandbox) -> None:
     """`fapilog plugin check .` (what the generated CI workflow runs) exits 0 inside a project."""
     sandbox.run("-m", "fapilog", "plugin", "check", ".", cwd=sandbox.projects["sink"])
@@ -414,6 +419,7 @@ print(json.dumps(fapilog.stats()["plugins"]))
 """
 
 
+@pytest.mark.slow  # builds a virtual environment (the sandbox fixture)
 def test_logging_through_all_five_generated_plugins_works(sandbox: Sandbox) -> None:
     """In the venv, one pipeline of the five plugins (configured by name) filters, enriches, masks, renames, writes."""
     out = sandbox.root / "pipeline.jsonl"
@@ -424,6 +430,7 @@ def test_logging_through_all_five_generated_plugins_works(sandbox: Sandbox) -> N
     assert not any(entry.get("errors") for entry in plugin_stats.values()), plugin_stats
 
 
+@pytest.mark.slow  # builds a virtual environment (the sandbox fixture)
 def test_first_party_tests_pass_with_and_without_the_extra(sandbox: Sandbox) -> None:
     """The generated first-party tests: guard tests alone without the extra, everything else with it."""
     tests = sandbox.core / "tests"

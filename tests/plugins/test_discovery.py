@@ -267,6 +267,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow  # builds and installs into a virtual environment
 def test_pip_installed_plugin_is_discovered_and_loaded_in_a_real_venv(tmp_path: Path) -> None:
     """A plugin package built and installed by pip is discovered, gated and created in a fresh virtualenv."""
     if missing := missing_build_requirements():

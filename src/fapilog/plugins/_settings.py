@@ -71,11 +71,11 @@ def _from_dataclass(plugin: str, model: type[Any], settings: Mapping[str, Any]) 
             try:  # the plugin's own convention for its fields' paths: "<plugin>.<field>" (level.level)
                 values[name] = _coerce(value, hint, f"{plugin}.{name}")
             except ConfigError as exc:
-                raise ConfigError(f"plugin {plugin!r}: {exc}", field=name) from exc
+                raise ConfigError(f"plugin {plugin!r}: {exc}", field=name, code=exc.code) from exc
     try:
         validated = model(**values)
     except ConfigError as exc:  # the dataclass's own checks, naming their field
-        raise ConfigError(f"plugin {plugin!r}: {exc}", field=exc.field) from exc
+        raise ConfigError(f"plugin {plugin!r}: {exc}", field=exc.field, code=exc.code) from exc
     except (TypeError, ValueError) as exc:  # raised by the dataclass's own __post_init__ checks
         raise ConfigError(f"plugin {plugin!r}: invalid settings: {exc}") from exc
     return {name: getattr(validated, name) for name in accepted}
@@ -174,7 +174,8 @@ def instantiate(plugin: str, cls: type[Any], model: type[Any] | None, settings: 
     try:
         return cls(**kwargs)
     except ConfigError as exc:  # the plugin's own check, naming its field
-        raise ConfigError(f"plugin {plugin!r}: {exc}; accepted parameters: {accepted}", field=exc.field) from exc
+        raise ConfigError(f"plugin {plugin!r}: {exc}; accepted parameters: {accepted}", field=exc.field,
+                          code=exc.code) from exc
     except (TypeError, ValueError) as exc:
         raise ConfigError(
             f"plugin {plugin!r}: invalid settings: {type(exc).__name__}: {exc}; accepted parameters: {accepted}"
