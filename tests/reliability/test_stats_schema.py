@@ -1,16 +1,21 @@
-"""``fapilog.stats()`` has the same keys before the first log call as while running and after shutdown.
+"""``fapilog.stats()`` has the same keys before the first log call as while running and after shutdown, and
+they are the keys of its typed schema (``fapilog.core.stats_schema``) and of docs/observability.md.
 
 Checked in a fresh interpreter (the only place nothing has started yet); a forked child, which has not
-logged yet either, reports its own not-started pipeline rather than its parent's last one.
+logged yet either, reports its own not-started pipeline rather than its parent's last one. Before the first
+log call ``sinks`` and ``plugins`` are empty (nothing is built yet): each configured sink's keys are checked
+against the schema in the running form.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +87,93 @@ def test_stats_keys_are_the_same_before_the_first_log_call(tmp_path: Path) -> No
     if "child not started" in snapshots:
         child = snapshots["child not started"]
         assert child["state"] == "not started" and child["submitted"] == 0 and child["sinks"] == {}
+
+
+# -- the typed schema -----------------------------------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "observability.md"
+
+
+def _paths(tp: Any, prefix: str = "") -> dict[str, bool]:
+    """Every dotted key path of a TypedDict (``<name>`` for a name-keyed map of TypedDicts) -> is it a leaf."""
+    found: dict[str, bool] = {}
+    for key, hint in typing.get_type_hints(tp).items():
+        path = f"{prefix}{key}"
+        if typing.is_typeddict(hint):
+            found[path] = False
+            found.update(_paths(hint, f"{path}."))
+            continue
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) is dict and len(args) == 2 and typing.is_typeddict(args[1]):
+            found[path] = False
+            found.update(_paths(args[1], f"{path}.<name>."))
+            continue
+        found[path] = True
+    return found
+
+
+def _mismatches(value: Any, tp: Any, where: str = "stats()") -> list[str]:
+    """Where a snapshot's keys differ from the TypedDict's, recursively (name-keyed maps: each value)."""
+    hints = typing.get_type_hints(tp)
+    if set(value) != set(hints):
+        return [f"{where}: {sorted(set(value) ^ set(hints))}"]
+    problems: list[str] = []
+    for key, hint in hints.items():
+        args = typing.get_args(hint)
+        if typing.is_typeddict(hint):
+            problems += _mismatches(value[key], hint, f"{where}[{key!r}]")
+        elif typing.get_origin(hint) is dict and len(args) == 2 and typing.is_typeddict(args[1]):
+            for name, item in value[key].items():
+                problems += _mismatches(item, args[1], f"{where}[{key!r}][{name!r}]")
+    return problems
+
+
+def test_running_and_not_started_stats_have_exactly_the_typed_schemas_keys(tmp_path: Path) -> None:
+    """Both forms of stats(), and each configured sink and plugin in the running one, have the TypedDicts' keys."""
+    import fapilog
+    from fapilog.core.stats_schema import Stats
+
+    fapilog.configure(sinks=["memory", {"type": "file", "path": str(tmp_path / "a.log")}], filters=["level"])
+    fapilog.get_logger("schema").info("one")
+    assert fapilog.flush(timeout=10.0)
+    running = fapilog.stats()
+    assert set(running["sinks"]) == {"memory", "file"} and {"memory", "file", "level"} <= set(running["plugins"])
+    assert _mismatches(running, Stats) == []
+    fapilog.shutdown(timeout=10.0)
+    from fapilog.core.runtime import Runtime
+    from fapilog.settings import LoggingSettings
+
+    not_started = Runtime(LoggingSettings()).stats()  # what stats() shows before the first log call
+    assert _mismatches(not_started, Stats) == []
+
+
+def _documented() -> dict[str, str]:
+    """The observability page's table: each documented key path (``.x`` continues the row's first path) ->
+    the row's text."""
+    rows: dict[str, str] = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("| `"):
+            continue
+        first, text = line.split(" | ", 1)
+        base = ""
+        for span in re.findall(r"`([^`]+)`", first):
+            base = base.rsplit(".", 1)[0] + span if span.startswith(".") else span
+            rows[base] = text
+    return rows
+
+
+def test_the_observability_page_documents_exactly_the_schema() -> None:
+    """Every key the page's table names is in the schema, and every schema key is in the table: itself, or
+    named in its section's row (``latency_ms``: ``last``, ``max``, ``avg``)."""
+    from fapilog.core.stats_schema import Stats
+
+    schema, documented = _paths(Stats), _documented()
+    assert sorted(set(documented) - set(schema)) == [], "documented keys the schema does not have"
+    missing = []
+    for path, leaf in schema.items():
+        if not leaf or path in documented:
+            continue
+        parent, _, key = path.rpartition(".")
+        if f"`{key}`" not in documented.get(parent, ""):
+            missing.append(path)
+    assert missing == [], "schema keys the page does not document"

@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fapilog.core.batch_send import BatchSender
 from fapilog.core.breaker import CircuitBreaker
@@ -32,6 +32,9 @@ from fapilog.core.retry import RetryPolicy
 from fapilog.core.sink_intake import BufferPolicy, SinkIntake
 from fapilog.core.sink_thread import SinkThread, call_inline
 from fapilog.core.write_histogram import WriteHistogram
+
+if TYPE_CHECKING:
+    from fapilog.core.stats_schema import SinkStats
 
 __all__ = ["BufferPolicy", "SinkRunner"]
 
@@ -364,7 +367,8 @@ class SinkRunner(SinkIntake):
         ledger = self.ledger
         return ledger.buffered + ledger.in_flight + max(0, ledger.pending_put)
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> SinkStats:
+        """This sink's part of ``stats()``: its ledger's counters and the runner's own figures."""
         counters = self.ledger.counters()
         writes = sum(self.write_seconds.counts)
         return {

@@ -111,10 +111,7 @@ def _append(queue: EventQueue, items: list[tuple[Any, ...]]) -> None:
     """Put ``items`` on a running pipeline's queue (past its capacity: they were admitted long ago)."""
     if not items:
         return
-    queue.items.extend(items)
-    if queue.sleeping:
-        queue.sleeping = False
-        queue.wake()
+    queue.append_admitted(items)
 
 
 def after_fork_in_child() -> None:

@@ -12,7 +12,10 @@ point between two of them::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fapilog.core.stats_schema import LedgerCounters
 
 __all__ = ["SinkLedger"]
 
@@ -136,7 +139,8 @@ class SinkLedger:
         """How far the invariant is off (0 when every record is accounted for)."""
         return self.admitted - (self.delivered + self.failed + self.dropped + self.buffered + self.in_flight)
 
-    def counters(self) -> dict[str, Any]:
+    def counters(self) -> LedgerCounters:
+        """The counters ``stats()`` shows for this sink (``admitted`` and ``pending_put`` stay internal)."""
         return {
             "delivered": self.delivered,
             "failed": self.failed,

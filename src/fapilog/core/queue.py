@@ -288,6 +288,14 @@ class EventQueue:
     def _count_locked(self, reason: str, events: int = 1) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + events
 
+    def append_admitted(self, items: list[tuple[Any, ...]]) -> None:
+        """Append events admitted elsewhere (handed over from an earlier pipeline), past the capacity, and wake
+        the worker if it sleeps: the same handshake as a log call's append."""
+        self.items.extend(items)
+        if self.sleeping:
+            self.sleeping = False
+            self.wake()
+
     # -- closing ---------------------------------------------------------------------------------------
     def close(self, handover: Handover | None) -> None:
         """Stop waiting for room: waiters and events finding the queue full go to ``handover`` (or are
@@ -297,6 +305,10 @@ class EventQueue:
             self.closed = True
             self._room.notify_all()
             self._wake_loop_waiters()
+
+    def hand_over(self, item: tuple[Any, ...]) -> None:
+        """Pass one event that arrived after the close to the next pipeline (or count it ``after_shutdown``)."""
+        self._hand_over(item)
 
     def _hand_over(self, item: tuple[Any, ...]) -> None:
         handover = self._handover
@@ -357,6 +369,10 @@ class EventQueue:
     def take_marker(self) -> None:
         with self.lock:
             self.markers -= 1
+
+    def depth(self) -> int:
+        """Events waiting now (flush markers are not events)."""
+        return max(0, len(self.items) - self.markers)
 
     def snapshot_drops(self) -> dict[str, int]:
         with self.lock:

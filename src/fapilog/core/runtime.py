@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fapilog.core import reentry
 from fapilog.core.capture import capture_hooks, make_emit
@@ -20,6 +20,7 @@ from fapilog.core.diagnostics import warn
 from fapilog.core.levels import parse_level
 from fapilog.core.queue import EventQueue, FlushMarker, Handover
 from fapilog.core.results import FlushResult, ShutdownReport
+from fapilog.core.stats_schema import PluginStats, SinkStats, Stats, dropped_stats, queue_stats
 from fapilog.settings import LoggingSettings
 
 if TYPE_CHECKING:
@@ -204,11 +205,10 @@ class Runtime:
             # The worker drained everything and stopped: these arrived afterwards, from callers that raced
             # the close. They belong to the next pipeline.
             for item in left:
-                self.queue._hand_over(item)
+                self.queue.hand_over(item)
         elif left:
             details["queue"] = len(left)
-            with self.queue.lock:
-                self.queue.dropped["shutdown_timeout"] = self.queue.dropped.get("shutdown_timeout", 0) + len(left)
+            self.queue.count("shutdown_timeout", len(left))
         # Callers that read this pipeline's capture function just before the log calls were routed elsewhere
         # may still append here: from now on each forwards its own event before its call returns.
         self.queue.seal()
@@ -229,15 +229,17 @@ class Runtime:
         return {reason: n for reason, n in by_reason.items() if n and not reason.startswith("filtered:")}
 
     # -- observability ----------------------------------------------------------------------------------
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> Stats:
+        """This pipeline's snapshot; before its worker exists, the same constructors with zero counters and no
+        sinks or plugins (nothing is built before the first log call)."""
         queue = self.queue
         worker = self.worker
-        depth = max(0, len(queue.items) - queue.markers)
+        depth = queue.depth()
         queue_drops = queue.snapshot_drops()
         by_reason: dict[str, int] = dict(queue_drops)
         intentional = 0
-        sinks: dict[str, Any] = {}
-        plugins: dict[str, Any] = {}
+        sinks: dict[str, SinkStats] = {}
+        plugins: dict[str, PluginStats] = {}
         processed = high_water = degraded = split_extra = 0
         if worker is not None:
             processed, high_water, degraded = worker.processed, worker.high_water, worker.serializer.degraded
@@ -250,31 +252,24 @@ class Runtime:
 
             timings = default_registry().timings
             for stage in worker.pipeline.stages:
-                plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors, **timings(stage.obj)}
+                load_ms, start_ms = timings(stage.obj)
+                plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors, "load_ms": load_ms,
+                                       "start_ms": start_ms}
                 split_extra += stage.expanded
             for runner in worker.sinks:
                 sinks[runner.name] = runner.snapshot()
-                plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values()), **timings(runner.sink)}
+                load_ms, start_ms = timings(runner.sink)
+                plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values()), "load_ms": load_ms,
+                                        "start_ms": start_ms}
                 if runner.dropped:
                     by_reason[f"sink_buffer_full:{runner.name}"] = runner.dropped
-        total = sum(by_reason.values())
         return {
             "state": self.state,
             "submitted": processed + depth + sum(queue_drops.values()),
             "processed": processed,
-            "queue": {
-                "depth": depth,
-                "capacity": queue.capacity,
-                "high_water": max(high_water, depth),
-                "policy": queue.policy,
-                "overcommitted": queue.overcommitted,
-            },
-            "dropped": {
-                "total": total,
-                "intentional": intentional,
-                "unintentional": total - intentional,
-                "by_reason": by_reason,
-            },
+            "queue": queue_stats(depth=depth, capacity=queue.capacity, high_water=max(high_water, depth),
+                                 policy=queue.policy, overcommitted=queue.overcommitted),
+            "dropped": dropped_stats(by_reason, intentional),
             "sinks": sinks,
             "plugins": plugins,
             "serialization": {"degraded": degraded},

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fapilog.core import handover, late
 from fapilog.core import logger as _logger
@@ -34,6 +34,9 @@ from fapilog.core.results import FlushResult, ShutdownReport
 from fapilog.core.runtime import Runtime
 from fapilog.errors import ConfigError, PluginLoadError
 from fapilog.settings import LoggingSettings
+
+if TYPE_CHECKING:
+    from fapilog.core.stats_schema import Stats
 
 __all__ = [
     "aflush",
@@ -330,8 +333,9 @@ async def ashutdown(timeout: float = 5.0) -> ShutdownReport:
     return await asyncio.get_running_loop().run_in_executor(None, shutdown, timeout)
 
 
-def stats() -> dict[str, Any]:
-    """Counters of the current pipeline; see ``docs/observability.md`` for every field."""
+def stats() -> Stats:
+    """Counters of the current pipeline (:class:`~fapilog.core.stats_schema.Stats`); see
+    ``docs/observability.md`` for every field."""
     runtime = _runtime or _last_stopped  # after shutdown(), the final counters stay readable
     if runtime is None:
         # Before the first log call: what a pipeline of the current settings reports before its first event,

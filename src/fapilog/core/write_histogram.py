@@ -9,7 +9,10 @@ to a remote backend near its timeout.
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fapilog.core.stats_schema import WriteSecondsStats
 
 __all__ = ["WRITE_SECONDS_BOUNDS", "WriteHistogram"]
 
@@ -34,7 +37,7 @@ class WriteHistogram:
         self.counts[bisect_left(WRITE_SECONDS_BOUNDS, seconds)] += 1
         self.sum += seconds
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> WriteSecondsStats:
         """``{"le": bounds, "cumulative": counts at or below each bound, "count": n, "sum": seconds}``."""
         cumulative: list[int] = []
         running = 0

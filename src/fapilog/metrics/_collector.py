@@ -4,14 +4,15 @@ Nothing is counted twice and nothing is counted on the log call or the worker: e
 ``stats()`` snapshot at scrape time, so a scrape and ``stats()`` always agree. Label values are plugin and sink
 names, drop reasons and error type names — bounded by the configuration, never per-event data.
 
-Keys that newer delivery code adds to ``stats()["sinks"][name]`` (``retried``, ``rejected``, ``circuit``,
-``fallback``) are read with defaults: they are exported when present and simply absent otherwise.
+The snapshot is typed by :class:`~fapilog.core.stats_schema.Stats`, so ``mypy`` checks every key read here
+against what the producers build. The delivery keys of ``stats()["sinks"][name]`` (``retried``, ``rejected``,
+``circuit``, ``fallback``) are still read with defaults: a snapshot held from an older release lacks them, and
+they are exported when present and simply absent otherwise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -23,11 +24,12 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from fapilog._version import __version__
+from fapilog.core.stats_schema import PluginStats, SinkStats, Stats
 
 __all__ = ["FapilogCollector", "StatsProvider"]
 
-StatsProvider = Callable[[], Mapping[str, Any]]
-"""Returns a ``fapilog.stats()``-shaped mapping; :func:`fapilog.stats` itself by default."""
+StatsProvider = Callable[[], Stats]
+"""Returns a ``fapilog.stats()`` snapshot; :func:`fapilog.stats` itself by default."""
 
 _STATES = ("not started", "running", "stopping", "stopped", "failed")
 
@@ -53,7 +55,7 @@ class FapilogCollector(Collector):
 
     def describe(self) -> Iterator[Metric]:
         """The families' names without samples, so a registry can detect a second registration."""
-        return families({"sinks": {}, "plugins": {}, "dropped": {"by_reason": {}}, "queue": {}}, describe=True)
+        return families(None)
 
     def collect(self) -> Iterator[Metric]:
         """Every family, from one ``stats()`` snapshot taken now."""
@@ -73,10 +75,10 @@ def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFami
     return GaugeMetricFamily(name, doc, labels=labels)
 
 
-def families(stats: Mapping[str, Any], *, describe: bool = False) -> Iterator[Metric]:
-    """The ``fapilog_*`` families for one ``stats()`` mapping (empty families when ``describe``)."""
+def families(stats: Stats | None) -> Iterator[Metric]:
+    """The ``fapilog_*`` families for one ``stats()`` snapshot (empty families, to describe them, for ``None``)."""
     info = InfoMetricFamily("fapilog", "fapilog's version (value always 1).")
-    if not describe:
+    if stats is not None:
         info.add_metric([], {"version": __version__})
     yield info
 
@@ -90,26 +92,26 @@ def families(stats: Mapping[str, Any], *, describe: bool = False) -> Iterator[Me
     high_water = _gauge("fapilog_queue_high_water", "The most events seen waiting in the queue.")
     degraded = _counter("fapilog_serialization_degraded", "Values written as their repr because they were not JSON.")
     split = _counter("fapilog_split_extra_records", "Extra records made by splitting oversize events.")
-    if not describe:
-        current = str(stats.get("state", ""))
+    if stats is not None:
+        current = stats["state"]
         for name in (*_STATES, *(() if current in _STATES else (current,))):
             state.add_metric([name], 1.0 if name == current else 0.0)
-        submitted.add_metric([], stats.get("submitted", 0))
-        processed.add_metric([], stats.get("processed", 0))
-        for reason, count in stats["dropped"].get("by_reason", {}).items():
+        submitted.add_metric([], stats["submitted"])
+        processed.add_metric([], stats["processed"])
+        for reason, count in stats["dropped"]["by_reason"].items():
             dropped.add_metric([reason, "true" if reason.startswith("filtered:") else "false"], count)
         queue = stats["queue"]
-        depth.add_metric([], queue.get("depth", 0))
-        capacity.add_metric([], queue.get("capacity", 0))
-        high_water.add_metric([], queue.get("high_water", 0))
-        degraded.add_metric([], stats.get("serialization", {}).get("degraded", 0))
-        split.add_metric([], stats.get("split_extra", 0))
+        depth.add_metric([], queue["depth"])
+        capacity.add_metric([], queue["capacity"])
+        high_water.add_metric([], queue["high_water"])
+        degraded.add_metric([], stats["serialization"]["degraded"])
+        split.add_metric([], stats["split_extra"])
     yield from (state, submitted, processed, dropped, depth, capacity, high_water, degraded, split)
-    yield from _sink_families(stats["sinks"], describe)
-    yield from _plugin_families(stats["plugins"], describe)
+    yield from _sink_families({} if stats is None else stats["sinks"])
+    yield from _plugin_families({} if stats is None else stats["plugins"])
 
 
-def _sink_families(sinks: Mapping[str, Mapping[str, Any]], describe: bool) -> Iterator[Metric]:
+def _sink_families(sinks: dict[str, SinkStats]) -> Iterator[Metric]:
     events = _counter("fapilog_sink_events", "Records per sink by outcome: delivered, failed (rejected included), "
                       "dropped, rejected, fallback.", ("sink", "outcome"))
     retries = _counter("fapilog_sink_retries", "Write attempts a sink retried.", ("sink",))
@@ -123,12 +125,12 @@ def _sink_families(sinks: Mapping[str, Mapping[str, Any]], describe: bool) -> It
     duration = HistogramMetricFamily("fapilog_sink_write_duration_seconds",
                                      "Duration of one write call (a batch, or a batch of per-record writes).",
                                      labels=("sink",))
-    for name, sink in ({} if describe else sinks).items():
+    for name, sink in sinks.items():
         label = [name]
         for outcome in ("delivered", "failed", "dropped"):
-            events.add_metric([name, outcome], sink.get(outcome, 0))
+            events.add_metric([name, outcome], sink[outcome])
         by_reason = sink.get("rejected")
-        if isinstance(by_reason, Mapping):
+        if isinstance(by_reason, dict):
             events.add_metric([name, "rejected"], sum(by_reason.values()))
             for reason, count in by_reason.items():
                 rejected.add_metric([name, str(reason)], count)
@@ -136,31 +138,32 @@ def _sink_families(sinks: Mapping[str, Mapping[str, Any]], describe: bool) -> It
             events.add_metric([name, "fallback"], sink["fallback"])
         if isinstance(sink.get("retried"), (int, float)):
             retries.add_metric(label, sink["retried"])
-        for error, count in sink.get("errors", {}).items():
+        for error, count in sink["errors"].items():
             errors.add_metric([name, str(error)], count)
-        buffered.add_metric(label, sink.get("buffered", 0))
-        buffer_capacity.add_metric(label, sink.get("capacity", 0))
-        in_flight.add_metric(label, sink.get("in_flight", 0))
+        buffered.add_metric(label, sink["buffered"])
+        buffer_capacity.add_metric(label, sink["capacity"])
+        in_flight.add_metric(label, sink["in_flight"])
         circuit.add_metric(label, 1.0 if sink.get("circuit") == "open" else 0.0)
         histogram = sink.get("write_seconds")
-        if isinstance(histogram, Mapping):
+        if isinstance(histogram, dict):
             buckets = [(_le(le), n) for le, n in zip(histogram["le"], histogram["cumulative"], strict=True)]
             buckets.append(("+Inf", histogram["count"]))
             duration.add_metric(label, buckets, sum_value=histogram["sum"])
     yield from (events, retries, rejected, errors, buffered, buffer_capacity, in_flight, circuit, duration)
 
 
-def _plugin_families(plugins: Mapping[str, Mapping[str, Any]], describe: bool) -> Iterator[Metric]:
+def _plugin_families(plugins: dict[str, PluginStats]) -> Iterator[Metric]:
     labels = ("plugin", "kind")
     errors = _counter("fapilog_plugin_errors", "Exceptions raised by each running plugin.", labels)
     load = _gauge("fapilog_plugin_load_duration_seconds",
                   "How long the running instance took to load (import, validate settings, construct).", labels)
     start = _gauge("fapilog_plugin_start_duration_seconds", "How long the running instance's start() took.", labels)
-    for name, plugin in ({} if describe else plugins).items():
-        label = [name, str(plugin.get("kind", "unknown"))]
-        errors.add_metric(label, plugin.get("errors", 0))
-        if plugin.get("load_ms") is not None:
-            load.add_metric(label, plugin["load_ms"] / 1000.0)
-        if plugin.get("start_ms") is not None:
-            start.add_metric(label, plugin["start_ms"] / 1000.0)
+    for name, plugin in plugins.items():
+        label = [name, plugin["kind"]]
+        errors.add_metric(label, plugin["errors"])
+        load_ms, start_ms = plugin["load_ms"], plugin["start_ms"]
+        if load_ms is not None:
+            load.add_metric(label, load_ms / 1000.0)
+        if start_ms is not None:
+            start.add_metric(label, start_ms / 1000.0)
     yield from (errors, load, start)

@@ -356,13 +356,14 @@ class PluginRegistry:
         """The lifecycle record of one live instance (state, load/start times), or None if untracked."""
         return self._tracker.record_of(instance)
 
-    def timings(self, instance: object) -> dict[str, float | None]:
-        """``load_ms`` (import, validation, construction) and ``start_ms`` of one live instance, for stats()."""
+    def timings(self, instance: object) -> tuple[float | None, float | None]:
+        """``(load_ms, start_ms)`` of one live instance (import, validation, construction; ``start()``), for
+        stats(); ``None`` for what is not known."""
         info = self._tracker.record_of(instance)
         if info is None:
-            return {"load_ms": None, "start_ms": None}
+            return None, None
         start = round(info.start_ms, 3) if info.start_ms is not None else None
-        return {"load_ms": round(info.load_ms, 3), "start_ms": start}
+        return round(info.load_ms, 3), start
 
     def instances(self) -> builtins.list[PluginInstanceInfo]:
         """Lifecycle records of live instances, then of recently stopped or failed ones (oldest first)."""
