@@ -25,11 +25,10 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime
-import decimal
 import enum
+import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence, Sized
-from pathlib import PurePath
 from typing import Any
 
 from fapilog.builtins.redactors._keys import KeyMatcher
@@ -48,7 +47,22 @@ REDACTION_ERROR = "[REDACTION_ERROR]"
 TOO_DEEP = "[REDACTED:max_depth]"
 TOO_MANY = "[REDACTED:max_items]"
 
-_SAFE_LEAVES = (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, decimal.Decimal, enum.Enum, PurePath)
+_SAFE_LEAVES: tuple[type, ...] = (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, enum.Enum, int, float)
+_LAZY_LEAVES = (("decimal", "Decimal"), ("pathlib", "PurePath"))
+"""Leaves whose modules are looked up, not imported: a process that never imports them has no such values."""
+_leaves: tuple[type, ...] | None = None
+
+
+def _safe_leaves() -> tuple[type, ...]:
+    """Values the walk passes on untouched (their JSON form is a number, a date or a plain path text)."""
+    global _leaves
+    if _leaves is not None:
+        return _leaves
+    found = [getattr(sys.modules.get(module), name, None) for module, name in _LAZY_LEAVES]
+    leaves = (*_SAFE_LEAVES, *(cls for cls in found if isinstance(cls, type)))
+    if len(leaves) == len(_SAFE_LEAVES) + len(_LAZY_LEAVES):
+        _leaves = leaves  # both modules are loaded: the tuple is final
+    return leaves
 _SEQUENCES = (list, tuple, set, frozenset, collections.deque)
 _VALUE_KEYS = ("value", "Value")
 _NAME_KEYS = ("name", "key", "Name", "Key")
@@ -261,7 +275,7 @@ class Walker:
             plain = str.__str__(value)
             out = self._scan(plain)
             return value if out is plain else out
-        if isinstance(value, (*_SAFE_LEAVES, int, float)):
+        if isinstance(value, _safe_leaves()):
             return value
         if isinstance(value, Mapping):
             return self._mapping(value, path, depth, active)
