@@ -1,12 +1,13 @@
 """Start-up of two revisions of fapilog, side by side: wall and CPU time over bare Python, interleaved.
 
-    .venv/bin/python benchmarks/startup_ab.py --before REV [--after REV] [--reps N] [--stmt STMT ...]
+    .venv/bin/python benchmarks/startup_ab.py [--before REV] [--after REV] [--reps N] [--stmt STMT ...]
 
 Extracts ``src/`` of each git revision (``--after`` defaults to the working tree) into a temporary directory
 and launches ``python -c STMT`` with that tree first on ``PYTHONPATH``, alternating bare Python, the before
-tree and the after tree ``--reps`` times, so load on a shared machine hits every case alike. Reports medians of
-the wall time and of the child's CPU time (user + system, from ``getrusage``), each minus bare Python's. On a
-busy machine the CPU figure is the steadier one: waiting for a core is not counted in it.
+tree and the after tree ``--reps`` times, so load on a shared machine hits every case alike. Without
+``--before`` only the after tree runs: handy to compare statements (``--stmt`` repeated) with each other.
+Reports medians of the wall time and of the child's CPU time (user + system, from ``getrusage``), each minus
+bare Python's. On a busy machine the CPU figure is the steadier one: waiting for a core is not counted in it.
 
 Default statements: ``import fapilog``, and the start-up figure's script (import, first log, delivery at exit).
 Bytecode caches are written by an unmeasured warm-up launch of each case. Timings are reported, never asserted.
@@ -54,7 +55,7 @@ def _launch(stmt: str, env: dict[str, str]) -> tuple[float, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", required=True, help="git revision to compare against, e.g. main")
+    parser.add_argument("--before", default=None, help="git revision to compare against, e.g. main")
     parser.add_argument("--after", default="", help="git revision (default: the working tree)")
     parser.add_argument("--reps", type=int, default=21)
     parser.add_argument("--stmt", action="append", help="statement to time (repeatable)")
@@ -62,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stmts = tuple(args.stmt or DEFAULT_STMTS)
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("FAPILOG_")}
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {name: _extract(rev, Path(tmp, name)) for name, rev in (("before", args.before), ("after", args.after))}
+        revisions = [("before", args.before)] if args.before is not None else []
+        revisions.append(("after", args.after))
+        trees = {name: _extract(rev, Path(tmp, name)) for name, rev in revisions}
         cases: list[tuple[str, str, dict[str, str]]] = [("bare", "pass", base)]
         cases += [(name, stmt, {**base, "PYTHONPATH": str(tree)}) for stmt in stmts for name, tree in trees.items()]
         for _, stmt, env in cases:
