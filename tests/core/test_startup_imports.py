@@ -119,3 +119,19 @@ def test_path_and_decimal_values_imported_after_start_keep_their_json_form() -> 
     lines = [json.loads(line) for line in _child(code).stdout.splitlines()]
     assert [line["message"] for line in lines] == ["first", "second"]
     assert (lines[1]["price"], lines[1]["where"], lines[1]["nested"]) == ("1.10", "/tmp/x", {"items": ["2.5", "rel/y"]})
+
+
+def test_redaction_keeps_decimal_and_path_leaves_whose_modules_came_later() -> None:
+    """Decimal and path values stay untouched leaves when their modules are imported after the redactor."""
+    code = (
+        "import asyncio, json, sys\n"
+        "from fapilog.builtins.redactors.presets import PresetRedactor\n"
+        "redactor = PresetRedactor(names=['pci_dss'])\n"
+        "loaded_early = 'decimal' in sys.modules or 'pathlib' in sys.modules\n"
+        "import decimal, pathlib\n"
+        "amount, where = decimal.Decimal('4111111111111111'), pathlib.PurePosixPath('/cards/4111111111111111')\n"
+        "out = asyncio.run(redactor.redact({'message': 'm', 'amount': amount, 'where': where,\n"
+        "                                   'text': '4111111111111111'}))\n"
+        "print(json.dumps([loaded_early, out['amount'] is amount, out['where'] is where, out['text']]))\n"
+    )
+    assert json.loads(_child(code).stdout) == [False, True, True, "[REDACTED:card_number]"]

@@ -47,22 +47,30 @@ REDACTION_ERROR = "[REDACTION_ERROR]"
 TOO_DEEP = "[REDACTED:max_depth]"
 TOO_MANY = "[REDACTED:max_items]"
 
-_SAFE_LEAVES: tuple[type, ...] = (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, enum.Enum, int, float)
-_LAZY_LEAVES = (("decimal", "Decimal"), ("pathlib", "PurePath"))
-"""Leaves whose modules are looked up, not imported: a process that never imports them has no such values."""
-_leaves: tuple[type, ...] | None = None
+_leaves: tuple[type, ...] = (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, enum.Enum, int, float)
+"""Values the walk passes on untouched: their JSON form is a number, a date or a plain text no rule applies to."""
+_lazy_leaves: tuple[tuple[str, str], ...] = (("decimal", "Decimal"), ("pathlib", "PurePath"))
+"""Leaves whose modules are looked up, never imported (a process that has not imported them has no such value);
+each moves into :data:`_leaves` once its module is loaded."""
 
 
-def _safe_leaves() -> tuple[type, ...]:
-    """Values the walk passes on untouched (their JSON form is a number, a date or a plain path text)."""
-    global _leaves
-    if _leaves is not None:
-        return _leaves
-    found = [getattr(sys.modules.get(module), name, None) for module, name in _LAZY_LEAVES]
-    leaves = (*_SAFE_LEAVES, *(cls for cls in found if isinstance(cls, type)))
-    if len(leaves) == len(_SAFE_LEAVES) + len(_LAZY_LEAVES):
-        _leaves = leaves  # both modules are loaded: the tuple is final
-    return leaves
+def _is_leaf(value: object) -> bool:
+    """Whether ``value`` is one of the leaves; only a value that is not a known leaf looks for the lazy ones."""
+    global _leaves, _lazy_leaves
+    if isinstance(value, _leaves):
+        return True
+    if not _lazy_leaves:
+        return False
+    found = [(entry, getattr(sys.modules.get(entry[0]), entry[1], None)) for entry in _lazy_leaves]
+    loaded = tuple(cls for _, cls in found if isinstance(cls, type))
+    if not loaded:
+        return False
+    # Swapped whole, never mutated: another thread reading the old tuples meanwhile sees a consistent pair.
+    _leaves = (*_leaves, *loaded)
+    _lazy_leaves = tuple(entry for entry, cls in found if not isinstance(cls, type))
+    return isinstance(value, loaded)
+
+
 _SEQUENCES = (list, tuple, set, frozenset, collections.deque)
 _VALUE_KEYS = ("value", "Value")
 _NAME_KEYS = ("name", "key", "Name", "Key")
@@ -275,7 +283,7 @@ class Walker:
             plain = str.__str__(value)
             out = self._scan(plain)
             return value if out is plain else out
-        if isinstance(value, _safe_leaves()):
+        if _is_leaf(value):
             return value
         if isinstance(value, Mapping):
             return self._mapping(value, path, depth, active)
