@@ -59,13 +59,18 @@ def _is_leaf(value: object) -> bool:
     global _leaves, _lazy_leaves
     if isinstance(value, _leaves):
         return True
-    if not _lazy_leaves:
-        return False
-    found = [(entry, getattr(sys.modules.get(entry[0]), entry[1], None)) for entry in _lazy_leaves]
+    modules = sys.modules
+    for module, _ in _lazy_leaves:
+        if module in modules:
+            break
+    else:
+        return False  # none of their modules is loaded: no such value exists (the usual case, kept cheap)
+    found = [(entry, getattr(modules.get(entry[0]), entry[1], None)) for entry in _lazy_leaves]
     loaded = tuple(cls for _, cls in found if isinstance(cls, type))
     if not loaded:
         return False
-    # Swapped whole, never mutated: another thread reading the old tuples meanwhile sees a consistent pair.
+    # Both are replaced, never mutated: a thread reading them in between sees a class twice, which only
+    # repeats this lookup.
     _leaves = (*_leaves, *loaded)
     _lazy_leaves = tuple(entry for entry, cls in found if not isinstance(cls, type))
     return isinstance(value, loaded)
