@@ -18,7 +18,6 @@ import os
 import types
 import typing
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Literal, Union
 
 from fapilog._sink_settings import CircuitSettings, RetrySettings, SinkDefaults
@@ -202,6 +201,8 @@ def _env_variable_for(field: str | None, environ: Mapping[str, str], later: Mapp
 
 def read_file(file: str | os.PathLike[str]) -> dict[str, Any]:
     """A TOML or JSON settings file; the settings may sit at the top or under ``[tool.fapilog]``/``[fapilog]``."""
+    from pathlib import Path  # only a settings file needs it: `import fapilog` and the default pipeline do not
+
     path = Path(file)
     try:
         text = path.read_text(encoding="utf-8")

@@ -14,9 +14,8 @@ import base64
 import dataclasses
 import enum
 import operator
+import sys
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
-from pathlib import PurePath
 from typing import Any
 
 import orjson
@@ -39,6 +38,17 @@ def safe_repr(value: object) -> str:
         return f"<unrepresentable {type(value).__qualname__}: {type(exc).__name__}>"
 
 
+def _is_instance(value: object, module: str, name: str) -> bool:
+    """``isinstance(value, module.name)`` without importing ``module``: no instance exists until it is imported.
+
+    Keeps ``decimal`` and ``pathlib`` (with ``urllib.parse``) out of a process that never uses them; this runs
+    only for values orjson cannot encode itself.
+    """
+    loaded = sys.modules.get(module)
+    cls = getattr(loaded, name, None) if loaded is not None else None
+    return isinstance(cls, type) and isinstance(value, cls)
+
+
 class Serializer:
     """Encodes records to one JSON line (no trailing newline) and counts values that had to degrade."""
 
@@ -49,7 +59,7 @@ class Serializer:
         """How many values were replaced by their ``repr`` because nothing better could encode them."""
 
     def _default(self, value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per fallback type
-        if isinstance(value, Decimal):
+        if _is_instance(value, "decimal", "Decimal"):
             return str(value)
         if isinstance(value, (bytes, bytearray, memoryview)):
             raw = bytes(value)
@@ -57,7 +67,7 @@ class Serializer:
                 return raw.decode("utf-8")
             except UnicodeDecodeError:
                 return "base64:" + base64.b64encode(raw).decode("ascii")
-        if isinstance(value, PurePath):
+        if _is_instance(value, "pathlib", "PurePath"):
             return str(value)
         if isinstance(value, (set, frozenset)):
             items = list(value)

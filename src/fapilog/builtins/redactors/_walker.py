@@ -25,11 +25,10 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime
-import decimal
 import enum
+import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence, Sized
-from pathlib import PurePath
 from typing import Any
 
 from fapilog.builtins.redactors._keys import KeyMatcher
@@ -48,7 +47,35 @@ REDACTION_ERROR = "[REDACTION_ERROR]"
 TOO_DEEP = "[REDACTED:max_depth]"
 TOO_MANY = "[REDACTED:max_items]"
 
-_SAFE_LEAVES = (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, decimal.Decimal, enum.Enum, PurePath)
+_leaves: tuple[type, ...] = (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, enum.Enum, int, float)
+"""Values the walk passes on untouched: their JSON form is a number, a date or a plain text no rule applies to."""
+_lazy_leaves: tuple[tuple[str, str], ...] = (("decimal", "Decimal"), ("pathlib", "PurePath"))
+"""Leaves whose modules are looked up, never imported (a process that has not imported them has no such value);
+each moves into :data:`_leaves` once its module is loaded."""
+
+
+def _is_leaf(value: object) -> bool:
+    """Whether ``value`` is one of the leaves; only a value that is not a known leaf looks for the lazy ones."""
+    global _leaves, _lazy_leaves
+    if isinstance(value, _leaves):
+        return True
+    modules = sys.modules
+    for module, _ in _lazy_leaves:
+        if module in modules:
+            break
+    else:
+        return False  # none of their modules is loaded: no such value exists (the usual case, kept cheap)
+    found = [(entry, getattr(modules.get(entry[0]), entry[1], None)) for entry in _lazy_leaves]
+    loaded = tuple(cls for _, cls in found if isinstance(cls, type))
+    if not loaded:
+        return False
+    # Both are replaced, never mutated: a thread reading them in between sees a class twice, which only
+    # repeats this lookup.
+    _leaves = (*_leaves, *loaded)
+    _lazy_leaves = tuple(entry for entry, cls in found if not isinstance(cls, type))
+    return isinstance(value, loaded)
+
+
 _SEQUENCES = (list, tuple, set, frozenset, collections.deque)
 _VALUE_KEYS = ("value", "Value")
 _NAME_KEYS = ("name", "key", "Name", "Key")
@@ -261,7 +288,7 @@ class Walker:
             plain = str.__str__(value)
             out = self._scan(plain)
             return value if out is plain else out
-        if isinstance(value, (*_SAFE_LEAVES, int, float)):
+        if _is_leaf(value):
             return value
         if isinstance(value, Mapping):
             return self._mapping(value, path, depth, active)
