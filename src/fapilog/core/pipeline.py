@@ -192,6 +192,15 @@ class Pipeline:
         self.stages = sorted(stages, key=lambda s: KIND_BY_NAME[s.kind].order)
         self.filtered: dict[str, int] = {}
 
+    @property
+    def copy_on_write(self) -> bool:
+        """Whether every stage is copy-on-write (the built-in redactors: ``_copy_on_write = True``): it never
+        changes a record in place, returns a record it leaves alone as the very same object and one it changes
+        as a new object without ``json``. The worker then serializes records before the chain and keeps the
+        bytes of those passed on untouched, which lets a redactor judge a flat record by its JSON line.
+        Read per batch: stages are added, removed and reloaded between batches."""
+        return all(getattr(stage.obj, "_copy_on_write", False) is True for stage in self.stages)
+
     def add(self, stage: Stage) -> None:
         """Append a stage after the others of its kind (between batches)."""
         self.stages = Pipeline([*self.stages, stage]).stages

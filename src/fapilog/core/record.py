@@ -18,7 +18,8 @@ RESERVED_KEYS = frozenset({"timestamp", "level", "logger", "message", "seq", "ex
 class EventRecord(dict[str, Any]):
     """A record on its way to the sinks: a plain ``dict`` that also carries its serialized JSON line.
 
-    ``json`` is filled once by the worker after the last processor; every sink reuses it.
+    ``json`` is filled once by the worker after the last processor (or, before a chain of copy-on-write stages
+    such as the built-in redactors, for the records that chain passes on untouched); every sink reuses it.
     ``ts_ns`` and ``levelno`` keep the exact capture time and numeric level for sinks that need them
     (CloudWatch and Loki want nanosecond timestamps, routers want numbers).
     """

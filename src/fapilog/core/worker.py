@@ -223,13 +223,7 @@ class Worker:
             return
         for runner in self.sinks:  # until each sink has them, a shutdown deadline counts them as its failures
             runner.expect(len(items))
-        records = self._build(items)
-        if self.pipeline.stages:
-            records = await self.pipeline.run(records)
-            if len(records) != len(items):  # filtered: counted as intentional drops, not pending
-                for runner in self.sinks:
-                    runner.expect(len(records) - len(items))
-        self.serializer.encode_into(records)
+        records = await self._stages_and_json(self._build(items))
         # Every sink with room gets the batch before any sink is waited for: one slow sink with a full buffer
         # must not keep the others from their records.
         waiting = []
@@ -242,6 +236,31 @@ class Worker:
             await waiting[0]
         elif waiting:
             await asyncio.gather(*waiting)
+
+    async def _stages_and_json(self, records: list[EventRecord]) -> list[EventRecord]:
+        """The stage chain, and every record's JSON line made once.
+
+        Before a chain of copy-on-write stages (the default: the ``secrets`` redactor) the records are
+        serialized first: those the chain passes on untouched keep their bytes (a redactor judges them by it),
+        only the ones it changed are serialized again. Any other chain runs first, as sinks must get the bytes
+        of the records as the chain left them.
+        """
+        pipeline, serializer = self.pipeline, self.serializer
+        if not pipeline.stages:
+            serializer.encode_into(records)
+            return records
+        early = pipeline.copy_on_write
+        if early:
+            serializer.encode_early(records)
+        out = await pipeline.run(records)
+        if len(out) != len(records):  # filtered: counted as intentional drops, not pending
+            for runner in self.sinks:
+                runner.expect(len(out) - len(records))
+        if early:
+            serializer.encode_rest(out)
+        else:
+            serializer.encode_into(out)
+        return out
 
     def _build(self, items: list[Any]) -> list[EventRecord]:
         records, self.next_seq = build_records(items, self.next_seq, self._clock.format)
