@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fapilog.core.exceptions import structure_exception
@@ -31,6 +31,37 @@ class EventRecord(dict[str, Any]):
     levelno: int
     captured: dict[str, Any] | None
     """Values call-site capture hooks took on the caller's thread, by enricher name (None when none ran)."""
+
+    def derive(  # not keyword-only: keyword-only defaults cost a dict lookup each on every call
+        self, fields: Mapping[str, Any] | None = None, captured: bool = True, json: bool = False
+    ) -> EventRecord:
+        """A new record for the same event: ``fields`` (default: a shallow copy of this record's fields) with
+        this record's capture attributes. The one way a record is copied (a redactor's copy-on-write, a sink's
+        own copy for its processors, a masked stub, a plugin's returned mapping, the plugin bench's inputs).
+
+        - ``ts_ns`` and ``levelno`` always carry over: they are the event's, whatever its fields become;
+        - ``captured`` carries over unless ``captured=False`` (then ``None``: a masked stub keeps nothing the
+          caller's hooks took);
+        - ``json`` only with ``json=True``, for a copy whose fields are the same content: bytes made before a
+          change would take the old content, secrets included, to every sink.
+
+        An attribute never set on this record (one built by hand) stays unset on the copy.
+        """
+        copy = EventRecord(self) if fields is None else EventRecord(fields)
+        try:
+            copy.ts_ns, copy.levelno, copy.captured = self.ts_ns, self.levelno, self.captured
+        except AttributeError:  # a record built by hand: carry over what it has
+            for slot in ("ts_ns", "levelno", "captured"):
+                if hasattr(self, slot):
+                    setattr(copy, slot, getattr(self, slot))
+        if not captured:
+            copy.captured = None
+        if json:
+            try:
+                copy.json = self.json
+            except AttributeError:
+                pass  # never serialized: nothing to carry over
+        return copy
 
 
 _DIGITS3 = tuple("%03d" % number for number in range(1000))  # noqa: UP031 - a table built once

@@ -24,8 +24,6 @@ __all__ = ["CORE_KEYS", "RedactorBase"]
 
 CORE_KEYS = frozenset({"timestamp", "level", "seq"})
 
-# ``json`` is never carried over: bytes serialized before redaction would take the secrets to every sink.
-_COPIED_SLOTS = tuple(slot for slot in EventRecord.__slots__ if slot != "json")
 _NO_VERDICTS: dict[Any, Any] = {}
 _PLAIN_LIMIT = 4096
 _FLAT_TYPES = frozenset({int, float, bool, type(None)})
@@ -34,16 +32,12 @@ _FLAT_OR_TEXT = _FLAT_TYPES | {str}
 _OPEN_OBJECT, _OPEN_LIST = ord("{"), ord("[")
 
 
-def _copy_record(record: Record) -> dict[str, Any]:
+def _copy_record(record: Record, fields: Record | None = None) -> dict[str, Any]:
+    """A copy of ``record`` (with ``fields`` instead of its own when given) keeping the capture attributes of an
+    ``EventRecord``, never its ``json``: bytes serialized before redaction would take the secrets to every sink."""
     if type(record) is EventRecord:
-        copy = EventRecord(record)
-        for slot in _COPIED_SLOTS:
-            try:
-                setattr(copy, slot, getattr(record, slot))
-            except AttributeError:
-                pass  # the worker never set this slot on the original: nothing to carry over
-        return copy
-    return dict(record)
+        return record.derive(fields)
+    return dict(record if fields is None else fields)
 
 
 class RedactorBase(Walker):
@@ -238,7 +232,4 @@ def _line_byte(gate: tuple[str, str] | None) -> int | None:
 
 def _renamed(record: Record, fields: Record, renamed: dict[str, str]) -> Record:
     """``fields`` in a copy of ``record`` (capture data kept) with the ``renamed`` keys rewritten, in order."""
-    copy = _copy_record(record)
-    copy.clear()
-    copy.update(rebuild(fields, {old: (new, fields[old]) for old, new in renamed.items()}))
-    return copy
+    return _copy_record(record, rebuild(fields, {old: (new, fields[old]) for old, new in renamed.items()}))
