@@ -36,6 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fapilog.core.builder import build_pipeline
+from fapilog.core.capture import CapturedEvent
 from fapilog.core.record import IsoClock, build_records
 from fapilog.core.serialize import Serializer
 from fapilog.settings import LoggingSettings
@@ -76,7 +77,7 @@ WHOLE = textwrap.dedent(
 
 def _items(n: int) -> list[tuple[Any, ...]]:
     now = time.time_ns()
-    return [(now + i * 1000, 20, "bench", "user login", {"user_id": i, **FIELDS}, None, None, None, None)
+    return [CapturedEvent(now + i * 1000, 20, "bench", "user login", {"user_id": i, **FIELDS}, None, None, None, None)
             for i in range(n)]
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from fapilog.core.builder import BuiltPipeline
+from fapilog.core.capture import CONTEXT, NAME
 from fapilog.core.delivery import SinkRunner
 from fapilog.core.diagnostics import warn
 from fapilog.core.hooks import start_plugin, stop_plugin
@@ -28,7 +29,7 @@ from fapilog.plugins.metadata import metadata_of
 __all__ = ["Worker"]
 
 T = TypeVar("T")
-_CONTEXT_OF = operator.itemgetter(5)
+_CONTEXT_OF = operator.itemgetter(CONTEXT)
 """The captured context of a queued event tuple."""
 _CATCH_UP_TURNS = 3
 """Extra loop turns the worker gives after a batch while a sink holds more than one batch of records."""
@@ -270,14 +271,14 @@ class Worker:
         """Events plugin code logged never re-enter the pipeline: each goes to stderr (rate-limited), counted."""
         if not any(map(_CONTEXT_OF, items)):  # no event carries a context (the common case): none is reentrant
             return items
-        kept = [item for item in items if not (item[5] and from_pipeline(item[5]))]
+        kept = [item for item in items if not (item[CONTEXT] and from_pipeline(item[CONTEXT]))]
         if len(kept) == len(items):
             return items
         for item in items:
-            if item[5] and from_pipeline(item[5]):
+            if item[CONTEXT] and from_pipeline(item[CONTEXT]):
                 self.reentrant += 1
                 # The logger's name only: the message is unredacted and may carry a secret.
-                warn(f"reentrant:{item[2]}", f"event logged by plugin code (logger {item[2]!r}) not fed back "
+                warn(f"reentrant:{item[NAME]}", f"event logged by plugin code (logger {item[NAME]!r}) not fed back "
                      f"into the pipeline, which could loop; {self.reentrant} so far (stats: dropped.reentrant)")
         return kept
 
