@@ -196,12 +196,14 @@ class Pipeline:
 
     @property
     def copy_on_write(self) -> bool:
-        """Whether every stage is copy-on-write (the built-in redactors: ``_copy_on_write = True``): it never
-        changes a record in place, returns a record it leaves alone as the very same object and one it changes
-        as a new object without ``json``. The worker then serializes records before the chain and keeps the
-        bytes of those passed on untouched, which lets a redactor judge a flat record by its JSON line.
+        """Whether every stage is copy-on-write: it never changes a record in place, returns a record it leaves
+        alone as the very same object and one it changes as a new object without ``json``. The worker then
+        serializes records before the chain and keeps the bytes of those passed on untouched, which lets a
+        redactor judge a flat record by its JSON line. Only a class that declares it in its own body
+        (``_copy_on_write = True``: the built-in redactors) counts, never one that inherits it: a subclass may
+        change records in place, and stale bytes would carry the old content to every sink.
         Read per batch: stages are added, removed and reloaded between batches."""
-        return all(getattr(stage.obj, "_copy_on_write", False) is True for stage in self.stages)
+        return all(vars(type(stage.obj)).get("_copy_on_write") is True for stage in self.stages)
 
     def add(self, stage: Stage) -> None:
         """Append a stage after the others of its kind (between batches)."""

@@ -89,3 +89,35 @@ def test_a_masked_record_is_written_masked_and_a_fallback_value_counted_once(tmp
     assert lines[3]["password"] == "***"
     assert lines[4]["amount"] == "1.50"
     assert stats["serialization"]["degraded"] == 0
+
+
+class InPlaceRedactor(SecretsRedactor):
+    """A subclass that changes the records it is given in place, as a careless subclass might."""
+
+    async def redact_batch(self, records: Any) -> list[Any]:
+        out = await super().redact_batch(records)
+        for record in out:
+            record["note"] = "changed in place"
+        return out
+
+
+def test_only_a_class_declaring_copy_on_write_is_serialized_before() -> None:
+    """The built-in redactors declare it; a subclass inherits no such promise, so the chain is not trusted."""
+    from fapilog.core.pipeline import Pipeline, Stage
+
+    builtins = Pipeline([Stage("redactor", "secrets", SecretsRedactor())])
+    mixed = Pipeline([Stage("redactor", "secrets", SecretsRedactor()), Stage("redactor", "mine", InPlaceRedactor())])
+    assert builtins.copy_on_write and not mixed.copy_on_write
+
+
+def test_a_record_changed_in_place_by_a_subclass_is_written_as_changed(tmp_path: Path) -> None:
+    """End to end: the file holds what the in-place subclass wrote, not bytes made before it ran."""
+    path = tmp_path / "out.log"
+    fapilog.configure(sinks=[{"type": "file", "path": str(path)}], redactors=[InPlaceRedactor()])
+    try:
+        fapilog.get_logger("line").info("m", note="original", user="ann")
+        assert fapilog.flush(10.0).ok
+    finally:
+        fapilog.shutdown(10.0)
+    [line] = [orjson.loads(raw) for raw in path.read_bytes().splitlines()]
+    assert line["note"] == "changed in place" and line["user"] == "ann"

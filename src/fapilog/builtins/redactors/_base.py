@@ -44,9 +44,10 @@ class RedactorBase(Walker):
     """Lifecycle, health, ``redact`` and ``redact_batch`` on top of the shared walk."""
 
     metadata: ClassVar[PluginMetadata]
-    _copy_on_write: ClassVar[bool] = True
-    """Never changes a record in place: one left alone comes back as the very same object, one changed as a copy
-    without ``json``. A chain of such stages lets the worker serialize before it (``Pipeline.copy_on_write``)."""
+    # Every class here is copy-on-write: a record left alone comes back as the very same object, one changed as
+    # a copy without ``json``. Each built-in redactor says so itself (``_copy_on_write = True`` in its own class
+    # body): the worker trusts only a class that declares it, never a subclass that inherits it and may
+    # change records in place (``Pipeline.copy_on_write``).
 
     def __init__(
         self, *, keys: KeyMatcher | None, text: TextRule | None, mask: str, max_depth: int, max_items: int
