@@ -19,7 +19,9 @@ class EventRecord(dict[str, Any]):
     """A record on its way to the sinks: a plain ``dict`` that also carries its serialized JSON line.
 
     ``json`` is filled once by the worker after the last processor (or, before a chain of copy-on-write stages
-    such as the built-in redactors, for the records that chain passes on untouched); every sink reuses it.
+    such as the built-in redactors, for the records that chain passes on untouched); every sink reuses it, and
+    the built-in redactors judge a flat record by it. Code that changes a serialized record in place must drop
+    it (``del record.json``) or renew it: the bytes, not the dict, are what reaches the sinks.
     ``ts_ns`` and ``levelno`` keep the exact capture time and numeric level for sinks that need them
     (CloudWatch and Loki want nanosecond timestamps, routers want numbers).
     """
