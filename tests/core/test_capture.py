@@ -89,3 +89,30 @@ def test_loading_a_capturing_enricher_at_runtime_switches_the_call_path() -> Non
     before, during, after = sink.records
     assert "caller_thread" not in before and "caller_thread" not in after
     assert during["caller_thread"] == threading.current_thread().name
+
+
+def test_every_capture_lays_the_event_out_as_captured_event_says() -> None:
+    """The sync and awaitable captures, with and without hooks, and capture_event() queue one layout."""
+    import time
+
+    from fapilog.core.capture import CapturedEvent, capture_event, make_emit
+    from fapilog.core.context import scoped
+    from fapilog.core.queue import EventQueue
+
+    queue = EventQueue(100, "wait", wait_timeout=0.05, protect_level=40)
+    fields, bound, exc = {"a": 1}, {"b": 2}, ValueError("boom")
+    plain = make_emit(queue)
+    hooked = make_emit(queue, [("caller-thread", lambda: threading.current_thread().name)])
+    before = time.time_ns()
+    with scoped(request_id="r1") as context:
+        for emit in (plain, plain.or_wait, hooked, hooked.or_wait):  # type: ignore[attr-defined]
+            assert emit(30, "app", "msg", fields, bound, exc) is None  # room in the queue: nothing to await
+        made = capture_event(30, "app", "msg", fields, bound, exc)
+    events = [CapturedEvent(*item) for item in queue.items]
+    assert len(events) == 4
+    for event in [*events, made]:
+        assert before <= event.ts_ns <= time.time_ns()
+        assert (event.level, event.name, event.message, event.context) == (30, "app", "msg", context)
+        assert event.fields is fields and event.bound is bound and event.exc is exc
+    took = {"caller-thread": threading.current_thread().name}
+    assert [e.captured for e in events] == [None, None, took, took] and made.captured is None

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from fapilog.core.context import get_context as _context_get
+from fapilog.core.capture import capture_event
 
 if TYPE_CHECKING:
     from fapilog.core.record import EventRecord, IsoClock
@@ -56,7 +55,7 @@ def emit(
     on, and the redactors are plain objects that need neither. A redactor that fails, or would have to wait
     for an event loop, turns the event into the pipeline's masked stub: a secret never bypasses redaction.
     """
-    emit_captured((time.time_ns(), level, name, message, fields, _context_get(), bound, exc, None))
+    emit_captured(capture_event(level, name, message, fields, bound, exc))
 
 
 def emit_captured(item: tuple[Any, ...]) -> None:

@@ -166,21 +166,23 @@ def _as_record(value: Mapping[str, Any], origin: EventRecord | None) -> EventRec
     """``value`` as an EventRecord that keeps the capture attributes of the record it came from."""
     if not isinstance(value, Mapping):
         raise TypeError(f"expected a mapping (the record), got {type(value).__name__}")
-    record = value if type(value) is EventRecord else EventRecord(value)
+    if type(value) is EventRecord:
+        record = value
+    elif origin is not None:
+        record = origin.derive(value)  # the plugin's fields, the event's capture attributes
+    else:
+        record = EventRecord(value)
     for attribute, default in (("ts_ns", 0), ("levelno", 0), ("captured", None)):
-        if not hasattr(record, attribute):
+        if not hasattr(record, attribute):  # what neither carried: the origin's, else the value's, else a default
             source = origin if origin is not None else value
             setattr(record, attribute, getattr(source, attribute, default))
     return record
 
 
 def _masked(record: EventRecord, plugin: str) -> EventRecord:
-    safe = EventRecord({k: record[k] for k in _KEPT_ON_REDACTION_FAILURE if k in record})
+    safe = record.derive({k: record[k] for k in _KEPT_ON_REDACTION_FAILURE if k in record}, captured=False)
     safe["message"] = REDACTION_FAILED
     safe["redaction_failed"] = plugin
-    safe.ts_ns = record.ts_ns
-    safe.levelno = record.levelno
-    safe.captured = None
     return safe
 
 
@@ -191,6 +193,17 @@ class Pipeline:
         # sorted() is stable: stages of one kind keep their configured order
         self.stages = sorted(stages, key=lambda s: KIND_BY_NAME[s.kind].order)
         self.filtered: dict[str, int] = {}
+
+    @property
+    def copy_on_write(self) -> bool:
+        """Whether every stage is copy-on-write: it never changes a record in place, returns a record it leaves
+        alone as the very same object and one it changes as a new object without ``json``. The worker then
+        serializes records before the chain and keeps the bytes of those passed on untouched, which lets a
+        redactor judge a flat record by its JSON line. Only a class that declares it in its own body
+        (``_copy_on_write = True``: the built-in redactors) counts, never one that inherits it: a subclass may
+        change records in place, and stale bytes would carry the old content to every sink.
+        Read per batch: stages are added, removed and reloaded between batches."""
+        return all(vars(type(stage.obj)).get("_copy_on_write") is True for stage in self.stages)
 
     def add(self, stage: Stage) -> None:
         """Append a stage after the others of its kind (between batches)."""

@@ -270,6 +270,7 @@ class EventQueue:
             # reject; the worker takes from the left only under this lock, so the indexes stay put.
             for index in range(min(len(items), 64)):
                 oldest = items[index]
+                # [1]: the level (capture.LEVEL; not imported here, as the capture module imports this one)
                 if not isinstance(oldest, FlushMarker) and oldest[1] < protect:
                     victim = index
                     break

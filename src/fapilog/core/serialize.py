@@ -118,6 +118,33 @@ class Serializer:
                 self.degraded = degraded
                 record.json = self._encode_slow(record)
 
+    def encode_early(self, records: Sequence[EventRecord]) -> None:
+        """Serialize, before the stage chain, every record orjson encodes natively, with no fallback at all.
+
+        Only for a chain whose every stage is copy-on-write (see ``Pipeline.copy_on_write``): a record such a
+        stage passes on is the very same object, unchanged, so its bytes stay true; a record it changes is a
+        new object without ``json``, which :meth:`encode_rest` serializes after the chain. A record this pass
+        cannot encode (a value orjson needs the fallbacks for) is left without ``json`` too, so nothing
+        degrades and nothing is counted here: whatever a redactor masks is never counted as degraded.
+        """
+        dumps = orjson.dumps
+        for record in records:
+            try:
+                record.json = dumps(record, option=_TEXT_KEYS)
+            except TypeError:  # orjson.JSONEncodeError included: left for encode_rest, with every fallback
+                continue
+
+    def encode_rest(self, records: Sequence[EventRecord]) -> None:
+        """:meth:`encode_into` for the records of a batch that have no ``json`` yet (after :meth:`encode_early`)."""
+        missing = []
+        for record in records:
+            try:
+                record.json  # noqa: B018 - an unset slot raises: the cheapest test for "not serialized yet"
+            except AttributeError:
+                missing.append(record)
+        if missing:
+            self.encode_into(missing)
+
     def _encode_slow(self, record: Mapping[str, Any]) -> bytes:
         """Keys that are not text allowed; then field by field. Never raises."""
         degraded = self.degraded

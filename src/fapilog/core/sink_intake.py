@@ -61,7 +61,7 @@ class SinkIntake:
         """This sink's own copies through its own processors, serialized (the records as-is without any)."""
         if not self.processors or self.abandoned:
             return records
-        copies = [_own_copy(record) for record in records]
+        copies = [record.derive() for record in records]
         for stage in self.processors:
             copies, _ = await stage.run(copies)
         self._serializer.encode_into(copies)
@@ -195,12 +195,6 @@ class SinkIntake:
         self._oldest_at = time.monotonic()
         self.ledger.take(len(batch))
         return batch
-
-
-def _own_copy(record: EventRecord) -> EventRecord:
-    copy = EventRecord(record)
-    copy.ts_ns, copy.levelno, copy.captured = record.ts_ns, record.levelno, record.captured
-    return copy
 
 
 def size_of(record: EventRecord) -> int:

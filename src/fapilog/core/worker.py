@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from fapilog.core.builder import BuiltPipeline
+from fapilog.core.capture import CONTEXT, NAME
 from fapilog.core.delivery import SinkRunner
 from fapilog.core.diagnostics import warn
 from fapilog.core.hooks import start_plugin, stop_plugin
@@ -28,7 +29,7 @@ from fapilog.plugins.metadata import metadata_of
 __all__ = ["Worker"]
 
 T = TypeVar("T")
-_CONTEXT_OF = operator.itemgetter(5)
+_CONTEXT_OF = operator.itemgetter(CONTEXT)
 """The captured context of a queued event tuple."""
 _CATCH_UP_TURNS = 3
 """Extra loop turns the worker gives after a batch while a sink holds more than one batch of records."""
@@ -225,13 +226,7 @@ class Worker:
             return
         for runner in self.sinks:  # until each sink has them, a shutdown deadline counts them as its failures
             runner.expect(len(items))
-        records = self._build(items)
-        if self.pipeline.stages:
-            records = await self.pipeline.run(records)
-            if len(records) != len(items):  # filtered: counted as intentional drops, not pending
-                for runner in self.sinks:
-                    runner.expect(len(records) - len(items))
-        self.serializer.encode_into(records)
+        records = await self._stages_and_json(self._build(items))
         # Every sink with room gets the batch before any sink is waited for: one slow sink with a full buffer
         # must not keep the others from their records.
         waiting = []
@@ -245,6 +240,31 @@ class Worker:
         elif waiting:
             await asyncio.gather(*waiting)
 
+    async def _stages_and_json(self, records: list[EventRecord]) -> list[EventRecord]:
+        """The stage chain, and every record's JSON line made once.
+
+        Before a chain of copy-on-write stages (the default: the ``secrets`` redactor) the records are
+        serialized first: those the chain passes on untouched keep their bytes (a redactor judges them by it),
+        only the ones it changed are serialized again. Any other chain runs first, as sinks must get the bytes
+        of the records as the chain left them.
+        """
+        pipeline, serializer = self.pipeline, self.serializer
+        if not pipeline.stages:
+            serializer.encode_into(records)
+            return records
+        early = pipeline.copy_on_write
+        if early:
+            serializer.encode_early(records)
+        out = await pipeline.run(records)
+        if len(out) != len(records):  # filtered: counted as intentional drops, not pending
+            for runner in self.sinks:
+                runner.expect(len(out) - len(records))
+        if early:
+            serializer.encode_rest(out)
+        else:
+            serializer.encode_into(out)
+        return out
+
     def _build(self, items: list[Any]) -> list[EventRecord]:
         records, self.next_seq = build_records(items, self.next_seq, self._clock.format)
         return records
@@ -253,14 +273,14 @@ class Worker:
         """Events plugin code logged never re-enter the pipeline: each goes to stderr (rate-limited), counted."""
         if not any(map(_CONTEXT_OF, items)):  # no event carries a context (the common case): none is reentrant
             return items
-        kept = [item for item in items if not (item[5] and from_pipeline(item[5]))]
+        kept = [item for item in items if not (item[CONTEXT] and from_pipeline(item[CONTEXT]))]
         if len(kept) == len(items):
             return items
         for item in items:
-            if item[5] and from_pipeline(item[5]):
+            if item[CONTEXT] and from_pipeline(item[CONTEXT]):
                 self.reentrant += 1
                 # The logger's name only: the message is unredacted and may carry a secret.
-                warn(f"reentrant:{item[2]}", f"event logged by plugin code (logger {item[2]!r}) not fed back "
+                warn(f"reentrant:{item[NAME]}", f"event logged by plugin code (logger {item[NAME]!r}) not fed back "
                      f"into the pipeline, which could loop; {self.reentrant} so far (stats: dropped.reentrant)",
                      code="FL-LOG-008")
         return kept

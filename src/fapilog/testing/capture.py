@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, overload
 
 import orjson
 
-from fapilog.core.context import get_context
+from fapilog.core.capture import capture_event
 from fapilog.core.levels import parse_level
 from fapilog.core.record import EventRecord, IsoClock, build_records
 from fapilog.core.serialize import Serializer
@@ -44,15 +43,10 @@ class CapturedEvents(Sequence[EventRecord]):
         self._serializer = Serializer()
 
     def _emit(
-        self,
-        level: int,
-        name: str,
-        message: Any,
-        fields: dict[str, Any],
-        bound: Mapping[str, Any] | None,
+        self, level: int, name: str, message: Any, fields: dict[str, Any], bound: Mapping[str, Any] | None,
         exc: BaseException | None,
     ) -> None:
-        item = (time.time_ns(), level, name, message, fields, get_context(), bound, exc, None)
+        item = capture_event(level, name, message, fields, bound, exc)  # what the pipeline's capture builds
         with self._lock:  # log calls may come from several threads; seq stays gap-free and ordered
             records, self._seq = build_records((item,), self._seq, self._clock.format)
             self._serializer.encode_into(records)

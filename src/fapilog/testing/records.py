@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from fapilog.core.capture import CapturedEvent
 from fapilog.core.levels import parse_level
 from fapilog.core.record import EventRecord, IsoClock, build_records
 from fapilog.core.serialize import Serializer
@@ -61,16 +62,16 @@ def make_records(
     number = parse_level(level)
     start = time.time_ns() if ts_ns is None else ts_ns
     items = [
-        (
-            start + i * 1000,
-            number,
-            logger,
-            message.format(i=i) if isinstance(message, str) else message,
-            dict(fields),
-            context,
-            None,
-            exc,
-            None,
+        CapturedEvent(
+            ts_ns=start + i * 1000,
+            level=number,
+            name=logger,
+            message=message.format(i=i) if isinstance(message, str) else message,
+            fields=dict(fields),
+            context=context,
+            bound=None,
+            exc=exc,
+            captured=None,
         )
         for i in range(count)
     ]

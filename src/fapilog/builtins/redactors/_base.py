@@ -24,31 +24,30 @@ __all__ = ["CORE_KEYS", "RedactorBase"]
 
 CORE_KEYS = frozenset({"timestamp", "level", "seq"})
 
-# ``json`` is never carried over: bytes serialized before redaction would take the secrets to every sink.
-_COPIED_SLOTS = tuple(slot for slot in EventRecord.__slots__ if slot != "json")
 _NO_VERDICTS: dict[Any, Any] = {}
 _PLAIN_LIMIT = 4096
 _FLAT_TYPES = frozenset({int, float, bool, type(None)})
 """Values no rule of a gated redactor can change (integers only matter to ungated value patterns)."""
 _FLAT_OR_TEXT = _FLAT_TYPES | {str}
+_OPEN_OBJECT, _OPEN_LIST = ord("{"), ord("[")
 
 
-def _copy_record(record: Record) -> dict[str, Any]:
+def _copy_record(record: Record, fields: Record | None = None) -> dict[str, Any]:
+    """A copy of ``record`` (with ``fields`` instead of its own when given) keeping the capture attributes of an
+    ``EventRecord``, never its ``json``: bytes serialized before redaction would take the secrets to every sink."""
     if type(record) is EventRecord:
-        copy = EventRecord(record)
-        for slot in _COPIED_SLOTS:
-            try:
-                setattr(copy, slot, getattr(record, slot))
-            except AttributeError:
-                pass  # the worker never set this slot on the original: nothing to carry over
-        return copy
-    return dict(record)
+        return record.derive(fields)
+    return dict(record if fields is None else fields)
 
 
 class RedactorBase(Walker):
     """Lifecycle, health, ``redact`` and ``redact_batch`` on top of the shared walk."""
 
     metadata: ClassVar[PluginMetadata]
+    # Every class here is copy-on-write: a record left alone comes back as the very same object, one changed as
+    # a copy without ``json``. Each built-in redactor says so itself (``_copy_on_write = True`` in its own class
+    # body): the worker trusts only a class that declares it, never a subclass that inherits it and may
+    # change records in place (``Pipeline.copy_on_write``).
 
     def __init__(
         self, *, keys: KeyMatcher | None, text: TextRule | None, mask: str, max_depth: int, max_items: int
@@ -60,6 +59,8 @@ class RedactorBase(Walker):
         """Whether whole records may be skipped by :meth:`_is_plain` (only when every text rule is gated)."""
         self._plain_keys: set[str] = set(CORE_KEYS)
         """Top-level keys seen before that match no name and that the text rule leaves alone."""
+        self._line_gate = _line_byte(self._gate)
+        """A one-character substring of the gate as the byte JSON writes it as (None: records are judged by value)."""
 
     async def start(self) -> None:
         """Nothing to open: every rule is compiled in the constructor."""
@@ -91,15 +92,33 @@ class RedactorBase(Walker):
         # cost more than the test itself.
         plain_keys, flat = self._plain_keys, _FLAT_TYPES
         first, second = gate
+        # The worker serialized the records before a chain of copy-on-write stages: a record is then judged by
+        # its JSON line, in C, instead of value by value. The line was made from the record as it is (nothing
+        # changed it since). One ``{`` and no ``[`` means no value is a container (a dict, list, tuple,
+        # dataclass or model adds one; so may a string, which then only costs the test by value). JSON writes
+        # every character of a string as itself but quotes, backslashes and control characters, so a line
+        # without the gate's one-character substring (``@``) holds no string the text rule could change.
+        # Numbers never matter to a gated rule.
+        line_gate = self._line_gate if records and type(getattr(records[0], "json", None)) is bytes else None
         out: list[Record] = []
         append = out.append
         for record in records:
             if plain_keys.issuperset(record):
+                if line_gate is not None:
+                    try:
+                        line = record.json  # type: ignore[attr-defined]
+                    except AttributeError:  # a value only the serializer's fallbacks encode: judged below
+                        line = b"["
+                    # Bytes tested as integers: ``b"@" in line`` costs over ten times ``64 in line``.
+                    if line_gate not in line and _OPEN_LIST not in line and line.rfind(_OPEN_OBJECT) == 0:
+                        append(record)
+                        continue
                 for value in record.values():
-                    if type(value) is str:
-                        if first in value and second in value:
+                    kind = type(value)
+                    if kind is str:
+                        if second in value and first in value:
                             break
-                    elif type(value) not in flat:
+                    elif kind is not int and kind not in flat:  # int first: the common case, no set lookup
                         break
                 else:
                     append(record)
@@ -204,9 +223,15 @@ class RedactorBase(Walker):
         return record if out is None else out
 
 
+def _line_byte(gate: tuple[str, str] | None) -> int | None:
+    """A one-character gate substring as the byte a JSON line holds it as, when JSON writes it as itself (ASCII,
+    not a quote, backslash or control character); None when the gate has none."""
+    for part in gate or ():
+        if len(part) == 1 and " " <= part < "\x7f" and part not in '"\\':
+            return ord(part)
+    return None
+
+
 def _renamed(record: Record, fields: Record, renamed: dict[str, str]) -> Record:
     """``fields`` in a copy of ``record`` (capture data kept) with the ``renamed`` keys rewritten, in order."""
-    copy = _copy_record(record)
-    copy.clear()
-    copy.update(rebuild(fields, {old: (new, fields[old]) for old, new in renamed.items()}))
-    return copy
+    return _copy_record(record, rebuild(fields, {old: (new, fields[old]) for old, new in renamed.items()}))

@@ -72,6 +72,7 @@ class FieldMaskRedactor(RedactorBase):
     ``max_items`` entries ``"[REDACTED:max_items]"``: they are never passed on unsearched.
     """
 
+    _copy_on_write = True  # see RedactorBase
     metadata = PluginMetadata(
         name=NAME,
         version=__version__,

@@ -166,6 +166,7 @@ class PresetRedactor(RedactorBase):
     the other built-in redactors.
     """
 
+    _copy_on_write = True  # see RedactorBase
     metadata = PluginMetadata(
         name=NAME,
         version=__version__,

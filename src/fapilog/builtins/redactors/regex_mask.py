@@ -169,6 +169,7 @@ class RegexMaskRedactor(RedactorBase):
     ``max_items`` entries are replaced by a marker rather than scanned.
     """
 
+    _copy_on_write = True  # see RedactorBase
     metadata = PluginMetadata(
         name=NAME,
         version=__version__,

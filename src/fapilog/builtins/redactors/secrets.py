@@ -88,6 +88,7 @@ class SecretsRedactor(RedactorBase):
     ``max_items`` entries are replaced by a marker rather than passed on unsearched.
     """
 
+    _copy_on_write = True  # see RedactorBase
     metadata = PluginMetadata(
         name=NAME,
         version=__version__,

@@ -92,6 +92,7 @@ class UrlCredentialsRedactor(RedactorBase):
     ``max_items`` entries are replaced by a marker rather than scanned.
     """
 
+    _copy_on_write = True  # see RedactorBase
     metadata = PluginMetadata(
         name=NAME,
         version=__version__,
