@@ -42,7 +42,7 @@ def _indexes(receiver: LokiReceiver) -> list[int]:
 
 def test_50k_events_over_several_label_sets_arrive_once_in_order_with_ns_timestamps(loki: LokiReceiver) -> None:
     """50,000 events over six label sets arrive exactly once, per stream in order, with their own ns times."""
-    # a generous queue wait: on a loaded machine the default 0.5 s wait could drop an event, which is not what this tests
+    # a generous queue wait: on a loaded machine the default 0.5 s wait could drop an event (not what this tests)
     fapilog.configure(
         sinks=[_loki(loki, label_fields=["level", "region"], delivery={"batch_max_age": 0.2})],
         queue={"wait_timeout": 30.0},
