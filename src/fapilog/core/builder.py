@@ -22,6 +22,7 @@ from fapilog.core.levels import parse_level
 from fapilog.core.pipeline import Pipeline, Stage, StageKind
 from fapilog.errors import ConfigError, FapilogError, PluginValidationError
 from fapilog.plugins._dependencies import resolve_order
+from fapilog.plugins.constraints import prefixed
 from fapilog.plugins.metadata import KINDS, PluginMetadata, metadata_of
 from fapilog.plugins.registry import default_registry
 from fapilog.settings import LoggingSettings, PluginSettings
@@ -80,7 +81,7 @@ def _create(kind: StageKind | str, spec: Any, where: str) -> tuple[str, object]:
         # A second instance configured with its own name ({"type": "memory", "name": "audit"}) goes by it.
         return (own if isinstance(own, str) and own else name), obj
     except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}", field=f"{where}.{exc.field}" if exc.field else where) from exc
+        raise prefixed(exc, where) from exc
     except FapilogError as exc:
         raise type(exc)(f"{where}: {exc}", plugin=getattr(exc, "plugin", None)) from exc  # type: ignore[call-arg]
 
