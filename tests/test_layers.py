@@ -37,6 +37,7 @@ so the kit and the registry may import them; they move into the kit itself later
 
 KIT = frozenset({
     "fapilog.plugins", "fapilog.plugins.protocols", "fapilog.plugins.metadata", "fapilog.plugins.outcomes",
+    "fapilog.plugins.constraints", "fapilog.plugins._coercion",
 })
 SHIM_KINDS = ("sinks", "filters", "enrichers", "redactors", "processors")
 

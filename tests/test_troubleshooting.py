@@ -106,15 +106,19 @@ EXCLUSIONS: dict[tuple[str, str], str] = {
         "re-raises the http sink's url and auth ConfigErrors (builtins/sinks/_http_config.py, checked there) "
         "with 'otlp sink:' and 'endpoint' in place of 'http sink:' and 'url'; the page lists them under otlp too"
     ),
-    ("builtins/filters/_settings.py", "level"): (
-        "re-raises parse_level()'s ConfigError (core/levels.py, checked there) with the field attached"
+    ("plugins/_coercion.py", "_fail"): (
+        "the validation engine's one way out: each caller's problem text goes to constraints.setting_error(); "
+        "the engine's messages are listed in the page under 'Settings the validation engine refuses'"
     ),
-    ("builtins/filters/_settings.py", "logger_levels"): (
-        "re-raises parse_level()'s ConfigError (core/levels.py, checked there) with the field attached"
+    ("plugins/_coercion.py", "_key_error"): (
+        "an unknown or missing field, text given by _build() ('unknown setting', 'required setting is missing')"
     ),
-    ("plugins/_settings.py", "_from_dataclass"): (
-        "re-raises the ConfigError of settings.py's coerce_setting() or of the plugin's own dataclass check "
-        "with 'plugin <name>: ' in front; those messages are checked at their own sites"
+    ("plugins/_settings.py", "in_plugin"): (
+        "re-raises a plugin constructor's own ConfigError behind 'plugin <name>: ' unless it names the plugin "
+        "already; the plugin's text is checked at its own site"
+    ),
+    ("plugins/constraints.py", "prefixed"): (
+        "re-raises a ConfigError with the configured location in front ('filters[0]: '), field and message together"
     ),
     ("plugins/_settings.py", "_from_pydantic"): (
         "the text after 'plugin <name>: field <loc>: ' is pydantic's own; the form is checked through "
@@ -510,7 +514,8 @@ def test_the_scan_covers_the_whole_plugin_system() -> None:
     assert any(site.leading == "no plugin named" for site in sites if site.module == "plugins/discovery.py")
     verdicts = {chunk for site in sites if site.kind == "CompatVerdict" for chunk in site.chunks}
     assert {"is installed (it was built for a newer core)", "is installed (it was built for an older core)"} <= verdicts
-    assert any(site.kind.endswith("via _fail()") for site in sites), "the filters' _fail() helper is followed"
+    assert any(site.kind.endswith("via setting_error()") and site.module == "builtins/filters/rate_limit.py"
+               for site in sites), "the engine's setting_error() helper is followed to its callers"
     assert any(site.kind.endswith("via bad()") and site.module == "builtins/redactors/regex_mask.py" for site in sites)
     assert any(site.kind == "warnings.warn via _notify_once()" for site in sites), "the legacy-plugin notice"
     assert any(site.kind.startswith("stderr line") for site in sites)

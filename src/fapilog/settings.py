@@ -257,4 +257,5 @@ def coerce_setting(value: Any, hint: Any, path: str) -> Any:
 
 
 def _build(cls: type[_T], data: Mapping[str, Any] | Any, path: str) -> _T:
-    return build(cls, data, path=path)
+    built: _T = build(cls, data, path=path)
+    return built

@@ -56,13 +56,19 @@ class _Where:
     def item(self, index: object) -> _Where:
         return _Where(f"{self.path}[{index}]", self.root)
 
-    def error(self, problem: str) -> ConfigError:
-        return setting_error(self.path, problem, root=self.root)
+
+def _fail(where: _Where, problem: str) -> ConfigError:
+    """The engine's errors, all made by :func:`~fapilog.plugins.constraints.setting_error`."""
+    return setting_error(where.path, problem, root=where.root)
+
+
+def fields_of(model: type[Any]) -> tuple[tuple[str, Any, bool], ...]:
+    """``(name, annotation, required)`` of each field of the dataclass ``model`` its constructor takes."""
+    return _fields_of(model)  # type: ignore[arg-type]  # a class is hashable; mypy sees only type[Any]
 
 
 @functools.lru_cache(maxsize=256)
-def fields_of(model: type[Any]) -> tuple[tuple[str, Any, bool], ...]:
-    """``(name, annotation, required)`` of each field of the dataclass ``model`` its constructor takes."""
+def _fields_of(model: Any) -> tuple[tuple[str, Any, bool], ...]:
     try:
         hints = typing.get_type_hints(model, include_extras=True)
     except Exception:  # noqa: BLE001 - annotations that do not resolve: the model's own checks are all there is
@@ -92,7 +98,7 @@ def _build(model: type[_M], data: Any, where: _Where) -> _M:
     if isinstance(data, model):
         return data
     if not isinstance(data, Mapping):
-        raise where.error(f"expected a table of settings, got {data!r}")
+        raise _fail(where, f"expected a table of settings, got {data!r}")
     fields = fields_of(model)
     names = [name for name, _, _ in fields]
     for key in data:
@@ -111,7 +117,7 @@ def _build(model: type[_M], data: Any, where: _Where) -> _M:
             raise
         field = exc.field or ""
         problem = str(exc).split(": ", 1)[1] if field and str(exc).startswith(f"{field}: ") else str(exc)
-        raise (where.child(field) if field else where).error(problem) from None
+        raise _fail(where.child(field) if field else where, problem) from None
 
 
 def _accepted(where: _Where, names: list[str]) -> str:
@@ -125,7 +131,7 @@ def _key_error(where: _Where, key: str, problem: str) -> ConfigError:
     target = where.child(key)
     if where.root and not where.path:  # a plugin's own table: name the plugin and the field apart
         return setting_error(target.path, problem, shown=f"plugin {where.root!r}: field {key!r}")
-    return target.error(problem)
+    return _fail(target, problem)
 
 
 def _split(hint: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -146,7 +152,7 @@ def _coerce(value: Any, hint: Any, where: _Where) -> Any:
         if mark is NonEmpty and isinstance(result, (str, list, tuple, dict)) and not (
             result.strip() if isinstance(result, str) else result
         ):
-            raise where.error(f"must not be empty, got {value!r}")
+            raise _fail(where, f"must not be empty, got {value!r}")
     return result
 
 
@@ -158,7 +164,7 @@ def _level(value: Any, base: Any, where: _Where) -> Any:
     try:
         parse_level(value, field=shown)
     except ConfigError as exc:
-        raise where.error(str(exc)[len(shown) + 2 :]) from None
+        raise _fail(where, str(exc)[len(shown) + 2 :]) from None
     return value
 
 
@@ -172,12 +178,12 @@ def _by_type(value: Any, hint: Any, where: _Where, marks: tuple[Any, ...]) -> An
     if origin is Literal:
         if value in args:
             return value
-        raise where.error(f"got {value!r}; accepted: {', '.join(repr(a) for a in args)}")
+        raise _fail(where, f"got {value!r}; accepted: {', '.join(repr(a) for a in args)}")
     if origin in (Union, types.UnionType):
         return _union(value, args, where, marks)
     if origin in (dict, Mapping) or hint is dict:
         if not isinstance(value, Mapping):
-            raise where.error(f"expected a table, got {value!r}")
+            raise _fail(where, f"expected a table, got {value!r}")
         if not args:
             return dict(value)
         return {str(k): _coerce(v, args[1], where.child(str(k))) for k, v in value.items()}
@@ -186,13 +192,13 @@ def _by_type(value: Any, hint: Any, where: _Where, marks: tuple[Any, ...]) -> An
     if hint is bool:
         flag = parse_bool(value)
         if flag is None:
-            raise where.error(f"must be true or false, got {value!r}")
+            raise _fail(where, f"must be true or false, got {value!r}")
         return flag
     if hint is int or hint is float:
         return _number(value, hint, where, next((m for m in marks if isinstance(m, Range)), None))
     if hint is str:
         if not isinstance(value, str):
-            raise where.error(f"must be text, got {value!r}")
+            raise _fail(where, f"must be text, got {value!r}")
         return value
     return value  # a type the engine does not know: the model's own checks decide
 
@@ -200,14 +206,14 @@ def _by_type(value: Any, hint: Any, where: _Where, marks: tuple[Any, ...]) -> An
 def _union(value: Any, args: tuple[Any, ...], where: _Where, marks: tuple[Any, ...]) -> Any:
     if value is None and type(None) in args:
         return None
-    options = [a for a in args if a is not type(None)]
-    for option in options:  # a value already of one of the types stays as it is: 5 for int | str stays 5
-        if option in (int, float, str) and isinstance(value, option) and not isinstance(value, bool):
-            return _by_type(value, option, where, marks)
+    options = [_split(a) for a in args if a is not type(None)]
+    for base, own in options:  # a value already of one of the types stays as it is: 5 for int | str stays 5
+        if base in (int, float, str) and isinstance(value, base) and not isinstance(value, bool):
+            return _by_type(value, base, where, (*marks, *own))
     first: ConfigError | None = None
-    for option in options:
+    for base, own in options:
         try:
-            return _by_type(value, option, where, marks)
+            return _by_type(value, base, where, (*marks, *own))
         except ConfigError as exc:
             first = first or exc
     assert first is not None  # a union has at least one option besides None
@@ -216,7 +222,7 @@ def _union(value: Any, args: tuple[Any, ...], where: _Where, marks: tuple[Any, .
 
 def _sequence(value: Any, hint: Any, origin: Any, args: tuple[Any, ...], where: _Where) -> Any:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-        raise where.error(f"expected a list, got {value!r}")
+        raise _fail(where, f"expected a list, got {value!r}")
     item = args[0] if args else Any
     items = [_coerce(entry, item, where.item(i)) for i, entry in enumerate(value)]
     return items if origin is list or hint is list else tuple(items)
@@ -237,10 +243,10 @@ def _number(value: Any, kind: type[int] | type[float], where: _Where, bounds: Ra
         except ValueError:
             number = None
     if number is not None and not math.isfinite(number) and kind is float:
-        raise where.error(f"must be a finite number{wanted[len(noun):]}, got {value!r}")
+        raise _fail(where, f"must be a finite number{wanted[len(noun):]}, got {value!r}")
     if number is None or (kind is int and not (math.isfinite(number) and float(number).is_integer())):
-        raise where.error(f"must be {wanted}, got {value!r}")
+        raise _fail(where, f"must be {wanted}, got {value!r}")
     converted = kind(number)
     if bounds is not None and not bounds.admits(converted):
-        raise where.error(f"must be {wanted}, got {value!r}")
+        raise _fail(where, f"must be {wanted}, got {value!r}")
     return converted

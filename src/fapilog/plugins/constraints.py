@@ -108,7 +108,8 @@ def setting_error(path: str, problem: str, *, root: str = "", shown: str | None 
     """The one way a settings check reports a bad value: ``"<root>.<path>: <problem>"``, with ``.field`` the
     path as the user wrote it within their table (``rate``, ``queue.capacity``). ``root`` names the plugin;
     ``shown`` replaces the location in the message (``plugin 'file': field 'max_byte'``)."""
-    return ConfigError(f"{location(path, root) if shown is None else shown}: {problem}", field=path or None)
+    where = location(path, root) if shown is None else shown
+    return ConfigError(f"{where}: {problem}", field=path or None)
 
 
 def prefixed(exc: ConfigError, where: str) -> ConfigError:

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.builtins.filters import _settings as check
-from fapilog.builtins.filters._records import as_event
+from fapilog.builtins.filters._records import as_event, exempt_threshold
 from fapilog.builtins.filters._summary import SUMMARY_LOGGERS, Pending, SummaryLedger
 from fapilog.plugins import EventRecord
+from fapilog.plugins.constraints import Level, NonEmpty, Positive, Range, SplitText, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 from fapilog.plugins.protocols import Record
 
@@ -45,18 +45,11 @@ class FirstOccurrenceSettings:
     do); ``max_keys``: keys remembered at most; ``summary``: log "suppressed N similar events" summaries.
     """
 
-    window: float = 60.0
-    fields: Sequence[str] | None = None
-    exempt_level: int | str | None = "WARNING"
-    max_keys: int = 10_000
+    window: Annotated[float, Positive] = 60.0
+    fields: Annotated[tuple[Annotated[str, NonEmpty], ...], SplitText] = ()
+    exempt_level: Annotated[int | str | None, Level] = "WARNING"
+    max_keys: Annotated[int, Range(ge=1)] = 10_000
     summary: bool = True
-
-    def __post_init__(self) -> None:
-        check.number(_NAME, "window", self.window, low=0.0)
-        check.field_list(_NAME, "fields", self.fields)
-        check.optional_level(_NAME, "exempt_level", self.exempt_level)
-        check.count(_NAME, "max_keys", self.max_keys)
-        check.flag(_NAME, "summary", self.summary)
 
 
 class FirstOccurrenceFilter:
@@ -72,30 +65,25 @@ class FirstOccurrenceFilter:
 
     def __init__(
         self,
+        settings: FirstOccurrenceSettings | None = None,
+        /,
         *,
-        window: float = 60.0,
-        fields: Sequence[str] | None = None,
-        exempt_level: int | str | None = "WARNING",
-        max_keys: int = 10_000,
-        summary: bool = True,
         clock: Callable[[], int] | None = None,
+        **values: Any,
     ) -> None:
-        """``clock`` (not a setting; for tests) returns nanoseconds since the epoch, like ``time.time_ns``."""
-        self.settings = FirstOccurrenceSettings(
-            window=window, fields=fields, exempt_level=exempt_level, max_keys=max_keys, summary=summary
-        )
-        self.window = check.number(_NAME, "window", window, low=0.0)
-        self.fields = check.field_list(_NAME, "fields", fields)
-        self.max_keys = check.count(_NAME, "max_keys", max_keys)
-        self.summary = check.flag(_NAME, "summary", summary)
-        self._exempt = check.exempt_threshold(check.optional_level(_NAME, "exempt_level", exempt_level))
-        self._window_ns = max(1, round(self.window * 1e9))
+        """``settings`` (the registry passes the validated model) or the same fields as keywords.
+
+        ``clock`` (not a setting; for tests) returns nanoseconds since the epoch, like ``time.time_ns``.
+        """
+        self.settings = settings = settings_from(FirstOccurrenceSettings, settings, root=_NAME, **values)
+        self._exempt = exempt_threshold(settings.exempt_level)
+        self._window_ns = max(1, round(settings.window * 1e9))
         self._seen: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
         """key -> [start of its window (ns), open Pending or None, stamp]; least recently seen first."""
-        self._stale = max(1, self.max_keys // 2)
+        self._stale = max(1, settings.max_keys // 2)
         self._added = 0
         self.evicted = 0
-        self._ledger = SummaryLedger(_NAME, max_delay=self.window, clock=clock)
+        self._ledger = SummaryLedger(_NAME, max_delay=settings.window, clock=clock)
 
     @property
     def tracked_keys(self) -> int:
@@ -122,11 +110,11 @@ class FirstOccurrenceFilter:
 
     async def filter_batch(self, records: list[EventRecord]) -> list[EventRecord]:
         """The first occurrences and exempt records of the batch, in order."""
-        exempt, window_ns, fields = self._exempt, self._window_ns, self.fields
+        exempt, window_ns, fields = self._exempt, self._window_ns, self.settings.fields
         single = fields[0] if len(fields) == 1 else ""
         seen, stale, added = self._seen, self._stale, self._added
         find, touch = seen.get, seen.move_to_end
-        ledger, summary, never = self._ledger, self.summary, SUMMARY_LOGGERS
+        ledger, summary, never = self._ledger, self.settings.summary, SUMMARY_LOGGERS
         kept: list[EventRecord] = []
         append = kept.append
         for record in records:
@@ -176,7 +164,7 @@ class FirstOccurrenceFilter:
 
     def _insert(self, key: Any, state: list[Any]) -> None:
         """Add a new key, first forgetting the least recently seen one if the table is full."""
-        if len(self._seen) >= self.max_keys:
+        if len(self._seen) >= self.settings.max_keys:
             self._evict_oldest()
         self._seen[key] = state
 
