@@ -73,7 +73,8 @@ CARRIERS = {"CompatVerdict": (2, "reason"), "PluginHealth": (1, "detail")}
 
 def scanned_modules() -> list[Path]:
     """The plugin system: everything under ``plugins/`` and ``builtins/``; the core modules that configure, run,
-    reload and report plugins; the settings (the ``plugins`` section and plugin tables go through that validator); and
+    reload and report plugins; the settings and the validation engine (``_constraints``, ``_coercion``: every plugin
+    table goes through it); and
     the level parser (level settings of the built-in filters use it)."""
     core = ("builder", "control", "state", "levels", "pipeline", "delivery", "worker", "runtime", "batch_send",
             "fallback", "record_writes", "delivery_options", "sink_intake")
@@ -82,6 +83,8 @@ def scanned_modules() -> list[Path]:
         *sorted((SRC / "builtins").rglob("*.py")),
         *(SRC / "core" / f"{name}.py" for name in core),
         SRC / "settings.py",
+        SRC / "_constraints.py",
+        SRC / "_coercion.py",
     ]
 
 
@@ -106,18 +109,18 @@ EXCLUSIONS: dict[tuple[str, str], str] = {
         "re-raises the http sink's url and auth ConfigErrors (builtins/sinks/_http_config.py, checked there) "
         "with 'otlp sink:' and 'endpoint' in place of 'http sink:' and 'url'; the page lists them under otlp too"
     ),
-    ("plugins/_coercion.py", "_fail"): (
+    ("_coercion.py", "_fail"): (
         "the validation engine's one way out: each caller's problem text goes to constraints.setting_error(); "
         "the engine's messages are listed in the page under 'Settings the validation engine refuses'"
     ),
-    ("plugins/_coercion.py", "_key_error"): (
+    ("_coercion.py", "_key_error"): (
         "an unknown or missing field, text given by _build() ('unknown setting', 'required setting is missing')"
     ),
     ("plugins/_settings.py", "in_plugin"): (
         "re-raises a plugin constructor's own ConfigError behind 'plugin <name>: ' unless it names the plugin "
         "already; the plugin's text is checked at its own site"
     ),
-    ("plugins/constraints.py", "prefixed"): (
+    ("_constraints.py", "prefixed"): (
         "re-raises a ConfigError with the configured location in front ('filters[0]: '), field and message together"
     ),
     ("plugins/_settings.py", "_from_pydantic"): (
@@ -514,7 +517,7 @@ def test_the_scan_covers_the_whole_plugin_system() -> None:
     assert any(site.leading == "no plugin named" for site in sites if site.module == "plugins/discovery.py")
     verdicts = {chunk for site in sites if site.kind == "CompatVerdict" for chunk in site.chunks}
     assert {"is installed (it was built for a newer core)", "is installed (it was built for an older core)"} <= verdicts
-    assert any(site.kind.endswith("via setting_error()") and site.module == "builtins/filters/rate_limit.py"
+    assert any(site.kind.endswith("via setting_error()") and site.module == "settings.py"
                for site in sites), "the engine's setting_error() helper is followed to its callers"
     assert any(site.kind.endswith("via bad()") and site.module == "builtins/redactors/regex_mask.py" for site in sites)
     assert any(site.kind == "warnings.warn via _notify_once()" for site in sites), "the legacy-plugin notice"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal
 
-from fapilog.plugins.constraints import Duration, Range
+from fapilog._constraints import Duration, Range
 
 __all__ = ["CircuitSettings", "RetrySettings", "SinkDefaults"]
 

@@ -1,6 +1,6 @@
 """``LoggingSettings``: typed, validated configuration from code, ``FAPILOG_*`` variables or a file.
 
-Plain frozen dataclasses checked by fapilog's one validation engine (:mod:`fapilog.plugins._coercion`, which
+Plain frozen dataclasses checked by fapilog's one validation engine (:mod:`fapilog._coercion`, which
 checks every plugin's settings too) instead of pydantic: the core must import in a few
 milliseconds and configure itself on the first log call without pulling in a 200 ms dependency. Every error
 is a :class:`~fapilog.errors.ConfigError` naming the field (dotted path), the value given and what is accepted.
@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
+from fapilog._coercion import build, check_value
+from fapilog._constraints import Duration, Level, Range, setting_error
 from fapilog._sink_settings import CircuitSettings, RetrySettings, SinkDefaults
 from fapilog.core.levels import parse_level
 from fapilog.errors import ConfigError
-from fapilog.plugins._coercion import build, check_value
-from fapilog.plugins.constraints import Duration, Level, Range, setting_error
 
 _T = TypeVar("_T")
 LevelSetting = Annotated[int | str, Level]
@@ -252,7 +252,7 @@ def _as_dict(obj: Any) -> dict[str, Any]:
 
 def coerce_setting(value: Any, hint: Any, path: str) -> Any:
     """Check and convert one setting ``value`` to the annotation ``hint`` (a dataclass for a whole table), or
-    raise a ConfigError naming ``path``: the engine of :mod:`fapilog.plugins._coercion`, as for every field."""
+    raise a ConfigError naming ``path``: the engine of :mod:`fapilog._coercion`, as for every field."""
     return check_value(value, hint, path)
 
 

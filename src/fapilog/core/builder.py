@@ -16,13 +16,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from fapilog._constraints import prefixed
 from fapilog.core.delivery import BufferPolicy, SinkRunner
 from fapilog.core.delivery_options import check_delivery, runner_options
 from fapilog.core.levels import parse_level
 from fapilog.core.pipeline import Pipeline, Stage, StageKind
 from fapilog.errors import ConfigError, FapilogError, PluginValidationError
 from fapilog.plugins._dependencies import resolve_order
-from fapilog.plugins.constraints import prefixed
 from fapilog.plugins.metadata import KINDS, PluginMetadata, metadata_of
 from fapilog.plugins.registry import default_registry
 from fapilog.settings import LoggingSettings, PluginSettings

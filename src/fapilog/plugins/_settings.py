@@ -17,9 +17,9 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from fapilog._coercion import build, fields_of
+from fapilog._constraints import setting_error
 from fapilog.errors import ConfigError, PluginLoadError, PluginValidationError
-from fapilog.plugins._coercion import build, fields_of
-from fapilog.plugins.constraints import setting_error
 from fapilog.plugins.metadata import _is_pydantic_model
 
 __all__ = ["in_plugin", "instantiate", "validate_settings"]

@@ -152,6 +152,45 @@ def _derive(
     return Inspected(md, legacy=False, derived_from=facts.where)
 
 
+_ARGUMENTS = {"start": "", "stop": "", "flush": "", "health_check": ""}
+"""What the core passes to the optional methods (nothing); the kind's method gets ``record``, its batch form
+``records`` (see :data:`~fapilog.plugins.metadata.KINDS`)."""
+
+
+def _arguments(md: PluginMetadata, method: str) -> str:
+    spec = KIND_BY_NAME[md.kind]
+    if method == spec.method:
+        return "record"
+    if method == spec.batch_method:
+        return "records"
+    return _ARGUMENTS.get(method, "")
+
+
+def _check_signature(plugin: object, md: PluginMetadata, where: str, method: str, *, legacy: bool = False) -> None:
+    """Refuse ``method`` if the core's call (``method(record)``, ``method(records)``, ``method()``) cannot bind
+    to it, as pluggy checks a hook's arguments at registration instead of failing on every event."""
+    fn = getattr(plugin, method)
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # an extension type without an introspectable signature: trust it
+        return
+    params = list(signature.parameters.values())
+    static = isinstance(inspect.getattr_static(_cls(plugin), method, None), (staticmethod, classmethod))
+    if isinstance(plugin, type) and inspect.isfunction(fn) and not static and params:
+        params = params[1:]  # looked up on the class: the first parameter is self
+    arguments = _arguments(md, method)
+    try:
+        signature.replace(parameters=params).bind(*([None] if arguments else []))
+    except TypeError:
+        kind = "def" if legacy and not _is_async(fn) else "async def"
+        wanted = f"self, {arguments}" if arguments else "self"
+        raise PluginValidationError(
+            f"{where}: {method}{signature.replace(parameters=params)} does not accept the call the core makes, "
+            f"{method}({arguments}); write `{kind} {method}({wanted})`",
+            plugin=md.name,
+        ) from None
+
+
 def _check_methods(plugin: object, md: PluginMetadata, legacy: bool) -> None:
     where = f"plugin {md.name!r} ({_cls(plugin).__qualname__}, kind {md.kind!r})"
     required = REQUIRED_METHODS[md.kind]
@@ -161,6 +200,7 @@ def _check_methods(plugin: object, md: PluginMetadata, legacy: bool) -> None:
             f"{where} has no {required}() method; a {md.kind} must define `async def {required}(self, ...)`",
             plugin=md.name,
         )
+    _check_signature(plugin, md, where, required, legacy=legacy)
     if not _is_async(fn) and not (legacy and md.kind == "sink"):
         raise PluginValidationError(
             f"{where}: {required}() must be `async def` (the worker awaits it) but it is a plain function; "
@@ -169,13 +209,15 @@ def _check_methods(plugin: object, md: PluginMetadata, legacy: bool) -> None:
         )
     if legacy:
         return  # legacy objects keep their optional methods as they are; the core tolerates sync hooks
-    for optional in (*_OPTIONAL, f"{required}_batch"):
+    for optional in (*_OPTIONAL, KIND_BY_NAME[md.kind].batch_method):
         fn = getattr(plugin, optional, None)
         if fn is not None and callable(fn) and not _is_async(fn):
             raise PluginValidationError(
                 f"{where}: {optional}() must be `async def` when present, but it is a plain function",
                 plugin=md.name,
             )
+        if fn is not None and callable(fn):
+            _check_signature(plugin, md, where, optional)
 
 
 def needs_async_adapter(plugin: object, kind: PluginKind) -> bool:

@@ -15,6 +15,7 @@ matching prefix wins, and loggers no entry covers use ``level``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fapilog._version import __version__
@@ -40,7 +41,7 @@ class LevelFilterSettings:
     """
 
     level: Annotated[int | str, Level] = "DEBUG"
-    loggers: dict[str, Annotated[int | str, Level]] = dataclasses.field(default_factory=dict)
+    loggers: Mapping[str, Annotated[int | str, Level]] | None = None
 
 
 class LevelFilter:
@@ -58,7 +59,7 @@ class LevelFilter:
         """``settings`` (the registry passes the validated model) or the same fields as keywords."""
         self.settings = settings = settings_from(LevelFilterSettings, settings, root=_NAME, **values)
         self._level = parse_level(settings.level)
-        table = {name: parse_level(wanted) for name, wanted in settings.loggers.items()}
+        table = {name: parse_level(wanted) for name, wanted in (settings.loggers or {}).items()}
         # Longest prefix first, so the first match is the most specific one.
         self._prefixes = sorted(table.items(), key=lambda item: len(item[0]), reverse=True)
         self._cache: dict[object, int] = {}

@@ -3,9 +3,9 @@
 The core's :class:`~fapilog.settings.LoggingSettings` and every plugin's ``config_model`` go through
 :func:`build`. What a field accepts comes from its annotation alone: the type (``int``, ``float``, ``bool``,
 ``str``, literals, optionals and unions, lists, tuples, tables, nested dataclasses) and the constraints of
-:mod:`fapilog.plugins.constraints` riding in ``Annotated``. Text is converted where a type asks for more
+:mod:`fapilog._constraints` riding in ``Annotated``. Text is converted where a type asks for more
 (``"5"`` for an ``int``, ``"true"`` for a ``bool``), because environment variables and some files deliver
-only text. Every error is made by :func:`~fapilog.plugins.constraints.setting_error`.
+only text. Every error is made by :func:`~fapilog._constraints.setting_error`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar, Union
 
+from fapilog._constraints import Level, NonEmpty, Range, SplitText, location, setting_error
 from fapilog.core.levels import parse_level
 from fapilog.errors import ConfigError
-from fapilog.plugins.constraints import Level, NonEmpty, Range, SplitText, location, setting_error
 
 __all__ = ["build", "check_value", "fields_of", "parse_bool"]
 
@@ -58,7 +58,7 @@ class _Where:
 
 
 def _fail(where: _Where, problem: str) -> ConfigError:
-    """The engine's errors, all made by :func:`~fapilog.plugins.constraints.setting_error`."""
+    """The engine's errors, all made by :func:`~fapilog._constraints.setting_error`."""
     return setting_error(where.path, problem, root=where.root)
 
 
@@ -116,8 +116,13 @@ def _build(model: type[_M], data: Any, where: _Where) -> _M:
         if not where.path and not where.root:
             raise
         field = exc.field or ""
-        problem = str(exc).split(": ", 1)[1] if field and str(exc).startswith(f"{field}: ") else str(exc)
-        raise _fail(where.child(field) if field else where, problem) from None
+        target = where.child(field) if field else where
+        text = str(exc)
+        for said in (f"{location(target.path, target.root)}: ", f"{field}: "):  # its own location, said once
+            if field and text.startswith(said):
+                text = text[len(said):]
+                break
+        raise _fail(target, text) from None
 
 
 def _accepted(where: _Where, names: list[str]) -> str:
@@ -145,14 +150,18 @@ def _coerce(value: Any, hint: Any, where: _Where) -> Any:
     base, marks = _split(hint)
     if Level in marks:
         return _level(value, base, where)
+    return _marked(value, base, where, marks)
+
+
+def _marked(value: Any, base: Any, where: _Where, marks: tuple[Any, ...]) -> Any:
+    """``value`` as the type ``base``, then held to the value constraints among ``marks``."""
     if SplitText in marks and isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
     result = _by_type(value, base, where, marks)
-    for mark in marks:
-        if mark is NonEmpty and isinstance(result, (str, list, tuple, dict)) and not (
-            result.strip() if isinstance(result, str) else result
-        ):
-            raise _fail(where, f"must not be empty, got {value!r}")
+    if NonEmpty in marks and isinstance(result, (str, list, tuple, dict)) and not (
+        result.strip() if isinstance(result, str) else result
+    ):
+        raise _fail(where, f"must not be empty, got {value!r}")
     return result
 
 
@@ -209,11 +218,11 @@ def _union(value: Any, args: tuple[Any, ...], where: _Where, marks: tuple[Any, .
     options = [_split(a) for a in args if a is not type(None)]
     for base, own in options:  # a value already of one of the types stays as it is: 5 for int | str stays 5
         if base in (int, float, str) and isinstance(value, base) and not isinstance(value, bool):
-            return _by_type(value, base, where, (*marks, *own))
+            return _marked(value, base, where, (*marks, *own))
     first: ConfigError | None = None
     for base, own in options:
         try:
-            return _by_type(value, base, where, (*marks, *own))
+            return _marked(value, base, where, (*marks, *own))
         except ConfigError as exc:
             first = first or exc
     assert first is not None  # a union has at least one option besides None
