@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import sys
 import threading
 import warnings
 
@@ -38,6 +39,7 @@ __all__ = [
     "derive_metadata",
     "inspect_plugin",
     "needs_async_adapter",
+    "warn_about",
 ]
 
 _OPTIONAL = ("start", "stop", "flush", "health_check")
@@ -234,7 +236,24 @@ def _notify_once(plugin: object, message: str) -> None:
         if key in _warned:
             return
         _warned.add(key)
-    warnings.warn(message, LegacyPluginWarning, stacklevel=4)
+    warn_about(plugin, message, LegacyPluginWarning)
+
+
+def warn_about(plugin: object, message: str, category: type[Warning]) -> None:
+    """Warn about ``plugin`` at the plugin's own class definition (file and line), where its author looks,
+    rather than at whichever frame of the registry, the builder or the worker thread happened to notice."""
+    cls = _cls(plugin)
+    module = sys.modules.get(cls.__module__)
+    try:
+        filename = inspect.getsourcefile(cls) or inspect.getfile(cls)
+        lineno = inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):  # defined in a REPL or compiled without source: the module is all we have
+        filename = getattr(module, "__file__", None) or f"<{cls.__module__}>"
+        lineno = 1
+    globals_ = vars(module) if module is not None else None
+    registry = globals_.setdefault("__warningregistry__", {}) if globals_ is not None else None
+    warnings.warn_explicit(message, category, filename, lineno, module=cls.__module__, registry=registry,
+                           module_globals=globals_)
 
 
 def inspect_plugin(
