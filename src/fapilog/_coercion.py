@@ -53,9 +53,6 @@ class _Where:
     def child(self, name: str) -> _Where:
         return _Where(f"{self.path}.{name}" if self.path else name, self.root)
 
-    def item(self, index: object) -> _Where:
-        return _Where(f"{self.path}[{index}]", self.root)
-
 
 def _fail(where: _Where, problem: str) -> ConfigError:
     """The engine's errors, all made by :func:`~fapilog._constraints.setting_error`."""
@@ -233,7 +230,14 @@ def _sequence(value: Any, hint: Any, origin: Any, args: tuple[Any, ...], where: 
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise _fail(where, f"expected a list, got {value!r}")
     item = args[0] if args else Any
-    items = [_coerce(entry, item, where.item(i)) for i, entry in enumerate(value)]
+    items = []
+    for index, entry in enumerate(value):
+        try:
+            items.append(_coerce(entry, item, where))
+        except ConfigError as exc:  # the list is one setting: keep its field, say which entry
+            said = f"{location(where.path, where.root)}: "
+            text = str(exc)[len(said):] if str(exc).startswith(said) else str(exc)
+            raise _fail(where, f"entry {index} {text}") from None
     return items if origin is list or hint is list else tuple(items)
 
 

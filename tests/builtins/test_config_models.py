@@ -53,7 +53,7 @@ def _options(hint: Any) -> list[Any]:
     return [base]
 
 
-def wrong_type(hint: Any) -> object:
+def wrong_type(hint: Any) -> object:  # noqa: PLR0911 - one answer per kind of annotation
     """A value no option of ``hint`` accepts, or ``None`` when the field takes anything."""
     _, marks = _split(hint)
     if Level in marks:

@@ -20,6 +20,7 @@ import re
 import sys
 import threading
 import warnings
+from typing import Any
 
 from fapilog.errors import PluginValidationError
 from fapilog.plugins._derived import DistributionFacts, metadata_from_facts
@@ -39,7 +40,6 @@ __all__ = [
     "derive_metadata",
     "inspect_plugin",
     "needs_async_adapter",
-    "warn_about",
 ]
 
 _OPTIONAL = ("start", "stop", "flush", "health_check")
@@ -230,30 +230,38 @@ def needs_async_adapter(plugin: object, kind: PluginKind) -> bool:
 
 
 def _notify_once(plugin: object, message: str) -> None:
+    """Warn once per plugin class, at the class's own definition (file and line), where its author looks,
+    rather than at whichever frame of the registry, the builder or the worker thread happened to notice."""
     cls = _cls(plugin)
     key = f"{cls.__module__}.{cls.__qualname__}"
     with _warned_lock:
         if key in _warned:
             return
         _warned.add(key)
-    warn_about(plugin, message, LegacyPluginWarning)
+    filename, lineno, registry, source = _definition(cls)
+    warnings.warn_explicit(message, LegacyPluginWarning, filename, lineno, module=cls.__module__,
+                           registry=registry, module_globals=source)
 
 
-def warn_about(plugin: object, message: str, category: type[Warning]) -> None:
-    """Warn about ``plugin`` at the plugin's own class definition (file and line), where its author looks,
-    rather than at whichever frame of the registry, the builder or the worker thread happened to notice."""
-    cls = _cls(plugin)
+_Registry = dict[str | tuple[str, type[Warning], int], int]
+"""A module's ``__warningregistry__``, which de-duplicates its warnings."""
+
+
+def _definition(cls: type) -> tuple[str, int, _Registry | None, dict[str, Any] | None]:
+    """Where ``cls`` is defined, for a warning about it: file, line, its module's warning registry, and its
+    module's globals when they can show the source line."""
     module = sys.modules.get(cls.__module__)
     try:
         filename = inspect.getsourcefile(cls) or inspect.getfile(cls)
         lineno = inspect.getsourcelines(cls)[1]
-    except (OSError, TypeError):  # defined in a REPL or compiled without source: the module is all we have
+    except (OSError, TypeError, ImportError):  # defined in a REPL or `python -c`: the module is all we have
         filename = getattr(module, "__file__", None) or f"<{cls.__module__}>"
         lineno = 1
     globals_ = vars(module) if module is not None else None
-    registry = globals_.setdefault("__warningregistry__", {}) if globals_ is not None else None
-    warnings.warn_explicit(message, category, filename, lineno, module=cls.__module__, registry=registry,
-                           module_globals=globals_)
+    registry: _Registry | None = globals_.setdefault("__warningregistry__", {}) if globals_ is not None else None
+    # module_globals lets the warning show the source line; a module run by `python -c` has no source to read
+    source = globals_ if globals_ is not None and globals_.get("__file__") else None
+    return filename, lineno, registry, source
 
 
 def inspect_plugin(
