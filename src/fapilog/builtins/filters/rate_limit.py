@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import OrderedDict
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Annotated, Any
 
 from fapilog._version import __version__
+from fapilog.builtins.filters._flood import FloodFilter
 from fapilog.builtins.filters._records import as_event, exempt_threshold
-from fapilog.builtins.filters._summary import SUMMARY_LOGGERS, Pending, SummaryLedger
+from fapilog.builtins.filters._summary import SUMMARY_LOGGERS, Pending
 from fapilog.plugins import EventRecord
 from fapilog.plugins.constraints import Level, Positive, Range, setting_error, settings_from
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
@@ -66,7 +66,7 @@ class RateLimitSettings:
             raise setting_error("per", f"must be at least 1e-9 seconds, got {self.per!r}")
 
 
-class RateLimitFilter:
+class RateLimitFilter(FloodFilter):
     """Token bucket per (logger, message, level); one summary per closed suppression window."""
 
     metadata = PluginMetadata(
@@ -85,6 +85,7 @@ class RateLimitFilter:
         ``clock`` (not a setting; for tests) returns nanoseconds since the epoch, like ``time.time_ns``.
         """
         self.settings = settings = settings_from(RateLimitSettings, settings, root=_NAME, **values)
+        super().__init__(_NAME, max_keys=settings.max_keys, max_delay=settings.per, clock=clock)
         self.burst = settings.burst if settings.burst is not None else max(1, math.ceil(settings.rate))
         """The bucket's capacity: ``burst``, or ``ceil(rate)`` when it is not set."""
         self._exempt = exempt_threshold(settings.exempt_level)
@@ -96,36 +97,6 @@ class RateLimitFilter:
         self._scale = interval.denominator
         self._step = interval.numerator
         self._tolerance = (self.burst - 1) * self._step
-        self._keys: OrderedDict[tuple[Any, Any, int], list[Any]] = OrderedDict()
-        """key -> [earliest time its next event is admitted (scaled ns), open Pending or None, stamp]."""
-        # Moving a key to the end of the table on every event would cost about as much as the bucket
-        # itself, so a key moves only once it has gone ``_stale`` new keys without moving. ``_added`` counts
-        # new keys and a key's stamp is the count when it last moved; the table stays sorted by stamp and a
-        # stamp lags its key's last use by at most ``_stale``, so eviction is least-recently-seen first up
-        # to an error of max_keys/2 new keys.
-        self._stale = max(1, settings.max_keys // 2)
-        self._added = 0
-        self.evicted = 0
-        self._ledger = SummaryLedger(_NAME, max_delay=settings.per, clock=clock)
-
-    @property
-    def tracked_keys(self) -> int:
-        """How many (logger, message, level) keys the filter currently remembers."""
-        return len(self._keys)
-
-    @property
-    def summaries_sent(self) -> int:
-        """How many "suppressed N similar events" summaries this instance has logged."""
-        return self._ledger.emitted
-
-    async def start(self) -> None:
-        """Start from empty buckets."""
-        self._keys.clear()
-
-    async def stop(self) -> None:
-        """Send the summary of every open window, then forget every key."""
-        self._ledger.emit_all()
-        self._keys.clear()
 
     async def health_check(self) -> PluginHealth:
         """Healthy, with how many keys are tracked, windows open and keys evicted."""
@@ -167,7 +138,7 @@ class RateLimitFilter:
                 self._insert(key, [now + step - tolerance, None, added])  # a full bucket, less this event's token
                 append(record)
                 continue
-            if added - state[2] > stale:  # keep the table in least-recently-seen order, cheaply (see __init__)
+            if added - state[2] > stale:  # keep the table in least-recently-seen order, cheaply (see _flood)
                 touch(key)
                 state[2] = added
             pending: Pending | None = state[1]
@@ -187,15 +158,3 @@ class RateLimitFilter:
                 pending.count += 1
         self._added = added
         return kept
-
-    def _insert(self, key: Any, state: list[Any]) -> None:
-        """Add a new key, first forgetting the least recently seen one if the table is full."""
-        if len(self._keys) >= self.settings.max_keys:
-            self._evict_oldest()
-        self._keys[key] = state
-
-    def _evict_oldest(self) -> None:
-        _, (_, pending, _) = self._keys.popitem(last=False)
-        self.evicted += 1
-        if pending is not None:
-            self._ledger.emit(pending)
