@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -121,6 +122,7 @@ def dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DistFacto
 
 THIRD_PARTY = '''
 import dataclasses
+import importlib
 from typing import Annotated, Any
 from fapilog.plugins.constraints import Positive, settings_from
 from fapilog.plugins.metadata import PluginMetadata
@@ -144,6 +146,7 @@ class Plugin:
 
 KEYWORDS = '''
 import dataclasses
+import importlib
 from fapilog.plugins.metadata import PluginMetadata
 
 
@@ -185,3 +188,39 @@ def test_a_third_party_refusal_at_configure_names_its_location_once(dists: DistF
         fapilog.configure(sinks=["memory"], filters=[{"type": "throttle", "rate": -1}])
     assert str(caught.value) == "filters[0]: throttle.rate: must be a number > 0, got -1"
     assert caught.value.field == "filters[0].rate"
+
+
+COUNTED = '''
+import dataclasses
+import importlib
+from typing import Any, ClassVar
+from fapilog.plugins.constraints import settings_from
+from fapilog.plugins.metadata import PluginMetadata
+
+
+@dataclasses.dataclass(frozen=True)
+class CountedSettings:
+    built: ClassVar[list[int]] = []
+    every: int = 1
+
+    def __post_init__(self) -> None:
+        CountedSettings.built.append(self.every)
+
+
+class Plugin:
+    metadata = PluginMetadata(name="{name}", version="1.0", kind="filter", config_model=CountedSettings)
+
+    def __init__(self, settings: CountedSettings | None = None, /, **values: Any) -> None:
+        self.settings = settings_from(CountedSettings, settings, root="{name}", **values)
+
+    async def filter(self, record):
+        return record
+'''
+
+
+def test_the_registrys_model_is_validated_once(dists: DistFactory) -> None:
+    """The model the registry built reaches the plugin as it is: settings_from does not check it again."""
+    module = dists.plugin("counted", source=COUNTED)
+    _, instance = PluginRegistry().create("filter", {"type": "counted", "every": "2"})
+    model = importlib.import_module(module).CountedSettings
+    assert model.built == [2] and getattr(instance, "settings").every == 2  # noqa: B009 - the plugin's own attribute

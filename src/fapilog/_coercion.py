@@ -15,6 +15,7 @@ import functools
 import math
 import types
 import typing
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar, Union
 
@@ -22,7 +23,7 @@ from fapilog._constraints import Level, NonEmpty, Range, SplitText, location, se
 from fapilog.core.levels import parse_level
 from fapilog.errors import ConfigError
 
-__all__ = ["build", "check_value", "fields_of", "parse_bool"]
+__all__ = ["build", "check_value", "fields_of", "is_validated", "parse_bool"]
 
 _M = TypeVar("_M")
 
@@ -83,7 +84,25 @@ def build(model: type[_M], data: Mapping[str, Any] | _M, *, root: str = "", path
     Unknown keys and missing required fields are refused (a silently ignored typo is how a logging setup
     goes quietly wrong). A ConfigError raised by the model's own ``__post_init__`` gets the location added.
     """
-    return _build(model, data, _Where(path, root))
+    built = _build(model, data, _Where(path, root))
+    key = id(built)
+
+    def forget(_: weakref.ref[Any]) -> None:
+        _validated.pop(key, None)
+
+    _validated[key] = weakref.ref(built, forget)
+    return built
+
+
+def is_validated(instance: object) -> bool:
+    """Whether ``instance`` was made by :func:`build`, so a plugin handed it by the registry need not check it
+    again (a model built by hand is checked when the plugin receives it)."""
+    ref = _validated.get(id(instance))
+    return ref is not None and ref() is instance
+
+
+_validated: dict[int, weakref.ref[Any]] = {}
+"""Instances :func:`build` made, by identity (models may hold tables, so they cannot be hashed)."""
 
 
 def check_value(value: Any, hint: Any, path: str, *, root: str = "") -> Any:

@@ -136,8 +136,10 @@ def settings_from(model: type[_M], values: _M | Mapping[str, Any] | None = None,
     ``RateLimitFilter(rate=-1)`` fails exactly as ``configure(filters=[{"type": "rate_limit", "rate": -1}])``
     does. ``root`` (the plugin's name) starts each message.
     """
-    from fapilog._coercion import build  # the engine imports this module's markers: imported when used
+    from fapilog._coercion import build, is_validated  # the engine imports this module's markers
 
+    if isinstance(values, model) and not overrides and is_validated(values):
+        return values  # the registry's validated model: checked once, not again by the plugin
     if values is None:
         data: Mapping[str, Any] = overrides
     elif isinstance(values, Mapping):
