@@ -139,21 +139,21 @@ class FileSink:
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        settings: FileSinkSettings | str | os.PathLike[str] | None = None,
+        /,
         *,
-        max_bytes: int | None = None,
-        rotate_every: str | float | None = None,
-        backup_count: int = 5,
-        compress: bool = False,
-        mkdir: bool = True,
-        fsync: bool = False,
-        name: str = "file",
         clock: Callable[[], float] = time.time,
+        **values: Any,
     ) -> None:
-        self.settings = settings = settings_from(
-            FileSinkSettings, path=path, max_bytes=max_bytes, rotate_every=rotate_every, backup_count=backup_count,
-            compress=compress, mkdir=mkdir, fsync=fsync, name=name, root="file",
-        )
+        """``settings`` (the registry passes the validated model), or the path, with the other fields as
+        keywords: ``FileSink("app.log", max_bytes=50_000_000)``.
+
+        ``clock`` (not a setting; for tests) is the wall clock in seconds since the epoch.
+        """
+        if settings is not None and not isinstance(settings, FileSinkSettings):
+            values = {"path": settings, **values}
+            settings = None
+        self.settings = settings = settings_from(FileSinkSettings, settings, root="file", **values)
         self.name = settings.name
         self.path = os.path.abspath(os.fspath(settings.path))
         self.max_bytes = settings.max_bytes
@@ -163,10 +163,11 @@ class FileSink:
         self.compress = settings.compress
         self.mkdir = settings.mkdir
         self.fsync = settings.fsync
+        # (plain attributes, copied once from the validated settings: the write path reads them per batch)
         self.compress_failures = 0
         """Rotated files left uncompressed because gzip failed (disk full, permissions)."""
         self._clock = clock
-        self._worker = BlockingWorker(f"{name}:{self.path}")
+        self._worker = BlockingWorker(f"{self.name}:{self.path}")
         self._state = _IDLE
         # Everything below belongs to the I/O thread once start() has run.
         self._fd = -1
