@@ -3,8 +3,9 @@
 Ladder, bottom to top (``docs/architecture.md``, "Import direction"):
 
 0. base: ``errors``, ``_version``, ``_lazy``, ``_moved`` — leaves every layer may use;
-1. kit: ``fapilog.plugins`` (protocols, metadata, outcomes) and the record helpers it re-exports from
-   ``core/`` (record, serialize, offload, levels, context and the exception structuring the record uses);
+1. kit: ``fapilog.plugins`` (protocols, metadata, outcomes, constraints) and what it re-exports from
+   ``core/`` (record, serialize, offload, levels, context and the exception structuring the record uses) and
+   from the validation engine (``_constraints``, ``_coercion``, which the settings use without the kit);
 2. settings and registry: ``settings.py``, ``_sink_settings.py`` and the registry machinery in ``plugins/``;
 3. engine: the rest of ``core/``;
 4. built-ins: ``builtins/``;
@@ -37,6 +38,7 @@ so the kit and the registry may import them; they move into the kit itself later
 
 KIT = frozenset({
     "fapilog.plugins", "fapilog.plugins.protocols", "fapilog.plugins.metadata", "fapilog.plugins.outcomes",
+    "fapilog.plugins.constraints",
 })
 SHIM_KINDS = ("sinks", "filters", "enrichers", "redactors", "processors")
 
@@ -65,6 +67,7 @@ def module_names() -> dict[str, Path]:
 
 RUNG_BY_TOP = {
     "errors": 0, "_version": 0, "_lazy": 0, "_moved": 0,
+    "_constraints": 1, "_coercion": 1,
     "settings": 2, "_sink_settings": 2, "plugins": 2,
     "core": 3,
     "builtins": 4,

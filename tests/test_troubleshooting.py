@@ -33,17 +33,7 @@ ERROR_CLASSES = frozenset(
     name for name, obj in vars(fapilog.errors).items() if isinstance(obj, type) and issubclass(obj, FapilogError)
 )
 
-PENDING_VALIDATION_ENGINE: dict[str, frozenset[str]] = {
-    "settings.py": frozenset({"_build", "_coerce", "_bool", "_number", "_check_ranges"}),
-    "plugins/_settings.py": frozenset({"*"}),
-    "plugins/_validation.py": frozenset({"*"}),
-    "builtins/filters/_settings.py": frozenset({"*"}),
-    "builtins/redactors/_checks.py": frozenset({"*"}),
-    "builtins/enrichers/__init__.py": frozenset({"*"}),
-    "builtins/processors/__init__.py": frozenset({"*"}),
-    "builtins/sinks/file.py": frozenset({"_check_path", "_check_max_bytes", "_check_rotate_every",
-                                         "_check_backup_count"}),
-}
+PENDING_VALIDATION_ENGINE: dict[str, frozenset[str]] = {}
 """``module -> functions`` whose errors take their class's default code for now (``FL-CFG-001`` for a
 ``ConfigError``): the settings validation engine is being rewritten, and its messages get specific codes
 with it. ``"*"`` is the whole module."""

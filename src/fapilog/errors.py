@@ -109,7 +109,6 @@ ERROR_CODES: dict[str, str] = {
     "FL-SNK-006": "invalid cloudwatch sink setting",
     "FL-SNK-007": "a package a sink needs is not installed",
     "FL-SNK-008": "cloudwatch sink without an AWS region",
-    "FL-SNK-009": "invalid stdout/stderr sink format",
     "FL-SNK-010": "loki labels likely to make too many streams (a warning)",
     # -- built-in filters, enrichers and processors ----------------------------------------------------------------
     "FL-STG-001": "invalid filter setting",

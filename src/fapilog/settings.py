@@ -1,6 +1,7 @@
 """``LoggingSettings``: typed, validated configuration from code, ``FAPILOG_*`` variables or a file.
 
-Plain frozen dataclasses with a small validator instead of pydantic: the core must import in a few
+Plain frozen dataclasses checked by fapilog's one validation engine (:mod:`fapilog._coercion`, which
+checks every plugin's settings too) instead of pydantic: the core must import in a few
 milliseconds and configure itself on the first log call without pulling in a 200 ms dependency. Every error
 is a :class:`~fapilog.errors.ConfigError` naming the field (dotted path), the value given and what is accepted.
 
@@ -13,16 +14,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
-import types
-import typing
 from collections.abc import Mapping
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, TypeVar
 
+from fapilog._coercion import build, check_value
+from fapilog._constraints import Duration, Level, Range, setting_error
 from fapilog._sink_settings import CircuitSettings, RetrySettings, SinkDefaults
 from fapilog.core.levels import parse_level
 from fapilog.errors import ConfigError
+
+_T = TypeVar("_T")
+LevelSetting = Annotated[int | str, Level]
+"""A level name (``"debug"``, any case) or number; the setting keeps the spelling given."""
 
 __all__ = [
     "ENV_PREFIX", "CircuitSettings", "LoggingSettings", "MetricsSettings", "OpenTelemetrySettings", "PluginSettings",
@@ -37,17 +41,17 @@ ENV_PREFIX = "FAPILOG_"
 class QueueSettings:
     """The queue between log calls and the worker."""
 
-    capacity: int = 10_000
+    capacity: Annotated[int, Range(gt=0, le=100_000_000)] = 10_000
     """Events the queue holds before its policy applies (> 0)."""
     policy: Literal["wait", "drop_newest", "drop_oldest"] = "wait"
     """Full queue: block the caller up to ``wait_timeout`` (never on an event-loop thread), or drop."""
-    wait_timeout: float = 0.5
+    wait_timeout: Annotated[float, Range(ge=0, le=86_400)] = 0.5
     """Seconds a ``wait`` caller blocks before the event is dropped (>= 0)."""
     loop_overflow: Literal["drop_newest", "drop_oldest"] = "drop_newest"
     """What ``wait`` does instead on a thread running an event loop, which must never block."""
-    protect_level: int | str = "ERROR"
+    protect_level: LevelSetting = "ERROR"
     """Events at or above this level are never dropped by the queue or sink buffers."""
-    batch_size: int = 256
+    batch_size: Annotated[int, Range(gt=0, le=1_000_000)] = 256
     """Most events the worker takes per turn (> 0)."""
 
 
@@ -72,7 +76,7 @@ class MetricsSettings:
 
     enabled: bool = False
     """Serve the metrics over HTTP from :func:`fapilog.configure` (see ``docs/metrics.md``)."""
-    port: int = 9464
+    port: Annotated[int, Range(ge=0, le=65_535)] = 9464
     """TCP port of the endpoint (0 picks a free one)."""
     addr: str = "127.0.0.1"
     """Address to listen on; loopback by default, ``0.0.0.0`` to let other hosts scrape."""
@@ -90,9 +94,9 @@ class OpenTelemetrySettings:
 class LoggingSettings:
     """Everything :func:`fapilog.configure` accepts. Build with :meth:`load` to get validation."""
 
-    level: int | str = "INFO"
+    level: LevelSetting = "INFO"
     """Global threshold: a name (``"debug"``) or a number."""
-    loggers: dict[str, int | str] = dataclasses.field(default_factory=dict)
+    loggers: dict[str, LevelSetting] = dataclasses.field(default_factory=dict)
     """Per-logger thresholds by name prefix: ``{"sqlalchemy": "WARNING"}`` covers ``sqlalchemy.engine``."""
     format: Literal["auto", "json", "console"] = "auto"
     """The stdout/stderr sinks' format; ``auto`` is coloured console on a TTY, JSON lines otherwise."""
@@ -113,10 +117,18 @@ class LoggingSettings:
     plugins: PluginSettings = dataclasses.field(default_factory=PluginSettings)
     metrics: MetricsSettings = dataclasses.field(default_factory=MetricsSettings)
     opentelemetry: OpenTelemetrySettings = dataclasses.field(default_factory=OpenTelemetrySettings)
-    exit_timeout: float = 5.0
+    exit_timeout: Annotated[float, Duration] = 5.0
     """Seconds the interpreter-exit drain may take before it reports what it could not deliver (> 0)."""
-    start_timeout: float = 10.0
+    start_timeout: Annotated[float, Duration] = 10.0
     """Seconds :func:`fapilog.configure` waits for plugins to start (> 0)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.sinks, list) and not self.sinks:
+            raise setting_error(
+                "sinks",
+                "an empty list would discard every event without a trace; name at least one sink "
+                "(e.g. ['stderr'] or ['memory']), or raise `level` to log less",
+            )
 
     @classmethod
     def load(
@@ -243,147 +255,12 @@ def _as_dict(obj: Any) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
 
 
-_T = typing.TypeVar("_T")
+def coerce_setting(value: Any, hint: Any, path: str) -> Any:
+    """Check and convert one setting ``value`` to the annotation ``hint`` (a dataclass for a whole table), or
+    raise a ConfigError naming ``path``: the engine of :mod:`fapilog._coercion`, as for every field."""
+    return check_value(value, hint, path)
 
 
 def _build(cls: type[_T], data: Mapping[str, Any] | Any, path: str) -> _T:
-    if isinstance(data, cls):
-        return data
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{path or 'settings'}: expected a table of settings, got {data!r}", field=path)
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        where = f"{path}." if path else ""
-        raise ConfigError(
-            f"{where}{unknown[0]}: unknown setting; accepted: {', '.join(sorted(fields))}",
-            field=f"{where}{unknown[0]}",
-        )
-    values = {name: _coerce(data[name], hints[name], f"{path}.{name}" if path else name) for name in data}
-    _check_ranges(values, path)
-    return cls(**values)
-
-
-def _coerce(value: Any, hint: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912 - one branch per type
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, path)  # type: ignore[arg-type]
-    if hint is Any:
-        return value
-    if origin is Literal:
-        if value in args:
-            return value
-        accepted = ", ".join(repr(a) for a in args)
-        raise ConfigError(f"{path}: got {value!r}; accepted: {accepted}", field=path)
-    if origin in (Union, types.UnionType):
-        if path.endswith("level") or ".loggers." in f".{path}":
-            return _level(value, path)
-        if value is None and type(None) in args:
-            return None
-        if type(None) in args:
-            return _coerce(value, next(a for a in args if a is not type(None)), path)
-        for option in args:
-            if option in (int, str) and isinstance(value, option) and not isinstance(value, bool):
-                return value
-        return _coerce(value, args[0], path)
-    if origin is dict:
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{path}: expected a table, got {value!r}", field=path)
-        return {str(k): _coerce(v, args[1], f"{path}.{k}") for k, v in value.items()}
-    if hint is dict or origin is Mapping:
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{path}: expected a table, got {value!r}", field=path)
-        return dict(value)
-    if origin is list:
-        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{path}: expected a list, got {value!r}", field=path)
-        return [_coerce(item, args[0], f"{path}[{i}]") for i, item in enumerate(value)] if args else list(value)
-    if hint is bool:
-        return _bool(value, path)
-    if hint is int:
-        return _number(value, int, path)
-    if hint is float:
-        return _number(value, float, path)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{path}: expected text, got {value!r}", field=path)
-        return value
-    return value
-
-
-def coerce_setting(value: Any, hint: Any, path: str) -> Any:
-    """Check and convert one setting ``value`` to the type ``hint`` (as for the core settings), or raise a
-    ConfigError naming ``path``. Plugins' dataclass settings go through it too."""
-    coerced = _coerce(value, hint, path)
-    _check_ranges({path.rsplit(".", 1)[-1]: coerced}, path.rsplit(".", 1)[0] if "." in path else "")
-    return coerced
-
-
-def _level(value: Any, path: str) -> int | str:
-    parse_level(value, field=path)  # validates; the setting keeps the spelling the user gave
-    return value  # type: ignore[no-any-return]
-
-
-def _bool(value: Any, path: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    raise ConfigError(f"{path}: expected true or false, got {value!r}", field=path)
-
-
-def _number(value: Any, kind: type[int] | type[float], path: str) -> int | float:
-    if isinstance(value, bool):
-        raise ConfigError(f"{path}: expected a number, got {value!r}", field=path)
-    number: int | float | None = None
-    if isinstance(value, (int, float)) and (kind is float or isinstance(value, int)):
-        number = kind(value)
-    elif isinstance(value, str):
-        try:
-            number = kind(value.strip())
-        except ValueError:
-            pass
-    if number is not None:
-        if not math.isfinite(number):
-            raise ConfigError(f"{path}: expected a finite number, got {value!r}", field=path)
-        return number
-    noun = "a whole number" if kind is int else "a number"
-    raise ConfigError(f"{path}: expected {noun}, got {value!r}", field=path)
-
-
-_POSITIVE = {
-    "capacity", "batch_size", "buffer_capacity", "write_timeout", "flush_timeout", "exit_timeout",
-    "start_timeout", "max_attempts", "failure_threshold", "reset_timeout", "max_backoff", "max_elapsed",
-}
-_NON_NEGATIVE = {"wait_timeout", "port", "batch_max_bytes", "batch_max_age", "initial_backoff", "max_retry_after"}
-
-
-_MAXIMUM: dict[str, int | float] = {
-    # Beyond these a value is a typo or a unit mistake, not a setting: a day for a timeout, 100 million
-    # events for a buffer (several GB of memory), a million records for one batch.
-    "capacity": 100_000_000, "buffer_capacity": 100_000_000, "batch_size": 1_000_000,
-    "write_timeout": 86_400.0, "flush_timeout": 86_400.0, "exit_timeout": 86_400.0, "start_timeout": 86_400.0,
-    "wait_timeout": 86_400.0, "port": 65_535, "batch_max_bytes": 1_000_000_000, "batch_max_age": 86_400.0,
-    "max_attempts": 1_000, "failure_threshold": 1_000_000, "reset_timeout": 86_400.0, "initial_backoff": 86_400.0,
-    "max_backoff": 86_400.0, "max_elapsed": 86_400.0, "max_retry_after": 86_400.0,
-}
-
-
-def _check_ranges(values: Mapping[str, Any], path: str) -> None:
-    for name, value in values.items():
-        full = f"{path}.{name}" if path else name
-        if name == "sinks" and not path and isinstance(value, list) and not value:
-            raise ConfigError(
-                "sinks: an empty list would discard every event without a trace; name at least one sink "
-                "(e.g. ['stderr'] or ['memory']), or raise `level` to log less",
-                field="sinks",
-            )
-        limit = _MAXIMUM.get(name)
-        if limit is not None and isinstance(value, (int, float)) and value > limit:
-            raise ConfigError(f"{full}: at most {limit:,} is accepted, got {value!r}", field=full)
-        if name in _POSITIVE and isinstance(value, (int, float)) and value <= 0:
-            raise ConfigError(f"{full}: must be greater than 0, got {value!r}", field=full)
-        if name in _NON_NEGATIVE and isinstance(value, (int, float)) and value < 0:
-            raise ConfigError(f"{full}: must be 0 or more, got {value!r}", field=full)
+    built: _T = build(cls, data, path=path)
+    return built

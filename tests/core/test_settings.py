@@ -14,9 +14,9 @@ from fapilog import ConfigError, LoggingSettings
     ("options", "field", "hint"),
     [
         ({"queue": {"policy": "fast"}}, "queue.policy", "'wait', 'drop_newest', 'drop_oldest'"),
-        ({"queue": {"capacity": 0}}, "queue.capacity", "greater than 0"),
+        ({"queue": {"capacity": 0}}, "queue.capacity", "> 0"),
         ({"queue": {"capacity": "lots"}}, "queue.capacity", "whole number"),
-        ({"queue": {"wait_timeout": -1}}, "queue.wait_timeout", "0 or more"),
+        ({"queue": {"wait_timeout": -1}}, "queue.wait_timeout", ">= 0"),
         ({"level": "loud"}, "level", "accepted: NOTSET, DEBUG"),
         ({"loggers": {"db": "chatty"}}, "loggers.db", "unknown level"),
         ({"format": "xml"}, "format", "'auto', 'json', 'console'"),
@@ -72,7 +72,7 @@ def test_environment_variables_nest_with_double_underscore() -> None:
 
 def test_bad_environment_value_names_the_variable_path() -> None:
     """A malformed FAPILOG_ value raises ConfigError naming the setting."""
-    with pytest.raises(ConfigError, match=r"queue\.capacity: expected a whole number"):
+    with pytest.raises(ConfigError, match=r"queue\.capacity: must be a whole number"):
         LoggingSettings.load(environ={"FAPILOG_QUEUE__CAPACITY": "many"})
     with pytest.raises(ConfigError, match="FAPILOG_SINKS: not valid JSON"):
         LoggingSettings.load(environ={"FAPILOG_SINKS": "[stdout"})

@@ -20,10 +20,10 @@ BAD = [
     ({"exit_timeout": math.nan}, "exit_timeout", "finite"),
     ({"start_timeout": -math.inf}, "start_timeout", "finite"),
     ({"sink_defaults": {"write_timeout": math.nan}}, "sink_defaults.write_timeout", "finite"),
-    ({"sink_defaults": {"flush_timeout": 10**9}}, "sink_defaults.flush_timeout", "at most"),
+    ({"sink_defaults": {"flush_timeout": 10**9}}, "sink_defaults.flush_timeout", "<= 86,400"),
     ({"level": 10**6}, "level", "between 0 and 100"),
     ({"level": "1000000"}, "level", "between 0 and 100"),
-    ({"queue": {"capacity": 10**30}}, "queue.capacity", "at most"),
+    ({"queue": {"capacity": 10**30}}, "queue.capacity", "<= 100,000,000"),
     ({"sinks": []}, "sinks", "empty list"),
     ({"sinks": [{"type": "memory", "max_records": "lots"}]}, "sinks[0].max_records", "whole number"),
     ({"sinks": [{"type": "file", "path": "x.log", "max_bytes": "big"}]}, "sinks[0].max_bytes", "whole number"),
@@ -48,10 +48,31 @@ def test_a_meaningless_setting_is_refused_naming_the_users_field(
 
 
 def test_plugin_messages_list_settings_not_code_hooks() -> None:
+    """A misspelt setting lists the config model's fields, never a constructor's test clock."""
     with pytest.raises(ConfigError) as caught:
-        fapilog.configure(sinks=[{"type": "file", "path": "", "max_bytes": 5}])
+        fapilog.configure(sinks=[{"type": "file", "path": "x.log", "clok": 5}])
+    assert caught.value.field == "sinks[0].clok"
+    assert "accepted fields: path, max_bytes" in str(caught.value) and "clock" not in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(sinks=["memory"], filters=[{"type": "rate_limit", "clock": 5}])
+    assert caught.value.field == "filters[0].clock"
+    assert "accepted fields: rate, per, burst" in str(caught.value) and ", clock" not in str(caught.value)
+
+
+def test_a_bad_plugin_value_names_its_location_once() -> None:
+    """filters=[{"type": "rate_limit", "rate": -1}] says where, which plugin and which field once each."""
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(sinks=["memory"], filters=[{"type": "rate_limit", "rate": -1}])
+    assert str(caught.value) == "filters[0]: rate_limit.rate: must be a number > 0, got -1"
+    assert caught.value.field == "filters[0].rate"
+
+
+def test_a_bad_value_from_a_plugins_own_check_keeps_its_field() -> None:
+    """A check in the model's __post_init__ (a file path that is a directory) keeps its field through re-wraps."""
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(sinks=[{"type": "file", "path": ""}])
     assert caught.value.field == "sinks[0].path"
-    assert "accepted parameters: path, max_bytes" in str(caught.value) and "clock" not in str(caught.value)
+    assert str(caught.value).startswith("sinks[0]: file.path: must be a non-empty str")
 
 
 def test_valid_edge_values_are_accepted(tmp_path: Path) -> None:

@@ -228,7 +228,7 @@ def test_extra_fields_extend_the_default_from_the_environment(tmp_path: Path,
 
 def test_bad_default_settings_name_the_field() -> None:
     """A bad value under plugins.settings.secrets is a ConfigError naming that field."""
-    expected = r"^plugins\.settings\.secrets: plugin 'secrets': secrets\.extra_fields: must be a list of strings"
+    expected = r"^plugins\.settings\.secrets: secrets\.extra_fields: expected a list, got 'pin'"
     with pytest.raises(fapilog.ConfigError, match=expected) as caught:
         fapilog.configure(sinks=["memory"], plugins={"settings": {"secrets": {"extra_fields": "pin"}}})
     assert caught.value.field == "plugins.settings.secrets.extra_fields"

@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from fapilog._constraints import prefixed
 from fapilog.core.delivery import BufferPolicy, SinkRunner
 from fapilog.core.delivery_options import check_delivery, runner_options
 from fapilog.core.levels import parse_level
@@ -80,8 +81,7 @@ def _create(kind: StageKind | str, spec: Any, where: str) -> tuple[str, object]:
         # A second instance configured with its own name ({"type": "memory", "name": "audit"}) goes by it.
         return (own if isinstance(own, str) and own else name), obj
     except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}", field=f"{where}.{exc.field}" if exc.field else where,
-                          code=exc.code) from exc
+        raise prefixed(exc, where) from exc
     except FapilogError as exc:
         raise type(exc)(f"{where}: {exc}", plugin=getattr(exc, "plugin", None),  # type: ignore[call-arg]
                         code=exc.code) from exc

@@ -13,21 +13,21 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import types
 import typing
 from collections.abc import Mapping
 from typing import Any
 
+from fapilog._coercion import build, fields_of
+from fapilog._constraints import setting_error
 from fapilog.errors import ConfigError, PluginLoadError, PluginValidationError
 from fapilog.plugins.metadata import _is_pydantic_model
-from fapilog.settings import coerce_setting as _coerce
 
-__all__ = ["instantiate", "validate_settings"]
+__all__ = ["in_plugin", "instantiate", "validate_settings"]
 
 
 def _unknown(plugin: str, key: str, accepted: list[str]) -> ConfigError:
     listed = ", ".join(accepted) or "(none: this plugin takes no settings)"
-    return ConfigError(f"plugin {plugin!r}: field {key!r}: unknown setting; accepted fields: {listed}", field=key)
+    return setting_error(key, f"unknown setting; accepted fields: {listed}", shown=f"plugin {plugin!r}: field {key!r}")
 
 
 def _from_pydantic(plugin: str, model: type[Any], settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,61 +47,21 @@ def _from_pydantic(plugin: str, model: type[Any], settings: Mapping[str, Any]) -
     except ValidationError as exc:
         problems = [(".".join(str(part) for part in err["loc"]), err["msg"]) for err in exc.errors()]
         detail = "; ".join(f"field {loc!r}: {msg}" for loc, msg in problems)
-        raise ConfigError(f"plugin {plugin!r}: {detail}", field=problems[0][0] if problems else None) from exc
+        raise ConfigError(f"plugin {plugin!r}: {detail}", field=problems[0][0] if problems else None,
+                          code="FL-CFG-001") from exc
     kwargs = {field_name: getattr(validated, field_name) for field_name in model.model_fields}
     kwargs.update(validated.model_extra or {})
     return kwargs
 
 
-def _from_dataclass(plugin: str, model: type[Any], settings: Mapping[str, Any]) -> dict[str, Any]:
-    fields = [f for f in dataclasses.fields(model) if f.init]
-    accepted = [f.name for f in fields]
-    for key in settings:
-        if key not in accepted:
-            raise _unknown(plugin, key, accepted)
-    for f in fields:
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if required and f.name not in settings:
-            raise ConfigError(f"plugin {plugin!r}: field {f.name!r}: required setting is missing", field=f.name)
-    values = dict(settings)
-    hints = _hints(model)
-    for name, value in settings.items():
-        hint = hints.get(name)
-        if hint is not None and _is_simple(hint):
-            try:  # the plugin's own convention for its fields' paths: "<plugin>.<field>" (level.level)
-                values[name] = _coerce(value, hint, f"{plugin}.{name}")
-            except ConfigError as exc:
-                raise ConfigError(f"plugin {plugin!r}: {exc}", field=name, code=exc.code) from exc
+def _from_dataclass(plugin: str, model: type[Any], settings: Mapping[str, Any]) -> Any:
+    """The validated model instance: the engine checks every field against its annotation and constraints."""
     try:
-        validated = model(**values)
-    except ConfigError as exc:  # the dataclass's own checks, naming their field
-        raise ConfigError(f"plugin {plugin!r}: {exc}", field=exc.field, code=exc.code) from exc
+        return build(model, settings, root=plugin)
+    except ConfigError:
+        raise  # already names the plugin and the field
     except (TypeError, ValueError) as exc:  # raised by the dataclass's own __post_init__ checks
-        raise ConfigError(f"plugin {plugin!r}: invalid settings: {exc}") from exc
-    return {name: getattr(validated, name) for name in accepted}
-
-
-def _hints(model: type[Any]) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(model)
-    except Exception:  # noqa: BLE001 - unresolvable annotations: the model's own checks are all there is
-        return {}
-
-
-_SIMPLE = (int, float, bool, str, type(None))
-
-
-def _is_simple(hint: Any) -> bool:
-    """Whether ``hint`` is built only of int, float, bool, str, None and literals: those the core's own settings
-    parser checks and converts (``"5"`` from an environment variable is 5; ``"lots"`` is an error)."""
-    if hint in _SIMPLE:
-        return True
-    origin = typing.get_origin(hint)
-    if origin is typing.Literal:
-        return True
-    if origin in (typing.Union, types.UnionType):
-        return all(arg in _SIMPLE for arg in typing.get_args(hint))
-    return False
+        raise ConfigError(f"plugin {plugin!r}: invalid settings: {exc}", code="FL-CFG-001") from exc
 
 
 def validate_settings(plugin: str, model: type[Any] | None, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,7 +74,23 @@ def validate_settings(plugin: str, model: type[Any] | None, settings: Mapping[st
         return dict(settings)
     if _is_pydantic_model(model):
         return _from_pydantic(plugin, model, settings)
-    return _from_dataclass(plugin, model, settings)
+    validated = _from_dataclass(plugin, model, settings)
+    return {name: getattr(validated, name) for name, _, _ in fields_of(model)}
+
+
+def _takes_model(cls: type[Any], model: type[Any]) -> bool:
+    """Whether ``cls``'s constructor takes the validated model itself: its first parameter is annotated with
+    the model (``def __init__(self, settings: RateLimitSettings | None = None, /, ...)``)."""
+    init = cls.__init__
+    try:
+        first = next(iter(inspect.signature(cls).parameters.values()), None)
+        hints = typing.get_type_hints(init)
+    except (TypeError, ValueError, NameError):
+        return False
+    if first is None or first.kind not in (first.POSITIONAL_ONLY, first.POSITIONAL_OR_KEYWORD):
+        return False
+    hint = hints.get(first.name)
+    return hint is model or model in typing.get_args(hint)
 
 
 def _describe(signature: inspect.Signature) -> str:
@@ -155,34 +131,63 @@ def _check_call(plugin: str, cls: type[Any], kwargs: Mapping[str, Any], *, from_
             f"plugin {plugin!r}: its config_model does not match its constructor (parameter "
             f"{problem[0]!r}: {problem[1]}); constructor accepts: {accepted}. This is a bug in the plugin.",
             plugin=plugin,
+            code="FL-VAL-002",
         )
     raise ConfigError(
         f"plugin {plugin!r}: field {problem[0]!r}: {problem[1]}; accepted parameters: {accepted}",
         field=problem[0],
+        code="FL-CFG-001",
     )
+
+
+def in_plugin(exc: ConfigError, plugin: str, accepted: str | None = None) -> ConfigError:
+    """``exc`` (raised by a plugin's own code) as the user sees it: behind ``plugin 'name': `` unless its message
+    already names the plugin (``rate_limit.rate: ...``), with ``.field`` kept."""
+    text = str(exc)
+    named = text.startswith((f"{plugin}.", f"{plugin}:", f"plugin {plugin!r}"))
+    message = text if named else f"plugin {plugin!r}: {text}"
+    if accepted is not None and not named:
+        message += f"; accepted parameters: {accepted}"
+    return ConfigError(message, field=exc.field, code=exc.code)
 
 
 def instantiate(plugin: str, cls: type[Any], model: type[Any] | None, settings: Mapping[str, Any]) -> object:
     """Validate ``settings`` and construct ``cls`` with them.
 
+    A dataclass ``config_model`` is checked by the validation engine; a constructor whose first parameter is
+    annotated with that model receives the validated model, any other gets its fields as keyword arguments.
     Settings problems are :class:`~fapilog.errors.ConfigError`; a ``TypeError``/``ValueError`` from the
     constructor is treated as one too (it is almost always a wrong value), anything else is a
     :class:`~fapilog.errors.PluginLoadError`. The original exception is always chained.
     """
-    kwargs = validate_settings(plugin, model, settings)
-    accepted = _check_call(plugin, cls, kwargs, from_model=model is not None)
+    dataclass_model = model if model is not None and dataclasses.is_dataclass(model) else None
+    if dataclass_model is not None and _takes_model(cls, dataclass_model):
+        validated = _from_dataclass(plugin, dataclass_model, settings)
+        accepted = ", ".join(name for name, _, _ in fields_of(dataclass_model))
+
+        def construct() -> object:
+            return cls(validated)
+    else:
+        kwargs = validate_settings(plugin, model, settings)
+        accepted = _check_call(plugin, cls, kwargs, from_model=model is not None)
+        if dataclass_model is not None:  # the settings, not the constructor's code hooks (a test clock)
+            accepted = ", ".join(name for name, _, _ in fields_of(dataclass_model))
+
+        def construct() -> object:
+            return cls(**kwargs)
     try:
-        return cls(**kwargs)
+        return construct()
     except ConfigError as exc:  # the plugin's own check, naming its field
-        raise ConfigError(f"plugin {plugin!r}: {exc}; accepted parameters: {accepted}", field=exc.field,
-                          code=exc.code) from exc
+        raise in_plugin(exc, plugin, accepted) from exc
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"plugin {plugin!r}: invalid settings: {type(exc).__name__}: {exc}; accepted parameters: {accepted}"
+            f"plugin {plugin!r}: invalid settings: {type(exc).__name__}: {exc}; accepted parameters: {accepted}",
+            code="FL-CFG-001",
         ) from exc
     except Exception as exc:
         raise PluginLoadError(
             f"plugin {plugin!r}: creating {cls.__qualname__} failed: {type(exc).__name__}: {exc} "
             "(the cause is chained below)",
             plugin=plugin,
+            code="FL-IMP-006",
         ) from exc

@@ -17,8 +17,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import sys
 import threading
 import warnings
+from typing import Any
 
 from fapilog.errors import FapilogWarning, PluginValidationError
 from fapilog.plugins._derived import DistributionFacts, metadata_from_facts
@@ -86,6 +88,7 @@ def _legacy_name(plugin: object, name: str | None) -> str:
             f"cannot use {candidate!r} (from {_cls(plugin).__qualname__}) as a plugin name: use lowercase "
             "letters, digits, '_' and '-'; pass name=... or declare PluginMetadata",
             plugin=candidate,
+            code="FL-VAL-001",
         )
     return candidate
 
@@ -102,6 +105,7 @@ def _legacy_kind(plugin: object, name: str, kind_hint: PluginKind | None) -> Plu
             f"the methods of several kinds ({', '.join(offered)}). Declare `metadata = PluginMetadata("
             f"name={name!r}, version=..., kind=...)`, or configure it under one kind",
             plugin=name,
+            code="FL-VAL-001",
         )
     expected = "; ".join(f"a {k} defines `async def {REQUIRED_METHODS[k]}(self, record)`" for k in PLUGIN_KINDS)
     raise PluginValidationError(
@@ -110,6 +114,7 @@ def _legacy_kind(plugin: object, name: str, kind_hint: PluginKind | None) -> Plu
         f"kinds sink, processor, enricher, redactor or filter: {expected}. An integration (a web-framework "
         "middleware, say) is not a plugin: import and use it directly, or give it one of these methods",
         plugin=name,
+        code="FL-VAL-002",
     )
 
 
@@ -154,6 +159,46 @@ def _derive(
     return Inspected(md, legacy=False, derived_from=facts.where)
 
 
+_ARGUMENTS = {"start": "", "stop": "", "flush": "", "health_check": ""}
+"""What the core passes to the optional methods (nothing); the kind's method gets ``record``, its batch form
+``records`` (see :data:`~fapilog.plugins.metadata.KINDS`)."""
+
+
+def _arguments(md: PluginMetadata, method: str) -> str:
+    spec = KIND_BY_NAME[md.kind]
+    if method == spec.method:
+        return "record"
+    if method == spec.batch_method:
+        return "records"
+    return _ARGUMENTS.get(method, "")
+
+
+def _check_signature(plugin: object, md: PluginMetadata, where: str, method: str, *, legacy: bool = False) -> None:
+    """Refuse ``method`` if the core's call (``method(record)``, ``method(records)``, ``method()``) cannot bind
+    to it, as pluggy checks a hook's arguments at registration instead of failing on every event."""
+    fn = getattr(plugin, method)
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # an extension type without an introspectable signature: trust it
+        return
+    params = list(signature.parameters.values())
+    static = isinstance(inspect.getattr_static(_cls(plugin), method, None), (staticmethod, classmethod))
+    if isinstance(plugin, type) and inspect.isfunction(fn) and not static and params:
+        params = params[1:]  # looked up on the class: the first parameter is self
+    arguments = _arguments(md, method)
+    try:
+        signature.replace(parameters=params).bind(*([None] if arguments else []))
+    except TypeError:
+        kind = "def" if legacy and not _is_async(fn) else "async def"
+        wanted = f"self, {arguments}" if arguments else "self"
+        raise PluginValidationError(
+            f"{where}: {method}{signature.replace(parameters=params)} does not accept the call the core makes, "
+            f"{method}({arguments}); write `{kind} {method}({wanted})`",
+            plugin=md.name,
+            code="FL-VAL-002",
+        ) from None
+
+
 def _check_methods(plugin: object, md: PluginMetadata, legacy: bool) -> None:
     where = f"plugin {md.name!r} ({_cls(plugin).__qualname__}, kind {md.kind!r})"
     required = REQUIRED_METHODS[md.kind]
@@ -162,22 +207,28 @@ def _check_methods(plugin: object, md: PluginMetadata, legacy: bool) -> None:
         raise PluginValidationError(
             f"{where} has no {required}() method; a {md.kind} must define `async def {required}(self, ...)`",
             plugin=md.name,
+            code="FL-VAL-002",
         )
+    _check_signature(plugin, md, where, required, legacy=legacy)
     if not _is_async(fn) and not (legacy and md.kind == "sink"):
         raise PluginValidationError(
             f"{where}: {required}() must be `async def` (the worker awaits it) but it is a plain function; "
             f"write `async def {required}(self, ...)`",
             plugin=md.name,
+            code="FL-VAL-002",
         )
     if legacy:
         return  # legacy objects keep their optional methods as they are; the core tolerates sync hooks
-    for optional in (*_OPTIONAL, f"{required}_batch"):
+    for optional in (*_OPTIONAL, KIND_BY_NAME[md.kind].batch_method):
         fn = getattr(plugin, optional, None)
         if fn is not None and callable(fn) and not _is_async(fn):
             raise PluginValidationError(
                 f"{where}: {optional}() must be `async def` when present, but it is a plain function",
                 plugin=md.name,
+                code="FL-VAL-002",
             )
+        if fn is not None and callable(fn):
+            _check_signature(plugin, md, where, optional)
 
 
 def needs_async_adapter(plugin: object, kind: PluginKind) -> bool:
@@ -188,13 +239,38 @@ def needs_async_adapter(plugin: object, kind: PluginKind) -> bool:
 
 
 def _notify_once(plugin: object, message: str) -> None:
+    """Warn once per plugin class, at the class's own definition (file and line), where its author looks,
+    rather than at whichever frame of the registry, the builder or the worker thread happened to notice."""
     cls = _cls(plugin)
     key = f"{cls.__module__}.{cls.__qualname__}"
     with _warned_lock:
         if key in _warned:
             return
         _warned.add(key)
-    warnings.warn(message, LegacyPluginWarning, stacklevel=4)
+    filename, lineno, registry, source = _definition(cls)
+    warnings.warn_explicit(message, LegacyPluginWarning, filename, lineno, module=cls.__module__,
+                           registry=registry, module_globals=source)
+
+
+_Registry = dict[str | tuple[str, type[Warning], int], int]
+"""A module's ``__warningregistry__``, which de-duplicates its warnings."""
+
+
+def _definition(cls: type) -> tuple[str, int, _Registry | None, dict[str, Any] | None]:
+    """Where ``cls`` is defined, for a warning about it: file, line, its module's warning registry, and its
+    module's globals when they can show the source line."""
+    module = sys.modules.get(cls.__module__)
+    try:
+        filename = inspect.getsourcefile(cls) or inspect.getfile(cls)
+        lineno = inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError, ImportError):  # defined in a REPL or `python -c`: the module is all we have
+        filename = getattr(module, "__file__", None) or f"<{cls.__module__}>"
+        lineno = 1
+    globals_ = vars(module) if module is not None else None
+    registry: _Registry | None = globals_.setdefault("__warningregistry__", {}) if globals_ is not None else None
+    # module_globals lets the warning show the source line; a module run by `python -c` has no source to read
+    source = globals_ if globals_ is not None and globals_.get("__file__") else None
+    return filename, lineno, registry, source
 
 
 def inspect_plugin(
@@ -244,12 +320,14 @@ def inspect_plugin(
                 f"{declared.name!r}; make them equal (the entry-point name, register(name=...) and the "
                 "class's name attribute must all match PluginMetadata.name)",
                 plugin=other,
+                code="FL-VAL-001",
             )
     if kind_hint is not None and kind_hint != declared.kind:
         raise PluginValidationError(
             f"plugin {declared.name!r} is a {declared.kind}, but it is configured as a {kind_hint}; "
             f"list it among the {declared.kind}s instead",
             plugin=declared.name,
+            code="FL-PLG-006",
         )
     _check_methods(plugin, declared, legacy=False)
     return Inspected(declared, legacy=False)

@@ -66,8 +66,8 @@ def test_outside_kubernetes_nothing_is_added_and_health_says_why() -> None:
 @pytest.mark.parametrize(
     ("options", "start"),
     [
-        ({"pod_name_var": ""}, "kubernetes.pod_name_var: expected an environment variable name"),
-        ({"extra_vars": {"uid": 3}}, "kubernetes.extra_vars:"),
+        ({"pod_name_var": ""}, "kubernetes.pod_name_var: must not be empty"),
+        ({"extra_vars": {"uid": 3}}, "kubernetes.extra_vars.uid: must be text"),
         ({"prefix": ""}, "kubernetes.prefix:"),
     ],
 )

@@ -94,7 +94,7 @@ def test_bad_settings_name_the_field() -> None:
     """include_trace_flags must be a boolean; the error starts with 'otel.include_trace_flags:'."""
     with pytest.raises(ConfigError) as caught:
         OtelEnricher(include_trace_flags="maybe")  # type: ignore[arg-type]
-    assert str(caught.value).startswith("otel.include_trace_flags: expected true or false")
+    assert str(caught.value).startswith("otel.include_trace_flags: must be true or false")
 
 
 def test_settings_by_table_reach_the_constructor() -> None:

@@ -101,9 +101,9 @@ def test_a_forked_child_reports_its_own_pid() -> None:
 @pytest.mark.parametrize(
     ("options", "start"),
     [
-        ({"service": ""}, "runtime.service: expected a non-empty string"),
+        ({"service": ""}, "runtime.service: must not be empty"),
         ({"environment": 3}, "runtime.environment:"),
-        ({"include_pid": "maybe"}, "runtime.include_pid: expected true or false"),
+        ({"include_pid": "maybe"}, "runtime.include_pid: must be true or false"),
     ],
 )
 def test_bad_settings_name_the_field(options: dict[str, Any], start: str) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import inspect
 import threading
+import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -93,15 +94,17 @@ def registered(cls: type) -> Iterator[None]:
 
 
 def constructor_matches_model(cls: type) -> bool:
-    """Every config-model field is a constructor keyword with the same default, and nothing else is required."""
+    """The constructor's first parameter takes the config model, its fields come as keywords (``**values``),
+    and any other parameter is a keyword-only code hook with a default (a test clock), never a setting."""
     model = cls.metadata.config_model  # type: ignore[attr-defined]
-    params = inspect.signature(cls).parameters
-    for field in dataclasses.fields(model):
-        param = params.get(field.name)
-        if param is None or param.kind is not param.KEYWORD_ONLY:
-            return False
-        default = field.default if field.default is not dataclasses.MISSING else inspect.Parameter.empty
-        if param.default != default:
-            return False
+    params = list(inspect.signature(cls).parameters.values())
+    hints = typing.get_type_hints(cls.__init__)  # type: ignore[misc]
+    first, rest = params[0], params[1:]
+    takes = hints.get(first.name)
+    if first.kind is not first.POSITIONAL_ONLY or model not in (takes, *typing.get_args(takes)):
+        return False
     names = {f.name for f in dataclasses.fields(model)}
-    return all(p.name in names or p.default is not p.empty for p in params.values())
+    if not any(p.kind is p.VAR_KEYWORD for p in rest):
+        return False
+    return all(p.kind is p.VAR_KEYWORD or (p.kind is p.KEYWORD_ONLY and p.default is not p.empty
+                                           and p.name not in names) for p in rest)

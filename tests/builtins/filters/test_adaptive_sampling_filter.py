@@ -113,7 +113,7 @@ def test_start_forgets_the_measured_load() -> None:
         ({"window": 1e-9}, "adaptive_sampling.window: must be at least 1e-8 seconds"),
         ({"smoothing": 0}, "adaptive_sampling.smoothing: must be a number > 0 and <= 1, got 0"),
         ({"smoothing": 1.5}, "adaptive_sampling.smoothing: must be a number > 0 and <= 1, got 1.5"),
-        ({"key": ""}, "adaptive_sampling.key: must be a non-empty field name"),
+        ({"key": ""}, "adaptive_sampling.key: must not be empty"),
         ({"exempt_level": "LOUD"}, "adaptive_sampling.exempt_level: unknown level 'LOUD'"),
         ({"seed": 1.5}, "adaptive_sampling.seed: must be a whole number, got 1.5"),
     ],
@@ -133,8 +133,8 @@ def test_bad_settings_in_a_table_fail_configure() -> None:
     assert "filters[0]" in str(info.value) and "adaptive_sampling.target_eps: must be a number > 0" in str(info.value)
 
 
-def test_constructor_takes_exactly_the_config_fields() -> None:
-    """The constructor's keywords and defaults are the config model's."""
+def test_constructor_takes_the_config_model() -> None:
+    """The constructor takes the validated config model (or its fields as keywords) and no setting of its own."""
     assert constructor_matches_model(AdaptiveSamplingFilter)
 
 

@@ -133,8 +133,8 @@ def test_key_table_is_bounded_and_evicted_keys_report_first() -> None:
     [
         ({"window": 0}, "first_occurrence.window: must be a number > 0, got 0"),
         ({"window": "long"}, "first_occurrence.window: must be a number > 0, got 'long'"),
-        ({"fields": [1]}, "first_occurrence.fields: must be a list of non-empty field names"),
-        ({"fields": {"a": 1}}, "first_occurrence.fields: must be a list of field names"),
+        ({"fields": [1]}, "first_occurrence.fields: entry 0 must be text, got 1"),
+        ({"fields": {"a": 1}}, "first_occurrence.fields: expected a list"),
         ({"max_keys": -3}, "first_occurrence.max_keys: must be a whole number >= 1, got -3"),
         ({"exempt_level": "LOUD"}, "first_occurrence.exempt_level: unknown level 'LOUD'"),
         ({"summary": 2}, "first_occurrence.summary: must be true or false, got 2"),
@@ -155,6 +155,6 @@ def test_bad_settings_in_a_table_fail_configure() -> None:
     assert "filters[0]" in str(info.value) and "first_occurrence.window: must be a number > 0" in str(info.value)
 
 
-def test_constructor_takes_exactly_the_config_fields() -> None:
-    """The constructor's keywords and defaults are the config model's (plus the test-only clock)."""
+def test_constructor_takes_the_config_model() -> None:
+    """The constructor takes the validated config model (or its fields as keywords) and no setting of its own."""
     assert constructor_matches_model(FirstOccurrenceFilter)

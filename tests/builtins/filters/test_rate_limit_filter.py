@@ -220,7 +220,8 @@ def test_health_reports_keys_windows_and_evictions() -> None:
 def test_numbers_from_the_environment_are_accepted() -> None:
     """Numeric strings (as environment variables deliver them) are parsed."""
     flt = RateLimitFilter(rate="5", per="0.5", burst="2", max_keys="10", summary="false")  # type: ignore[arg-type]
-    assert (flt.rate, flt.per, flt.burst, flt.max_keys, flt.summary) == (5.0, 0.5, 2, 10, False)
+    settings = flt.settings
+    assert (settings.rate, settings.per, flt.burst, settings.max_keys, settings.summary) == (5.0, 0.5, 2, 10, False)
     assert RateLimitFilter(rate=2.5).burst == 3  # burst defaults to ceil(rate)
 
 
@@ -253,6 +254,6 @@ def test_bad_settings_in_a_table_fail_configure() -> None:
     assert "filters[0]" in str(info.value) and "rate_limit.rate: must be a number > 0, got -1" in str(info.value)
 
 
-def test_constructor_takes_exactly_the_config_fields() -> None:
-    """The constructor's keywords and defaults are the config model's (plus the test-only clock)."""
+def test_constructor_takes_the_config_model() -> None:
+    """The constructor takes the validated config model (or its fields as keywords) and no setting of its own."""
     assert constructor_matches_model(RateLimitFilter)

@@ -97,7 +97,7 @@ def test_custom_key_names_the_trace_field() -> None:
     [
         ({"rate": 1.5}, "sampling.rate: must be a number >= 0 and <= 1, got 1.5"),
         ({"rate": "often"}, "sampling.rate: must be a number >= 0 and <= 1, got 'often'"),
-        ({"rate": 0.5, "key": ""}, "sampling.key: must be a non-empty field name"),
+        ({"rate": 0.5, "key": ""}, "sampling.key: must not be empty"),
         ({"rate": 0.5, "exempt_level": "LOUD"}, "sampling.exempt_level: unknown level 'LOUD'"),
         ({"rate": 0.5, "seed": "x"}, "sampling.seed: must be a whole number, got 'x'"),
     ],
@@ -115,8 +115,8 @@ def test_missing_rate_in_a_table_fails_configure() -> None:
         fapilog.configure(sinks=[MemorySink()], filters=[{"type": "sampling"}])
 
 
-def test_constructor_takes_exactly_the_config_fields() -> None:
-    """The constructor's keywords and defaults are the config model's."""
+def test_constructor_takes_the_config_model() -> None:
+    """The constructor takes the validated config model (or its fields as keywords) and no setting of its own."""
     assert constructor_matches_model(SamplingFilter)
 
 

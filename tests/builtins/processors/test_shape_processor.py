@@ -143,7 +143,7 @@ def test_user_renames_win_over_the_preset() -> None:
 @pytest.mark.parametrize(
     ("options", "start"),
     [
-        ({"preset": "splunk"}, "shape.preset: expected one of ecs, datadog, gcp"),
+        ({"preset": "splunk"}, "shape.preset: got 'splunk'; accepted: 'ecs', 'datadog', 'gcp'"),
         ({"renames": {"a": ""}}, "shape.renames:"),
         ({"renames": {"a": "x..y"}}, "shape.renames:"),
         ({"renames": ["a"]}, "shape.renames: expected a table"),

@@ -143,10 +143,10 @@ def test_presets_are_the_documented_limits() -> None:
 @pytest.mark.parametrize(
     ("options", "start"),
     [
-        ({"max_bytes": 511}, "size_guard.max_bytes: expected an integer >= 512"),
+        ({"max_bytes": 511}, "size_guard.max_bytes: must be a whole number >= 512"),
         ({"max_bytes": True}, "size_guard.max_bytes:"),
         ({"max_bytes": "1mb"}, "size_guard.max_bytes:"),
-        ({"mode": "shred"}, "size_guard.mode: expected 'truncate', 'drop' or 'split'"),
+        ({"mode": "shred"}, "size_guard.mode: got 'shred'; accepted: 'truncate', 'drop', 'split'"),
     ],
 )
 def test_bad_settings_name_the_field_and_what_is_accepted(options: dict[str, Any], start: str) -> None:

@@ -221,13 +221,13 @@ def test_defaults_cover_the_usual_secret_names() -> None:
 @pytest.mark.parametrize(
     ("settings", "field", "fragment"),
     [
-        ({"fields": []}, "fields", "at least one"),
-        ({"fields": "password"}, "fields", "list of strings"),
-        ({"fields": ["ok", ""]}, "fields", "non-empty strings"),
+        ({"fields": []}, "fields", "must not be empty"),
+        ({"fields": "password"}, "fields", "expected a list"),
+        ({"fields": ["ok", ""]}, "fields", "entry 1 must not be empty"),
         ({"fields": ["a..b"]}, "fields", "empty path segment"),
-        ({"mask": 0}, "mask", "string"),
-        ({"max_depth": 0}, "max_depth", "from 1 to"),
-        ({"max_items": True}, "max_items", "from 1 to"),
+        ({"mask": 0}, "mask", "must be text"),
+        ({"max_depth": 0}, "max_depth", ">= 1 and <= 200"),
+        ({"max_items": True}, "max_items", ">= 1 and <= 10,000,000"),
     ],
 )
 def test_invalid_settings_name_plugin_and_field(settings: dict[str, Any], field: str, fragment: str) -> None:

@@ -156,7 +156,7 @@ def test_unknown_preset_lists_the_accepted_ones() -> None:
 
 def test_empty_preset_list_is_refused() -> None:
     """At least one preset must be named."""
-    with pytest.raises(ConfigError, match=r"^preset\.names: must name at least one entry"):
+    with pytest.raises(ConfigError, match=r"^preset\.names: must not be empty"):
         PresetRedactor(names=[])
 
 

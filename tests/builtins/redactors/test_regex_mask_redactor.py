@@ -201,12 +201,12 @@ def test_library_patterns_scan_hostile_input_in_linear_time(pattern: str) -> Non
     [
         ({"patterns": ["("]}, "patterns", "'(' is not a valid regular expression (missing )"),
         ({"patterns": ["a*"]}, "patterns", "matches the empty string"),
-        ({"patterns": "abc"}, "patterns", "list of strings"),
+        ({"patterns": "abc"}, "patterns", "expected a list"),
         ({"builtins": ["jwt", "nope"]}, "builtins", "unknown pattern 'nope'; accepted: private_key, bearer"),
         ({"builtins": [], "patterns": []}, "builtins", "no pattern is enabled"),
         ({"replacement": "{oops}"}, "replacement", "not a valid template"),
-        ({"replacement": None}, "replacement", "must be a string"),
-        ({"max_depth": 1000}, "max_depth", "from 1 to 200"),
+        ({"replacement": None}, "replacement", "must be text"),
+        ({"max_depth": 1000}, "max_depth", ">= 1 and <= 200"),
     ],
 )
 def test_invalid_settings_name_plugin_and_field(settings: dict[str, Any], field: str, fragment: str) -> None:

@@ -24,11 +24,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, MutableMapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.errors import ConfigError
 from fapilog.plugins import RESERVED_KEYS, EventRecord, current_context
+from fapilog.plugins.constraints import NonEmpty, setting_error, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["ContextEnricher", "ContextSettings"]
@@ -41,29 +41,15 @@ _NOTHING: Mapping[str, Any] = MappingProxyType({})
 class ContextSettings:
     """Settings of the ``context`` enricher (validated on creation)."""
 
-    include: Sequence[str] | None = None
+    include: tuple[Annotated[str, NonEmpty], ...] | None = None
     """Bound-context keys to keep; the others are removed from records. ``None`` keeps all."""
-    prefix: str | None = None
+    prefix: Annotated[str, NonEmpty] | None = None
     """Nest the kept context keys under this field; ``None`` leaves them at the top level."""
 
     def __post_init__(self) -> None:
-        include = self.include
-        if include is not None:
-            if isinstance(include, str) or not isinstance(include, Sequence) or not all(
-                isinstance(key, str) and key for key in include
-            ):
-                raise ConfigError(
-                    f"{_NAME}.include: expected a list of context key names or null, got {include!r}", field="include",
-                    code="FL-STG-002"
-                )
-            object.__setattr__(self, "include", tuple(include))
-        prefix = self.prefix
-        if prefix is not None and (not isinstance(prefix, str) or not prefix or prefix in RESERVED_KEYS):
-            raise ConfigError(
-                f"{_NAME}.prefix: expected a field name other than {', '.join(sorted(RESERVED_KEYS))}, "
-                f"or null, got {prefix!r}",
-                field="prefix", code="FL-STG-002",
-            )
+        if self.prefix in RESERVED_KEYS:
+            raise setting_error("prefix", f"expected a field name other than {', '.join(sorted(RESERVED_KEYS))}, "
+                                          f"or null, got {self.prefix!r}", root=_NAME, code="FL-STG-002")
 
 
 class ContextEnricher:
@@ -77,8 +63,9 @@ class ContextEnricher:
         config_model=ContextSettings,
     )
 
-    def __init__(self, *, include: Sequence[str] | None = None, prefix: str | None = None) -> None:
-        settings = ContextSettings(include, prefix)
+    def __init__(self, settings: ContextSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings = settings_from(ContextSettings, settings, root=_NAME, **values)
         self.include: frozenset[str] | None = None if settings.include is None else frozenset(settings.include)
         self.prefix = settings.prefix
         self.capture_enabled = self.include is not None or self.prefix is not None

@@ -21,16 +21,18 @@ import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.errors import ConfigError
+from fapilog.plugins.constraints import NonEmpty, setting_error, settings_from
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 
 __all__ = ["KubernetesEnricher", "KubernetesSettings"]
 
 _NAME = "kubernetes"
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
+_Variable = Annotated[str, NonEmpty]
+"""The name of an environment variable."""
 _FIELDS = ("pod_name", "namespace", "node_name", "pod_ip", "container_name")
 
 
@@ -38,41 +40,25 @@ _FIELDS = ("pod_name", "namespace", "node_name", "pod_ip", "container_name")
 class KubernetesSettings:
     """Settings of the ``kubernetes`` enricher: the environment variable behind each field, and the nesting."""
 
-    pod_name_var: str = "POD_NAME"
+    pod_name_var: _Variable = "POD_NAME"
     """Environment variable holding the pod name (added as ``pod_name``)."""
-    namespace_var: str = "POD_NAMESPACE"
+    namespace_var: _Variable = "POD_NAMESPACE"
     """Environment variable holding the namespace (added as ``namespace``)."""
-    node_name_var: str = "NODE_NAME"
+    node_name_var: _Variable = "NODE_NAME"
     """Environment variable holding the node name (added as ``node_name``)."""
-    pod_ip_var: str = "POD_IP"
+    pod_ip_var: _Variable = "POD_IP"
     """Environment variable holding the pod IP (added as ``pod_ip``)."""
-    container_name_var: str = "CONTAINER_NAME"
+    container_name_var: _Variable = "CONTAINER_NAME"
     """Environment variable holding the container name (added as ``container_name``)."""
-    extra_vars: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    extra_vars: Mapping[str, _Variable] = dataclasses.field(default_factory=dict)
     """More fields: field name → environment variable (e.g. ``{"pod_uid": "POD_UID"}``)."""
-    prefix: str | None = "k8s"
+    prefix: Annotated[str, NonEmpty] | None = "k8s"
     """The field the values are nested under; ``None`` puts them at the top level."""
 
     def __post_init__(self) -> None:
-        for field in _FIELDS:
-            value = getattr(self, f"{field}_var")
-            if not isinstance(value, str) or not value:
-                raise ConfigError(
-                    f"{_NAME}.{field}_var: expected an environment variable name, got {value!r}", field=f"{field}_var",
-                    code="FL-STG-002"
-                )
-        extra = self.extra_vars
-        if not isinstance(extra, Mapping) or not all(
-            isinstance(key, str) and key and isinstance(var, str) and var for key, var in extra.items()
-        ):
-            raise ConfigError(
-                f"{_NAME}.extra_vars: expected a table of field name -> environment variable name, got {extra!r}",
-                field="extra_vars", code="FL-STG-002",
-            )
-        object.__setattr__(self, "extra_vars", dict(extra))
-        if self.prefix is not None and (not isinstance(self.prefix, str) or not self.prefix):
-            raise ConfigError(f"{_NAME}.prefix: expected a field name or null, got {self.prefix!r}", field="prefix",
-                              code="FL-STG-002")
+        if "" in self.extra_vars:
+            raise setting_error("extra_vars", "expected a table of field name -> environment variable name, got "
+                                              f"{dict(self.extra_vars)!r}", root=_NAME, code="FL-STG-002")
 
 
 class KubernetesEnricher:
@@ -86,21 +72,9 @@ class KubernetesEnricher:
         config_model=KubernetesSettings,
     )
 
-    def __init__(
-        self,
-        *,
-        pod_name_var: str = "POD_NAME",
-        namespace_var: str = "POD_NAMESPACE",
-        node_name_var: str = "NODE_NAME",
-        pod_ip_var: str = "POD_IP",
-        container_name_var: str = "CONTAINER_NAME",
-        extra_vars: Mapping[str, str] | None = None,
-        prefix: str | None = "k8s",
-    ) -> None:
-        self.settings = KubernetesSettings(
-            pod_name_var, namespace_var, node_name_var, pod_ip_var, container_name_var,
-            {} if extra_vars is None else extra_vars, prefix,
-        )
+    def __init__(self, settings: KubernetesSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings_from(KubernetesSettings, settings, root=_NAME, **values)
         self._fields: Mapping[str, Any] = _NOTHING
 
     @property

@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fapilog._version import __version__
-from fapilog.builtins.enrichers import _bool_setting
+from fapilog.plugins.constraints import settings_from
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 
 __all__ = ["OtelEnricher", "OtelSettings", "SpanIds", "otel_available"]
@@ -52,10 +52,6 @@ class OtelSettings:
     include_trace_flags: bool = True
     """Add ``trace_flags`` next to ``trace_id`` and ``span_id``."""
 
-    def __post_init__(self) -> None:
-        flag = _bool_setting(_NAME, "include_trace_flags", self.include_trace_flags)
-        object.__setattr__(self, "include_trace_flags", flag)
-
 
 class OtelEnricher:
     """Adds ``trace_id``, ``span_id`` and ``trace_flags`` of the span active at the log call."""
@@ -68,8 +64,11 @@ class OtelEnricher:
         config_model=OtelSettings,
     )
 
-    def __init__(self, *, include_trace_flags: bool = True) -> None:
-        self.include_trace_flags = OtelSettings(include_trace_flags).include_trace_flags
+    def __init__(self, settings: OtelSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings_from(OtelSettings, settings, root=_NAME, **values)
+        self.include_trace_flags = self.settings.include_trace_flags
+        """Read on every capture: a plain attribute, copied once from the validated settings."""
         self.capture_enabled = otel_available()
         """False when OpenTelemetry is not installed: the core then skips :meth:`capture` entirely."""
         self._current_span: Callable[[], Any] | None = None

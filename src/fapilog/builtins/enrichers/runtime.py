@@ -22,11 +22,10 @@ import dataclasses
 import os
 import socket
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.builtins.enrichers import _bool_setting
-from fapilog.errors import ConfigError
+from fapilog.plugins.constraints import NonEmpty, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["ENV_FALLBACKS", "RuntimeEnricher", "RuntimeSettings"]
@@ -44,25 +43,16 @@ ENV_FALLBACKS: Mapping[str, tuple[str, ...]] = {
 class RuntimeSettings:
     """Settings of the ``runtime`` enricher (validated on creation)."""
 
-    service: str | None = None
+    service: Annotated[str, NonEmpty] | None = None
     """Added as ``service``; ``None`` leaves the field out."""
-    environment: str | None = None
+    environment: Annotated[str, NonEmpty] | None = None
     """Added as ``environment`` (e.g. ``"production"``); ``None`` leaves the field out."""
-    version: str | None = None
+    version: Annotated[str, NonEmpty] | None = None
     """Added as ``version``: the application's release; ``None`` leaves the field out."""
     include_host: bool = True
     """Add ``host``, the machine's host name."""
     include_pid: bool = True
     """Add ``pid``, the process id (re-read after a fork)."""
-
-    def __post_init__(self) -> None:
-        for field in ("service", "environment", "version"):
-            value = getattr(self, field)
-            if value is not None and (not isinstance(value, str) or not value):
-                raise ConfigError(f"{_NAME}.{field}: expected a non-empty string or null, got {value!r}", field=field,
-                                  code="FL-STG-002")
-        for field in ("include_host", "include_pid"):
-            object.__setattr__(self, field, _bool_setting(_NAME, field, getattr(self, field)))
 
 
 class RuntimeEnricher:
@@ -80,16 +70,9 @@ class RuntimeEnricher:
         config_model=RuntimeSettings,
     )
 
-    def __init__(
-        self,
-        *,
-        service: str | None = None,
-        environment: str | None = None,
-        version: str | None = None,
-        include_host: bool = True,
-        include_pid: bool = True,
-    ) -> None:
-        self.settings = RuntimeSettings(service, environment, version, include_host, include_pid)
+    def __init__(self, settings: RuntimeSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings_from(RuntimeSettings, settings, root=_NAME, **values)
         self._pid = -1
         self._fields: dict[str, Any] = {}
         self._static: dict[str, Any] = {}

@@ -1,4 +1,4 @@
-"""What the built-in filters read from a record, for callers that hand them a plain mapping.
+"""What the built-in filters read from a record (and the exemption threshold they compare its level with).
 
 In the pipeline every record is an :class:`~fapilog.core.record.EventRecord` carrying ``levelno`` and
 ``ts_ns``, and the batch forms read those attributes directly (that is what keeps them fast). The per-record
@@ -15,7 +15,16 @@ from typing import Any
 from fapilog.errors import ConfigError
 from fapilog.plugins import NOTSET, EventRecord, parse_level
 
-__all__ = ["as_event"]
+__all__ = ["NO_EXEMPTION", "as_event", "exempt_threshold"]
+
+NO_EXEMPTION = 1 << 62
+"""A threshold no level reaches: what ``exempt_level=None`` turns into."""
+
+
+def exempt_threshold(level: int | str | None) -> int:
+    """The numeric level at or above which events bypass a filter (``None``: none do); ``level`` is a
+    validated setting, so this only converts it."""
+    return NO_EXEMPTION if level is None else parse_level(level)
 
 
 def as_event(record: Mapping[str, Any]) -> EventRecord:

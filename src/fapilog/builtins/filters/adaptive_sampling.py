@@ -25,13 +25,13 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import deque
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.builtins.filters import _settings as check
-from fapilog.builtins.filters._records import as_event
+from fapilog.builtins.filters._records import as_event, exempt_threshold
 from fapilog.builtins.filters.sampling import trace_bound, trace_point
-from fapilog.errors import ConfigError
 from fapilog.plugins import EventRecord
+from fapilog.plugins.constraints import Level, NonEmpty, Positive, Range, setting_error, settings_from
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 from fapilog.plugins.protocols import Record
 
@@ -52,23 +52,16 @@ class AdaptiveSamplingSettings:
     (``None``: none do); ``seed``: seeds the random choice for events without a trace id.
     """
 
-    target_eps: float = 100.0
-    window: float = 5.0
-    smoothing: float = 0.5
-    key: str = "trace_id"
-    exempt_level: int | str | None = "WARNING"
+    target_eps: Annotated[float, Positive] = 100.0
+    window: Annotated[float, Positive] = 5.0
+    smoothing: Annotated[float, Range(gt=0, le=1)] = 0.5
+    key: Annotated[str, NonEmpty] = "trace_id"
+    exempt_level: Annotated[int | str | None, Level] = "WARNING"
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        check.number(_NAME, "target_eps", self.target_eps, low=0.0)
-        window = check.number(_NAME, "window", self.window, low=0.0)
-        if round(window * 1e9) < SLOTS:
-            raise ConfigError(f"{_NAME}.window: must be at least 1e-8 seconds, got {self.window!r}", field="window",
-                              code="FL-STG-001")
-        check.number(_NAME, "smoothing", self.smoothing, low=0.0, high=1.0)
-        check.field_name(_NAME, "key", self.key)
-        check.optional_level(_NAME, "exempt_level", self.exempt_level)
-        check.seed(_NAME, "seed", self.seed)
+        if round(self.window * 1e9) < SLOTS:
+            raise setting_error("window", f"must be at least 1e-8 seconds, got {self.window!r}", code="FL-STG-001")
 
 
 class AdaptiveSamplingFilter:
@@ -82,25 +75,12 @@ class AdaptiveSamplingFilter:
         config_model=AdaptiveSamplingSettings,
     )
 
-    def __init__(
-        self,
-        *,
-        target_eps: float = 100.0,
-        window: float = 5.0,
-        smoothing: float = 0.5,
-        key: str = "trace_id",
-        exempt_level: int | str | None = "WARNING",
-        seed: int | None = None,
-    ) -> None:
-        self.settings = AdaptiveSamplingSettings(
-            target_eps=target_eps, window=window, smoothing=smoothing, key=key, exempt_level=exempt_level, seed=seed
-        )
-        self.target_eps = check.number(_NAME, "target_eps", target_eps, low=0.0)
-        self.window = check.number(_NAME, "window", window, low=0.0)
-        self.smoothing = check.number(_NAME, "smoothing", smoothing, low=0.0, high=1.0)
-        self._exempt = check.exempt_threshold(check.optional_level(_NAME, "exempt_level", exempt_level))
-        self._slot_ns = round(self.window * 1e9) // SLOTS
-        self._random = random.Random(check.seed(_NAME, "seed", seed))
+    def __init__(self, settings: AdaptiveSamplingSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings = settings_from(AdaptiveSamplingSettings, settings, root=_NAME, **values)
+        self._exempt = exempt_threshold(settings.exempt_level)
+        self._slot_ns = round(settings.window * 1e9) // SLOTS
+        self._random = random.Random(settings.seed)
         self._reset()
 
     def _reset(self) -> None:
@@ -185,9 +165,9 @@ class AdaptiveSamplingFilter:
         average = sum(n for _, n in history) / (span * slot_s)
         latest = events / slot_s if ended == now - 1 else 0.0
         observed = self._observed = max(average, latest)
-        goal = 1.0 if observed <= self.target_eps else self.target_eps / observed
+        goal = 1.0 if observed <= self.settings.target_eps else self.settings.target_eps / observed
         steps = min(now - ended, SLOTS * 4)
-        keep = (1.0 - self.smoothing) ** steps
+        keep = (1.0 - self.settings.smoothing) ** steps
         rate = goal + (self.current_rate - goal) * keep
         self.current_rate = rate = 1.0 if rate > 0.999_999 else rate
         self._bound = trace_bound(rate)

@@ -19,15 +19,15 @@ forgotten first (to within ``max_keys / 2`` new keys, as in ``rate_limit``), aft
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.builtins.filters import _settings as check
-from fapilog.builtins.filters._records import as_event
-from fapilog.builtins.filters._summary import SUMMARY_LOGGERS, Pending, SummaryLedger
+from fapilog.builtins.filters._flood import FloodFilter
+from fapilog.builtins.filters._records import as_event, exempt_threshold
+from fapilog.builtins.filters._summary import SUMMARY_LOGGERS, Pending
 from fapilog.plugins import EventRecord
+from fapilog.plugins.constraints import Level, NonEmpty, Positive, Range, SplitText, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 from fapilog.plugins.protocols import Record
 
@@ -45,21 +45,14 @@ class FirstOccurrenceSettings:
     do); ``max_keys``: keys remembered at most; ``summary``: log "suppressed N similar events" summaries.
     """
 
-    window: float = 60.0
-    fields: Sequence[str] | None = None
-    exempt_level: int | str | None = "WARNING"
-    max_keys: int = 10_000
+    window: Annotated[float, Positive] = 60.0
+    fields: Annotated[tuple[Annotated[str, NonEmpty], ...], SplitText] = ()
+    exempt_level: Annotated[int | str | None, Level] = "WARNING"
+    max_keys: Annotated[int, Range(ge=1)] = 10_000
     summary: bool = True
 
-    def __post_init__(self) -> None:
-        check.number(_NAME, "window", self.window, low=0.0)
-        check.field_list(_NAME, "fields", self.fields)
-        check.optional_level(_NAME, "exempt_level", self.exempt_level)
-        check.count(_NAME, "max_keys", self.max_keys)
-        check.flag(_NAME, "summary", self.summary)
 
-
-class FirstOccurrenceFilter:
+class FirstOccurrenceFilter(FloodFilter):
     """Keeps the first event of each key per window; drops and counts the repeats."""
 
     metadata = PluginMetadata(
@@ -72,49 +65,20 @@ class FirstOccurrenceFilter:
 
     def __init__(
         self,
+        settings: FirstOccurrenceSettings | None = None,
+        /,
         *,
-        window: float = 60.0,
-        fields: Sequence[str] | None = None,
-        exempt_level: int | str | None = "WARNING",
-        max_keys: int = 10_000,
-        summary: bool = True,
         clock: Callable[[], int] | None = None,
+        **values: Any,
     ) -> None:
-        """``clock`` (not a setting; for tests) returns nanoseconds since the epoch, like ``time.time_ns``."""
-        self.settings = FirstOccurrenceSettings(
-            window=window, fields=fields, exempt_level=exempt_level, max_keys=max_keys, summary=summary
-        )
-        self.window = check.number(_NAME, "window", window, low=0.0)
-        self.fields = check.field_list(_NAME, "fields", fields)
-        self.max_keys = check.count(_NAME, "max_keys", max_keys)
-        self.summary = check.flag(_NAME, "summary", summary)
-        self._exempt = check.exempt_threshold(check.optional_level(_NAME, "exempt_level", exempt_level))
-        self._window_ns = max(1, round(self.window * 1e9))
-        self._seen: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
-        """key -> [start of its window (ns), open Pending or None, stamp]; least recently seen first."""
-        self._stale = max(1, self.max_keys // 2)
-        self._added = 0
-        self.evicted = 0
-        self._ledger = SummaryLedger(_NAME, max_delay=self.window, clock=clock)
+        """``settings`` (the registry passes the validated model) or the same fields as keywords.
 
-    @property
-    def tracked_keys(self) -> int:
-        """How many keys the filter currently remembers."""
-        return len(self._seen)
-
-    @property
-    def summaries_sent(self) -> int:
-        """How many "suppressed N similar events" summaries this instance has logged."""
-        return self._ledger.emitted
-
-    async def start(self) -> None:
-        """Start with nothing seen."""
-        self._seen.clear()
-
-    async def stop(self) -> None:
-        """Send the summary of every open window, then forget every key."""
-        self._ledger.emit_all()
-        self._seen.clear()
+        ``clock`` (not a setting; for tests) returns nanoseconds since the epoch, like ``time.time_ns``.
+        """
+        self.settings = settings = settings_from(FirstOccurrenceSettings, settings, root=_NAME, **values)
+        super().__init__(_NAME, max_keys=settings.max_keys, max_delay=settings.window, clock=clock)
+        self._exempt = exempt_threshold(settings.exempt_level)
+        self._window_ns = max(1, round(settings.window * 1e9))
 
     async def filter(self, record: Record) -> Record | None:
         """``record`` if it is the first of its key in the current window (or exempt), else ``None``."""
@@ -122,11 +86,11 @@ class FirstOccurrenceFilter:
 
     async def filter_batch(self, records: list[EventRecord]) -> list[EventRecord]:
         """The first occurrences and exempt records of the batch, in order."""
-        exempt, window_ns, fields = self._exempt, self._window_ns, self.fields
+        exempt, window_ns, fields = self._exempt, self._window_ns, self.settings.fields
         single = fields[0] if len(fields) == 1 else ""
-        seen, stale, added = self._seen, self._stale, self._added
+        seen, stale, added = self._keys, self._stale, self._added
         find, touch = seen.get, seen.move_to_end
-        ledger, summary, never = self._ledger, self.summary, SUMMARY_LOGGERS
+        ledger, summary, never = self._ledger, self.settings.summary, SUMMARY_LOGGERS
         kept: list[EventRecord] = []
         append = kept.append
         for record in records:
@@ -154,7 +118,7 @@ class FirstOccurrenceFilter:
                 self._insert(key, [ts_ns, None, added])
                 append(record)
                 continue
-            if added - state[2] > stale:  # least-recently-seen order, cheaply (see rate_limit)
+            if added - state[2] > stale:  # least-recently-seen order, cheaply (see _flood)
                 touch(key)
                 state[2] = added
             pending: Pending | None = state[1]
@@ -173,15 +137,3 @@ class FirstOccurrenceFilter:
                 pending.count += 1
         self._added = added
         return kept
-
-    def _insert(self, key: Any, state: list[Any]) -> None:
-        """Add a new key, first forgetting the least recently seen one if the table is full."""
-        if len(self._seen) >= self.max_keys:
-            self._evict_oldest()
-        self._seen[key] = state
-
-    def _evict_oldest(self) -> None:
-        _, (_, pending, _) = self._seen.popitem(last=False)
-        self.evicted += 1
-        if pending is not None:
-            self._ledger.emit(pending)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.builtins.filters import _settings as check
 from fapilog.builtins.filters._records import as_event
-from fapilog.plugins import EventRecord
+from fapilog.plugins import EventRecord, parse_level
+from fapilog.plugins.constraints import Level, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 from fapilog.plugins.protocols import Record
 
@@ -39,12 +40,8 @@ class LevelFilterSettings:
     ``loggers``: logger-name prefix to threshold, e.g. ``{"sqlalchemy": "WARNING", "app.audit": "DEBUG"}``.
     """
 
-    level: int | str = "DEBUG"
-    loggers: Mapping[str, int | str] | None = None
-
-    def __post_init__(self) -> None:
-        check.level(_NAME, "level", self.level)
-        check.logger_levels(_NAME, "loggers", self.loggers)
+    level: Annotated[int | str, Level] = "DEBUG"
+    loggers: Mapping[str, Annotated[int | str, Level]] | None = None
 
 
 class LevelFilter:
@@ -58,12 +55,13 @@ class LevelFilter:
         config_model=LevelFilterSettings,
     )
 
-    def __init__(self, *, level: int | str = "DEBUG", loggers: Mapping[str, int | str] | None = None) -> None:
-        self.settings = LevelFilterSettings(level=level, loggers=loggers)
-        self._level = check.level(_NAME, "level", level)
-        self._table = check.logger_levels(_NAME, "loggers", loggers)
+    def __init__(self, settings: LevelFilterSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings = settings_from(LevelFilterSettings, settings, root=_NAME, **values)
+        self._level = parse_level(settings.level)
+        table = {name: parse_level(wanted) for name, wanted in (settings.loggers or {}).items()}
         # Longest prefix first, so the first match is the most specific one.
-        self._prefixes = sorted(self._table.items(), key=lambda item: len(item[0]), reverse=True)
+        self._prefixes = sorted(table.items(), key=lambda item: len(item[0]), reverse=True)
         self._cache: dict[object, int] = {}
 
     async def start(self) -> None:

@@ -27,17 +27,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import OrderedDict
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.builtins.filters import _settings as check
-from fapilog.builtins.filters._records import as_event
-from fapilog.builtins.filters._summary import SUMMARY_LOGGERS, Pending, SummaryLedger
-from fapilog.errors import ConfigError
+from fapilog.builtins.filters._flood import FloodFilter
+from fapilog.builtins.filters._records import as_event, exempt_threshold
+from fapilog.builtins.filters._summary import SUMMARY_LOGGERS, Pending
 from fapilog.plugins import EventRecord
+from fapilog.plugins.constraints import Level, Positive, Range, setting_error, settings_from
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 from fapilog.plugins.protocols import Record
 
@@ -55,27 +54,19 @@ class RateLimitSettings:
     none do); ``max_keys``: keys tracked at most; ``summary``: log "suppressed N similar events" summaries.
     """
 
-    rate: float = 10.0
-    per: float = 1.0
-    burst: int | None = None
-    exempt_level: int | str | None = "WARNING"
-    max_keys: int = 10_000
+    rate: Annotated[float, Positive] = 10.0
+    per: Annotated[float, Positive] = 1.0
+    burst: Annotated[int, Range(ge=1)] | None = None
+    exempt_level: Annotated[int | str | None, Level] = "WARNING"
+    max_keys: Annotated[int, Range(ge=1)] = 10_000
     summary: bool = True
 
     def __post_init__(self) -> None:
-        check.number(_NAME, "rate", self.rate, low=0.0)
-        per = check.number(_NAME, "per", self.per, low=0.0)
-        if round(per * 1e9) < 1:
-            raise ConfigError(f"{_NAME}.per: must be at least 1e-9 seconds, got {self.per!r}", field="per",
-                              code="FL-STG-001")
-        if self.burst is not None:
-            check.count(_NAME, "burst", self.burst)
-        check.optional_level(_NAME, "exempt_level", self.exempt_level)
-        check.count(_NAME, "max_keys", self.max_keys)
-        check.flag(_NAME, "summary", self.summary)
+        if round(self.per * 1e9) < 1:
+            raise setting_error("per", f"must be at least 1e-9 seconds, got {self.per!r}", code="FL-STG-001")
 
 
-class RateLimitFilter:
+class RateLimitFilter(FloodFilter):
     """Token bucket per (logger, message, level); one summary per closed suppression window."""
 
     metadata = PluginMetadata(
@@ -87,64 +78,25 @@ class RateLimitFilter:
     )
 
     def __init__(
-        self,
-        *,
-        rate: float = 10.0,
-        per: float = 1.0,
-        burst: int | None = None,
-        exempt_level: int | str | None = "WARNING",
-        max_keys: int = 10_000,
-        summary: bool = True,
-        clock: Callable[[], int] | None = None,
+        self, settings: RateLimitSettings | None = None, /, *, clock: Callable[[], int] | None = None, **values: Any
     ) -> None:
-        """``clock`` (not a setting; for tests) returns nanoseconds since the epoch, like ``time.time_ns``."""
-        self.settings = RateLimitSettings(
-            rate=rate, per=per, burst=burst, exempt_level=exempt_level, max_keys=max_keys, summary=summary
-        )
-        self.rate = check.number(_NAME, "rate", rate, low=0.0)
-        self.per = check.number(_NAME, "per", per, low=0.0)
-        self.burst = check.count(_NAME, "burst", burst) if burst is not None else max(1, math.ceil(self.rate))
-        self.max_keys = check.count(_NAME, "max_keys", max_keys)
-        self.summary = check.flag(_NAME, "summary", summary)
-        self._exempt = check.exempt_threshold(check.optional_level(_NAME, "exempt_level", exempt_level))
-        self._per_ns = round(self.per * 1e9)
+        """``settings`` (the registry passes the validated model) or the same fields as keywords.
+
+        ``clock`` (not a setting; for tests) returns nanoseconds since the epoch, like ``time.time_ns``.
+        """
+        self.settings = settings = settings_from(RateLimitSettings, settings, root=_NAME, **values)
+        super().__init__(_NAME, max_keys=settings.max_keys, max_delay=settings.per, clock=clock)
+        self.burst = settings.burst if settings.burst is not None else max(1, math.ceil(settings.rate))
+        """The bucket's capacity: ``burst``, or ``ceil(rate)`` when it is not set."""
+        self._exempt = exempt_threshold(settings.exempt_level)
+        self._per_ns = round(settings.per * 1e9)
         # One token every per/rate seconds, as an exact fraction of nanoseconds: times are scaled by its
         # denominator so every comparison below is between integers. repr() gives the decimal the user
         # wrote (0.1, not its binary neighbour), which keeps the denominator small.
-        interval = Fraction(self._per_ns) / Fraction(repr(self.rate))
+        interval = Fraction(self._per_ns) / Fraction(repr(float(settings.rate)))
         self._scale = interval.denominator
         self._step = interval.numerator
         self._tolerance = (self.burst - 1) * self._step
-        self._keys: OrderedDict[tuple[Any, Any, int], list[Any]] = OrderedDict()
-        """key -> [earliest time its next event is admitted (scaled ns), open Pending or None, stamp]."""
-        # Moving a key to the end of the table on every event would cost about as much as the bucket
-        # itself, so a key moves only once it has gone ``_stale`` new keys without moving. ``_added`` counts
-        # new keys and a key's stamp is the count when it last moved; the table stays sorted by stamp and a
-        # stamp lags its key's last use by at most ``_stale``, so eviction is least-recently-seen first up
-        # to an error of max_keys/2 new keys.
-        self._stale = max(1, self.max_keys // 2)
-        self._added = 0
-        self.evicted = 0
-        self._ledger = SummaryLedger(_NAME, max_delay=self.per, clock=clock)
-
-    @property
-    def tracked_keys(self) -> int:
-        """How many (logger, message, level) keys the filter currently remembers."""
-        return len(self._keys)
-
-    @property
-    def summaries_sent(self) -> int:
-        """How many "suppressed N similar events" summaries this instance has logged."""
-        return self._ledger.emitted
-
-    async def start(self) -> None:
-        """Start from empty buckets."""
-        self._keys.clear()
-
-    async def stop(self) -> None:
-        """Send the summary of every open window, then forget every key."""
-        self._ledger.emit_all()
-        self._keys.clear()
 
     async def health_check(self) -> PluginHealth:
         """Healthy, with how many keys are tracked, windows open and keys evicted."""
@@ -163,7 +115,7 @@ class RateLimitFilter:
         scaled = scale != 1
         keys, stale, added = self._keys, self._stale, self._added
         find, touch = keys.get, keys.move_to_end
-        ledger, summary, per_ns, never = self._ledger, self.summary, self._per_ns, SUMMARY_LOGGERS
+        ledger, summary, per_ns, never = self._ledger, self.settings.summary, self._per_ns, SUMMARY_LOGGERS
         kept: list[EventRecord] = []
         append = kept.append
         for record in records:
@@ -186,7 +138,7 @@ class RateLimitFilter:
                 self._insert(key, [now + step - tolerance, None, added])  # a full bucket, less this event's token
                 append(record)
                 continue
-            if added - state[2] > stale:  # keep the table in least-recently-seen order, cheaply (see __init__)
+            if added - state[2] > stale:  # keep the table in least-recently-seen order, cheaply (see _flood)
                 touch(key)
                 state[2] = added
             pending: Pending | None = state[1]
@@ -206,15 +158,3 @@ class RateLimitFilter:
                 pending.count += 1
         self._added = added
         return kept
-
-    def _insert(self, key: Any, state: list[Any]) -> None:
-        """Add a new key, first forgetting the least recently seen one if the table is full."""
-        if len(self._keys) >= self.max_keys:
-            self._evict_oldest()
-        self._keys[key] = state
-
-    def _evict_oldest(self) -> None:
-        _, (_, pending, _) = self._keys.popitem(last=False)
-        self.evicted += 1
-        if pending is not None:
-            self._ledger.emit(pending)

@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.builtins.filters import _settings as check
-from fapilog.builtins.filters._records import as_event
+from fapilog.builtins.filters._records import as_event, exempt_threshold
 from fapilog.plugins import EventRecord
+from fapilog.plugins.constraints import Level, NonEmpty, Range, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 from fapilog.plugins.protocols import Record
 
@@ -59,16 +60,10 @@ class SamplingSettings:
     choice for events without a trace id, for repeatable tests.
     """
 
-    rate: float
-    key: str = "trace_id"
-    exempt_level: int | str | None = "WARNING"
+    rate: Annotated[float, Range(ge=0, le=1)]
+    key: Annotated[str, NonEmpty] = "trace_id"
+    exempt_level: Annotated[int | str | None, Level] = "WARNING"
     seed: int | None = None
-
-    def __post_init__(self) -> None:
-        check.number(_NAME, "rate", self.rate, low=0.0, high=1.0, low_inclusive=True)
-        check.field_name(_NAME, "key", self.key)
-        check.optional_level(_NAME, "exempt_level", self.exempt_level)
-        check.seed(_NAME, "seed", self.seed)
 
 
 class SamplingFilter:
@@ -82,14 +77,12 @@ class SamplingFilter:
         config_model=SamplingSettings,
     )
 
-    def __init__(
-        self, *, rate: float, key: str = "trace_id", exempt_level: int | str | None = "WARNING", seed: int | None = None
-    ) -> None:
-        self.settings = SamplingSettings(rate=rate, key=key, exempt_level=exempt_level, seed=seed)
-        self.rate = check.number(_NAME, "rate", rate, low=0.0, high=1.0, low_inclusive=True)
-        self._exempt = check.exempt_threshold(check.optional_level(_NAME, "exempt_level", exempt_level))
-        self._bound = trace_bound(self.rate)
-        self._random = random.Random(check.seed(_NAME, "seed", seed))
+    def __init__(self, settings: SamplingSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings = settings_from(SamplingSettings, settings, root=_NAME, **values)
+        self._exempt = exempt_threshold(settings.exempt_level)
+        self._bound = trace_bound(settings.rate)
+        self._random = random.Random(settings.seed)
 
     async def start(self) -> None:
         """Nothing to open."""
@@ -107,7 +100,7 @@ class SamplingFilter:
 
     async def filter_batch(self, records: list[EventRecord]) -> list[EventRecord]:
         """The sampled-in and exempt records of the batch, in order."""
-        rate = self.rate
+        rate = self.settings.rate
         if rate >= 1.0:
             return list(records)
         exempt, key, bound = self._exempt, self.settings.key, self._bound

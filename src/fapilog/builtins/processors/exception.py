@@ -22,10 +22,10 @@ from __future__ import annotations
 import dataclasses
 import linecache
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.builtins.processors import _bool_setting, _int_setting
+from fapilog.plugins.constraints import NonNegative, Range, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["ExceptionProcessor", "ExceptionSettings", "render_stack"]
@@ -42,20 +42,14 @@ _CONTEXT_HEADER = "During handling of the above exception, another exception occ
 class ExceptionSettings:
     """Settings of the ``exception`` processor (validated on creation)."""
 
-    max_frames: int = 20
+    max_frames: Annotated[int, NonNegative] = 20
     """Innermost frames kept per exception (0 keeps none)."""
-    max_message_length: int = 2048
+    max_message_length: Annotated[int, Range(ge=_MIN_MESSAGE_LENGTH)] = 2048
     """Longest exception message kept, in characters, including the ``...`` that marks a cut (>= 8)."""
     include_source_context: bool = False
     """Add the source line of each frame as ``source`` (read from the files on the worker, cached)."""
-    chain_depth: int = 3
+    chain_depth: Annotated[int, NonNegative] = 3
     """``cause``/``context`` links followed below the logged exception (0 keeps only the exception itself)."""
-
-    def __post_init__(self) -> None:
-        for field, minimum in (("max_frames", 0), ("max_message_length", _MIN_MESSAGE_LENGTH), ("chain_depth", 0)):
-            object.__setattr__(self, field, _int_setting(_NAME, field, getattr(self, field), minimum=minimum))
-        flag = _bool_setting(_NAME, "include_source_context", self.include_source_context)
-        object.__setattr__(self, "include_source_context", flag)
 
 
 class ExceptionProcessor:
@@ -73,15 +67,10 @@ class ExceptionProcessor:
         config_model=ExceptionSettings,
     )
 
-    def __init__(
-        self,
-        *,
-        max_frames: int = 20,
-        max_message_length: int = 2048,
-        include_source_context: bool = False,
-        chain_depth: int = 3,
-    ) -> None:
-        settings = ExceptionSettings(max_frames, max_message_length, include_source_context, chain_depth)
+    def __init__(self, settings: ExceptionSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords; the limits
+        are copied to plain attributes once, for the per-record path."""
+        self.settings = settings = settings_from(ExceptionSettings, settings, root=_NAME, **values)
         self.max_frames = settings.max_frames
         self.max_message_length = settings.max_message_length
         self.include_source_context = settings.include_source_context

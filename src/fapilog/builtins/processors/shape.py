@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from fapilog._version import __version__
 from fapilog.builtins.processors.exception import render_stack
-from fapilog.errors import ConfigError
+from fapilog.plugins.constraints import setting_error, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["ECS_VERSION", "Preset", "ShapeProcessor", "ShapeSettings", "gcp_severity", "parse_target"]
@@ -35,7 +35,6 @@ Rule = Path | Converter
 """A plain rename (the target path) or a converter returning the fields to write."""
 
 _NAME = "shape"
-_PRESETS = ("ecs", "datadog", "gcp")
 _DOTS = re.compile(r"(?<!\\)\.")
 _GCP = "logging.googleapis.com/"
 _GCP_NAMES = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARNING", "WARN": "WARNING", "ERROR": "ERROR",
@@ -162,23 +161,16 @@ class ShapeSettings:
     """GCP project id, so ``trace_id`` becomes ``projects/<project>/traces/<id>`` (``gcp`` preset only)."""
 
     def __post_init__(self) -> None:
-        renames = self.renames
-        if not isinstance(renames, Mapping):
-            raise ConfigError(f"{_NAME}.renames: expected a table of field -> new name, got {renames!r}",
-                              field="renames", code="FL-STG-003")
-        for source, target in renames.items():
-            if not isinstance(source, str) or not source or not isinstance(target, str) or "" in parse_target(target):
-                raise ConfigError(
-                    f"{_NAME}.renames: {source!r} -> {target!r}: expected a non-empty field name mapped to a "
-                    "non-empty name, dotted for nesting (e.g. 'log.level')", field="renames", code="FL-STG-003")
-        object.__setattr__(self, "renames", dict(renames))
-        if self.preset is not None and self.preset not in _PRESETS:
-            raise ConfigError(f"{_NAME}.preset: expected one of {', '.join(_PRESETS)} or null, got {self.preset!r}",
-                              field="preset", code="FL-STG-003")
-        project = self.project
-        if project is not None and (not isinstance(project, str) or not project or self.preset != "gcp"):
-            raise ConfigError(f"{_NAME}.project: expected a GCP project id, used with preset 'gcp' only; got "
-                              f"{project!r} with preset {self.preset!r}", field="project", code="FL-STG-003")
+        for source, target in self.renames.items():
+            if not source or "" in parse_target(target):
+                raise setting_error(
+                    "renames", f"{source!r} -> {target!r}: expected a non-empty field name mapped to a "
+                    "non-empty name, dotted for nesting (e.g. 'log.level')", root=_NAME, code="FL-STG-003")
+        object.__setattr__(self, "renames", dict(self.renames))
+        if self.project is not None and (not self.project or self.preset != "gcp"):
+            raise setting_error("project", "expected a GCP project id, used with preset 'gcp' only; got "
+                                           f"{self.project!r} with preset {self.preset!r}",
+                                root=_NAME, code="FL-STG-003")
 
 
 class ShapeProcessor:
@@ -192,10 +184,9 @@ class ShapeProcessor:
         config_model=ShapeSettings,
     )
 
-    def __init__(
-        self, *, renames: Mapping[str, str] | None = None, preset: Preset | None = None, project: str | None = None
-    ) -> None:
-        settings = ShapeSettings({} if renames is None else renames, preset, project)
+    def __init__(self, settings: ShapeSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings = settings_from(ShapeSettings, settings, root=_NAME, **values)
         self.renames: Mapping[str, str] = settings.renames
         self.preset = settings.preset
         self.project = settings.project

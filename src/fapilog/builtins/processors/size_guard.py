@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 
 from fapilog._version import __version__
-from fapilog.builtins.processors import _int_setting
 from fapilog.builtins.processors._split import split_record
-from fapilog.errors import ConfigError
 from fapilog.plugins import Serializer
+from fapilog.plugins.constraints import Range, settings_from
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 
 __all__ = ["CLOUDWATCH_MAX_EVENT_BYTES", "DROPPED_MARKER", "LOKI_MAX_LINE_BYTES", "MIN_MAX_BYTES",
@@ -51,7 +50,6 @@ DROPPED_MARKER = "_dropped_oversize"
 
 Mode = Literal["truncate", "drop", "split"]
 _NAME = "size_guard"
-_MODES = ("truncate", "drop", "split")
 _CORE = ("timestamp", "level", "logger", "seq")
 _CUT = "..."
 _SMALLEST = 5  # a fully cut string, '"..."', in bytes
@@ -68,22 +66,10 @@ Leaf = tuple[int, Any, Any, tuple[Any, ...], str]
 class SizeGuardSettings:
     """Settings of the ``size_guard`` processor (validated on creation)."""
 
-    max_bytes: int = CLOUDWATCH_MAX_EVENT_BYTES
+    max_bytes: Annotated[int, Range(ge=MIN_MAX_BYTES)] = CLOUDWATCH_MAX_EVENT_BYTES
     """Largest serialized record allowed through, in bytes (>= 512)."""
     mode: Mode = "truncate"
     """``truncate`` (cut strings, then drop fields) or ``drop`` (replace the event by a marker)."""
-
-    def __post_init__(self) -> None:
-        try:
-            size = _int_setting(_NAME, "max_bytes", self.max_bytes, minimum=MIN_MAX_BYTES)
-        except ConfigError as exc:
-            raise ConfigError(f"{exc} (in bytes; CLOUDWATCH_MAX_EVENT_BYTES={CLOUDWATCH_MAX_EVENT_BYTES}, "
-                              f"LOKI_MAX_LINE_BYTES={LOKI_MAX_LINE_BYTES})", field="max_bytes",
-                              code="FL-STG-003") from None
-        object.__setattr__(self, "max_bytes", size)
-        if self.mode not in _MODES:
-            raise ConfigError(f"{_NAME}.mode: expected 'truncate', 'drop' or 'split', got {self.mode!r}",
-                              field="mode", code="FL-STG-003")
 
 
 class SizeGuardProcessor:
@@ -97,8 +83,9 @@ class SizeGuardProcessor:
         config_model=SizeGuardSettings,
     )
 
-    def __init__(self, *, max_bytes: int = CLOUDWATCH_MAX_EVENT_BYTES, mode: Mode = "truncate") -> None:
-        settings = SizeGuardSettings(max_bytes, mode)
+    def __init__(self, settings: SizeGuardSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings = settings_from(SizeGuardSettings, settings, root=_NAME, **values)
         self.max_bytes = settings.max_bytes
         self.mode: Mode = settings.mode
         self.truncated = 0

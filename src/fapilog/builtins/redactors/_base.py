@@ -12,15 +12,27 @@ data, so they are skipped; every other field, ``message``, ``logger`` and ``exce
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from fapilog.builtins.redactors._keys import KeyMatcher
 from fapilog.builtins.redactors._walker import BIG_INT, HUGE_INT, REDACTION_ERROR, TextRule, Walker, rebuild
 from fapilog.plugins import EventRecord
+from fapilog.plugins.constraints import NonEmpty, Range
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 from fapilog.plugins.protocols import Record
 
-__all__ = ["CORE_KEYS", "RedactorBase"]
+__all__ = ["CORE_KEYS", "MAX_DEPTH_LIMIT", "MAX_ITEMS_LIMIT", "Depth", "Items", "Names", "RedactorBase"]
+
+MAX_DEPTH_LIMIT = 200
+"""Nesting deeper than this cannot be serialized anyway (orjson stops at 254) and would risk the C stack."""
+MAX_ITEMS_LIMIT = 10_000_000
+
+Depth = Annotated[int, Range(ge=1, le=MAX_DEPTH_LIMIT)]
+"""The ``max_depth`` setting every redactor has: how deep the walk goes before it masks what is below."""
+Items = Annotated[int, Range(ge=1, le=MAX_ITEMS_LIMIT)]
+"""The ``max_items`` setting every redactor has: how many values one record may hold before the rest is masked."""
+Names = tuple[Annotated[str, NonEmpty], ...]
+"""A list of non-empty names (a lone string is refused: it would be read one character at a time)."""
 
 CORE_KEYS = frozenset({"timestamp", "level", "seq"})
 

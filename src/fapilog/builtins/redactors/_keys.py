@@ -22,7 +22,7 @@ import re
 from collections.abc import Hashable, Sequence
 from typing import TypeAlias
 
-from fapilog.builtins.redactors._checks import bad
+from fapilog.plugins.constraints import setting_error
 
 __all__ = ["KeyMatcher", "key_text", "normalize_name"]
 
@@ -89,8 +89,8 @@ class KeyMatcher:
                 parts = [normalize_name(part) for part in parts]
                 text = ".".join(parts)
             if any(not part for part in parts):
-                raise bad(plugin, field, f"pattern {raw!r} has an empty path segment; write 'a.b', not 'a..b', "
-                                         "'.a' or 'a.'")
+                raise setting_error(field, f"pattern {raw!r} has an empty path segment; write 'a.b', not 'a..b', "
+                                           "'.a' or 'a.'", root=plugin)
             if len(parts) > 1:
                 dotted.append(tuple(_segment(part) for part in parts))
             elif _GLOB_CHARS.isdisjoint(text):

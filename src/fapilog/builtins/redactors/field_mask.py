@@ -18,12 +18,12 @@ Pattern forms (see :mod:`fapilog.builtins.redactors._keys` for the exact rules):
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.builtins.redactors._base import RedactorBase
-from fapilog.builtins.redactors._checks import check_common, check_names
+from fapilog.builtins.redactors._base import Depth, Items, Names, RedactorBase
 from fapilog.builtins.redactors._keys import KeyMatcher
+from fapilog.plugins.constraints import NonEmpty, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["DEFAULT_FIELDS", "FieldMaskRedactor", "FieldMaskSettings"]
@@ -51,17 +51,13 @@ DEFAULT_FIELDS: tuple[str, ...] = (
 class FieldMaskSettings:
     """Settings of ``field_mask``; see :class:`FieldMaskRedactor`."""
 
-    fields: Sequence[str] = DEFAULT_FIELDS
+    fields: Annotated[Names, NonEmpty] = DEFAULT_FIELDS
     mask: str = "***"
-    max_depth: int = 16
-    max_items: int = 1000
+    max_depth: Depth = 16
+    max_items: Items = 1000
 
     def __post_init__(self) -> None:
-        fields = check_names(NAME, "fields", self.fields, example="['password', '*token*', 'headers.authorization']",
-                             allow_empty=False)
-        object.__setattr__(self, "fields", fields)
-        check_common(NAME, self, "mask")
-        KeyMatcher(fields, plugin=NAME, field="fields")  # refuses malformed dotted paths now, not per event
+        KeyMatcher(self.fields, plugin=NAME, field="fields")  # refuses malformed dotted paths now, not per event
 
 
 class FieldMaskRedactor(RedactorBase):
@@ -81,15 +77,9 @@ class FieldMaskRedactor(RedactorBase):
         config_model=FieldMaskSettings,
     )
 
-    def __init__(
-        self,
-        *,
-        fields: Sequence[str] = DEFAULT_FIELDS,
-        mask: str = "***",
-        max_depth: int = 16,
-        max_items: int = 1000,
-    ) -> None:
-        settings = self.settings = FieldMaskSettings(fields=fields, mask=mask, max_depth=max_depth, max_items=max_items)
+    def __init__(self, settings: FieldMaskSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        settings = self.settings = settings_from(FieldMaskSettings, settings, root=NAME, **values)
         super().__init__(
             keys=KeyMatcher(settings.fields, plugin=NAME, field="fields"), text=None, mask=settings.mask,
             max_depth=settings.max_depth, max_items=settings.max_items,

@@ -14,17 +14,18 @@ certification: review them against your own data (``docs/plugins/redactors.md`` 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.builtins.redactors._base import RedactorBase
-from fapilog.builtins.redactors._checks import bad, check_common, check_names
+from fapilog.builtins.redactors._base import Depth, Items, Names, RedactorBase
 from fapilog.builtins.redactors._keys import KeyMatcher
 from fapilog.builtins.redactors._walker import TextRule
 from fapilog.builtins.redactors.field_mask import DEFAULT_FIELDS
 from fapilog.builtins.redactors.regex_mask import PatternMasker
 from fapilog.builtins.redactors.url_credentials import CredentialStripper
+from fapilog.plugins.constraints import NonEmpty, setting_error, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["PRESETS", "SOX_AUDIT_FIELDS", "Preset", "PresetRedactor", "PresetSettings"]
@@ -143,19 +144,17 @@ def _chain(first: TextRule, second: TextRule) -> TextRule:
 class PresetSettings:
     """Settings of ``preset``; see :class:`PresetRedactor`."""
 
-    names: Sequence[str] = ("credentials",)
+    names: Annotated[Names, NonEmpty] = ("credentials",)
     """Presets to apply together: ``credentials``, ``pci_dss``, ``hipaa_phi``, ``gdpr_pii``, ``sox``."""
     mask: str = "***"
-    max_depth: int = 16
-    max_items: int = 1000
+    max_depth: Depth = 16
+    max_items: Items = 1000
 
     def __post_init__(self) -> None:
-        names = check_names(NAME, "names", self.names, example="['credentials', 'pci_dss']", allow_empty=False)
-        for name in names:
+        for name in self.names:
             if name not in PRESETS:
-                raise bad(NAME, "names", f"unknown preset {name!r}; accepted: {', '.join(PRESETS)}")
-        object.__setattr__(self, "names", tuple(dict.fromkeys(names)))
-        check_common(NAME, self, "mask")
+                raise setting_error("names", f"unknown preset {name!r}; accepted: {', '.join(PRESETS)}", root=NAME)
+        object.__setattr__(self, "names", tuple(dict.fromkeys(self.names)))
 
 
 class PresetRedactor(RedactorBase):
@@ -175,15 +174,9 @@ class PresetRedactor(RedactorBase):
         config_model=PresetSettings,
     )
 
-    def __init__(
-        self,
-        *,
-        names: Sequence[str] = ("credentials",),
-        mask: str = "***",
-        max_depth: int = 16,
-        max_items: int = 1000,
-    ) -> None:
-        settings = self.settings = PresetSettings(names=names, mask=mask, max_depth=max_depth, max_items=max_items)
+    def __init__(self, settings: PresetSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        settings = self.settings = settings_from(PresetSettings, settings, root=NAME, **values)
         chosen = [PRESETS[name] for name in self.settings.names]
         fields = tuple(dict.fromkeys(field for preset in chosen for field in preset.fields))
         patterns = tuple(dict.fromkeys(pattern for preset in chosen for pattern in preset.patterns))

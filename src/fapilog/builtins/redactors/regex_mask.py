@@ -19,11 +19,12 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from fapilog._version import __version__
-from fapilog.builtins.redactors._base import RedactorBase
-from fapilog.builtins.redactors._checks import bad, check_common, check_names
+from fapilog.builtins.redactors._base import Depth, Items, Names, RedactorBase
 from fapilog.builtins.redactors._patterns import DEFAULT_PATTERNS, LIBRARY, NAMES, Locate, NamedPattern, luhn_valid
+from fapilog.plugins.constraints import setting_error, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["DEFAULT_PATTERNS", "PATTERN_NAMES", "PatternMasker", "RegexMaskRedactor", "RegexMaskSettings", "luhn_valid"]
@@ -39,19 +40,19 @@ def _label(plugin: str, replacement: str, name: str) -> str:
     try:
         return replacement.format(name=name)
     except (KeyError, IndexError, ValueError) as exc:
-        raise bad(plugin, "replacement", f"{replacement!r} is not a valid template ({exc}); use plain text "
-                                         "and, optionally, {name} for the pattern's name") from exc
+        raise setting_error("replacement", f"{replacement!r} is not a valid template ({exc}); use plain text "
+                            "and, optionally, {name} for the pattern's name", root=plugin) from exc
 
 
 def _compile_user(plugin: str, text: str) -> re.Pattern[str]:
     try:
         compiled = re.compile(text)
     except re.error as exc:
-        raise bad(plugin, "patterns", f"pattern {text!r} is not a valid regular expression ({exc}); write "
-                                      r"Python 're' syntax such as 'order-[0-9]{8}'") from exc
+        raise setting_error("patterns", f"pattern {text!r} is not a valid regular expression ({exc}); write "
+                            r"Python 're' syntax such as 'order-[0-9]{8}'", root=plugin) from exc
     if compiled.search("") is not None:
-        raise bad(plugin, "patterns", f"pattern {text!r} matches the empty string, so it would mask between "
-                                      "every character; make it require at least one character")
+        raise setting_error("patterns", f"pattern {text!r} matches the empty string, so it would mask between "
+                            "every character; make it require at least one character", root=plugin)
     return compiled
 
 
@@ -94,7 +95,8 @@ class PatternMasker:
     def __init__(self, *, plugin: str, builtins: Sequence[str], patterns: Sequence[str], replacement: str) -> None:
         unknown = [name for name in builtins if name not in NAMES]
         if unknown:
-            raise bad(plugin, "builtins", f"unknown pattern {unknown[0]!r}; accepted: {', '.join(NAMES)}")
+            raise setting_error("builtins", f"unknown pattern {unknown[0]!r}; accepted: {', '.join(NAMES)}",
+                                root=plugin)
         chosen: list[NamedPattern] = [p for p in LIBRARY if p.name in builtins]
         steps: list[tuple[tuple[str, ...], Callable[[Relabel, str], str], Relabel]] = []
         for p in chosen:
@@ -140,22 +142,16 @@ class PatternMasker:
 class RegexMaskSettings:
     """Settings of ``regex_mask``; see :class:`RegexMaskRedactor`."""
 
-    builtins: Sequence[str] = DEFAULT_PATTERNS
-    patterns: Sequence[str] = ()
+    builtins: Names = DEFAULT_PATTERNS
+    patterns: Names = ()
     replacement: str = "[REDACTED:{name}]"
-    max_depth: int = 16
-    max_items: int = 1000
+    max_depth: Depth = 16
+    max_items: Items = 1000
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        set_(self, "builtins", check_names(NAME, "builtins", self.builtins, example="['jwt', 'email']",
-                                           allow_empty=True))
-        set_(self, "patterns", check_names(NAME, "patterns", self.patterns, example=r"['order-[0-9]{8}']",
-                                           allow_empty=True))
-        check_common(NAME, self, "replacement")
         if not self.builtins and not self.patterns:
-            raise bad(NAME, "builtins", "no pattern is enabled: name at least one built-in pattern "
-                                        f"({', '.join(NAMES)}) or give your own in 'patterns'")
+            raise setting_error("builtins", "no pattern is enabled: name at least one built-in pattern "
+                                f"({', '.join(NAMES)}) or give your own in 'patterns'", root=NAME)
         PatternMasker(plugin=NAME, builtins=self.builtins, patterns=self.patterns, replacement=self.replacement)
 
 
@@ -179,18 +175,9 @@ class RegexMaskRedactor(RedactorBase):
         config_model=RegexMaskSettings,
     )
 
-    def __init__(
-        self,
-        *,
-        builtins: Sequence[str] = DEFAULT_PATTERNS,
-        patterns: Sequence[str] = (),
-        replacement: str = "[REDACTED:{name}]",
-        max_depth: int = 16,
-        max_items: int = 1000,
-    ) -> None:
-        settings = self.settings = RegexMaskSettings(
-            builtins=builtins, patterns=patterns, replacement=replacement, max_depth=max_depth, max_items=max_items
-        )
+    def __init__(self, settings: RegexMaskSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        settings = self.settings = settings_from(RegexMaskSettings, settings, root=NAME, **values)
         masker = PatternMasker(
             plugin=NAME, builtins=settings.builtins, patterns=settings.patterns, replacement=settings.replacement
         )

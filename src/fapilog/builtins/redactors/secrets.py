@@ -26,13 +26,13 @@ whenever ``redactors`` is not ``[]``, and ``plugins.disabled=["secrets"]`` remov
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from typing import Any
 
 from fapilog._version import __version__
-from fapilog.builtins.redactors._base import RedactorBase
-from fapilog.builtins.redactors._checks import check_common, check_names
+from fapilog.builtins.redactors._base import Depth, Items, Names, RedactorBase
 from fapilog.builtins.redactors._keys import KeyMatcher
 from fapilog.builtins.redactors.url_credentials import CredentialStripper
+from fapilog.plugins.constraints import settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["SECRET_NAMES", "SecretsRedactor", "SecretsSettings"]
@@ -65,19 +65,15 @@ spaces removed from both sides (``*api_key*`` thus covers ``apiKey``, ``X-Api-Ke
 class SecretsSettings:
     """Settings of ``secrets``; see :class:`SecretsRedactor`."""
 
-    extra_fields: Sequence[str] = ()
+    extra_fields: Names = ()
     """More field names to mask, in the same form as :data:`SECRET_NAMES` (they add to it, never replace it)."""
     mask: str = "***"
     """What replaces a masked value and the credentials of a URL."""
-    max_depth: int = 16
-    max_items: int = 1000
+    max_depth: Depth = 16
+    max_items: Items = 1000
 
     def __post_init__(self) -> None:
-        fields = check_names(NAME, "extra_fields", self.extra_fields, example="['pin', 'headers.x-internal']",
-                             allow_empty=True)
-        object.__setattr__(self, "extra_fields", fields)
-        check_common(NAME, self, "mask")
-        KeyMatcher(fields, plugin=NAME, field="extra_fields", normalize=True)  # malformed dotted paths: now
+        KeyMatcher(self.extra_fields, plugin=NAME, field="extra_fields", normalize=True)  # malformed paths: now
 
 
 class SecretsRedactor(RedactorBase):
@@ -98,17 +94,9 @@ class SecretsRedactor(RedactorBase):
         config_model=SecretsSettings,
     )
 
-    def __init__(
-        self,
-        *,
-        extra_fields: Sequence[str] = (),
-        mask: str = "***",
-        max_depth: int = 16,
-        max_items: int = 1000,
-    ) -> None:
-        settings = self.settings = SecretsSettings(
-            extra_fields=extra_fields, mask=mask, max_depth=max_depth, max_items=max_items
-        )
+    def __init__(self, settings: SecretsSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        settings = self.settings = settings_from(SecretsSettings, settings, root=NAME, **values)
         super().__init__(
             keys=KeyMatcher((*SECRET_NAMES, *settings.extra_fields), plugin=NAME, field="extra_fields",
                             normalize=True),

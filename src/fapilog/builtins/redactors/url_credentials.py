@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 from fapilog._version import __version__
-from fapilog.builtins.redactors._base import RedactorBase
-from fapilog.builtins.redactors._checks import check_bool, check_common
+from fapilog.builtins.redactors._base import Depth, Items, RedactorBase
+from fapilog.plugins.constraints import settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["CredentialStripper", "UrlCredentialsRedactor", "UrlCredentialsSettings"]
@@ -76,12 +77,8 @@ class UrlCredentialsSettings:
 
     keep_user: bool = False
     mask: str = "***"
-    max_depth: int = 16
-    max_items: int = 1000
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "keep_user", check_bool(NAME, "keep_user", self.keep_user))
-        check_common(NAME, self, "mask")
+    max_depth: Depth = 16
+    max_items: Items = 1000
 
 
 class UrlCredentialsRedactor(RedactorBase):
@@ -102,12 +99,9 @@ class UrlCredentialsRedactor(RedactorBase):
         config_model=UrlCredentialsSettings,
     )
 
-    def __init__(
-        self, *, keep_user: bool = False, mask: str = "***", max_depth: int = 16, max_items: int = 1000
-    ) -> None:
-        settings = self.settings = UrlCredentialsSettings(
-            keep_user=keep_user, mask=mask, max_depth=max_depth, max_items=max_items
-        )
+    def __init__(self, settings: UrlCredentialsSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        settings = self.settings = settings_from(UrlCredentialsSettings, settings, root=NAME, **values)
         super().__init__(
             keys=None, text=CredentialStripper(keep_user=settings.keep_user, mask=settings.mask), mask=settings.mask,
             max_depth=settings.max_depth, max_items=settings.max_items,

@@ -27,11 +27,12 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from fapilog._version import __version__
-from fapilog.errors import ConfigError, FapilogError
+from fapilog.errors import FapilogError
 from fapilog.plugins import BlockingWorker, dumps, json_lines
+from fapilog.plugins.constraints import NonNegative, Positive, setting_error, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["FileSink", "FileSinkSettings"]
@@ -45,66 +46,34 @@ _COPY_CHUNK = 1 << 20
 _IDLE, _RUNNING, _STOPPED = "idle", "running", "stopped"
 
 
-def _check_path(path: str | os.PathLike[str]) -> str:
+def _check_path(path: object) -> None:
+    """Refuse a ``path`` that cannot name the file to append to."""
     try:
-        raw = os.fspath(path)
+        raw = os.fspath(path)  # type: ignore[call-overload]  # anything may arrive from a settings table
     except TypeError:
         raw = None
     if not isinstance(raw, str) or not raw:
-        raise ConfigError(
-            f"file sink: path must be a non-empty str or os.PathLike naming a file, got {path!r}",
-            field="path",
-        )
+        raise setting_error("path", f"must be a non-empty str or os.PathLike naming a file, got {path!r}")
     full = os.path.abspath(raw)
     if os.path.isdir(full):
-        example = os.path.join(full, "app.log")
-        raise ConfigError(
-            f"file sink: path {full!r} is a directory; name a file inside it, e.g. {example!r}",
-            field="path",
-        )
-    return full
+        raise setting_error("path", f"{full!r} is a directory; name a file inside it, e.g. "
+                                    f"{os.path.join(full, 'app.log')!r}")
 
 
-def _check_max_bytes(value: int | None) -> int | None:
+def _rotation_seconds(value: str | float | None) -> float | None:
+    """``rotate_every`` in seconds (named intervals and numeric text converted); NaN when it is not one."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(
-            "file sink: max_bytes must be a positive whole number of bytes, or None to disable "
-            f"size rotation; got {value!r}",
-            field="max_bytes",
-        )
-    return value
-
-
-def _check_rotate_every(value: str | float | None) -> float | None:
-    if value is None:
-        return None
-    seconds: float | None = None
+    seconds = math.nan
     if isinstance(value, str):
         key = value.strip().lower()
-        seconds = _NAMED_INTERVALS.get(key)
-        if seconds is None:
+        seconds = _NAMED_INTERVALS.get(key, math.nan)
+        if math.isnan(seconds):
             with contextlib.suppress(ValueError):
                 seconds = float(key)  # "3600" from an environment variable
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
-    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
-        raise ConfigError(
-            f"file sink: rotate_every must be {_ROTATE_EVERY_ACCEPTED}; got {value!r}",
-            field="rotate_every",
-        )
-    return seconds
-
-
-def _check_backup_count(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(
-            "file sink: backup_count must be a whole number >= 0 (0 truncates the file on "
-            f"rotation and keeps no backups); got {value!r}",
-            field="backup_count",
-        )
-    return value
+    return seconds if math.isfinite(seconds) and seconds > 0 else math.nan
 
 
 def _boundary_after(moment: float, interval: float) -> float:
@@ -127,14 +96,20 @@ class FileSinkSettings:
     ``name``: the name this sink runs under in ``stats()`` and diagnostics.
     """
 
-    path: str
-    max_bytes: int | None = None
+    path: str | os.PathLike[str]
+    max_bytes: Annotated[int, Positive] | None = None
     rotate_every: str | float | None = None
-    backup_count: int = 5
+    backup_count: Annotated[int, NonNegative] = 5
     compress: bool = False
     mkdir: bool = True
     fsync: bool = False
     name: str = "file"
+
+    def __post_init__(self) -> None:
+        _check_path(self.path)
+        if self.rotate_every is not None and math.isnan(_rotation_seconds(self.rotate_every) or math.nan):
+            raise setting_error("rotate_every", "must be a number of seconds > 0, 'hourly', 'daily' or 'midnight' "
+                                                f"(UTC), or None; got {self.rotate_every!r}")
 
 
 class FileSink:
@@ -164,30 +139,35 @@ class FileSink:
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        settings: FileSinkSettings | str | os.PathLike[str] | None = None,
+        /,
         *,
-        max_bytes: int | None = None,
-        rotate_every: str | float | None = None,
-        backup_count: int = 5,
-        compress: bool = False,
-        mkdir: bool = True,
-        fsync: bool = False,
-        name: str = "file",
         clock: Callable[[], float] = time.time,
+        **values: Any,
     ) -> None:
-        self.name = name
-        self.path = _check_path(path)
-        self.max_bytes = _check_max_bytes(max_bytes)
-        self.rotate_every = _check_rotate_every(rotate_every)
+        """``settings`` (the registry passes the validated model), or the path, with the other fields as
+        keywords: ``FileSink("app.log", max_bytes=50_000_000)``.
+
+        ``clock`` (not a setting; for tests) is the wall clock in seconds since the epoch.
+        """
+        if settings is not None and not isinstance(settings, FileSinkSettings):
+            values = {"path": settings, **values}
+            settings = None
+        self.settings = settings = settings_from(FileSinkSettings, settings, root="file", **values)
+        self.name = settings.name
+        self.path = os.path.abspath(os.fspath(settings.path))
+        self.max_bytes = settings.max_bytes
+        self.rotate_every = _rotation_seconds(settings.rotate_every)
         """The rotation interval in seconds (named intervals already converted), or ``None``."""
-        self.backup_count = _check_backup_count(backup_count)
-        self.compress = bool(compress)
-        self.mkdir = bool(mkdir)
-        self.fsync = bool(fsync)
+        self.backup_count = settings.backup_count
+        self.compress = settings.compress
+        self.mkdir = settings.mkdir
+        self.fsync = settings.fsync
+        # (plain attributes, copied once from the validated settings: the write path reads them per batch)
         self.compress_failures = 0
         """Rotated files left uncompressed because gzip failed (disk full, permissions)."""
         self._clock = clock
-        self._worker = BlockingWorker(f"{name}:{self.path}")
+        self._worker = BlockingWorker(f"{self.name}:{self.path}")
         self._state = _IDLE
         # Everything below belongs to the I/O thread once start() has run.
         self._fd = -1

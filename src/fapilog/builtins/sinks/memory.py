@@ -11,6 +11,7 @@ import orjson
 
 from fapilog._version import __version__
 from fapilog.plugins import dumps
+from fapilog.plugins.constraints import settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["MemorySink", "MemorySinkSettings"]
@@ -47,9 +48,11 @@ class MemorySink:
         config_model=MemorySinkSettings,
     )
 
-    def __init__(self, *, name: str = "memory", max_records: int | None = None) -> None:
-        self.name = name
-        self.max_records = max_records
+    def __init__(self, settings: MemorySinkSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings = settings_from(MemorySinkSettings, settings, root="memory", **values)
+        self.name = settings.name
+        self.max_records = settings.max_records
         self.lines: list[bytes] = []
         self._lock = threading.Lock()
 

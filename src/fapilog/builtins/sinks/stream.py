@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, TextIO
 
 from fapilog._version import __version__
-from fapilog.errors import ConfigError
 from fapilog.plugins import BlockingWorker, dumps, json_lines, safe_repr
+from fapilog.plugins.constraints import settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["StderrSink", "StdoutSink", "StreamSink", "StreamSinkSettings", "format_console"]
@@ -114,16 +114,13 @@ class StreamSink:
     runs_on_worker_loop: ClassVar[bool] = True
     """Its coroutines never block: a write to a full pipe waits on the sink's own I/O thread."""
 
-    def __init__(self, *, format: Format = "auto", colour: bool | None = None, name: str | None = None) -> None:
-        if format not in ("auto", "json", "console"):
-            raise ConfigError(
-                f"{self.stream_name}.format: got {format!r}; accepted: 'auto', 'json', 'console'",
-                field="format", code="FL-SNK-009",
-            )
-        self.name = name or self.stream_name
-        self.format = format
-        self.colour = colour
-        self._console = format == "console"
+    def __init__(self, settings: StreamSinkSettings | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model) or the same fields as keywords."""
+        self.settings = settings = settings_from(StreamSinkSettings, settings, root=self.stream_name, **values)
+        self.name = settings.name or self.stream_name
+        self.format = settings.format
+        self.colour = settings.colour
+        self._console = settings.format == "console"
         self._io = BlockingWorker(self.name)
 
     def _stream(self) -> TextIO:
