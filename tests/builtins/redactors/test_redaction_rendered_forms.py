@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -34,6 +34,13 @@ class Credentials:
         return {"user": "app", "password": "hunter2"}
 
 
+class Login(NamedTuple):
+    """A named tuple: orjson does not encode it, so the serializer writes its repr, field names included."""
+
+    user: str
+    token: str
+
+
 def _written(tmp_path: Path, **fields: Any) -> dict[str, Any]:
     path = tmp_path / "out.log"
     fapilog.configure(sinks=[{"type": "file", "path": str(path)}])
@@ -59,3 +66,8 @@ def test_an_object_written_as_its_repr_has_the_url_password_in_the_repr_masked(t
 def test_an_object_written_through_its_json_method_has_secret_names_masked(tmp_path: Path) -> None:
     """An object encoded through ``__json__`` gets its secret-named fields masked like a dict."""
     assert _written(tmp_path, creds=Credentials())["creds"] == {"user": "app", "password": "***"}
+
+
+def test_a_named_tuple_has_its_secret_named_fields_masked(tmp_path: Path) -> None:
+    """A named tuple's fields are judged by name, as a dict's are; its repr would show the token otherwise."""
+    assert _written(tmp_path, login=Login("app", "hunter2"))["login"] == {"user": "app", "token": "***"}

@@ -299,6 +299,11 @@ class Walker:
             return value
         if isinstance(value, Mapping):
             return self._mapping(value, path, depth, active)
+        as_dict = getattr(value, "_asdict", None)
+        if isinstance(value, tuple) and callable(as_dict):  # a named tuple: written as its repr, names included
+            fields = dict(as_dict())
+            out = self._mapping(fields, path, depth, active)
+            return value if out is fields else out
         if isinstance(value, _SEQUENCES):
             items = value if isinstance(value, (list, tuple)) else list(value)
             out = self._sequence(items, path, depth, active)
