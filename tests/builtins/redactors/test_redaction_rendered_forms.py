@@ -17,6 +17,10 @@ class Database(enum.Enum):
     MAIN = DSN
 
 
+class Setting(enum.Enum):
+    FIRST = "password"  # the member name is no secret name: only its value is
+
+
 class Connection:
     """A value orjson cannot encode: the serializer writes its ``repr``, which differs from its ``str``."""
 
@@ -71,3 +75,8 @@ def test_an_object_written_through_its_json_method_has_secret_names_masked(tmp_p
 def test_a_named_tuple_has_its_secret_named_fields_masked(tmp_path: Path) -> None:
     """A named tuple's fields are judged by name, as a dict's are; its repr would show the token otherwise."""
     assert _written(tmp_path, login=Login("app", "hunter2"))["login"] == {"user": "app", "token": "***"}
+
+
+def test_an_enum_key_is_judged_by_its_value(tmp_path: Path) -> None:
+    """An Enum used as a mapping key is written as its value, so a secret name there masks the value."""
+    assert _written(tmp_path, settings={Setting.FIRST: "hunter2"})["settings"] == {"password": "***"}
