@@ -138,7 +138,7 @@ class Worker:
                 self.start_failures[name] = failure
                 if self.report_start_failures:
                     warn(f"start-failed:{name}", f"plugin {name!r} failed to start: {type(failure).__name__}: "
-                         f"{failure}; its events are counted as failed; fix it and call configure()", force=True,
+                         f"{failure}; fix its settings (or remove it) and call configure()", force=True,
                          code="FL-RUN-001")
             if runner is not None:
                 runner.start(failure)
