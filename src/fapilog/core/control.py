@@ -187,8 +187,12 @@ def health(runtime: Runtime | None, timeout: float) -> dict[str, PluginHealth]:
     try:
         return worker.call(lambda: check_health(plugins, timeout), timeout + 1.0)
     except (RuntimeError, TimeoutError) as exc:
-        return {name: PluginHealth("unhealthy", f"worker did not answer: {exc!r}",
-                                   code="FL-HLT-002") for name in plugins}
+        return _unanswered(plugins, exc)
+
+
+def _unanswered(plugins: Mapping[str, object], exc: BaseException) -> dict[str, PluginHealth]:
+    """Every plugin unhealthy: the worker that would run their checks did not answer (dead, stuck, stopped)."""
+    return {name: PluginHealth("unhealthy", f"worker did not answer: {exc!r}", code="FL-HLT-002") for name in plugins}
 
 
 async def ahealth(runtime: Runtime | None, timeout: float) -> dict[str, PluginHealth]:
@@ -197,9 +201,19 @@ async def ahealth(runtime: Runtime | None, timeout: float) -> dict[str, PluginHe
         return {}
     worker = runtime.worker
     plugins = _running(worker)
+    if worker.finished.is_set():  # its loop is closed: nothing could run the checks
+        return _unanswered(plugins, RuntimeError("the fapilog worker is not running"))
     assert worker.loop is not None
-    future = asyncio.run_coroutine_threadsafe(check_health(plugins, timeout), worker.loop)
-    return await asyncio.wait_for(asyncio.wrap_future(future), timeout + 1.0)
+    checks = check_health(plugins, timeout)
+    try:
+        future = asyncio.run_coroutine_threadsafe(checks, worker.loop)
+    except RuntimeError as exc:  # the loop closed since the test above
+        checks.close()
+        return _unanswered(plugins, exc)
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout + 1.0)
+    except TimeoutError as exc:
+        return _unanswered(plugins, exc)
 
 
 def _running(worker: Worker) -> dict[str, object]:
