@@ -258,3 +258,33 @@ def test_a_second_instance_goes_by_its_own_name() -> None:
     fapilog.get_logger("p").info("after reload")
     assert fapilog.flush(5.0)
     assert fapilog.stats()["sinks"]["audit"]["delivered"] == 2
+
+
+def test_a_plugin_whose_start_outlasts_the_timeout_is_refused_and_never_added() -> None:
+    """load_plugin(timeout=...) of a sink whose start() hangs raises a coded PluginLoadError, stops the
+    instance, and the pipeline never runs it (before: a bare TimeoutError, and the sink was added later)."""
+
+    class Slow:
+        metadata = PluginMetadata(name="slow", version="1.0.0", kind="sink")
+
+        def __init__(self) -> None:
+            self.stopped = threading.Event()
+
+        async def start(self) -> None:
+            await asyncio.sleep(1.0)
+
+        async def stop(self) -> None:
+            self.stopped.set()
+
+        async def write(self, record: Mapping[str, Any]) -> None:
+            """Never reached: the sink is not added."""
+
+    fapilog.configure(sinks=["memory"])
+    slow = Slow()
+    with pytest.raises(fapilog.PluginLoadError) as raised:
+        fapilog.load_plugin("sink", slow, timeout=0.2)
+    assert raised.value.code == "FL-RUN-001" and "did not finish within 0.2s" in str(raised.value)
+    assert slow.stopped.wait(5.0)
+    fapilog.get_logger("t").info("after")
+    assert fapilog.flush(5.0).ok
+    assert list(fapilog.stats()["sinks"]) == ["memory"]

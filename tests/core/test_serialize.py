@@ -111,6 +111,14 @@ def test_a_value_is_counted_once_when_its_record_needs_a_second_pass() -> None:
     assert serializer.degraded == 3
 
 
+def test_a_field_written_whole_as_its_repr_is_counted_once() -> None:
+    """An unknown object inside a field that then degrades whole (a 65-bit int beside it) counts as one value."""
+    serializer = Serializer()
+    out = orjson.loads(serializer.encode({"f": {"v": complex(1, 2), "big": 2**70}}))
+    assert out["f"] == repr({"v": complex(1, 2), "big": 2**70})
+    assert serializer.degraded == 1
+
+
 def test_degraded_values_are_visible_in_stats(memory: MemorySink) -> None:
     """A logged unserializable value reaches the sink as repr and shows in stats()."""
     fapilog.get_logger("s").info("odd value", value=complex(0, 1), fine=1)

@@ -288,3 +288,21 @@ def test_pip_installed_plugin_is_discovered_and_loaded_in_a_real_venv(tmp_path: 
     assert report["compatible"] and report["constraint"] == ">=3.0,<4.0"
     assert Path(report["plugin_file"]).is_relative_to(purelib)
     assert Path(report["core_file"]).is_relative_to(purelib)
+
+
+def test_a_plugins_own_error_class_raised_at_import_keeps_its_message_and_code(dists: DistFactory) -> None:
+    """A PluginError subclass of the plugin's own (another constructor signature) raised while its module is
+    imported becomes a PluginError naming the entry point, with its message and code, never a TypeError."""
+    source = (
+        "from fapilog.errors import PluginError\n"
+        "class SetupError(PluginError):\n"
+        "    def __init__(self, variable):\n"
+        "        super().__init__(f'set {variable} first', code='FL-PLG-007')\n"
+        "raise SetupError('PICKY_HOME')\n"
+    )
+    dists.plugin("picky", source=source)
+    with pytest.raises(PluginError) as raised:
+        PluginRegistry().create("sink", "picky")
+    assert str(raised.value).startswith("plugin 'picky' (") and str(raised.value).endswith(": set PICKY_HOME first")
+    assert raised.value.code == "FL-PLG-007" and raised.value.plugin == "picky"
+    assert type(raised.value.__cause__).__name__ == "SetupError"

@@ -13,6 +13,7 @@ import pydantic
 import pytest
 from tests.plugins._dists import DistFactory, make
 
+import fapilog
 from fapilog.errors import ConfigError, PluginError, PluginLoadError, PluginValidationError
 from fapilog.plugins.metadata import PluginMetadata
 from fapilog.plugins.registry import LegacyPluginWarning, PluginRegistry, default_registry
@@ -379,3 +380,34 @@ def test_wrong_metadata_attribute_type_is_refused() -> None:
 def test_default_registry_is_shared() -> None:
     """default_registry() returns the same registry every time."""
     assert default_registry() is default_registry()
+
+
+@pytest.mark.parametrize("base", ["PluginError", "FapilogError"])
+def test_a_plugins_own_error_from_its_settings_reaches_configure_with_location_and_code(
+    dists: DistFactory, base: str
+) -> None:
+    """A fapilog error of the plugin's own (any constructor signature) raised by its settings model comes out
+    of configure() as a PluginError with the location, its message and its code, never a TypeError."""
+    source = (
+        "import dataclasses\n"
+        f"from fapilog.errors import {base}\n"
+        "from fapilog.plugins.metadata import PluginMetadata\n"
+        f"class PickyError({base}):\n"
+        "    def __init__(self, detail):\n"
+        "        super().__init__(f'picky: url: {detail}', code='FL-PLG-007')\n"
+        "@dataclasses.dataclass\n"
+        "class Settings:\n"
+        "    url: str = ''\n"
+        "    def __post_init__(self):\n"
+        "        raise PickyError(f'{self.url!r} is not reachable')\n"
+        "class Plugin:\n"
+        "    metadata = PluginMetadata(name='picky', version='1.0', kind='sink', config_model=Settings)\n"
+        "    def __init__(self, url=''): pass\n"
+        "    async def write(self, record): pass\n"
+    )
+    dists.plugin("picky", source=source)
+    with pytest.raises(PluginError) as raised:
+        fapilog.configure(sinks=[{"type": "picky", "url": "x"}])
+    assert str(raised.value) == "sinks[0]: picky: url: 'x' is not reachable"
+    assert raised.value.code == "FL-PLG-007" and raised.value.plugin == "picky"
+    assert type(raised.value.__cause__).__name__ == "PickyError"

@@ -102,3 +102,19 @@ except fapilog.ConfigError as exc:
     assert done.returncode == 0, done.stderr
     assert "ERROR queue.wait_timeout" in done.stdout and "FAPILOG_QUEUE__WAIT_TIMEOUT" in done.stdout
     assert "ignoring invalid FAPILOG_* settings" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_sink_that_fails_to_start_at_the_first_log_call_is_reported_with_its_code(tmp_path: Path) -> None:
+    """Started by the first log call (FAPILOG_* settings, no configure()), a sink whose start() fails gets one
+    stderr line naming it, its real error and FL-RUN-001, instead of only "not started" write failures."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    script = "import fapilog\nfapilog.get_logger('lazy').info('hello')\nprint(fapilog.flush(2.0).ok)\n"
+    env = {**os.environ, "FAPILOG_SINKS": f'[{{"type": "file", "path": "{blocker}/x.log"}}]',
+           "FAPILOG_EXIT_TIMEOUT": "0.5"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120,
+                          check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [line] = [line for line in done.stderr.splitlines() if "failed to start" in line]
+    assert line.startswith("fapilog: plugin 'file' failed to start: FapilogError: file sink 'file': cannot open")
+    assert line.endswith("[FL-RUN-001]"), line

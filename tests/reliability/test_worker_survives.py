@@ -238,3 +238,13 @@ def test_events_queued_when_the_worker_died_are_delivered_by_its_successor() -> 
     log.info("next")  # starts the successor, which adopts the 50 queued events first
     assert fapilog.flush(10.0)
     assert [r.get("i") for r in sink.records] == [*range(50), None]
+
+
+def test_ahealth_of_a_dead_worker_reports_every_plugin_unhealthy_like_health() -> None:
+    """After the worker died, ahealth() answers as health() does (unhealthy, FL-HLT-002), without raising."""
+    fapilog.configure(sinks=[MemorySink()])
+    _kill_worker()
+    sync = fapilog.health(timeout=0.5)
+    answer = asyncio.run(fapilog.ahealth(timeout=0.5))
+    assert set(answer) == set(sync) == {"secrets", "memory"}
+    assert all(h.status == "unhealthy" and h.code == "FL-HLT-002" for h in answer.values())

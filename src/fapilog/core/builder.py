@@ -21,7 +21,7 @@ from fapilog.core.delivery import BufferPolicy, SinkRunner
 from fapilog.core.delivery_options import check_delivery, runner_options
 from fapilog.core.levels import parse_level
 from fapilog.core.pipeline import Pipeline, Stage, StageKind
-from fapilog.errors import ConfigError, FapilogError, PluginValidationError
+from fapilog.errors import ConfigError, FapilogError, PluginError, PluginValidationError
 from fapilog.plugins._dependencies import resolve_order
 from fapilog.plugins.metadata import KINDS, PluginMetadata, metadata_of
 from fapilog.plugins.registry import default_registry
@@ -83,8 +83,13 @@ def _create(kind: StageKind | str, spec: Any, where: str) -> tuple[str, object]:
     except ConfigError as exc:
         raise prefixed(exc, where) from exc
     except FapilogError as exc:
-        raise type(exc)(f"{where}: {exc}", plugin=getattr(exc, "plugin", None),  # type: ignore[call-arg]
-                        code=exc.code) from exc
+        # fapilog's own plugin errors keep their class; anything else (a plugin's own error class, whose
+        # constructor may take other arguments) is reported as a PluginError, its own error chained.
+        cls: type[PluginError] = PluginError
+        if isinstance(exc, PluginError) and type(exc).__module__ == PluginError.__module__:
+            cls = type(exc)
+        raise cls(f"{where}: {exc}", plugin=getattr(exc, "plugin", None) or _spec_name(spec),
+                  code=exc.code) from exc
 
 
 def _plugin_name(spec: Any) -> str | None:

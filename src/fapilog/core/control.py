@@ -26,6 +26,8 @@ from fapilog.plugins.metadata import KINDS, PluginHealth
 __all__ = ["health", "load_plugin", "reload_plugin", "report", "unload_plugin"]
 
 _KINDS = tuple(spec.kind for spec in KINDS)
+_VERDICT_GRACE = 2.0
+"""Seconds a caller waits beyond a start's ``timeout`` for the worker's verdict (stopping a late plugin)."""
 
 
 def _worker(runtime: Runtime, timeout: float) -> Worker:
@@ -50,12 +52,14 @@ def _find(worker: Worker, name: str) -> Stage | SinkRunner:
     )
 
 
-async def _started(name: str, plugin: object, runner: SinkRunner | None = None) -> None:
-    """Start ``plugin`` (a sink where its runner runs it); a failure stops it again and is raised."""
-    if runner is None:
-        failure = await start_plugin(plugin)
-    else:
-        failure = await runner.call(lambda: start_plugin(plugin))
+async def _started(name: str, plugin: object, runner: SinkRunner | None = None, timeout: float | None = None) -> None:
+    """Start ``plugin`` (a sink where its runner runs it) within ``timeout``; a failure (a timeout included)
+    stops it again and is raised, so a plugin that did not start in time is never added later."""
+    starting = start_plugin(plugin) if runner is None else runner.call(lambda: start_plugin(plugin))
+    try:
+        failure = await asyncio.wait_for(starting, timeout)
+    except TimeoutError:
+        failure = TimeoutError(f"start() did not finish within {timeout}s")
     if failure is not None:
         if runner is None:
             await stop_plugin(plugin)
@@ -80,19 +84,21 @@ def load_plugin(runtime: Runtime, kind: str, spec: Any, timeout: float) -> str:
         async with worker.batch_lock:
             if kind == "sink":
                 runner = create_sink(spec, settings, {r.name for r in worker.sinks}, "load_plugin")
-                await _started(runner.name, runner.sink, runner)
+                await _started(runner.name, runner.sink, runner, timeout)
                 runner.start()
                 worker.sinks.append(runner)
                 worker.start_order.append((runner.name, runner.sink))
                 return runner.name
             stage_kind: StageKind = kind  # narrowed by the membership check and the sink branch above
             stage = create_stage(stage_kind, spec, settings, {s.name for s in worker.pipeline.stages}, "load_plugin")
-            await _started(stage.name, stage.obj)
+            await _started(stage.name, stage.obj, None, timeout)
             worker.pipeline.add(stage)
             worker.start_order.append((stage.name, stage.obj))
             return stage.name
 
-    name = worker.call(add, timeout)
+    # The start is bounded by ``timeout`` on the worker (a plugin that misses it is stopped, never added); the
+    # caller waits a little longer for that verdict.
+    name = worker.call(add, timeout + _VERDICT_GRACE)
     runtime.refresh_captures()
     return name
 
@@ -139,14 +145,14 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
             spec = _respec(name, target.spec, settings)
             if isinstance(target, SinkRunner):
                 _, fresh = create_sink_plugin(spec, runtime.settings, f"reload_plugin({name!r})")
-                await _started(name, fresh, target)
+                await _started(name, fresh, target, timeout)
                 await target.drained()
                 old = target.sink
                 await target.call(lambda: call_hook(old, "flush"))
                 target.replace_sink(fresh)
             else:
                 _, fresh = create_stage_plugin(target.kind, spec, runtime.settings, f"reload_plugin({name!r})")
-                await _started(name, fresh)
+                await _started(name, fresh, None, timeout)
                 old = target.obj
                 target.replace(fresh)
             target.spec = spec
@@ -156,7 +162,7 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
             if failure is not None:
                 sys.stderr.write(f"fapilog: the replaced instance of {name!r} failed to stop: {failure} [FL-RUN-002]\n")
 
-    worker.call(swap, timeout)
+    worker.call(swap, timeout + _VERDICT_GRACE)
     runtime.refresh_captures()
 
 
@@ -181,8 +187,12 @@ def health(runtime: Runtime | None, timeout: float) -> dict[str, PluginHealth]:
     try:
         return worker.call(lambda: check_health(plugins, timeout), timeout + 1.0)
     except (RuntimeError, TimeoutError) as exc:
-        return {name: PluginHealth("unhealthy", f"worker did not answer: {exc!r}",
-                                   code="FL-HLT-002") for name in plugins}
+        return _unanswered(plugins, exc)
+
+
+def _unanswered(plugins: Mapping[str, object], exc: BaseException) -> dict[str, PluginHealth]:
+    """Every plugin unhealthy: the worker that would run their checks did not answer (dead, stuck, stopped)."""
+    return {name: PluginHealth("unhealthy", f"worker did not answer: {exc!r}", code="FL-HLT-002") for name in plugins}
 
 
 async def ahealth(runtime: Runtime | None, timeout: float) -> dict[str, PluginHealth]:
@@ -191,9 +201,19 @@ async def ahealth(runtime: Runtime | None, timeout: float) -> dict[str, PluginHe
         return {}
     worker = runtime.worker
     plugins = _running(worker)
+    if worker.finished.is_set():  # its loop is closed: nothing could run the checks
+        return _unanswered(plugins, RuntimeError("the fapilog worker is not running"))
     assert worker.loop is not None
-    future = asyncio.run_coroutine_threadsafe(check_health(plugins, timeout), worker.loop)
-    return await asyncio.wait_for(asyncio.wrap_future(future), timeout + 1.0)
+    checks = check_health(plugins, timeout)
+    try:
+        future = asyncio.run_coroutine_threadsafe(checks, worker.loop)
+    except RuntimeError as exc:  # the loop closed since the test above
+        checks.close()
+        return _unanswered(plugins, exc)
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout + 1.0)
+    except TimeoutError as exc:
+        return _unanswered(plugins, exc)
 
 
 def _running(worker: Worker) -> dict[str, object]:

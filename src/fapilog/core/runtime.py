@@ -88,6 +88,7 @@ class Runtime:
                                                         environ={}))
         self.worker = Worker(self.queue, built, batch_size=self.settings.queue.batch_size)
         self.worker.on_died = self._worker_died
+        self.worker.report_start_failures = self._lazy  # configure() raises them; nobody else would
         self.refresh_captures()
         self.booted.set()
         self.worker.run()

@@ -161,10 +161,11 @@ class Serializer:
             name = _safe_key(key)
             if name is not key:
                 self.degraded += 1  # a key that is not valid UTF-8 text is written escaped
+            before = self.degraded
             try:
                 safe[name] = orjson.Fragment(orjson.dumps(value, default=self._default, option=_OPTIONS))
             except (TypeError, orjson.JSONEncodeError):
-                self.degraded += 1
+                self.degraded = before + 1  # the field is written whole as one repr: what degraded inside it is in it
                 safe[name] = _safe_text(value) if isinstance(value, str) else _safe_text(safe_repr(value))
         try:
             return orjson.dumps(safe, option=_OPTIONS)

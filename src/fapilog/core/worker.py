@@ -65,6 +65,9 @@ class Worker:
         self.on_died: Callable[[BaseException], None] = _ignore_death
         """Called (on the worker thread, just before it ends) when the worker dies of anything but a stop."""
         self.death: BaseException | None = None
+        self.report_start_failures = False
+        """Write a stderr line for each plugin whose ``start()`` fails: set when no ``configure()`` call waits to
+        raise them (a pipeline the first log call or the supervisor started)."""
 
     # -- control, from any thread -----------------------------------------------------------------------
     def run(self) -> None:
@@ -133,6 +136,10 @@ class Worker:
             failure = await (runner.start_sink() if runner is not None else start_plugin(plugin))
             if failure is not None:
                 self.start_failures[name] = failure
+                if self.report_start_failures:
+                    warn(f"start-failed:{name}", f"plugin {name!r} failed to start: {type(failure).__name__}: "
+                         f"{failure}; fix its settings (or remove it) and call configure()", force=True,
+                         code="FL-RUN-001")
             if runner is not None:
                 runner.start(failure)
         self.started.set()

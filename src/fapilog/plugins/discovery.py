@@ -329,7 +329,9 @@ def load_plugin(entry: DiscoveredPlugin) -> object:
     except ModuleNotFoundError as exc:
         raise _module_not_found(entry, where, exc) from exc
     except PluginError as exc:  # raised by the plugin's own metadata declaration: already specific
-        raise type(exc)(f"{where}: {exc}", plugin=entry.name, code=exc.code) from exc
+        # fapilog's classes are kept; a plugin's own subclass may take other constructor arguments.
+        cls = type(exc) if type(exc).__module__ == PluginError.__module__ else PluginError
+        raise cls(f"{where}: {exc}", plugin=entry.name, code=exc.code) from exc
     except Exception as exc:
         raise PluginLoadError(
             f"{where} failed to import: {type(exc).__name__}: {exc}. The traceback is chained below; report "

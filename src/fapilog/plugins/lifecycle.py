@@ -102,6 +102,10 @@ class InstanceTracker:
                     await result
             except BaseException as exc:
                 if _cancelled_for_real(exc):
+                    if method == "start":  # interrupted (a load timeout): stop() must still release what it opened
+                        failed = dataclasses.replace(record, state="failed", error="start cancelled")
+                        with self._lock:
+                            self._live[id(instance)] = (instance, failed)
                     raise
                 failure = exc
         took = elapsed_ms(started)

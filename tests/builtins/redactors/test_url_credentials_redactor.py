@@ -56,6 +56,12 @@ def test_password_containing_at_sign() -> None:
     assert strip("mysql://root:p@ss@w0rd@db:3306/app") == "mysql://***@db:3306/app"
 
 
+def test_password_containing_an_apostrophe() -> None:
+    """An apostrophe is legal in a URL password (an RFC 3986 sub-delimiter): the whole password is masked."""
+    assert strip("postgres://app:it's-mine@db/x", keep_user=True) == "postgres://app:***@db/x"
+    assert strip("dsn='postgres://app:pw@db/x'", keep_user=True) == "dsn='postgres://app:***@db/x'"
+
+
 def test_urls_without_credentials_and_at_signs_elsewhere_are_kept() -> None:
     """An '@' in the path or query is not a credential separator."""
     text = "see https://example.com/users/@ada?mail=ada@example.com and mailto ada@example.com"

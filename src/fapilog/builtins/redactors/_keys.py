@@ -17,6 +17,7 @@ lookup.
 
 from __future__ import annotations
 
+import enum
 import fnmatch
 import re
 from collections.abc import Hashable, Sequence
@@ -43,11 +44,14 @@ def normalize_name(text: str) -> str:
 
 
 def key_text(key: Hashable) -> str:
-    """A mapping key as text: byte strings (ASGI header names) decoded as Latin-1, anything else by ``str``."""
+    """A mapping key as text: byte strings (ASGI header names) decoded as Latin-1, an Enum as its value (the
+    serializer writes it so), anything else by ``str``."""
     if isinstance(key, str):
         return key
     if isinstance(key, bytes):
         return key.decode("latin-1")
+    if isinstance(key, enum.Enum):
+        return key_text(key.value)
     return str(key)
 
 

@@ -47,8 +47,9 @@ REDACTION_ERROR = "[REDACTION_ERROR]"
 TOO_DEEP = "[REDACTED:max_depth]"
 TOO_MANY = "[REDACTED:max_items]"
 
-_leaves: tuple[type, ...] = (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, enum.Enum, int, float)
-"""Values the walk passes on untouched: their JSON form is a number, a date or a plain text no rule applies to."""
+_leaves: tuple[type, ...] = (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, int, float)
+"""Values the walk passes on untouched: their JSON form is a number, a date or a plain text no rule applies to.
+(Not an Enum: it is written as its value, which may be any text or container.)"""
 _lazy_leaves: tuple[tuple[str, str], ...] = (("decimal", "Decimal"), ("pathlib", "PurePath"))
 """Leaves whose modules are looked up, never imported (a process that has not imported them has no such value);
 each moves into :data:`_leaves` once its module is loaded."""
@@ -279,7 +280,9 @@ class Walker:
             return value
         return tuple(out) if type(value) is tuple else out
 
-    def _other(self, value: Any, path: tuple[str, ...], depth: int, active: set[int]) -> Any:  # noqa: PLR0911
+    def _other(  # noqa: PLR0911, PLR0912 - one branch per form the serializer writes
+        self, value: Any, path: tuple[str, ...], depth: int, active: set[int]
+    ) -> Any:
         """Everything that is not a plain str/dict/list/tuple/number, read the way the serializer renders it."""
         has_rule = self._rule is not None
         if isinstance(value, str):  # a subclass: scanned as plain text, so its own __eq__/__hash__ play no part
@@ -288,10 +291,19 @@ class Walker:
             plain = str.__str__(value)
             out = self._scan(plain)
             return value if out is plain else out
+        if isinstance(value, enum.Enum):  # written as its value, which may hold a URL or a mapping
+            inner = value.value
+            out = self._walk(inner, path, depth, active)
+            return value if out is inner else out
         if _is_leaf(value):
             return value
         if isinstance(value, Mapping):
             return self._mapping(value, path, depth, active)
+        as_dict = getattr(value, "_asdict", None)
+        if isinstance(value, tuple) and callable(as_dict):  # a named tuple: written as its repr, names included
+            fields = dict(as_dict())
+            out = self._mapping(fields, path, depth, active)
+            return value if out is fields else out
         if isinstance(value, _SEQUENCES):
             items = value if isinstance(value, (list, tuple)) else list(value)
             out = self._sequence(items, path, depth, active)
@@ -305,6 +317,11 @@ class Walker:
             data = dump(mode="json")
             out = self._mapping(data, path, depth, active) if isinstance(data, dict) else data
             return value if out is data else out
+        as_json = getattr(value, "__json__", None)
+        if callable(as_json) and not isinstance(value, type):  # the serializer writes what it returns
+            data = as_json()
+            out = self._walk(data, path, depth, active)
+            return value if out is data else out
         if not has_rule:
             return value
         if isinstance(value, (bytes, bytearray, memoryview)):
@@ -314,6 +331,10 @@ class Walker:
                 return value  # serialized as base64: no text rule could match inside it
         else:
             rendered = str(value)  # may raise: the caller turns that into REDACTION_ERROR
+            out = self._scan(rendered)
+            if out is not rendered:
+                return out
+            rendered = repr(value)  # what the serializer writes for an object it has no encoding for
         out = self._scan(rendered)
         return value if out is rendered else out
 

@@ -29,8 +29,10 @@ __all__ = ["CredentialStripper", "UrlCredentialsRedactor", "UrlCredentialsSettin
 NAME = "url_credentials"
 
 # The scheme starts only where a run of scheme characters starts (linear scan); the user information runs to
-# the last "@" before the path, query, fragment, whitespace or a quote ends the authority.
-_URL = re.compile(r"""(?<![A-Za-z0-9+.-])(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,40}://)(?P<userinfo>[^\s/?#"'<>`]*)@""")
+# the last "@" before the path, query, fragment, whitespace or a double quote ends the authority. An apostrophe
+# does not end it: it is legal in a password (an RFC 3986 sub-delimiter), and a URL quoted with apostrophes
+# still ends at its path or at whitespace; at worst a little text after such a URL is masked with it.
+_URL = re.compile(r"""(?<![A-Za-z0-9+.-])(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,40}://)(?P<userinfo>[^\s/?#"<>`]*)@""")
 
 
 class CredentialStripper:
