@@ -35,6 +35,7 @@ __all__ = [
     "PluginLoadError",
     "PluginNotFoundError",
     "PluginValidationError",
+    "UsageError",
     "code_note",
 ]
 
@@ -95,6 +96,7 @@ ERROR_CODES: dict[str, str] = {
     "FL-RUN-007": "the worker stopped unexpectedly",
     "FL-RUN-008": "restarting the worker failed",
     "FL-RUN-009": "the worker died too often; not restarted",
+    "FL-RUN-010": "configure() or shutdown() called from plugin code running on the worker",
     # -- metrics and spans -------------------------------------------------------------------------------------
     "FL-OBS-001": "Prometheus metrics without prometheus-client",
     "FL-OBS-002": "cannot serve metrics on that address or port",
@@ -222,3 +224,10 @@ class PluginValidationError(PluginError, TypeError):
     """A plugin object does not implement its kind's protocol, or its metadata or settings are invalid."""
 
     default_code: ClassVar[str] = "FL-VAL-002"
+
+
+class UsageError(FapilogError, RuntimeError):
+    """fapilog was called where it cannot act: ``configure()`` or ``shutdown()`` from plugin code running on the
+    worker (it would wait on itself). A ``RuntimeError`` too, as these calls raised before they had a code."""
+
+    default_code: ClassVar[str] = "FL-RUN-010"

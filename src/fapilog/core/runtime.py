@@ -21,6 +21,7 @@ from fapilog.core.levels import parse_level
 from fapilog.core.queue import EventQueue, FlushMarker, Handover
 from fapilog.core.results import FlushResult, ShutdownReport
 from fapilog.core.stats_schema import PluginStats, SinkStats, Stats, dropped_stats, queue_stats
+from fapilog.errors import UsageError
 from fapilog.settings import LoggingSettings
 
 if TYPE_CHECKING:
@@ -180,7 +181,9 @@ class Runtime:
         progress is reported as in flight (its outcome is counted when it ends).
         """
         if self.on_worker_thread():  # refuse before changing anything: the pipeline stays as it was
-            raise RuntimeError("fapilog.shutdown() cannot be called from a plugin running on the worker")
+            raise UsageError(
+                "fapilog.shutdown() cannot be called from a plugin running on the worker", code="FL-RUN-010"
+            )
         with self._lock:
             if self.state not in ("running", "failed"):
                 self.state = "stopped"

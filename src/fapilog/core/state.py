@@ -32,7 +32,7 @@ from fapilog.core.diagnostics import warn
 from fapilog.core.levels import parse_level
 from fapilog.core.results import FlushResult, ShutdownReport
 from fapilog.core.runtime import Runtime
-from fapilog.errors import ConfigError, PluginLoadError
+from fapilog.errors import ConfigError, PluginLoadError, UsageError
 from fapilog.settings import LoggingSettings
 
 if TYPE_CHECKING:
@@ -216,7 +216,9 @@ def configure(settings: LoggingSettings | None = None, /, *, file: str | None = 
     global _runtime, _settings
     current = _runtime
     if current is not None and current.on_worker_thread():
-        raise RuntimeError("fapilog.configure() cannot be called from a plugin running on the worker")
+        raise UsageError(
+            "fapilog.configure() cannot be called from a plugin running on the worker", code="FL-RUN-010"
+        )
     new_settings = settings.replace(**options) if settings is not None else LoggingSettings.load(options, file=file)
     _apply_observability(new_settings, lazy=False)
     runtime = Runtime(new_settings)
@@ -289,7 +291,9 @@ def shutdown(timeout: float = 5.0) -> ShutdownReport:
     if runtime is None:
         return ShutdownReport(ok=True)
     if runtime.on_worker_thread():  # refuse before changing anything
-        raise RuntimeError("fapilog.shutdown() cannot be called from a plugin running on the worker")
+        raise UsageError(
+            "fapilog.shutdown() cannot be called from a plugin running on the worker", code="FL-RUN-010"
+        )
     # The intake closes first: events logged from now on wait for the next pipeline (a flat-out producer
     # cannot keep the drain from ending), except those the stopping plugins log from the worker (a rate
     # limiter's last summary), which this pipeline still delivers.

@@ -24,6 +24,7 @@ from fapilog.core.queue import EventQueue, FlushMarker
 from fapilog.core.record import EventRecord, IsoClock, build_records
 from fapilog.core.reentry import from_pipeline, mark_pipeline
 from fapilog.core.serialize import Serializer
+from fapilog.errors import PluginError
 from fapilog.plugins.metadata import metadata_of
 
 __all__ = ["Worker"]
@@ -123,7 +124,8 @@ class Worker:
         """Run ``coro_fn()`` on the worker's loop from another thread and wait for its result."""
         loop = self.loop
         if loop is None or self.finished.is_set():
-            raise RuntimeError("the fapilog worker is not running")
+            raise PluginError("the fapilog worker is not running (it stopped meanwhile); call fapilog.configure() to "
+                              "start a new pipeline", code="FL-RUN-005")
         return asyncio.run_coroutine_threadsafe(coro_fn(), loop).result(timeout)
 
     # -- the loop ---------------------------------------------------------------------------------------
