@@ -35,8 +35,8 @@ class _CallsBack:
             self.raised.append(exc)
 
 
-@pytest.mark.parametrize(("name", "action"), [("configure", lambda: fapilog.configure()),
-                                              ("shutdown", lambda: fapilog.shutdown())])
+@pytest.mark.parametrize(("name", "action"), [("configure", fapilog.configure),
+                                              ("shutdown", fapilog.shutdown)])
 def test_a_call_from_the_worker_is_a_usage_error_with_its_code(name: str, action: Callable[[], object]) -> None:
     """The call raises UsageError (also a RuntimeError) with FL-RUN-010, and the pipeline keeps running."""
     sink = _CallsBack(action)
