@@ -274,9 +274,15 @@ def _number(value: Any, kind: type[int] | type[float], where: _Where, bounds: Ra
             number = int(text) if kind is int and text.lstrip("+-").isdigit() else float(text)
         except ValueError:
             number = None
-    if number is not None and not math.isfinite(number) and kind is float:
+    if kind is float and isinstance(number, int):
+        try:
+            number = float(number)
+        except OverflowError:  # an integer beyond any float: refused as a float's infinity is
+            number = math.inf
+    if isinstance(number, float) and not math.isfinite(number) and kind is float:
         raise _fail(where, f"must be a finite number{wanted[len(noun):]}, got {value!r}")
-    if number is None or (kind is int and not (math.isfinite(number) and float(number).is_integer())):
+    whole = isinstance(number, int) or (isinstance(number, float) and math.isfinite(number) and number.is_integer())
+    if number is None or (kind is int and not whole):
         raise _fail(where, f"must be {wanted}, got {value!r}")
     converted = kind(number)
     if bounds is not None and not bounds.admits(converted):

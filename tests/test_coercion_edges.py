@@ -1,0 +1,32 @@
+"""Hostile input to the validation engine: every refusal is a ConfigError naming the field the user wrote."""
+
+from __future__ import annotations
+
+import pytest
+
+import fapilog
+from fapilog.errors import ConfigError
+from fapilog.settings import LoggingSettings
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"queue": {"capacity": 10**400}}, "queue.capacity"),
+        ({"queue": {"wait_timeout": 10**400}}, "queue.wait_timeout"),
+        ({"filters": [{"type": "rate_limit", "rate": 10**400}]}, "filters[0].rate"),
+    ],
+)
+def test_an_integer_too_large_for_a_float_is_a_config_error(overrides: dict[str, object], field: str) -> None:
+    """An integer beyond any float (a 400-digit JSON number) is refused naming its field, not an OverflowError."""
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(sinks=["memory"], **overrides)
+    assert caught.value.field == field and caught.value.code == "FL-CFG-001"
+
+
+def test_a_huge_whole_number_is_kept_exact_for_an_int_without_bounds() -> None:
+    """An int field without bounds takes a whole number of any size as it is (no round trip through a float)."""
+    from fapilog._coercion import check_value
+
+    assert check_value(10**400, int, "n") == 10**400
+    assert LoggingSettings.load({"queue": {"capacity": "1e3"}}, environ={}).queue.capacity == 1000
