@@ -90,7 +90,10 @@ def build(model: type[_M], data: Mapping[str, Any] | _M, *, root: str = "", path
     def forget(_: weakref.ref[Any]) -> None:
         _validated.pop(key, None)
 
-    _validated[key] = weakref.ref(built, forget)
+    try:
+        _validated[key] = weakref.ref(built, forget)
+    except TypeError:  # a slotted model has no weak references: not remembered, a plugin's settings_from rechecks it
+        return built
     return built
 
 

@@ -1,0 +1,54 @@
+"""A third-party plugin's config model under hostile settings, through a real entry point on a temporary sys.path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.plugins._dists import DistFactory, make
+
+from fapilog.errors import ConfigError
+from fapilog.plugins.registry import PluginRegistry
+
+
+@pytest.fixture
+def dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DistFactory]:
+    yield from make(tmp_path, monkeypatch)
+
+
+def _filter(model: str, init: str) -> str:
+    return (
+        "import dataclasses\n"
+        "from typing import Annotated, Literal\n"
+        "from fapilog.errors import ConfigError\n"
+        "from fapilog.plugins.constraints import Positive, settings_from\n"
+        "from fapilog.plugins.metadata import PluginMetadata\n"
+        f"{model}\n"
+        "class Plugin:\n"
+        "    metadata = PluginMetadata(name='{name}', version='1.0', kind='filter', config_model=M)\n"
+        f"{init}\n"
+        "    async def filter(self, record):\n"
+        "        return record\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        "    def __init__(self, settings: M | None = None, /, **values):\n"
+        "        self.settings = settings_from(M, settings, root='slotted', **values)\n",
+        "    def __init__(self, port=80):\n        self.port = port\n",
+    ],
+    ids=["takes-model", "takes-fields"],
+)
+def test_a_slotted_dataclass_model_is_accepted(dists: DistFactory, init: str) -> None:
+    """A `@dataclass(slots=True)` config model (no weak references) validates instead of failing every configuration."""
+    model = "@dataclasses.dataclass(frozen=True, slots=True)\nclass M:\n    port: Annotated[int, Positive] = 80\n"
+    dists.plugin("slotted", source=_filter(model, init))
+    _, instance = PluginRegistry().create("filter", {"type": "slotted", "port": "81"})
+    port = getattr(instance, "port", None) or instance.settings.port  # type: ignore[attr-defined]
+    assert port == 81
+    with pytest.raises(ConfigError) as caught:
+        PluginRegistry().create("filter", {"type": "slotted", "port": 0})
+    assert caught.value.field == "port"
