@@ -254,12 +254,16 @@ def _sequence(value: Any, hint: Any, origin: Any, args: tuple[Any, ...], where: 
     item = args[0] if args else Any
     items = []
     for index, entry in enumerate(value):
+        at = _Where(f"{where.path}[{index}]", where.root)
         try:
-            items.append(_coerce(entry, item, where))
-        except ConfigError as exc:  # the list is one setting: keep its field, say which entry
-            said = f"{location(where.path, where.root)}: "
+            items.append(_coerce(entry, item, at))
+        except ConfigError as exc:
+            if exc.field != at.path:  # a setting inside a table entry: its own path, ``routes[1].weight``
+                raise
+            # the entry itself is wrong: the list is one setting, so keep its field and say which entry
+            said = f"{location(at.path, at.root)}: "
             text = str(exc)[len(said):] if str(exc).startswith(said) else str(exc)
-            raise _fail(where, f"entry {index} {text}") from None
+            raise _fail(where, f"entry {index} {text}", exc.code) from None
     return items if origin is list or hint is list else tuple(items)
 
 

@@ -52,3 +52,30 @@ def test_a_slotted_dataclass_model_is_accepted(dists: DistFactory, init: str) ->
     with pytest.raises(ConfigError) as caught:
         PluginRegistry().create("filter", {"type": "slotted", "port": 0})
     assert caught.value.field == "port"
+
+
+_ROUTES = (
+    "@dataclasses.dataclass(frozen=True)\nclass Route:\n    path: str\n    weight: Annotated[int, Positive] = 1\n"
+    "@dataclasses.dataclass(frozen=True)\nclass M:\n    routes: list[Route] = dataclasses.field(default_factory=list)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "problem"),
+    [
+        ({"path": "b", "wieght": 2}, "routes[1].wieght", "unknown setting"),
+        ({"path": "b", "weight": "x"}, "routes[1].weight", "must be a whole number > 0, got 'x'"),
+        ({}, "routes[1].path", "required setting is missing"),
+    ],
+)
+def test_a_setting_inside_a_list_of_tables_is_named_by_its_index(
+    dists: DistFactory, entry: dict[str, object], field: str, problem: str
+) -> None:
+    """A bad key in the second table of a list is `routes[1].weight`, said once, not `routes` with a repeated prefix."""
+    init = "    def __init__(self, routes=()):\n        self.routes = routes\n"
+    dists.plugin("routed", source=_filter(_ROUTES, init))
+    with pytest.raises(ConfigError) as caught:
+        PluginRegistry().create("filter", {"type": "routed", "routes": [{"path": "a"}, entry]})
+    assert caught.value.field == field
+    assert str(caught.value).startswith(f"routed.{field}: {problem}")
+    assert str(caught.value).count("routes") == 1
