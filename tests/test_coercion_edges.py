@@ -30,3 +30,26 @@ def test_a_huge_whole_number_is_kept_exact_for_an_int_without_bounds() -> None:
 
     assert check_value(10**400, int, "n") == 10**400
     assert LoggingSettings.load({"queue": {"capacity": "1e3"}}, environ={}).queue.capacity == 1000
+
+
+def test_a_literal_is_matched_by_type_as_well_as_value() -> None:
+    """`True` and `1.0` equal the literal `1` but are not it: a Literal[1, 2] field refuses them."""
+    from typing import Literal
+
+    from fapilog._coercion import check_value
+
+    assert check_value(2, Literal[1, 2], "n") == 2
+    for value in (True, 1.0):
+        with pytest.raises(ConfigError, match=r"^n: got .*; accepted: 1, 2"):
+            check_value(value, Literal[1, 2], "n")
+
+
+def test_a_fixed_length_tuple_checks_each_place_by_its_own_type() -> None:
+    """`tuple[str, int]` takes `["a", 1]` (the int checked as an int) and refuses a list of the wrong length."""
+    from fapilog._coercion import check_value
+
+    assert check_value(["a", "2"], tuple[str, int], "pair") == ("a", 2)
+    with pytest.raises(ConfigError, match=r"^pair: expected a list of 2 entries, got \[.a.\]"):
+        check_value(["a"], tuple[str, int], "pair")
+    with pytest.raises(ConfigError, match=r"^pair: entry 1 must be a whole number, got .x."):
+        check_value(["a", "x"], tuple[str, int], "pair")

@@ -204,7 +204,9 @@ def _by_type(value: Any, hint: Any, where: _Where, marks: tuple[Any, ...]) -> An
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return _build(hint, value, where)
     if origin is Literal:
-        if value in args:
+        # equal and of the same type: True == 1 and 1.0 == 1, but neither is the literal 1
+        if any(value == a and (type(value) is type(a) or (isinstance(value, str) and isinstance(a, str)))
+               for a in args):
             return value
         raise _fail(where, f"got {value!r}; accepted: {', '.join(repr(a) for a in args)}")
     if origin in (Union, types.UnionType):
@@ -251,12 +253,14 @@ def _union(value: Any, args: tuple[Any, ...], where: _Where, marks: tuple[Any, .
 def _sequence(value: Any, hint: Any, origin: Any, args: tuple[Any, ...], where: _Where) -> Any:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise _fail(where, f"expected a list, got {value!r}")
-    item = args[0] if args else Any
+    fixed = origin is tuple and bool(args) and args[-1] is not Ellipsis  # tuple[str, int]: one type per place
+    if fixed and len(value) != len(args):
+        raise _fail(where, f"expected a list of {len(args)} entries, got {value!r}")
     items = []
     for index, entry in enumerate(value):
         at = _Where(f"{where.path}[{index}]", where.root)
         try:
-            items.append(_coerce(entry, item, at))
+            items.append(_coerce(entry, args[index] if fixed else (args[0] if args else Any), at))
         except ConfigError as exc:
             if exc.field != at.path:  # a setting inside a table entry: its own path, ``routes[1].weight``
                 raise
