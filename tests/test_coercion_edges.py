@@ -53,3 +53,18 @@ def test_a_fixed_length_tuple_checks_each_place_by_its_own_type() -> None:
         check_value(["a"], tuple[str, int], "pair")
     with pytest.raises(ConfigError, match=r"^pair: entry 1 must be a whole number, got .x."):
         check_value(["a", "x"], tuple[str, int], "pair")
+
+
+def test_a_settings_object_built_by_hand_is_validated_like_a_table() -> None:
+    """`configure(queue=QueueSettings(capacity=-1))` is refused naming queue.capacity, as the table form is."""
+    from fapilog.settings import QueueSettings
+
+    for call in (
+        lambda: fapilog.configure(sinks=["memory"], queue=QueueSettings(capacity=-1)),
+        lambda: fapilog.configure(LoggingSettings(sinks=["memory"], queue=QueueSettings(capacity=-1))),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            call()
+        assert caught.value.field == "queue.capacity"
+    fapilog.configure(sinks=["memory"], queue=QueueSettings(capacity="5"))  # type: ignore[arg-type]
+    assert fapilog.stats()["queue"]["capacity"] == 5

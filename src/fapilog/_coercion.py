@@ -115,7 +115,10 @@ def check_value(value: Any, hint: Any, path: str, *, root: str = "") -> Any:
 
 def _build(model: type[_M], data: Any, where: _Where) -> _M:
     if isinstance(data, model):
-        return data
+        if is_validated(data):
+            return data
+        # built by hand (``QueueSettings(capacity=-1)``): its constructor checked nothing, so its fields are
+        data = {f.name: getattr(data, f.name) for f in dataclasses.fields(data) if f.init}  # type: ignore[arg-type]
     if not isinstance(data, Mapping):
         raise _fail(where, f"expected a table of settings, got {data!r}")
     fields = fields_of(model)
