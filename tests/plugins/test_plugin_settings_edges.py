@@ -79,3 +79,20 @@ def test_a_setting_inside_a_list_of_tables_is_named_by_its_index(
     assert caught.value.field == field
     assert str(caught.value).startswith(f"routed.{field}: {problem}")
     assert str(caught.value).count("routes") == 1
+
+
+def test_a_model_whose_own_check_crashes_is_a_plugin_error_at_configure(dists: DistFactory) -> None:
+    """A `__post_init__` raising KeyError is a PluginLoadError naming the plugin and model, not a bare KeyError."""
+    import fapilog
+    from fapilog.errors import PluginLoadError
+
+    model = (
+        "@dataclasses.dataclass(frozen=True)\nclass M:\n    port: int = 80\n"
+        "    def __post_init__(self):\n        raise KeyError('lookup')\n"
+    )
+    dists.plugin("crashy", source=_filter(model, "    def __init__(self, port=80):\n        self.port = port\n"))
+    with pytest.raises(PluginLoadError) as caught:
+        fapilog.configure(sinks=["memory"], filters=[{"type": "crashy", "port": 1}])
+    assert str(caught.value).startswith("filters[0]: plugin 'crashy': checking its settings with M failed: KeyError")
+    assert caught.value.code == "FL-IMP-006"
+    assert isinstance(caught.value.__cause__ and caught.value.__cause__.__cause__, KeyError)

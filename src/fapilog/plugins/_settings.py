@@ -62,6 +62,13 @@ def _from_dataclass(plugin: str, model: type[Any], settings: Mapping[str, Any]) 
         raise  # already names the plugin and the field
     except (TypeError, ValueError) as exc:  # raised by the dataclass's own __post_init__ checks
         raise ConfigError(f"plugin {plugin!r}: invalid settings: {exc}", code="FL-CFG-001") from exc
+    except Exception as exc:  # any other failure of the model's own code is a bug in the plugin, as in its constructor
+        raise PluginLoadError(
+            f"plugin {plugin!r}: checking its settings with {model.__qualname__} failed: {type(exc).__name__}: "
+            f"{exc} (the cause is chained below)",
+            plugin=plugin,
+            code="FL-IMP-006",
+        ) from exc
 
 
 def validate_settings(plugin: str, model: type[Any] | None, settings: Mapping[str, Any]) -> dict[str, Any]:
