@@ -68,3 +68,12 @@ def test_a_settings_object_built_by_hand_is_validated_like_a_table() -> None:
         assert caught.value.field == "queue.capacity"
     fapilog.configure(sinks=["memory"], queue=QueueSettings(capacity="5"))  # type: ignore[arg-type]
     assert fapilog.stats()["queue"]["capacity"] == 5
+
+
+@pytest.mark.parametrize("limit", [-1, 0])
+def test_a_memory_sink_limit_that_would_keep_nothing_is_refused(limit: int) -> None:
+    """`max_records` of -1 or 0 silently emptied the memory sink on every write; it is refused at configure."""
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(sinks=[{"type": "memory", "max_records": limit}])
+    assert caught.value.field == "sinks[0].max_records"
+    assert str(caught.value).startswith(f"sinks[0]: memory.max_records: must be a whole number > 0, got {limit}")
