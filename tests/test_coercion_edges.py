@@ -77,3 +77,19 @@ def test_a_memory_sink_limit_that_would_keep_nothing_is_refused(limit: int) -> N
         fapilog.configure(sinks=[{"type": "memory", "max_records": limit}])
     assert caught.value.field == "sinks[0].max_records"
     assert str(caught.value).startswith(f"sinks[0]: memory.max_records: must be a whole number > 0, got {limit}")
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"sink_defaults": {"fallback": 5}}, "sink_defaults.fallback"),
+        ({"sink_defaults": {"fallback": {"type": "file"}}}, "sink_defaults.fallback.path"),
+        ({"sinks": ["stderr", {"type": "memory", "delivery": {"fallback": 5}}]}, "sinks[1].delivery.fallback"),
+    ],
+)
+def test_a_bad_fallback_is_named_where_the_user_wrote_it(options: dict[str, object], field: str) -> None:
+    """A fallback set in sink_defaults is reported as sink_defaults.fallback, not as a sink's delivery table."""
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(**{"sinks": ["memory"], **options})
+    assert caught.value.field == field
+    assert str(caught.value).startswith(field.removesuffix(".path"))

@@ -68,15 +68,16 @@ def runner_options(
     checked = settings.replace(sink_defaults=merged).sink_defaults
     retry, circuit = checked.retry, checked.circuit
     fallback: object = checked.fallback
+    # name the fallback where it was written: the sink's own table, its plugin's defaults, or sink_defaults
+    own = "fallback" in delivery or (isinstance(own_defaults, Mapping) and "fallback" in own_defaults)
+    at = f"{where}.delivery.fallback" if own else "sink_defaults.fallback"
     if isinstance(fallback, str) and fallback in ("summary", "off"):
         pass
     elif isinstance(fallback, (str, Mapping)):
-        fallback = create_sink(fallback, f"{where}.delivery.fallback")
+        fallback = create_sink(fallback, at)
     else:
-        raise ConfigError(
-            f"{where}.delivery.fallback: expected 'summary', 'off' or a sink spec, got {fallback!r}",
-            field=f"{where}.delivery.fallback", code="FL-CFG-008",
-        )
+        raise ConfigError(f"{at}: expected 'summary', 'off' or a sink spec, got {fallback!r}", field=at,
+                          code="FL-CFG-008")
     return checked, {
         "batch_max_bytes": checked.batch_max_bytes,
         "batch_max_age": checked.batch_max_age,
