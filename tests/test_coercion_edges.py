@@ -93,3 +93,12 @@ def test_a_bad_fallback_is_named_where_the_user_wrote_it(options: dict[str, obje
         fapilog.configure(**{"sinks": ["memory"], **options})
     assert caught.value.field == field
     assert str(caught.value).startswith(field.removesuffix(".path"))
+
+
+@pytest.mark.parametrize("entry", [None, 5, ["file"], True])
+def test_an_entry_that_is_no_plugin_is_a_config_error_naming_its_place(entry: object) -> None:
+    """`sinks=["memory", None]` is a ConfigError at sinks[1], not a validation error about a plugin 'nonetype'."""
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(sinks=["memory", entry])
+    assert caught.value.field == "sinks[1]" and caught.value.code == "FL-CFG-010"
+    assert str(caught.value).startswith(f"sinks[1]: plugin spec {entry!r} does not say which plugin to use")
