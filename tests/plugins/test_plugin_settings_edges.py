@@ -96,3 +96,35 @@ def test_a_model_whose_own_check_crashes_is_a_plugin_error_at_configure(dists: D
     assert str(caught.value).startswith("filters[0]: plugin 'crashy': checking its settings with M failed: KeyError")
     assert caught.value.code == "FL-IMP-006"
     assert isinstance(caught.value.__cause__ and caught.value.__cause__.__cause__, KeyError)
+
+
+def test_one_unresolvable_string_annotation_leaves_the_other_fields_checked(dists: DistFactory) -> None:
+    """With `from __future__ import annotations` and a name imported only for type checkers, `rate` is still checked."""
+    module = "fapilog_test_future_annotations"
+    (dists.root / f"{module}.py").write_text(
+        "from __future__ import annotations\n"
+        "import dataclasses\n"
+        "from typing import TYPE_CHECKING, Annotated\n"
+        "from fapilog.plugins.constraints import Positive\n"
+        "from fapilog.plugins.metadata import PluginMetadata\n"
+        "if TYPE_CHECKING:\n"
+        "    from decimal import Decimal\n"
+        "@dataclasses.dataclass(frozen=True)\n"
+        "class M:\n"
+        "    rate: Annotated[float, Positive] = 1.0\n"
+        "    amount: Decimal | None = None\n"
+        "class Plugin:\n"
+        "    metadata = PluginMetadata(name='future', version='1.0', kind='filter', config_model=M)\n"
+        "    def __init__(self, rate=1.0, amount=None):\n"
+        "        self.rate, self.amount = rate, amount\n"
+        "    async def filter(self, record):\n"
+        "        return record\n",
+        encoding="utf-8",
+    )
+    dists.modules.append(module)
+    dists.dist("fapilog-future", entry_points={"future": f"{module}:Plugin"})
+    _, instance = PluginRegistry().create("filter", {"type": "future", "rate": "2", "amount": "any"})
+    assert (instance.rate, instance.amount) == (2.0, "any")  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError) as caught:
+        PluginRegistry().create("filter", {"type": "future", "rate": -1})
+    assert caught.value.field == "rate"
