@@ -106,3 +106,15 @@ def test_the_legacy_warning_points_at_the_plugins_own_class(dists: DistFactory) 
     cls = importlib.import_module(module).Plugin
     assert warning.filename == inspect.getsourcefile(cls)
     assert linecache.getline(warning.filename, warning.lineno).startswith("class Plugin:")
+
+
+def test_the_legacy_warning_for_a_class_exec_d_from_text_points_at_that_text() -> None:
+    """A plugin class compiled from a string (no source file) is pointed at by its own code, not line 1 of a module."""
+    namespace = {"__name__": __name__}
+    source = "\n\nclass ExecSink:\n    def write(self, record):\n        pass\n"
+    exec(compile(source, "<plugin-source>", "exec"), namespace)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        PluginRegistry().create("sink", namespace["ExecSink"]())
+    [warning] = [w for w in caught if issubclass(w.category, LegacyPluginWarning)]
+    assert (warning.filename, warning.lineno) == ("<plugin-source>", 4)

@@ -263,9 +263,14 @@ def _definition(cls: type) -> tuple[str, int, _Registry | None, dict[str, Any] |
     try:
         filename = inspect.getsourcefile(cls) or inspect.getfile(cls)
         lineno = inspect.getsourcelines(cls)[1]
-    except (OSError, TypeError, ImportError):  # defined in a REPL or `python -c`: the module is all we have
-        filename = getattr(module, "__file__", None) or f"<{cls.__module__}>"
-        lineno = 1
+    except (OSError, TypeError, ImportError):  # no source file to read (a REPL, exec'd text, `python -c`)
+        # the class's own functions still know where they were compiled (``<stdin>``, ``<string>`` and a line);
+        # the module's file would name a file that does not hold the class
+        code = next((f.__code__ for f in vars(cls).values() if inspect.isfunction(f)), None)
+        if code is not None:
+            filename, lineno = code.co_filename, code.co_firstlineno
+        else:
+            filename, lineno = f"<{cls.__module__}>", 1
     globals_ = vars(module) if module is not None else None
     registry: _Registry | None = globals_.setdefault("__warningregistry__", {}) if globals_ is not None else None
     # module_globals lets the warning show the source line; a module run by `python -c` has no source to read
