@@ -128,3 +128,18 @@ def test_one_unresolvable_string_annotation_leaves_the_other_fields_checked(dist
     with pytest.raises(ConfigError) as caught:
         PluginRegistry().create("filter", {"type": "future", "rate": -1})
     assert caught.value.field == "rate"
+
+
+def test_a_pydantic_validator_that_crashes_is_a_plugin_error(dists: DistFactory) -> None:
+    """A pydantic validator raising KeyError (pydantic passes it through) is a PluginLoadError, not a bare KeyError."""
+    from fapilog.errors import PluginLoadError
+
+    model = (
+        "import pydantic\n"
+        "class M(pydantic.BaseModel):\n    port: int = 80\n"
+        "    @pydantic.field_validator('port')\n    @classmethod\n"
+        "    def _check(cls, value):\n        raise KeyError('lookup')\n"
+    )
+    dists.plugin("pydcrash", source=_filter(model, "    def __init__(self, port=80):\n        self.port = port\n"))
+    with pytest.raises(PluginLoadError, match=r"^plugin 'pydcrash': checking its settings with M failed: KeyError"):
+        PluginRegistry().create("filter", {"type": "pydcrash", "port": 1})
