@@ -118,3 +118,43 @@ def test_the_legacy_warning_for_a_class_exec_d_from_text_points_at_that_text() -
         PluginRegistry().create("sink", namespace["ExecSink"]())
     [warning] = [w for w in caught if issubclass(w.category, LegacyPluginWarning)]
     assert (warning.filename, warning.lineno) == ("<plugin-source>", 4)
+
+
+FORWARDED = {
+    "partialmethod": (
+        "import functools\n"
+        "async def _drop(self, record, word):\n    return None if record['message'] == word else record\n",
+        "    filter = functools.partialmethod(_drop, word='drop')\n",
+    ),
+    "async-callable-object": (
+        "class _Drop:\n    async def __call__(self, record):\n"
+        "        return None if record['message'] == 'drop' else record\n",
+        "    filter = _Drop()\n",
+    ),
+    "wraps-decorator": (
+        "import functools\n"
+        "def traced(fn):\n    @functools.wraps(fn)\n    def wrapper(*args, **kwargs):\n"
+        "        return fn(*args, **kwargs)\n    return wrapper\n",
+        "    @traced\n    async def filter(self, record):\n"
+        "        return None if record['message'] == 'drop' else record\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", list(FORWARDED))
+def test_an_async_method_behind_a_forwarding_wrapper_is_accepted_and_runs(dists: DistFactory, form: str) -> None:
+    """partialmethod, an async callable object or a functools.wraps decorator over `async def` is not refused."""
+    from fapilog.builtins.sinks.memory import MemorySink
+
+    prelude, body = FORWARDED[form]
+    source = (
+        f"{prelude}from fapilog.plugins.metadata import PluginMetadata\n"
+        "class Plugin:\n    metadata = PluginMetadata(name='{name}', version='1.0', kind='filter')\n" + body
+    )
+    dists.plugin("forwarded", source=source)
+    memory = MemorySink()
+    fapilog.configure(filters=["forwarded"], sinks=[memory])
+    for message in ("keep", "drop", "also kept"):
+        fapilog.get_logger("app").info(message)
+    assert fapilog.flush(5.0)
+    assert [r["message"] for r in memory.records] == ["keep", "also kept"]

@@ -15,6 +15,7 @@ contract.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import re
 import sys
@@ -73,7 +74,21 @@ def _cls(plugin: object) -> type:
 
 
 def _is_async(fn: object) -> bool:
-    return inspect.iscoroutinefunction(fn)
+    """Whether ``fn`` is an ``async def`` by its definition, also behind what only forwards the call: a
+    ``functools.wraps`` decorator, ``functools.partial``/``partialmethod``, an object whose ``__call__`` is
+    ``async def`` (the core awaits what any of them returns)."""
+    if inspect.iscoroutinefunction(fn):
+        return True
+    method = getattr(fn, "__partialmethod__", None) or getattr(fn, "_partialmethod", None)  # 3.13+, 3.11
+    if isinstance(method, functools.partialmethod):
+        return _is_async(method.func)
+    if callable(fn) and not inspect.isroutine(fn) and not isinstance(fn, (type, functools.partial)):
+        return inspect.iscoroutinefunction(type(fn).__call__)
+    try:
+        unwrapped = inspect.unwrap(fn)  # type: ignore[arg-type]
+    except ValueError:  # a __wrapped__ cycle
+        return False
+    return unwrapped is not fn and inspect.iscoroutinefunction(unwrapped)
 
 
 def _has(plugin: object, method: str) -> bool:
