@@ -102,3 +102,24 @@ def test_an_entry_that_is_no_plugin_is_a_config_error_naming_its_place(entry: ob
         fapilog.configure(sinks=["memory", entry])
     assert caught.value.field == "sinks[1]" and caught.value.code == "FL-CFG-010"
     assert str(caught.value).startswith(f"sinks[1]: plugin spec {entry!r} does not say which plugin to use")
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"filters": ["rate_limit"], "plugins": {"settings": {"rate_limit": {"rate": -1}}}},
+         "plugins.settings.rate_limit.rate"),
+        ({"sinks": ["memory"], "plugins": {"settings": {"memory": {"max_records": "x"}}}},
+         "plugins.settings.memory.max_records"),
+        ({"sinks": ["stderr"], "plugins": {"settings": {"stderr": {"colour": "maybe"}}}},
+         "plugins.settings.stderr.colour"),
+        ({"filters": [{"type": "rate_limit", "rate": -1}], "plugins": {"settings": {"rate_limit": {"rate": 5}}}},
+         "filters[0].rate"),
+    ],
+)
+def test_a_bad_value_from_plugins_settings_is_named_there(options: dict[str, object], field: str) -> None:
+    """A value the user wrote under plugins.settings.<name> is reported there, not at the list entry that names it."""
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(**{"sinks": ["memory"], **options})
+    assert caught.value.field == field
+    assert str(caught.value).startswith(field.rsplit(".", 1)[0] + ": ")
