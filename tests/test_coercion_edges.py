@@ -123,3 +123,32 @@ def test_a_bad_value_from_plugins_settings_is_named_there(options: dict[str, obj
         fapilog.configure(**{"sinks": ["memory"], **options})
     assert caught.value.field == field
     assert str(caught.value).startswith(field.rsplit(".", 1)[0] + ": ")
+
+
+def test_an_enum_field_gets_its_member_and_refuses_other_values() -> None:
+    """A field annotated with an Enum receives the member (by value or name), not the raw text; others are refused."""
+    import enum
+
+    from fapilog._coercion import check_value
+
+    class Mode(enum.Enum):
+        FAST = "fast"
+        SAFE = "safe"
+
+    assert check_value("fast", Mode, "mode") is Mode.FAST
+    assert check_value("SAFE", Mode, "mode") is Mode.SAFE
+    assert check_value(Mode.SAFE, Mode | None, "mode") is Mode.SAFE
+    with pytest.raises(ConfigError, match=r"^mode: got 'slow'; accepted: 'fast', 'safe'"):
+        check_value("slow", Mode, "mode")
+
+
+def test_a_path_field_gets_a_path_and_refuses_a_number() -> None:
+    """A field annotated `Path` receives a Path made from the text; a number or blank text is refused."""
+    from pathlib import Path
+
+    from fapilog._coercion import check_value
+
+    assert check_value("logs/app.log", Path, "path") == Path("logs/app.log")
+    for value in (5, " "):
+        with pytest.raises(ConfigError, match=r"^path: must be a path \(non-empty text\)"):
+            check_value(value, Path, "path")

@@ -11,9 +11,12 @@ only text. Every error is made by :func:`~fapilog._constraints.setting_error`.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import inspect
 import math
+import os
+import sys
 import types
 import typing
 import weakref
@@ -249,7 +252,26 @@ def _by_type(value: Any, hint: Any, where: _Where, marks: tuple[Any, ...]) -> An
         if not isinstance(value, str):
             raise _fail(where, f"must be text, got {value!r}")
         return value
+    if isinstance(hint, type) and isinstance(hint, enum.EnumMeta):
+        return _member(value, hint, where)
+    pathlib = sys.modules.get("pathlib")  # loaded whenever a model names Path; `import fapilog` does not load it
+    if pathlib is not None and hint in (pathlib.Path, pathlib.PurePath):
+        if isinstance(value, (str, os.PathLike)) and str(value).strip():
+            return pathlib.Path(value)
+        raise _fail(where, f"must be a path (non-empty text), got {value!r}")
     return value  # a type the engine does not know: the model's own checks decide
+
+
+def _member(value: Any, kind: enum.EnumMeta, where: _Where) -> Any:
+    """The member of the enum ``kind`` that ``value`` is, names by value (``"fast"``) or by name (``"FAST"``)."""
+    members: list[enum.Enum] = list(kind)
+    for member in members:
+        if value is member or (value == member.value and type(value) is type(member.value)):
+            return member
+    for member in members:
+        if isinstance(value, str) and value == member.name:
+            return member
+    raise _fail(where, f"got {value!r}; accepted: {', '.join(repr(m.value) for m in members)}")
 
 
 def _union(value: Any, args: tuple[Any, ...], where: _Where, marks: tuple[Any, ...]) -> Any:
