@@ -136,7 +136,7 @@ def _build(model: type[_M], data: Any, where: _Where) -> _M:
     if isinstance(data, model):
         if is_validated(data):
             return data
-        # built by hand (``QueueSettings(capacity=-1)``): its constructor checked nothing, so its fields are
+        # built by hand (``QueueSettings(capacity=-1)``): its constructor checked nothing, so check its fields
         data = {f.name: getattr(data, f.name) for f in dataclasses.fields(data) if f.init}  # type: ignore[arg-type]
     if not isinstance(data, Mapping):
         raise _fail(where, f"expected a table of settings, got {data!r}")
@@ -263,7 +263,7 @@ def _by_type(value: Any, hint: Any, where: _Where, marks: tuple[Any, ...]) -> An
 
 
 def _member(value: Any, kind: enum.EnumMeta, where: _Where) -> Any:
-    """The member of the enum ``kind`` that ``value`` is, names by value (``"fast"``) or by name (``"FAST"``)."""
+    """The member of the enum ``kind`` that ``value`` names, by value (``"fast"``) or by name (``"FAST"``)."""
     members: list[enum.Enum] = list(kind)
     for member in members:
         if value is member or (value == member.value and type(value) is type(member.value)):
