@@ -143,3 +143,28 @@ def test_a_pydantic_validator_that_crashes_is_a_plugin_error(dists: DistFactory)
     dists.plugin("pydcrash", source=_filter(model, "    def __init__(self, port=80):\n        self.port = port\n"))
     with pytest.raises(PluginLoadError, match=r"^plugin 'pydcrash': checking its settings with M failed: KeyError"):
         PluginRegistry().create("filter", {"type": "pydcrash", "port": 1})
+
+
+@pytest.mark.parametrize(
+    ("declared", "field"),
+    [("{'batch_size': -1}", "batch_size"), ("{'retry': {'max_attempts': 'x'}}", "retry.max_attempts")],
+)
+def test_a_sink_plugins_bad_delivery_default_is_blamed_on_the_plugin(
+    dists: DistFactory, declared: str, field: str
+) -> None:
+    """A bad value in a sink's own delivery_defaults is not reported as sink_defaults, which the user never wrote."""
+    import fapilog
+
+    source = (
+        "from fapilog.plugins.metadata import PluginMetadata\n"
+        "class Plugin:\n    metadata = PluginMetadata(name='{name}', version='1.0', kind='sink')\n"
+        f"    delivery_defaults = {declared}\n"
+        "    async def write(self, record):\n        pass\n"
+    )
+    name = "eager-" + field.replace(".", "-").replace("_", "-")  # one name per case: the default registry caches
+    dists.plugin(name, source=source)
+    with pytest.raises(ConfigError) as caught:
+        fapilog.configure(sinks=[name])
+    assert caught.value.field == f"sinks[0].delivery.{field}"
+    assert str(caught.value).startswith(f"sinks[0]: the sink plugin's own delivery_defaults.{field}: ")
+    fapilog.configure(sinks=[{"type": name, "delivery": {"batch_size": 5, "retry": {"max_attempts": 2}}}])
