@@ -11,8 +11,12 @@ only text. Every error is made by :func:`~fapilog._constraints.setting_error`.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
+import inspect
 import math
+import os
+import sys
 import types
 import typing
 import weakref
@@ -69,13 +73,28 @@ def fields_of(model: type[Any]) -> tuple[tuple[str, Any, bool], ...]:
 def _fields_of(model: Any) -> tuple[tuple[str, Any, bool], ...]:
     try:
         hints = typing.get_type_hints(model, include_extras=True)
-    except Exception:  # noqa: BLE001 - annotations that do not resolve: the model's own checks are all there is
-        hints = {}
+    except Exception:  # noqa: BLE001 - one name that does not resolve (imported only for type checkers)
+        hints = {f.name: _one_hint(model, f.name) for f in dataclasses.fields(model)}
     return tuple(
         (f.name, hints.get(f.name, Any), f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
         for f in dataclasses.fields(model)
         if f.init
     )
+
+
+def _one_hint(model: type[Any], name: str) -> Any:
+    """The annotation of field ``name`` alone, so a name that does not resolve costs only its own field's checks
+    (``Any``), not every field's: a ``rate: float`` beside a ``Decimal`` imported under ``TYPE_CHECKING``."""
+    for owner in model.__mro__:
+        annotation = inspect.get_annotations(owner).get(name)
+        if annotation is None:
+            continue
+        alone = type(owner.__name__, (), {"__annotations__": {name: annotation}, "__module__": owner.__module__})
+        try:
+            return typing.get_type_hints(alone, localns=dict(vars(owner)), include_extras=True)[name]
+        except Exception:  # noqa: BLE001 - this field's name does not resolve: the model's own checks decide
+            return Any
+    return Any
 
 
 def build(model: type[_M], data: Mapping[str, Any] | _M, *, root: str = "", path: str = "") -> _M:
@@ -90,7 +109,10 @@ def build(model: type[_M], data: Mapping[str, Any] | _M, *, root: str = "", path
     def forget(_: weakref.ref[Any]) -> None:
         _validated.pop(key, None)
 
-    _validated[key] = weakref.ref(built, forget)
+    try:
+        _validated[key] = weakref.ref(built, forget)
+    except TypeError:  # a slotted model has no weak references: not remembered, a plugin's settings_from rechecks it
+        return built
     return built
 
 
@@ -112,7 +134,10 @@ def check_value(value: Any, hint: Any, path: str, *, root: str = "") -> Any:
 
 def _build(model: type[_M], data: Any, where: _Where) -> _M:
     if isinstance(data, model):
-        return data
+        if is_validated(data):
+            return data
+        # built by hand (``QueueSettings(capacity=-1)``): its constructor checked nothing, so check its fields
+        data = {f.name: getattr(data, f.name) for f in dataclasses.fields(data) if f.init}  # type: ignore[arg-type]
     if not isinstance(data, Mapping):
         raise _fail(where, f"expected a table of settings, got {data!r}")
     fields = fields_of(model)
@@ -201,7 +226,9 @@ def _by_type(value: Any, hint: Any, where: _Where, marks: tuple[Any, ...]) -> An
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return _build(hint, value, where)
     if origin is Literal:
-        if value in args:
+        # equal and of the same type: True == 1 and 1.0 == 1, but neither is the literal 1
+        if any(value == a and (type(value) is type(a) or (isinstance(value, str) and isinstance(a, str)))
+               for a in args):
             return value
         raise _fail(where, f"got {value!r}; accepted: {', '.join(repr(a) for a in args)}")
     if origin in (Union, types.UnionType):
@@ -225,7 +252,26 @@ def _by_type(value: Any, hint: Any, where: _Where, marks: tuple[Any, ...]) -> An
         if not isinstance(value, str):
             raise _fail(where, f"must be text, got {value!r}")
         return value
+    if isinstance(hint, type) and isinstance(hint, enum.EnumMeta):
+        return _member(value, hint, where)
+    pathlib = sys.modules.get("pathlib")  # loaded whenever a model names Path; `import fapilog` does not load it
+    if pathlib is not None and hint in (pathlib.Path, pathlib.PurePath):
+        if isinstance(value, (str, os.PathLike)) and str(value).strip():
+            return pathlib.Path(value)
+        raise _fail(where, f"must be a path (non-empty text), got {value!r}")
     return value  # a type the engine does not know: the model's own checks decide
+
+
+def _member(value: Any, kind: enum.EnumMeta, where: _Where) -> Any:
+    """The member of the enum ``kind`` that ``value`` names, by value (``"fast"``) or by name (``"FAST"``)."""
+    members: list[enum.Enum] = list(kind)
+    for member in members:
+        if value is member or (value == member.value and type(value) is type(member.value)):
+            return member
+    for member in members:
+        if isinstance(value, str) and value == member.name:
+            return member
+    raise _fail(where, f"got {value!r}; accepted: {', '.join(repr(m.value) for m in members)}")
 
 
 def _union(value: Any, args: tuple[Any, ...], where: _Where, marks: tuple[Any, ...]) -> Any:
@@ -248,15 +294,21 @@ def _union(value: Any, args: tuple[Any, ...], where: _Where, marks: tuple[Any, .
 def _sequence(value: Any, hint: Any, origin: Any, args: tuple[Any, ...], where: _Where) -> Any:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise _fail(where, f"expected a list, got {value!r}")
-    item = args[0] if args else Any
+    fixed = origin is tuple and bool(args) and args[-1] is not Ellipsis  # tuple[str, int]: one type per place
+    if fixed and len(value) != len(args):
+        raise _fail(where, f"expected a list of {len(args)} entries, got {value!r}")
     items = []
     for index, entry in enumerate(value):
+        at = _Where(f"{where.path}[{index}]", where.root)
         try:
-            items.append(_coerce(entry, item, where))
-        except ConfigError as exc:  # the list is one setting: keep its field, say which entry
-            said = f"{location(where.path, where.root)}: "
+            items.append(_coerce(entry, args[index] if fixed else (args[0] if args else Any), at))
+        except ConfigError as exc:
+            if exc.field != at.path:  # a setting inside a table entry: its own path, ``routes[1].weight``
+                raise
+            # the entry itself is wrong: the list is one setting, so keep its field and say which entry
+            said = f"{location(at.path, at.root)}: "
             text = str(exc)[len(said):] if str(exc).startswith(said) else str(exc)
-            raise _fail(where, f"entry {index} {text}") from None
+            raise _fail(where, f"entry {index} {text}", exc.code) from None
     return items if origin is list or hint is list else tuple(items)
 
 
@@ -274,9 +326,15 @@ def _number(value: Any, kind: type[int] | type[float], where: _Where, bounds: Ra
             number = int(text) if kind is int and text.lstrip("+-").isdigit() else float(text)
         except ValueError:
             number = None
-    if number is not None and not math.isfinite(number) and kind is float:
+    if kind is float and isinstance(number, int):
+        try:
+            number = float(number)
+        except OverflowError:  # an integer beyond any float: refused as a float's infinity is
+            number = math.inf
+    if isinstance(number, float) and not math.isfinite(number) and kind is float:
         raise _fail(where, f"must be a finite number{wanted[len(noun):]}, got {value!r}")
-    if number is None or (kind is int and not (math.isfinite(number) and float(number).is_integer())):
+    whole = isinstance(number, int) or (isinstance(number, float) and math.isfinite(number) and number.is_integer())
+    if number is None or (kind is int and not whole):
         raise _fail(where, f"must be {wanted}, got {value!r}")
     converted = kind(number)
     if bounds is not None and not bounds.admits(converted):

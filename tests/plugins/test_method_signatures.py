@@ -106,3 +106,55 @@ def test_the_legacy_warning_points_at_the_plugins_own_class(dists: DistFactory) 
     cls = importlib.import_module(module).Plugin
     assert warning.filename == inspect.getsourcefile(cls)
     assert linecache.getline(warning.filename, warning.lineno).startswith("class Plugin:")
+
+
+def test_the_legacy_warning_for_a_class_exec_d_from_text_points_at_that_text() -> None:
+    """A plugin class compiled from a string (no source file) is pointed at by its own code, not line 1 of a module."""
+    namespace = {"__name__": __name__}
+    source = "\n\nclass ExecSink:\n    def write(self, record):\n        pass\n"
+    exec(compile(source, "<plugin-source>", "exec"), namespace)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        PluginRegistry().create("sink", namespace["ExecSink"]())
+    [warning] = [w for w in caught if issubclass(w.category, LegacyPluginWarning)]
+    assert (warning.filename, warning.lineno) == ("<plugin-source>", 4)
+
+
+FORWARDED = {
+    "partialmethod": (
+        "import functools\n"
+        "async def _drop(self, record, word):\n    return None if record['message'] == word else record\n",
+        "    filter = functools.partialmethod(_drop, word='drop')\n",
+    ),
+    "async-callable-object": (
+        "class _Drop:\n    async def __call__(self, record):\n"
+        "        return None if record['message'] == 'drop' else record\n",
+        "    filter = _Drop()\n",
+    ),
+    "wraps-decorator": (
+        "import functools\n"
+        "def traced(fn):\n    @functools.wraps(fn)\n    def wrapper(*args, **kwargs):\n"
+        "        return fn(*args, **kwargs)\n    return wrapper\n",
+        "    @traced\n    async def filter(self, record):\n"
+        "        return None if record['message'] == 'drop' else record\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", list(FORWARDED))
+def test_an_async_method_behind_a_forwarding_wrapper_is_accepted_and_runs(dists: DistFactory, form: str) -> None:
+    """partialmethod, an async callable object or a functools.wraps decorator over `async def` is not refused."""
+    from fapilog.builtins.sinks.memory import MemorySink
+
+    prelude, body = FORWARDED[form]
+    source = (
+        f"{prelude}from fapilog.plugins.metadata import PluginMetadata\n"
+        "class Plugin:\n    metadata = PluginMetadata(name='{name}', version='1.0', kind='filter')\n" + body
+    )
+    dists.plugin("forwarded", source=source)
+    memory = MemorySink()
+    fapilog.configure(filters=["forwarded"], sinks=[memory])
+    for message in ("keep", "drop", "also kept"):
+        fapilog.get_logger("app").info(message)
+    assert fapilog.flush(5.0)
+    assert [r["message"] for r in memory.records] == ["keep", "also kept"]

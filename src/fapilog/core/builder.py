@@ -65,13 +65,36 @@ def _check_allowed(name: str, plugins: PluginSettings, where: str) -> None:
         )
 
 
+class _Merged(dict[str, Any]):
+    """A spec with ``plugins.settings[name]`` merged under it, remembering which keys came from there, so an
+    error about one of them names ``plugins.settings.<name>.<key>``, where the user wrote it."""
+
+    def __init__(self, table: Mapping[str, Any], name: str, inherited: frozenset[str]) -> None:
+        super().__init__(table)
+        self.name = name
+        self.inherited = inherited
+
+    def copy(self) -> _Merged:
+        return _Merged(self, self.name, self.inherited)
+
+
 def _with_settings(spec: Any, plugins: PluginSettings) -> Any:
     """Merge ``plugins.settings[name]`` under a named spec (the spec's own table wins)."""
     name = _spec_name(spec)
     if name is None or name not in plugins.settings:
         return spec
     own = {k: v for k, v in spec.items() if k not in ("type", "name")} if isinstance(spec, Mapping) else {}
-    return {"type": name, **plugins.settings[name], **own}
+    shared = plugins.settings[name]
+    return _Merged({"type": name, **shared, **own}, name, frozenset(shared) - frozenset(own))
+
+
+def _written_at(spec: Any, exc: ConfigError, where: str) -> str:
+    """Where the setting ``exc`` names was written: the spec's place, or ``plugins.settings.<name>``."""
+    if isinstance(spec, _Merged) and exc.field:
+        key = exc.field.split(".", 1)[0].split("[", 1)[0]
+        if key in spec.inherited:
+            return f"plugins.settings.{spec.name}"
+    return where
 
 
 def _create(kind: StageKind | str, spec: Any, where: str) -> tuple[str, object]:
@@ -81,7 +104,7 @@ def _create(kind: StageKind | str, spec: Any, where: str) -> tuple[str, object]:
         # A second instance configured with its own name ({"type": "memory", "name": "audit"}) goes by it.
         return (own if isinstance(own, str) and own else name), obj
     except ConfigError as exc:
-        raise prefixed(exc, where) from exc
+        raise prefixed(exc, _written_at(spec, exc, where)) from exc
     except FapilogError as exc:
         # fapilog's own plugin errors keep their class; anything else (a plugin's own error class, whose
         # constructor may take other arguments) is reported as a PluginError, its own error chained.
@@ -171,7 +194,9 @@ def create_stage_plugin(kind: StageKind, spec: Any, settings: LoggingSettings, w
 
 def _stream_format(spec: Any, settings: LoggingSettings) -> Any:
     if isinstance(spec, Mapping) and spec.get("type") in ("stdout", "stderr") and "format" not in spec:
-        return {**spec, "format": settings.format}
+        formatted = spec.copy() if isinstance(spec, _Merged) else dict(spec)
+        formatted["format"] = settings.format
+        return formatted
     if isinstance(spec, str) and spec in ("stdout", "stderr"):
         return {"type": spec, "format": settings.format}
     return spec
@@ -182,7 +207,7 @@ def _create_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: s
     own_processors: list[Any] = []
     spec = _with_settings(spec, settings.plugins)
     if isinstance(spec, Mapping):
-        spec = dict(spec)
+        spec = spec.copy() if isinstance(spec, _Merged) else dict(spec)
         own_processors = spec.pop("processors", None) or []
         if not isinstance(own_processors, list):
             raise ConfigError(f"{where}.processors: expected a list of processors, got {own_processors!r}",

@@ -50,6 +50,26 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _blame(exc: ConfigError, own_defaults: object, delivery: Mapping[str, Any], where: str) -> ConfigError:
+    """``exc`` about the merged settings, said of the sink plugin's own ``delivery_defaults`` when the bad value
+    is one of them (the user wrote no such ``sink_defaults``), with the ``delivery`` key that overrides it."""
+    rest = (exc.field or "").removeprefix("sink_defaults.")
+    parts = rest.split(".")
+    declared: object = own_defaults
+    given: object = delivery
+    for part in parts:
+        declared = declared.get(part) if isinstance(declared, Mapping) else None
+        given = given.get(part) if isinstance(given, Mapping) else None
+    if declared is None or given is not None:
+        return exc
+    problem = str(exc).removeprefix(f"{exc.field}: ")
+    return ConfigError(
+        f"{where}: the sink plugin's own delivery_defaults.{rest}: {problem} (a bug in the plugin; set "
+        f"{where}.delivery.{rest} to override it)",
+        field=f"{where}.delivery.{rest}", code=exc.code,
+    )
+
+
 def runner_options(
     sink: object,
     delivery: Mapping[str, Any],
@@ -65,18 +85,22 @@ def runner_options(
     merged = _merge(merged, delivery)
     if merged["buffer_policy"] == "inherit":
         merged["buffer_policy"] = settings.queue.policy
-    checked = settings.replace(sink_defaults=merged).sink_defaults
+    try:
+        checked = settings.replace(sink_defaults=merged).sink_defaults
+    except ConfigError as exc:
+        raise _blame(exc, own_defaults, delivery, where) from exc
     retry, circuit = checked.retry, checked.circuit
     fallback: object = checked.fallback
+    # name the fallback where it was written: the sink's own table, its plugin's defaults, or sink_defaults
+    own = "fallback" in delivery or (isinstance(own_defaults, Mapping) and "fallback" in own_defaults)
+    at = f"{where}.delivery.fallback" if own else "sink_defaults.fallback"
     if isinstance(fallback, str) and fallback in ("summary", "off"):
         pass
     elif isinstance(fallback, (str, Mapping)):
-        fallback = create_sink(fallback, f"{where}.delivery.fallback")
+        fallback = create_sink(fallback, at)
     else:
-        raise ConfigError(
-            f"{where}.delivery.fallback: expected 'summary', 'off' or a sink spec, got {fallback!r}",
-            field=f"{where}.delivery.fallback", code="FL-CFG-008",
-        )
+        raise ConfigError(f"{at}: expected 'summary', 'off' or a sink spec, got {fallback!r}", field=at,
+                          code="FL-CFG-008")
     return checked, {
         "batch_max_bytes": checked.batch_max_bytes,
         "batch_max_age": checked.batch_max_age,

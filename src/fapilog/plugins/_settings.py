@@ -49,6 +49,8 @@ def _from_pydantic(plugin: str, model: type[Any], settings: Mapping[str, Any]) -
         detail = "; ".join(f"field {loc!r}: {msg}" for loc, msg in problems)
         raise ConfigError(f"plugin {plugin!r}: {detail}", field=problems[0][0] if problems else None,
                           code="FL-CFG-001") from exc
+    except Exception as exc:  # a validator raising what pydantic passes through (a KeyError): a bug in the plugin
+        raise _model_failed(plugin, model, exc) from exc
     kwargs = {field_name: getattr(validated, field_name) for field_name in model.model_fields}
     kwargs.update(validated.model_extra or {})
     return kwargs
@@ -62,6 +64,17 @@ def _from_dataclass(plugin: str, model: type[Any], settings: Mapping[str, Any]) 
         raise  # already names the plugin and the field
     except (TypeError, ValueError) as exc:  # raised by the dataclass's own __post_init__ checks
         raise ConfigError(f"plugin {plugin!r}: invalid settings: {exc}", code="FL-CFG-001") from exc
+    except Exception as exc:  # any other failure of the model's own code is a bug in the plugin, as in its constructor
+        raise _model_failed(plugin, model, exc) from exc
+
+
+def _model_failed(plugin: str, model: type[Any], exc: Exception) -> PluginLoadError:
+    return PluginLoadError(
+        f"plugin {plugin!r}: checking its settings with {model.__qualname__} failed: {type(exc).__name__}: {exc} "
+        "(the cause is chained below)",
+        plugin=plugin,
+        code="FL-IMP-006",
+    )
 
 
 def validate_settings(plugin: str, model: type[Any] | None, settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ contract.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import re
 import sys
@@ -73,7 +74,21 @@ def _cls(plugin: object) -> type:
 
 
 def _is_async(fn: object) -> bool:
-    return inspect.iscoroutinefunction(fn)
+    """Whether ``fn`` is an ``async def`` by its definition, also behind what only forwards the call: a
+    ``functools.wraps`` decorator, ``functools.partial``/``partialmethod``, an object whose ``__call__`` is
+    ``async def`` (the core awaits what any of them returns)."""
+    if inspect.iscoroutinefunction(fn):
+        return True
+    method = getattr(fn, "__partialmethod__", None) or getattr(fn, "_partialmethod", None)  # 3.13+, 3.11
+    if isinstance(method, functools.partialmethod):
+        return _is_async(method.func)
+    if callable(fn) and not inspect.isroutine(fn) and not isinstance(fn, (type, functools.partial)):
+        return inspect.iscoroutinefunction(type(fn).__call__)
+    try:
+        unwrapped = inspect.unwrap(fn)  # type: ignore[arg-type]
+    except ValueError:  # a __wrapped__ cycle
+        return False
+    return unwrapped is not fn and inspect.iscoroutinefunction(unwrapped)
 
 
 def _has(plugin: object, method: str) -> bool:
@@ -263,9 +278,14 @@ def _definition(cls: type) -> tuple[str, int, _Registry | None, dict[str, Any] |
     try:
         filename = inspect.getsourcefile(cls) or inspect.getfile(cls)
         lineno = inspect.getsourcelines(cls)[1]
-    except (OSError, TypeError, ImportError):  # defined in a REPL or `python -c`: the module is all we have
-        filename = getattr(module, "__file__", None) or f"<{cls.__module__}>"
-        lineno = 1
+    except (OSError, TypeError, ImportError):  # no source file to read (a REPL, exec'd text, `python -c`)
+        # the class's own functions still know where they were compiled (``<stdin>``, ``<string>`` and a line);
+        # the module's file would name a file that does not hold the class
+        code = next((f.__code__ for f in vars(cls).values() if inspect.isfunction(f)), None)
+        if code is not None:
+            filename, lineno = code.co_filename, code.co_firstlineno
+        else:
+            filename, lineno = f"<{cls.__module__}>", 1
     globals_ = vars(module) if module is not None else None
     registry: _Registry | None = globals_.setdefault("__warningregistry__", {}) if globals_ is not None else None
     # module_globals lets the warning show the source line; a module run by `python -c` has no source to read

@@ -98,6 +98,10 @@ def _spec_label(spec: object) -> str:
     return own if isinstance(own, str) else getattr(spec, "__name__", type(spec).__name__)
 
 
+_NOT_PLUGINS = (bool, int, float, complex, bytes, list, tuple, set, frozenset)
+"""Values a configured list may hold by mistake; no plugin is one of them."""
+
+
 def _split_spec(spec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     settings = dict(spec)
     name = settings.pop("type", None)
@@ -302,6 +306,12 @@ class PluginRegistry:
             name, settings = (spec, {}) if isinstance(spec, str) else _split_spec(spec)
             info = self.load(name, kind=kind)
             md, legacy, target = _metadata(info), info.legacy, info.plugin
+        elif spec is None or isinstance(spec, _NOT_PLUGINS):  # a slip in a list (None, 5, a nested list)
+            raise ConfigError(
+                f'plugin spec {spec!r} does not say which plugin to use: give its name ("file"), a table with '
+                '"type" ({"type": "file", ...}), or a plugin class or object',
+                code="FL-CFG-010",
+            )
         else:
             checked = inspect_plugin(spec, kind_hint=kind)
             md, legacy, target, settings = checked.metadata, checked.legacy, spec, {}

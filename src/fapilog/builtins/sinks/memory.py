@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 
 from fapilog._version import __version__
 from fapilog.plugins import dumps
-from fapilog.plugins.constraints import settings_from
+from fapilog.plugins.constraints import Positive, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
 __all__ = ["MemorySink", "MemorySinkSettings"]
@@ -22,11 +22,11 @@ class MemorySinkSettings:
     """Settings of the ``memory`` sink.
 
     ``name``: the name this sink runs under in ``stats()`` and diagnostics.
-    ``max_records``: keep only the newest this many records (``None``: keep all).
+    ``max_records``: keep only the newest this many records (> 0; ``None``: keep all).
     """
 
     name: str = "memory"
-    max_records: int | None = None
+    max_records: Annotated[int, Positive] | None = None
 
 
 class MemorySink:
