@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from fapilog.core.builder import BuiltPipeline
 from fapilog.core.capture import CONTEXT, NAME
+from fapilog.core.context import get_context
 from fapilog.core.delivery import SinkRunner
 from fapilog.core.diagnostics import warn
 from fapilog.core.hooks import start_plugin, stop_plugin
@@ -51,6 +52,9 @@ class Worker:
         self.batch_size = batch_size
         self.linger = linger
         """Seconds to wait, once woken to a burst, before taking it (0: never)."""
+        self._pipeline_woke = False
+        """Set when the last wake-up came from code the pipeline runs (a sink that logs): the next turn does not
+        linger, so events it logged are diverted as promptly as without a linger."""
         self.lingered = 0
         """How many times the worker lingered (a counter for tests and benchmarks)."""
         self.serializer = Serializer()
@@ -109,6 +113,8 @@ class Worker:
         loop = self.loop
         if loop is None:
             return
+        if from_pipeline(get_context()):  # woken by plugin code the pipeline runs: no caller's burst to wait out
+            self._pipeline_woke = True
         try:
             loop.call_soon_threadsafe(self._wake)
         except RuntimeError:
@@ -221,12 +227,14 @@ class Worker:
 
         The wait is a timer on the loop (the thread sleeps in its selector, off the GIL). ``_wake`` ends it
         early: a flush marker and a stop always call it, and a caller that finds the queue full calls it while
-        ``queue.lingering`` is set. A queue already half full is taken at once.
+        ``queue.lingering`` is set. No linger when plugin code the pipeline runs woke the worker (a sink that
+        logs): there is no caller's burst to wait out, and its events are diverted as promptly as before.
         """
         queue = self.queue
         queue.lingering = True  # before the checks: a caller that fills the queue from here on ends the wait
+        woken_by_pipeline, self._pipeline_woke = self._pipeline_woke, False
         try:
-            if self._stopping or queue.markers or not _BURST <= len(queue.items) < queue.capacity:
+            if woken_by_pipeline or self._stopping or queue.markers or not _BURST <= len(queue.items) < queue.capacity:
                 return
             self.lingered += 1
             idle = self._idle = loop.create_future()
