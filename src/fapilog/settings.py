@@ -53,6 +53,10 @@ class QueueSettings:
     """Events at or above this level are never dropped by the queue or sink buffers."""
     batch_size: Annotated[int, Range(gt=0, le=1_000_000)] = 256
     """Most events the worker takes per turn (> 0)."""
+    linger: Annotated[float, Range(ge=0, le=10.0)] = 0.005
+    """Seconds the worker waits, when woken to a burst (two or more events queued), before taking it, so the
+    burst's log calls run without it; a lone event is taken at once, and flush, shutdown, exit and a full queue
+    end the wait early (>= 0, at most 10; 0 turns it off)."""
 
 
 @dataclasses.dataclass(frozen=True)

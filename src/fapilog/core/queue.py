@@ -100,10 +100,11 @@ class EventQueue:
         self.protect_level = protect_level
         self.loop_overflow = loop_overflow
         self.overcommit_limit = max(capacity, 10_000) if overcommit is None else overcommit
-        """How many protected events may be admitted beyond ``capacity`` (default: ``capacity`` more, at least
-        10,000)."""
+        """How many protected events may be admitted beyond ``capacity`` (default ``capacity``, at least 10,000)."""
         self.sleeping = False
         """Set by the worker just before it sleeps; a producer seeing it calls :attr:`wake`."""
+        self.lingering = False
+        """Set while the worker waits before taking a burst; a full queue ends the wait (:meth:`_rouse`)."""
         self.wake: Callable[[], None] = _no_wake
         self.dropped: dict[str, int] = {}
         self.overcommitted = 0
@@ -121,12 +122,11 @@ class EventQueue:
 
     # -- producers -------------------------------------------------------------------------------------
     def put_marker(self, marker: FlushMarker) -> None:
-        """Enqueue a flush marker behind everything logged so far (markers ignore the capacity)."""
+        """Enqueue a flush marker behind everything logged so far (past the capacity); wakes, ends a linger."""
         with self.lock:
             self.markers += 1
         self.items.append(marker)
-        if self.sleeping:
-            self.sleeping = False
+        self.sleeping = False
         self.wake()
 
     def put_full(self, item: tuple[Any, ...], level: int) -> None:
@@ -140,6 +140,7 @@ class EventQueue:
         if self.closed:
             self._hand_over(item)
             return
+        self._rouse()
         protected = level >= self.protect_level
         if protected:
             if len(self.items) < self.capacity + self.overcommit_limit:
@@ -212,9 +213,7 @@ class EventQueue:
                 waiter = (loop, future)
                 self._loop_waiters.append(waiter)
                 self._waiters += 1
-            if self.sleeping:  # make sure the worker is draining while we wait
-                self.sleeping = False
-                self.wake()
+            self._rouse()  # make sure the worker is draining while we wait
             try:
                 async with asyncio.timeout(remaining):
                     await future
@@ -245,9 +244,7 @@ class EventQueue:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         return False
-                    if self.sleeping:  # make sure the worker is draining while we wait
-                        self.sleeping = False
-                        self.wake()
+                    self._rouse()  # make sure the worker is draining while we wait
                     self._room.wait(remaining)
                 if not self.closed:
                     self.items.append(item)
@@ -256,6 +253,12 @@ class EventQueue:
                 self._waiters -= 1
         self._hand_over(item)  # outside the lock: the next pipeline's queue has its own
         return True
+
+    def _rouse(self) -> None:
+        """The queue is full: wake the worker if it sleeps or lingers (a full queue ends a linger)."""
+        if self.sleeping or self.lingering:
+            self.sleeping = self.lingering = False
+            self.wake()
 
     def _evict_oldest(self, item: tuple[Any, ...]) -> None:
         """Make room by evicting the oldest event that is neither a flush marker nor protected."""
@@ -290,8 +293,7 @@ class EventQueue:
         self.dropped[reason] = self.dropped.get(reason, 0) + events
 
     def append_admitted(self, items: list[tuple[Any, ...]]) -> None:
-        """Append events admitted elsewhere (handed over from an earlier pipeline), past the capacity, and wake
-        the worker if it sleeps: the same handshake as a log call's append."""
+        """Append events handed over from an earlier pipeline (past the capacity), waking the worker like a log call."""
         self.items.extend(items)
         if self.sleeping:
             self.sleeping = False

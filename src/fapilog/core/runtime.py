@@ -87,7 +87,8 @@ class Runtime:
                  "JSON lines until fapilog.configure() succeeds", force=True, code="FL-RUN-006")
             built = build_pipeline(LoggingSettings.load({"sinks": [{"type": "stderr", "format": "json"}]},
                                                         environ={}))
-        self.worker = Worker(self.queue, built, batch_size=self.settings.queue.batch_size)
+        queue = self.settings.queue
+        self.worker = Worker(self.queue, built, batch_size=queue.batch_size, linger=queue.linger)
         self.worker.on_died = self._worker_died
         self.worker.report_start_failures = self._lazy  # configure() raises them; nobody else would
         self.refresh_captures()

@@ -2,7 +2,10 @@
 
 It sleeps on a future while the queue is empty (no polling: an idle logger costs no CPU). A producer that
 finds the ``sleeping`` flag set wakes it with one ``call_soon_threadsafe``; while the worker is busy no
-producer pays for a wake-up. Each turn takes up to ``batch_size`` events, builds records (timestamp, level,
+producer pays for a wake-up. Woken to find a burst under way (two or more events queued), it *lingers*
+(``queue.linger`` seconds) before taking it: the burst's log calls then run without the worker taking the
+GIL between them, and the worker takes full batches. A lone event is taken at once; a flush, a stop and a
+full queue end a linger early. Each turn takes up to ``batch_size`` events, builds records (timestamp, level,
 context, fields, exception), runs the stage chain, serializes each record once, and hands the batch to every
 sink's own buffer. Flush markers travel the same road, so a flush means exactly "everything before me".
 """
@@ -17,6 +20,7 @@ from typing import Any, TypeVar
 
 from fapilog.core.builder import BuiltPipeline
 from fapilog.core.capture import CONTEXT, NAME
+from fapilog.core.context import get_context
 from fapilog.core.delivery import SinkRunner
 from fapilog.core.diagnostics import warn
 from fapilog.core.hooks import start_plugin, stop_plugin
@@ -32,6 +36,8 @@ __all__ = ["Worker"]
 T = TypeVar("T")
 _CONTEXT_OF = operator.itemgetter(CONTEXT)
 """The captured context of a queued event tuple."""
+_BURST = 2
+"""Events queued when the worker wakes that make it linger: fewer is a lone event, taken at once."""
 _CATCH_UP_TURNS = 3
 """Extra loop turns the worker gives after a batch while a sink holds more than one batch of records."""
 
@@ -39,12 +45,19 @@ _CATCH_UP_TURNS = 3
 class Worker:
     """Consumes an :class:`EventQueue` on the thread that calls :meth:`run`, with its own event loop."""
 
-    def __init__(self, queue: EventQueue, built: BuiltPipeline, *, batch_size: int) -> None:
+    def __init__(self, queue: EventQueue, built: BuiltPipeline, *, batch_size: int, linger: float = 0.0) -> None:
         self.queue = queue
         self.pipeline = built.pipeline
         self.sinks = built.sinks
         self.start_order = built.start_order
         self.batch_size = batch_size
+        self.linger = linger
+        """Seconds to wait, once woken to a burst, before taking it (0: never)."""
+        self._pipeline_woke = False
+        """Set when the last wake-up came from code the pipeline runs (a sink that logs): the next turn does not
+        linger, so events it logged are diverted as promptly as without a linger."""
+        self.lingered = 0
+        """How many times the worker lingered (a counter for tests and benchmarks)."""
         self.serializer = Serializer()
         self.processed = 0
         self.high_water = 0
@@ -104,6 +117,8 @@ class Worker:
         loop = self.loop
         if loop is None:
             return
+        if from_pipeline(get_context()):  # woken by plugin code the pipeline runs: no caller's burst to wait out
+            self._pipeline_woke = True
         try:
             loop.call_soon_threadsafe(self._wake)
         except RuntimeError:
@@ -179,6 +194,8 @@ class Worker:
         queue = self.queue
         items = queue.items
         loop = asyncio.get_running_loop()
+        if self.linger > 0:  # just started: the first events may be a burst under way, as after a sleep
+            await self._linger(loop)
         while True:
             if self.gave_up:  # a shutdown deadline passed: what is still queued is counted by the shutdown
                 return
@@ -191,6 +208,8 @@ class Worker:
                     queue.sleeping = False
                     continue
                 await self._idle
+                if self.linger > 0:
+                    await self._linger(loop)
                 continue
             depth = len(items)
             self.high_water = max(self.high_water, depth - queue.markers)
@@ -211,6 +230,30 @@ class Worker:
             # that never empties they would otherwise starve, and a fast sink would shed records. A sink
             # that is behind gets a few more turns (cycles of the loop, never a wait on its I/O).
             await asyncio.sleep(0)
+
+    async def _linger(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Just woken: if a burst is under way, give its callers ``linger`` seconds without the worker.
+
+        The wait is a timer on the loop (the thread sleeps in its selector, off the GIL). ``_wake`` ends it
+        early: a flush marker and a stop always call it, and a caller that finds the queue full calls it while
+        ``queue.lingering`` is set. No linger when plugin code the pipeline runs woke the worker (a sink that
+        logs): there is no caller's burst to wait out, and its events are diverted as promptly as before.
+        """
+        queue = self.queue
+        queue.lingering = True  # before the checks: a caller that fills the queue from here on ends the wait
+        woken_by_pipeline, self._pipeline_woke = self._pipeline_woke, False
+        try:
+            if woken_by_pipeline or self._stopping or queue.markers or not _BURST <= len(queue.items) < queue.capacity:
+                return
+            self.lingered += 1
+            idle = self._idle = loop.create_future()
+            timer = loop.call_later(self.linger, _resolve, idle)
+            try:
+                await idle
+            finally:
+                timer.cancel()
+        finally:
+            queue.lingering = False
 
     async def _process(self, taken: list[Any]) -> None:
         if self.queue.markers:
@@ -327,6 +370,11 @@ def _needed_by_sinks(plugins: list[tuple[str, object]], sinks: list[SinkRunner])
                 needed.add(id(dep))
                 todo.append(dep)
     return needed
+
+
+def _resolve(idle: asyncio.Future[None]) -> None:
+    if not idle.done():
+        idle.set_result(None)
 
 
 def _ignore_death(exc: BaseException) -> None:
