@@ -186,7 +186,7 @@ def health(runtime: Runtime | None, timeout: float) -> dict[str, PluginHealth]:
     plugins = _running(worker)
     try:
         return worker.call(lambda: check_health(plugins, timeout), timeout + 1.0)
-    except (RuntimeError, TimeoutError) as exc:
+    except (PluginError, RuntimeError, TimeoutError) as exc:  # PluginError: the worker stopped meanwhile
         return _unanswered(plugins, exc)
 
 

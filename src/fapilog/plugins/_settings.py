@@ -19,7 +19,7 @@ from typing import Any
 
 from fapilog._coercion import build, fields_of
 from fapilog._constraints import setting_error
-from fapilog.errors import ConfigError, PluginLoadError, PluginValidationError
+from fapilog.errors import ConfigError, FapilogError, PluginLoadError, PluginValidationError
 from fapilog.plugins.metadata import _is_pydantic_model
 
 __all__ = ["in_plugin", "instantiate", "validate_settings"]
@@ -49,6 +49,8 @@ def _from_pydantic(plugin: str, model: type[Any], settings: Mapping[str, Any]) -
         detail = "; ".join(f"field {loc!r}: {msg}" for loc, msg in problems)
         raise ConfigError(f"plugin {plugin!r}: {detail}", field=problems[0][0] if problems else None,
                           code="FL-CFG-001") from exc
+    except FapilogError:
+        raise  # the plugin's own error class: the builder puts the location in front, keeping its code
     except Exception as exc:  # a validator raising what pydantic passes through (a KeyError): a bug in the plugin
         raise _model_failed(plugin, model, exc) from exc
     kwargs = {field_name: getattr(validated, field_name) for field_name in model.model_fields}
@@ -62,6 +64,8 @@ def _from_dataclass(plugin: str, model: type[Any], settings: Mapping[str, Any]) 
         return build(model, settings, root=plugin)
     except ConfigError:
         raise  # already names the plugin and the field
+    except FapilogError:
+        raise  # the plugin's own error class: the builder puts the location in front, keeping its code
     except (TypeError, ValueError) as exc:  # raised by the dataclass's own __post_init__ checks
         raise ConfigError(f"plugin {plugin!r}: invalid settings: {exc}", code="FL-CFG-001") from exc
     except Exception as exc:  # any other failure of the model's own code is a bug in the plugin, as in its constructor
