@@ -17,7 +17,9 @@ from typing import Any
 
 from fapilog.plugins.constraints import setting_error
 
-__all__ = ["Secret", "auth_header", "check_headers", "check_url", "hmac_settings", "public_url", "read_secret", "shown_url"]
+__all__ = [
+    "Secret", "auth_header", "check_headers", "check_url", "hmac_settings", "public_url", "read_secret", "shown_url",
+]
 
 
 class Secret:
