@@ -93,6 +93,9 @@ class LokiSinkSettings:
         # environment must be set now), label names Loki accepts, and settings that only go together.
         check_url(self.url, code=_CODE)
         check_headers(self.headers, _CODE)
+        if self.tenant is not None and ("\r" in self.tenant or "\n" in self.tenant):
+            raise setting_error("tenant", "a tenant id (sent as X-Scope-OrgID) may not contain a line break",
+                                code=_CODE)
         auth_header(self.auth, _CODE)
         if self.compression == "gzip" and self.encoding != "json":
             raise setting_error("compression", "expected None, or 'gzip' with encoding='json' (protobuf bodies are "
