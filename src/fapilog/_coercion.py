@@ -163,7 +163,7 @@ def _build(model: type[_M], data: Any, where: _Where) -> _M:
             if field and text.startswith(said):
                 text = text[len(said):]
                 break
-        raise _fail(target, text) from None
+        raise _fail(target, text, exc.code) from None  # the check's own stable code is kept
 
 
 def _accepted(where: _Where, names: list[str]) -> str:

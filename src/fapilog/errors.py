@@ -105,7 +105,7 @@ ERROR_CODES: dict[str, str] = {
     # -- built-in sinks ----------------------------------------------------------------------------------------
     "FL-SNK-001": "file sink cannot open its file",
     "FL-SNK-002": "file sink used before start() or after stop()",
-    "FL-SNK-003": "invalid http sink setting (also the otlp and loki sinks' url, auth, timeout, headers)",
+    "FL-SNK-003": "invalid http sink setting (also the otlp and loki sinks' url, auth, headers)",
     "FL-SNK-004": "invalid otlp sink setting",
     "FL-SNK-005": "invalid loki sink setting",
     "FL-SNK-006": "invalid cloudwatch sink setting",

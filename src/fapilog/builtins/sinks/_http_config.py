@@ -3,7 +3,8 @@
 A secret (bearer token, basic password, HMAC key) is written either as the value itself or as
 ``{"env": "NAME"}``, read from the environment variable ``NAME`` when the sink is created. Either way it is
 held in a :class:`Secret`, whose ``repr`` and ``str`` are ``'***'``; error messages name the field, never the
-value. ``sink`` is the plugin name the messages start with (``"http sink: auth: ..."``).
+value. ``code`` is the calling sink's stable error code; the errors come from
+:func:`~fapilog.plugins.constraints.setting_error`, so the validation engine puts the sink's name in front.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fapilog.errors import ConfigError
+from fapilog.plugins.constraints import setting_error
 
-__all__ = ["Secret", "auth_header", "hmac_settings", "public_url", "read_secret"]
+__all__ = [
+    "Secret", "auth_header", "check_headers", "check_url", "hmac_settings", "public_url", "read_secret", "shown_url",
+]
 
 
 class Secret:
@@ -37,7 +40,7 @@ class Secret:
     __str__ = __repr__
 
 
-def read_secret(value: Any, field: str, sink: str = "http") -> Secret:
+def read_secret(value: Any, field: str, code: str = "FL-SNK-003") -> Secret:
     """A secret from ``"text"`` or ``{"env": "NAME"}`` (ConfigError naming ``field``, never the value)."""
     if isinstance(value, Secret):
         return value
@@ -47,19 +50,19 @@ def read_secret(value: Any, field: str, sink: str = "http") -> Secret:
         name = value["env"]
         found = os.environ.get(name)
         if not found:
-            raise ConfigError(f"{sink} sink: {field}: the environment variable {name!r} is not set or empty; set it, "
-                              "or give the value directly", field=f"{field}.env", code="FL-SNK-003")
+            raise setting_error(f"{field}.env", f"the environment variable {name!r} is not set or empty; set it, "
+                                "or give the value directly", code=code)
         return Secret(found)
-    raise ConfigError(f"{sink} sink: {field}: expected a non-empty text or {{'env': 'VARIABLE'}} "
-                      f"(got a {type(value).__name__})", field=field, code="FL-SNK-003")
+    raise setting_error(field, f"expected a non-empty text or {{'env': 'VARIABLE'}} (got a {type(value).__name__})",
+                        code=code)
 
 
-def auth_header(auth: Any, sink: str = "http") -> Secret | None:
+def auth_header(auth: Any, code: str = "FL-SNK-003") -> Secret | None:
     """The ``Authorization`` header value from ``{"bearer": token}`` or ``{"basic": [user, password]}``."""
     if auth is None:
         return None
     if isinstance(auth, Mapping) and set(auth) == {"bearer"}:
-        return Secret("Bearer " + read_secret(auth["bearer"], "auth.bearer", sink).reveal())
+        return Secret("Bearer " + read_secret(auth["bearer"], "auth.bearer", code).reveal())
     if isinstance(auth, Mapping) and set(auth) == {"basic"}:
         pair = auth["basic"]
         if isinstance(pair, Mapping) and set(pair) == {"user", "password"}:
@@ -67,30 +70,36 @@ def auth_header(auth: Any, sink: str = "http") -> Secret | None:
         elif isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2:
             user, password = pair[0], pair[1]
         else:
-            raise ConfigError(f"{sink} sink: auth.basic: expected [user, password] or {{'user': ..., 'password': ...}}",
-                              field="auth.basic", code="FL-SNK-003")
+            raise setting_error("auth.basic", "expected [user, password] or {'user': ..., 'password': ...}", code=code)
         if not isinstance(user, str) or not user or ":" in user:
-            raise ConfigError(f"{sink} sink: auth.basic: the user must be a non-empty text without ':'",
-                              field="auth.basic", code="FL-SNK-003")
-        secret = read_secret(password, "auth.basic.password", sink).reveal()
+            raise setting_error("auth.basic", "the user must be a non-empty text without ':'", code=code)
+        secret = read_secret(password, "auth.basic.password", code).reveal()
         token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
         return Secret("Basic " + token)
-    raise ConfigError(f"{sink} sink: auth: expected {{'bearer': token}} or {{'basic': [user, password]}}", field="auth",
-                      code="FL-SNK-003")
+    raise setting_error("auth", "expected {'bearer': token} or {'basic': [user, password]}", code=code)
 
 
-def hmac_settings(value: Any, sink: str = "http") -> tuple[Secret, str] | None:
+def hmac_settings(value: Any, code: str = "FL-SNK-003") -> tuple[Secret, str] | None:
     """``{"secret": ..., "header": "X-Signature"}`` checked: the key and the header name."""
     if value is None:
         return None
     if not isinstance(value, Mapping) or "secret" not in value or not set(value) <= {"secret", "header"}:
-        raise ConfigError(f"{sink} sink: hmac: expected {{'secret': key or {{'env': NAME}}, 'header': 'X-Signature'}}",
-                          field="hmac", code="FL-SNK-003")
+        raise setting_error("hmac", "expected {'secret': key or {'env': NAME}, 'header': 'X-Signature'}", code=code)
     header = value.get("header", "X-Signature")
     if not isinstance(header, str) or not header.strip():
-        raise ConfigError(f"{sink} sink: hmac.header: expected a header name such as 'X-Signature'",
-                          field="hmac.header", code="FL-SNK-003")
-    return read_secret(value["secret"], "hmac.secret", sink), header
+        raise setting_error("hmac.header", "expected a header name such as 'X-Signature'", code=code)
+    return read_secret(value["secret"], "hmac.secret", code), header
+
+
+def check_headers(headers: Mapping[str, str], code: str = "FL-SNK-003") -> None:
+    """Refuse a header name or value that would break the request: a line break (which would smuggle another
+    header into it) or an empty or spaced name."""
+    for key, value in headers.items():
+        if not key.strip() or any(ch in key for ch in " \t\r\n:"):
+            raise setting_error(f"headers.{key}", "expected a header name without spaces, ':' or line breaks",
+                                code=code)
+        if "\r" in value or "\n" in value:
+            raise setting_error(f"headers.{key}", "a header value may not contain a line break", code=code)
 
 
 def public_url(url: str) -> str:
@@ -103,13 +112,22 @@ def public_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-def check_url(url: Any, sink: str = "http") -> str:
-    """``url`` when it is an http:// or https:// URL with a host (else a ConfigError naming ``url``)."""
-    if not isinstance(url, str):
-        raise ConfigError(f"{sink} sink: url: expected text such as 'https://logs.example.com/ingest'", field="url",
-                          code="FL-SNK-003")
+def shown_url(url: str) -> str:
+    """``url`` as the user wrote it, safe to show: without user info, query or fragment. Text that is not a URL
+    with a host is shown as written up to any ``?``, with anything before an ``@`` masked."""
+    if urllib.parse.urlsplit(url).netloc:
+        return public_url(url)
+    text = url.split("?", 1)[0].split("#", 1)[0]
+    return "***@" + text.rsplit("@", 1)[1] if "@" in text else text
+
+
+def check_url(url: str, field: str = "url", code: str = "FL-SNK-003") -> None:
+    """Refuse ``url`` unless it is an http:// or https:// URL with a host (a ConfigError naming ``field``)."""
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{sink} sink: url: expected an http:// or https:// URL with a host, got "
-                          f"{public_url(url)!r}", field="url", code="FL-SNK-003")
-    return url
+    try:
+        host = parts.hostname
+    except ValueError:  # a malformed bracketed host
+        host = None
+    if parts.scheme not in ("http", "https") or not host:
+        raise setting_error(field, f"expected an http:// or https:// URL with a host, got {shown_url(url)!r}",
+                            code=code)

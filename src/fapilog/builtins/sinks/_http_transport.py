@@ -23,22 +23,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from fapilog._version import __version__
-from fapilog.builtins.sinks._http_config import Secret, auth_header, check_url, public_url
+from fapilog.builtins.sinks._http_config import Secret, auth_header, public_url
 from fapilog.builtins.sinks._http_resolve import Resolver
 from fapilog.errors import ConfigError
 from fapilog.plugins.outcomes import BatchTooLargeError, PermanentSinkError, RetryableSinkError, parse_retry_after
 
-__all__ = ["HttpTransport", "check_timeout"]
+__all__ = ["HttpTransport"]
 
 _RETRYABLE = frozenset({408, 425, 429})
-
-
-def check_timeout(timeout: Any, sink: str) -> float:
-    """``timeout`` as seconds in (0, 3600] (else a ConfigError naming ``timeout``)."""
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 3600:
-        raise ConfigError(f"{sink} sink: timeout: expected seconds > 0 (at most 3600), got {timeout!r}",
-                          field="timeout", code="FL-SNK-003")
-    return float(timeout)
 
 
 class HttpTransport:
@@ -48,20 +40,18 @@ class HttpTransport:
     httpx, ``name`` the sink's name in ``stats()``.
     """
 
-    def __init__(self, url: str, *, sink: str, name: str, extra: str, headers: Mapping[str, str] | None = None,
-                 auth: Any = None, timeout: Any = 5.0) -> None:
+    def __init__(self, url: str, *, sink: str, name: str, extra: str, headers: Mapping[str, str],
+                 auth: Any, timeout: float, code: str) -> None:
+        """The sink's validated settings (its model's ``__post_init__`` checked the URL, headers and ``auth``)."""
         self._sink = sink
         self._name = name
         self._extra = extra
-        self._url = Secret(check_url(url, sink))  # user info and query may hold credentials
+        self._url = Secret(url)  # user info and query may hold credentials
         self.url = public_url(url)
         """The URL without user info or query (safe to show)."""
-        self.timeout = check_timeout(timeout, sink)
-        if headers is not None and not isinstance(headers, Mapping):
-            raise ConfigError(f"{sink} sink: headers: expected a table of header names to values", field="headers",
-                              code="FL-SNK-003")
-        self.headers = {str(k): str(v) for k, v in (headers or {}).items()}
-        self._auth: Secret | None = auth_header(auth, sink)
+        self.timeout = timeout
+        self.headers = dict(headers)
+        self._auth: Secret | None = auth_header(auth, code)
         self._client: Any = None
         self._resolver = Resolver(self._url.reveal(), name)
 

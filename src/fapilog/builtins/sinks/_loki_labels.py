@@ -15,12 +15,14 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fapilog.errors import ConfigError, ConfigWarning
+from fapilog.errors import ConfigWarning
+from fapilog.plugins.constraints import setting_error
 
 __all__ = [
     "MAX_LABELS", "check_field_names", "check_labels", "high_cardinality_keys", "label_value", "selector", "warn_about",
 ]
 
+_CODE = "FL-SNK-005"
 MAX_LABELS = 15
 """Loki's default ``max_label_names_per_series``."""
 _NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -41,47 +43,36 @@ def high_cardinality_keys(keys: Iterable[str]) -> list[str]:
     return [key for key in keys if any(w.lower() in _PER_EVENT_WORDS for w in _WORDS.findall(key))]
 
 
-def _check_name(name: Any, field: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(f"loki sink: {field}: {name!r} is not a valid Loki label name: use letters, digits and "
-                          "'_', not starting with a digit (e.g. 'service', 'env', 'level')", field=field,
-                          code="FL-SNK-005")
+def _check_name(name: str, field: str) -> str:
+    if not _NAME.match(name):
+        raise setting_error(field, f"{name!r} is not a valid Loki label name: use letters, digits and '_', not "
+                                   "starting with a digit (e.g. 'service', 'env', 'level')", code=_CODE)
     if name.startswith("__"):
-        raise ConfigError(f"loki sink: {field}: {name!r} starts with '__', which Loki reserves for itself; "
-                          "pick another name", field=field, code="FL-SNK-005")
+        raise setting_error(field, f"{name!r} starts with '__', which Loki reserves for itself; pick another name",
+                            code=_CODE)
     if len(name.encode()) > _MAX_NAME_BYTES:
-        raise ConfigError(f"loki sink: {field}: a label name is at most {_MAX_NAME_BYTES} bytes", field=field,
-                          code="FL-SNK-005")
+        raise setting_error(field, f"a label name is at most {_MAX_NAME_BYTES} bytes", code=_CODE)
     return name
 
 
-def check_labels(labels: Any) -> dict[str, str]:
-    """The static labels, checked: valid names, non-empty text values within Loki's limits, at least one."""
-    if not isinstance(labels, Mapping) or not labels:
-        raise ConfigError("loki sink: labels: expected a table with at least one label, such as "
-                          "{'service': 'api', 'env': 'prod'} (Loki refuses a stream without labels)", field="labels",
-                          code="FL-SNK-005")
-    checked: dict[str, str] = {}
+def check_labels(labels: Mapping[str, str]) -> None:
+    """Refuse static labels Loki would refuse: none at all, an invalid name, an empty or too long value."""
+    if not labels:
+        raise setting_error("labels", "expected a table with at least one label, such as {'service': 'api', "
+                                      "'env': 'prod'} (Loki refuses a stream without labels)", code=_CODE)
     for name, value in labels.items():
-        _check_name(name, f"labels.{name}" if isinstance(name, str) else "labels")
-        if not isinstance(value, str) or not value or len(value.encode()) > _MAX_VALUE_BYTES:
-            raise ConfigError(f"loki sink: labels.{name}: expected a non-empty text of at most {_MAX_VALUE_BYTES} "
-                              f"bytes (got {type(value).__name__})", field=f"labels.{name}", code="FL-SNK-005")
-        checked[name] = value
-    return checked
+        _check_name(name, f"labels.{name}")
+        if not value or len(value.encode()) > _MAX_VALUE_BYTES:
+            raise setting_error(f"labels.{name}", f"expected a non-empty text of at most {_MAX_VALUE_BYTES} bytes",
+                                code=_CODE)
 
 
-def check_field_names(names: Any, field: str) -> tuple[str, ...]:
-    """A list of record field names used as label or structured-metadata names (each a valid label name)."""
-    if names is None:
-        return ()
-    if isinstance(names, str) or not isinstance(names, Sequence):
-        raise ConfigError(f"loki sink: {field}: expected a list of record field names, such as ['level']",
-                          field=field, code="FL-SNK-005")
-    checked = tuple(_check_name(name, f"{field}[{index}]") for index, name in enumerate(names))
-    if len(set(checked)) != len(checked):
-        raise ConfigError(f"loki sink: {field}: a name is listed twice", field=field, code="FL-SNK-005")
-    return checked
+def check_field_names(names: Sequence[str], field: str) -> None:
+    """Refuse record field names that cannot be label or structured-metadata names, or one listed twice."""
+    for index, name in enumerate(names):
+        _check_name(name, f"{field}[{index}]")
+    if len(set(names)) != len(names):
+        raise setting_error(field, "a name is listed twice", code=_CODE)
 
 
 def warn_about(labels: Mapping[str, str], label_fields: Sequence[str], name: str) -> list[str]:

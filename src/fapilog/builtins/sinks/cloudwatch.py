@@ -21,7 +21,7 @@ import datetime
 import os
 import socket
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fapilog._version import __version__
 from fapilog.builtins.sinks._cloudwatch_batches import (
@@ -37,6 +37,7 @@ from fapilog.builtins.sinks._cloudwatch_batches import (
 from fapilog.builtins.sinks._cloudwatch_errors import ALREADY_DONE, classify, error_code
 from fapilog.core.diagnostics import warn
 from fapilog.errors import ConfigError
+from fapilog.plugins.constraints import Range, setting_error, settings_from
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 from fapilog.plugins.outcomes import BatchResult, PermanentSinkError, RetryableSinkError
 
@@ -46,6 +47,7 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                   3288, 3653)
 """The values PutRetentionPolicy accepts."""
 _MIN_EVENT_BYTES = 1024
+_CODE = "FL-SNK-006"
 _REJECTED = (("expiredLogEventEndIndex", "expired"), ("tooOldLogEventEndIndex", "too_old"))
 
 
@@ -78,10 +80,24 @@ class CloudWatchSinkSettings:
     create_group: bool = True
     create_stream: bool = True
     retention_days: int | None = None
-    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    max_event_bytes: Annotated[int, Range(ge=_MIN_EVENT_BYTES, le=MAX_REQUEST_BYTES - EVENT_OVERHEAD)] = (
+        DEFAULT_MAX_EVENT_BYTES)
     oversize: Literal["truncate", "split"] = "truncate"
-    timeout: float = 5.0
+    timeout: Annotated[float, Range(gt=0, le=600)] = 5.0
     name: str = "cloudwatch"
+
+    def __post_init__(self) -> None:
+        # What the annotations cannot say: AWS's name limits, the stream template, the retention values
+        # CloudWatch accepts, the endpoint's scheme.
+        _check_text(self.log_group, "log_group", 512)
+        _check_template(self.log_stream)
+        if self.region is not None:
+            _check_text(self.region, "region", 64)
+        if self.endpoint_url is not None and not self.endpoint_url.startswith(("http://", "https://")):
+            raise setting_error("endpoint_url", "expected an http:// or https:// URL, or None", code=_CODE)
+        if self.retention_days is not None and self.retention_days not in RETENTION_DAYS:
+            raise setting_error("retention_days", f"expected one of {', '.join(map(str, RETENTION_DAYS))} (what "
+                                                  f"CloudWatch accepts), got {self.retention_days!r}", code=_CODE)
 
 
 class CloudWatchSink:
@@ -103,55 +119,24 @@ class CloudWatchSink:
         config_model=CloudWatchSinkSettings,
     )
 
-    def __init__(
-        self,
-        log_group: str,
-        *,
-        log_stream: str = "{host}/{pid}/{date}",
-        region: str | None = None,
-        endpoint_url: str | None = None,
-        create_group: bool = True,
-        create_stream: bool = True,
-        retention_days: int | None = None,
-        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
-        oversize: str = "truncate",
-        timeout: float = 5.0,
-        name: str = "cloudwatch",
-    ) -> None:
-        self.name = name
-        self.log_group = _text(log_group, "log_group", 512)
-        self.log_stream = _template(log_stream)
-        self.region = None if region is None else _text(region, "region", 64)
-        if endpoint_url is not None and not (isinstance(endpoint_url, str)
-                                             and endpoint_url.startswith(("http://", "https://"))):
-            raise ConfigError("cloudwatch sink: endpoint_url: expected an http:// or https:// URL, or None",
-                              field="endpoint_url", code="FL-SNK-006")
-        self.endpoint_url = endpoint_url
-        for field, value in (("create_group", create_group), ("create_stream", create_stream)):
-            if not isinstance(value, bool):
-                raise ConfigError(f"cloudwatch sink: {field}: expected true or false", field=field, code="FL-SNK-006")
-        self.create_group = create_group
-        self.create_stream = create_stream
-        if retention_days is not None and retention_days not in RETENTION_DAYS:
-            raise ConfigError(f"cloudwatch sink: retention_days: expected one of {', '.join(map(str, RETENTION_DAYS))}"
-                              f" (what CloudWatch accepts), got {retention_days!r}", field="retention_days",
-                              code="FL-SNK-006")
-        self.retention_days = retention_days
-        top = MAX_REQUEST_BYTES - EVENT_OVERHEAD
-        if (not isinstance(max_event_bytes, int) or isinstance(max_event_bytes, bool)
-                or not _MIN_EVENT_BYTES <= max_event_bytes <= top):
-            raise ConfigError(f"cloudwatch sink: max_event_bytes: expected a whole number of bytes from "
-                              f"{_MIN_EVENT_BYTES} to {top}, got {max_event_bytes!r}", field="max_event_bytes",
-                              code="FL-SNK-006")
-        self.max_event_bytes = max_event_bytes
-        if oversize not in ("truncate", "split"):
-            raise ConfigError(f"cloudwatch sink: oversize: expected 'truncate' or 'split', got {oversize!r}",
-                              field="oversize", code="FL-SNK-006")
-        self.oversize: Oversize = "split" if oversize == "split" else "truncate"
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 600:
-            raise ConfigError(f"cloudwatch sink: timeout: expected seconds > 0 (at most 600), got {timeout!r}",
-                              field="timeout", code="FL-SNK-006")
-        self.timeout = float(timeout)
+    def __init__(self, settings: CloudWatchSinkSettings | str | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model), or the log group, with the other fields as
+        keywords: ``CloudWatchSink("/my-app/prod", region="eu-west-1")``."""
+        if settings is not None and not isinstance(settings, CloudWatchSinkSettings):
+            values = {"log_group": settings, **values}
+            settings = None
+        self.settings = settings = settings_from(CloudWatchSinkSettings, settings, root="cloudwatch", **values)
+        self.name = settings.name
+        self.log_group = settings.log_group
+        self.log_stream = settings.log_stream
+        self.region = settings.region
+        self.endpoint_url = settings.endpoint_url
+        self.create_group = settings.create_group
+        self.create_stream = settings.create_stream
+        self.retention_days = settings.retention_days
+        self.max_event_bytes = settings.max_event_bytes
+        self.oversize: Oversize = settings.oversize
+        self.timeout = settings.timeout
         self.counters: dict[str, Any] = {"requests": 0, "events_sent": 0, "truncated": 0, "split": 0,
                                          "extra_requests": {}, "streams_created": 0, "groups_created": 0,
                                          "recreated": 0}
@@ -378,21 +363,17 @@ def _parts_per_record(requests: list[list[Event]]) -> dict[int, int]:
     return counts
 
 
-def _text(value: Any, field: str, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise ConfigError(f"cloudwatch sink: {field}: expected a non-empty text of at most {limit} characters",
-                          field=field, code="FL-SNK-006")
-    return value
+def _check_text(value: str, field: str, limit: int) -> None:
+    if not value.strip() or len(value) > limit:
+        raise setting_error(field, f"expected a non-empty text of at most {limit} characters", code=_CODE)
 
 
-def _template(value: Any) -> str:
-    text = _text(value, "log_stream", 512)
+def _check_template(text: str) -> None:
+    _check_text(text, "log_stream", 512)
     try:
         filled = text.format(host="h", pid=1, date="2026-01-01")
     except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(f"cloudwatch sink: log_stream: {text!r} may use only {{host}}, {{pid}} and {{date}} "
-                          f"({type(exc).__name__}: {exc})", field="log_stream", code="FL-SNK-006") from exc
+        raise setting_error("log_stream", f"{text!r} may use only {{host}}, {{pid}} and {{date}} "
+                                          f"({type(exc).__name__}: {exc})", code=_CODE) from exc
     if ":" in filled or "*" in filled:
-        raise ConfigError("cloudwatch sink: log_stream: a stream name may not contain ':' or '*'",
-                          field="log_stream", code="FL-SNK-006")
-    return text
+        raise setting_error("log_stream", "a stream name may not contain ':' or '*'", code=_CODE)

@@ -23,19 +23,19 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fapilog._version import __version__
-from fapilog.builtins.sinks._http_config import hmac_settings
+from fapilog.builtins.sinks._http_config import auth_header, check_headers, check_url, hmac_settings
 from fapilog.builtins.sinks._http_transport import HttpTransport
-from fapilog.errors import ConfigError
 from fapilog.plugins import dumps
+from fapilog.plugins.constraints import NonEmpty, Range, setting_error, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 from fapilog.plugins.outcomes import BatchResult
 
 __all__ = ["HttpSink", "HttpSinkSettings"]
 
-_FORMATS = ("ndjson", "json_array", "wrapped")
+_CODE = "FL-SNK-003"
 _CONTENT_TYPES = {"ndjson": "application/x-ndjson", "json_array": "application/json", "wrapped": "application/json"}
 _GZIP_LEVEL = 6
 
@@ -60,17 +60,29 @@ class HttpSinkSettings:
     ``name``: the name this sink runs under in ``stats()`` and diagnostics.
     """
 
-    url: str
+    # url, headers, auth and hmac may hold credentials: they stay out of the repr
+    url: str = dataclasses.field(repr=False)
     format: Literal["ndjson", "json_array", "wrapped"] = "ndjson"
-    wrap_key: str = "events"
+    wrap_key: Annotated[str, NonEmpty] = "events"
     compression: Literal["gzip"] | None = None
-    headers: dict[str, str] = dataclasses.field(default_factory=dict)
-    auth: Any = None
-    hmac: Any = None
-    timeout: float = 5.0
+    headers: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    auth: Any = dataclasses.field(default=None, repr=False)
+    hmac: Any = dataclasses.field(default=None, repr=False)
+    timeout: Annotated[float, Range(gt=0, le=3600)] = 5.0
     method: Literal["POST", "PUT"] = "POST"
     bulk_action: dict[str, Any] | None = None
     name: str = "http"
+
+    def __post_init__(self) -> None:
+        # What the annotations cannot say: the URL's shape, header text, the auth and HMAC tables (a secret
+        # read from the environment must be set now, not fail on the first batch), bulk_action's format.
+        check_url(self.url, code=_CODE)
+        check_headers(self.headers, _CODE)
+        auth_header(self.auth, _CODE)
+        hmac_settings(self.hmac, _CODE)
+        if self.bulk_action is not None and self.format != "ndjson":
+            raise setting_error("bulk_action", "expected a table such as {'create': {}}, with format='ndjson'",
+                                code=_CODE)
 
 
 class HttpSink:
@@ -93,47 +105,27 @@ class HttpSink:
         config_model=HttpSinkSettings,
     )
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        format: str = "ndjson",
-        wrap_key: str = "events",
-        compression: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        auth: Any = None,
-        hmac: Any = None,
-        timeout: float = 5.0,
-        method: str = "POST",
-        bulk_action: Mapping[str, Any] | None = None,
-        name: str = "http",
-    ) -> None:
-        self.name = name
-        self._transport = HttpTransport(url, sink="http", name=name, extra="http", headers=headers, auth=auth,
-                                        timeout=timeout)
+    def __init__(self, settings: HttpSinkSettings | str | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model), or the URL, with the other fields as
+        keywords: ``HttpSink("https://logs.example.com/ingest", compression="gzip")``."""
+        if settings is not None and not isinstance(settings, HttpSinkSettings):
+            values = {"url": settings, **values}
+            settings = None
+        self.settings = settings = settings_from(HttpSinkSettings, settings, root="http", **values)
+        self.name = settings.name
+        self._transport = HttpTransport(settings.url, sink="http", name=settings.name, extra="http",
+                                        headers=settings.headers, auth=settings.auth, timeout=settings.timeout,
+                                        code=_CODE)
         self.url = self._transport.url
         """The URL without user info or query (safe to show)."""
-        if format not in _FORMATS:
-            raise ConfigError(f"http sink: format: expected one of {', '.join(_FORMATS)}, got {format!r}",
-                              field="format", code="FL-SNK-003")
-        if compression not in (None, "gzip"):
-            raise ConfigError(f"http sink: compression: expected 'gzip' or None, got {compression!r}",
-                              field="compression", code="FL-SNK-003")
-        if method not in ("POST", "PUT"):
-            raise ConfigError(f"http sink: method: expected 'POST' or 'PUT', got {method!r}", field="method",
-                              code="FL-SNK-003")
-        if not isinstance(wrap_key, str) or not wrap_key:
-            raise ConfigError("http sink: wrap_key: expected a non-empty text", field="wrap_key", code="FL-SNK-003")
-        if bulk_action is not None and (format != "ndjson" or not isinstance(bulk_action, Mapping)):
-            raise ConfigError("http sink: bulk_action: expected a table such as {'create': {}}, with format='ndjson'",
-                              field="bulk_action", code="FL-SNK-003")
-        self._bulk_line = None if bulk_action is None else json.dumps(dict(bulk_action)).encode()
-        self.format = format
-        self.compression = compression
-        self.timeout = self._transport.timeout
-        self.method = method
-        self._hmac = hmac_settings(hmac)
-        self._wrap_prefix = b'{' + json.dumps(wrap_key).encode() + b':['
+        bulk_action = settings.bulk_action
+        self._bulk_line = None if bulk_action is None else json.dumps(bulk_action).encode()
+        self.format = settings.format
+        self.compression = settings.compression
+        self.timeout = settings.timeout
+        self.method = settings.method
+        self._hmac = hmac_settings(settings.hmac, _CODE)
+        self._wrap_prefix = b'{' + json.dumps(settings.wrap_key).encode() + b':['
 
     def __repr__(self) -> str:
         return f"HttpSink(url={self.url!r}, format={self.format!r}, name={self.name!r})"

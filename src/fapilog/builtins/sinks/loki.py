@@ -24,10 +24,11 @@ import datetime
 import gzip
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fapilog._version import __version__
 from fapilog.builtins.processors.size_guard import LOKI_MAX_LINE_BYTES
+from fapilog.builtins.sinks._http_config import auth_header, check_headers, check_url
 from fapilog.builtins.sinks._http_transport import HttpTransport
 from fapilog.builtins.sinks._loki_answer import StreamKey, reason_of, refused_entries
 from fapilog.builtins.sinks._loki_labels import (
@@ -40,6 +41,7 @@ from fapilog.builtins.sinks._loki_labels import (
 from fapilog.builtins.sinks._loki_proto import Entry, encode_push_request
 from fapilog.errors import ConfigError
 from fapilog.plugins import dumps
+from fapilog.plugins.constraints import NonEmpty, NonNegative, Range, setting_error, settings_from
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
 from fapilog.plugins.outcomes import BatchResult, PermanentSinkError
 
@@ -49,6 +51,8 @@ PUSH_PATH = "/loki/api/v1/push"
 DEFAULT_MAX_LINE_SIZE = LOKI_MAX_LINE_BYTES
 """Loki's default ``max_line_size`` (``256KB``, which Loki reads as 256,000 bytes)."""
 _GZIP_LEVEL = 6
+_CODE = "FL-SNK-005"
+_MIN_LINE_SIZE = 256
 _MARKER = b"...[truncated by fapilog: %d bytes]"
 
 
@@ -70,18 +74,38 @@ class LokiSinkSettings:
     ``name``: the name this sink runs under in ``stats()`` and diagnostics.
     """
 
-    url: str
+    # url, headers and auth may hold credentials: they stay out of the repr
+    url: str = dataclasses.field(repr=False)
     labels: dict[str, str] = dataclasses.field(default_factory=lambda: {"job": "fapilog"})
     label_fields: list[str] = dataclasses.field(default_factory=list)
     structured_metadata: list[str] = dataclasses.field(default_factory=list)
-    tenant: str | None = None
+    tenant: Annotated[str, NonEmpty] | None = None
     encoding: Literal["protobuf", "json"] = "protobuf"
     compression: Literal["gzip"] | None = None
-    headers: dict[str, str] = dataclasses.field(default_factory=dict)
-    auth: Any = None
-    timeout: float = 5.0
-    max_line_size: int = DEFAULT_MAX_LINE_SIZE
+    headers: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    auth: Any = dataclasses.field(default=None, repr=False)
+    timeout: Annotated[float, Range(gt=0, le=3600)] = 5.0
+    max_line_size: Annotated[int, NonNegative] = DEFAULT_MAX_LINE_SIZE
     name: str = "loki"
+
+    def __post_init__(self) -> None:
+        # What the annotations cannot say: the URL's shape, header text, the auth table (a secret read from the
+        # environment must be set now), label names Loki accepts, and settings that only go together.
+        check_url(self.url, code=_CODE)
+        check_headers(self.headers, _CODE)
+        if self.tenant is not None and ("\r" in self.tenant or "\n" in self.tenant):
+            raise setting_error("tenant", "a tenant id (sent as X-Scope-OrgID) may not contain a line break",
+                                code=_CODE)
+        auth_header(self.auth, _CODE)
+        if self.compression == "gzip" and self.encoding != "json":
+            raise setting_error("compression", "expected None, or 'gzip' with encoding='json' (protobuf bodies are "
+                                               f"always snappy-compressed), got {self.compression!r}", code=_CODE)
+        if 0 < self.max_line_size < _MIN_LINE_SIZE:
+            raise setting_error("max_line_size", f"expected bytes >= {_MIN_LINE_SIZE} (or 0: never cut), got "
+                                                 f"{self.max_line_size!r}", code=_CODE)
+        check_labels(self.labels)
+        check_field_names(self.label_fields, "label_fields")
+        check_field_names(self.structured_metadata, "structured_metadata")
 
 
 class LokiSink:
@@ -104,50 +128,28 @@ class LokiSink:
         config_model=LokiSinkSettings,
     )
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        labels: Mapping[str, str] | None = None,
-        label_fields: Sequence[str] | None = None,
-        structured_metadata: Sequence[str] | None = None,
-        tenant: str | None = None,
-        encoding: str = "protobuf",
-        compression: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        auth: Any = None,
-        timeout: float = 5.0,
-        max_line_size: int = DEFAULT_MAX_LINE_SIZE,
-        name: str = "loki",
-    ) -> None:
-        self.name = name
-        if isinstance(url, str) and not url.rstrip("/").endswith(PUSH_PATH):
-            url = url.rstrip("/") + PUSH_PATH if "?" not in url else url
-        self._transport = HttpTransport(url, sink="loki", name=name, extra="loki", headers=headers, auth=auth,
-                                        timeout=timeout)
+    def __init__(self, settings: LokiSinkSettings | str | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model), or the URL, with the other fields as
+        keywords: ``LokiSink("http://loki:3100", labels={"service": "api"})``."""
+        if settings is not None and not isinstance(settings, LokiSinkSettings):
+            values = {"url": settings, **values}
+            settings = None
+        self.settings = settings = settings_from(LokiSinkSettings, settings, root="loki", **values)
+        self.name = name = settings.name
+        url = settings.url
+        if not url.rstrip("/").endswith(PUSH_PATH) and "?" not in url:
+            url = url.rstrip("/") + PUSH_PATH
+        self._transport = HttpTransport(url, sink="loki", name=name, extra="loki", headers=settings.headers,
+                                        auth=settings.auth, timeout=settings.timeout, code=_CODE)
         self.url = self._transport.url
         """The push URL without user info or query (safe to show)."""
-        if encoding not in ("protobuf", "json"):
-            raise ConfigError(f"loki sink: encoding: expected 'protobuf' or 'json', got {encoding!r}",
-                              field="encoding", code="FL-SNK-005")
-        if compression not in (None, "gzip") or (compression == "gzip" and encoding != "json"):
-            raise ConfigError(f"loki sink: compression: expected None, or 'gzip' with encoding='json' (protobuf "
-                              f"bodies are always snappy-compressed), got {compression!r}", field="compression",
-                              code="FL-SNK-005")
-        if tenant is not None and (not isinstance(tenant, str) or not tenant.strip()):
-            raise ConfigError("loki sink: tenant: expected the tenant id text (sent as X-Scope-OrgID)",
-                              field="tenant", code="FL-SNK-005")
-        if not isinstance(max_line_size, int) or isinstance(max_line_size, bool) or max_line_size < 0 or (
-                0 < max_line_size < 256):
-            raise ConfigError(f"loki sink: max_line_size: expected bytes >= 256 (or 0: never cut), got "
-                              f"{max_line_size!r}", field="max_line_size", code="FL-SNK-005")
-        self.labels = check_labels({"job": "fapilog"} if labels is None else labels)
-        self.label_fields = check_field_names(label_fields, "label_fields")
-        self.structured_metadata = check_field_names(structured_metadata, "structured_metadata")
-        self.encoding = encoding
-        self.compression = compression
-        self.tenant = tenant
-        self.max_line_size = max_line_size
+        self.labels = dict(settings.labels)
+        self.label_fields = tuple(settings.label_fields)
+        self.structured_metadata = tuple(settings.structured_metadata)
+        self.encoding = settings.encoding
+        self.compression = settings.compression
+        self.tenant = settings.tenant
+        self.max_line_size = settings.max_line_size
         self.notes = warn_about(self.labels, self.label_fields, name)
         """Configuration warnings (labels that look per-event, too many labels), also shown by plugin check."""
         self.truncated = 0

@@ -26,12 +26,13 @@ import gzip
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fapilog._version import __version__
-from fapilog.builtins.sinks._http_config import Secret, auth_header, check_url, public_url
+from fapilog.builtins.sinks._http_config import Secret, auth_header, check_headers, check_url, public_url
 from fapilog.builtins.sinks._http_resolve import Resolver
 from fapilog.errors import ConfigError
+from fapilog.plugins.constraints import NonEmpty, Range, settings_from
 from fapilog.plugins.metadata import PluginMetadata
 from fapilog.plugins.outcomes import (
     BatchResult,
@@ -47,6 +48,7 @@ DEFAULT_ENDPOINT = "http://localhost:4318/v1/logs"
 _RETRYABLE = frozenset({429, 502, 503, 504})
 """The statuses OTLP/HTTP names as retryable; every other 4xx/5xx is permanent."""
 _GZIP_LEVEL = 6
+_CODE = "FL-SNK-004"
 _INSTALL = "pip install 'fapilog[otlp]'"
 _PACKAGES = (("httpx", "httpx"), ("opentelemetry", "opentelemetry-proto"), ("google", "protobuf"))
 """(module prefix, distribution) of what the sink imports, to name what is missing."""
@@ -67,14 +69,22 @@ class OtlpSinkSettings:
     ``name``: the name this sink runs under in ``stats()`` and diagnostics.
     """
 
-    endpoint: str = DEFAULT_ENDPOINT
-    service_name: str | None = None
+    # endpoint, headers and auth may hold credentials: they stay out of the repr
+    endpoint: str = dataclasses.field(default=DEFAULT_ENDPOINT, repr=False)
+    service_name: Annotated[str, NonEmpty] | None = None
     resource: dict[str, Any] = dataclasses.field(default_factory=dict)
     compression: Literal["gzip"] | None = "gzip"
-    headers: dict[str, str] = dataclasses.field(default_factory=dict)
-    auth: Any = None
-    timeout: float = 5.0
+    headers: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    auth: Any = dataclasses.field(default=None, repr=False)
+    timeout: Annotated[float, Range(gt=0, le=3600)] = 5.0
     name: str = "otlp"
+
+    def __post_init__(self) -> None:
+        # What the annotations cannot say: the endpoint's shape, header text and the auth table (a secret read
+        # from the environment must be set now, not fail on the first batch).
+        check_url(self.endpoint, "endpoint", _CODE)
+        check_headers(self.headers, _CODE)
+        auth_header(self.auth, _CODE)
 
 
 class OtlpSink:
@@ -98,43 +108,28 @@ class OtlpSink:
         config_model=OtlpSinkSettings,
     )
 
-    def __init__(
-        self,
-        endpoint: str = DEFAULT_ENDPOINT,
-        *,
-        service_name: str | None = None,
-        resource: Mapping[str, Any] | None = None,
-        compression: str | None = "gzip",
-        headers: Mapping[str, str] | None = None,
-        auth: Any = None,
-        timeout: float = 5.0,
-        name: str = "otlp",
-    ) -> None:
-        self.name = name
-        self._endpoint, self._auth = _endpoint_and_auth(endpoint, auth)
-        self.endpoint = public_url(endpoint)
+    def __init__(self, settings: OtlpSinkSettings | str | None = None, /, **values: Any) -> None:
+        """``settings`` (the registry passes the validated model), or the endpoint, with the other fields as
+        keywords: ``OtlpSink("http://otel-collector:4318/v1/logs", service_name="checkout")``."""
+        if settings is not None and not isinstance(settings, OtlpSinkSettings):
+            values = {"endpoint": settings, **values}
+            settings = None
+        self.settings = settings = settings_from(OtlpSinkSettings, settings, root="otlp", **values)
+        self.name = settings.name
+        self._endpoint = Secret(settings.endpoint)  # user info and query may hold credentials
+        self._auth = auth_header(settings.auth, _CODE)
+        self.endpoint = public_url(settings.endpoint)
         """The endpoint without user info or query (safe to show)."""
-        if compression not in (None, "gzip"):
-            raise ConfigError(f"otlp sink: compression: expected 'gzip' or None, got {compression!r}",
-                              field="compression", code="FL-SNK-004")
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or not 0 < timeout <= 3600:
-            raise ConfigError(f"otlp sink: timeout: expected seconds > 0 (at most 3600), got {timeout!r}",
-                              field="timeout", code="FL-SNK-004")
-        if resource is not None and not isinstance(resource, Mapping):
-            raise ConfigError("otlp sink: resource: expected a table of attributes such as "
-                              "{'deployment.environment': 'prod'}", field="resource", code="FL-SNK-004")
-        if service_name is not None and (not isinstance(service_name, str) or not service_name):
-            raise ConfigError("otlp sink: service_name: expected a non-empty text", field="service_name",
-                              code="FL-SNK-004")
-        self.service_name = service_name or os.environ.get("OTEL_SERVICE_NAME") or "unknown_service:python"
-        self.resource = {"service.name": self.service_name, **dict(resource or {})}
-        self.compression = compression
-        self.timeout = float(timeout)
-        self._headers = {str(k): str(v) for k, v in (headers or {}).items()}
+        self.service_name = (settings.service_name or os.environ.get("OTEL_SERVICE_NAME")
+                             or "unknown_service:python")
+        self.resource = {"service.name": self.service_name, **settings.resource}
+        self.compression = settings.compression
+        self.timeout = settings.timeout
+        self._headers = dict(settings.headers)
         self._client: Any = None
         self._encode: Any = None
         self._rejected_count: Any = None
-        self._resolver = Resolver(self._endpoint.reveal(), name)
+        self._resolver = Resolver(self._endpoint.reveal(), self.name)
 
     def __repr__(self) -> str:
         return f"OtlpSink(endpoint={self.endpoint!r}, service_name={self.service_name!r}, name={self.name!r})"
@@ -227,17 +222,6 @@ class OtlpSink:
         if not rejected:
             return None
         return BatchResult(rejected=dict.fromkeys(range(size - rejected, size), "otlp_rejected"))
-
-
-def _endpoint_and_auth(endpoint: str, auth: Any) -> tuple[Secret, Secret | None]:
-    """The endpoint (user info and query may hold credentials) and the ``Authorization`` value, checked by the
-    http sink's helpers; their errors are re-raised naming this sink and its ``endpoint`` setting."""
-    try:
-        return Secret(check_url(endpoint)), auth_header(auth)
-    except ConfigError as exc:
-        message = str(exc).replace("http sink:", "otlp sink:", 1).replace("url:", "endpoint:", 1)
-        field = "endpoint" if exc.field == "url" else exc.field
-        raise ConfigError(message, field=field, code=exc.code) from None
 
 
 def _status_detail(response: Any) -> str:
