@@ -43,7 +43,7 @@ def _child(mode: str, group: int) -> dict[str, Any]:
     from fixtures import IP, MESSAGE, METHOD, PATH, STATUS
 
     if os.environ.get("EXP_INLINE_IO"):
-        from fapilog.core import offload
+        from fapilog._kit import offload
 
         async def inline(self: Any, fn: Any, *args: Any) -> Any:
             return fn(*args)

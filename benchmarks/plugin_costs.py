@@ -27,8 +27,8 @@ SETTINGS: dict[str, dict[str, object]] = {
 CHILD = textwrap.dedent(
     """
     import json, sys
-    from fapilog.plugins._settings import instantiate
-    from fapilog.plugins.registry import default_registry
+    from fapilog._registry.config import instantiate
+    from fapilog._registry.registry import default_registry
     from fapilog.testing import benchmark_plugin
 
     name, events, settings = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
@@ -41,7 +41,7 @@ CHILD = textwrap.dedent(
 
 
 def _stage_plugins() -> list[str]:
-    from fapilog.plugins.registry import default_registry
+    from fapilog._registry.registry import default_registry
 
     registry = default_registry()
     names = []

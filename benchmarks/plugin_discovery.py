@@ -119,7 +119,7 @@ def write_environment(root: Path, count: int = PLUGINS) -> list[str]:
 
 CHILD_SCAN = """
 import json, time
-from fapilog.plugins import discovery
+from fapilog._registry import discovery
 
 t0 = time.perf_counter_ns()
 result = discovery.scan()
@@ -139,8 +139,8 @@ print(json.dumps({
 
 CHILD_LOAD = """
 import json, sys, time
-from fapilog.plugins import discovery
-from fapilog.plugins.registry import PluginRegistry
+from fapilog._registry import discovery
+from fapilog._registry.registry import PluginRegistry
 
 names = json.loads(sys.argv[1])
 discovery.scan()  # measured separately: this child times loading only

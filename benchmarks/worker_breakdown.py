@@ -35,10 +35,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fapilog.core.builder import build_pipeline
-from fapilog.core.capture import CapturedEvent
-from fapilog.core.record import IsoClock, build_records
-from fapilog.core.serialize import Serializer
+from fapilog._engine.builder import build_pipeline
+from fapilog._engine.emit import CapturedEvent
+from fapilog._kit.record import IsoClock, build_records
+from fapilog._kit.serialize import Serializer
 from fapilog.settings import LoggingSettings
 
 FIELDS = {"ip": "10.0.0.1", "method": "GET", "path": "/api/v1/items", "status": 200}
@@ -51,7 +51,7 @@ WHOLE = textwrap.dedent(
     """
     import json, os, sys, tempfile, threading, time
     import fapilog
-    from fapilog.core import state
+    from fapilog._engine import state
 
     n = int(sys.argv[1])
     path = os.path.join(tempfile.mkdtemp(), "out.log")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from fapilog.plugins.discovery import _missing
+from fapilog._registry.discovery import _missing
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,8 +1,8 @@
 """docs/architecture.md names only files and functions that exist, so the page a newcomer reads first cannot drift.
 
-The page is parsed for spans in backticks. A span that looks like a file or folder (``core/logger.py``,
+The page is parsed for spans in backticks. A span that looks like a file or folder (``_engine/logger.py``,
 ``builtins/sinks/``, ``docs/delivery.md``) must exist under the repository root or under ``src/fapilog/``. A span
-that looks like a dotted Python name (``logger.route``, ``core.capture.make_emit``, ``SinkRunner.abandon``,
+that looks like a dotted Python name (``logger.route``, ``_engine.emit.make_emit``, ``SinkRunner.abandon``,
 ``fapilog.plugins``; a trailing ``()`` is allowed) is resolved without importing anything: its first part must be
 a fapilog module (by a unique dotted suffix of its name), a fapilog class defined in exactly one module, or a
 standard-library module, and every later part a name defined there (a function, class, assignment, import, or
@@ -152,7 +152,7 @@ def _member_of(module: str, cls: ast.ClassDef, rest: list[str]) -> str | None:
 
 def _by_module(parts: list[str]) -> str | None:
     """The check of a name whose first parts are a fapilog module; "" when none of its prefixes is one."""
-    for cut in range(len(parts), 0, -1):  # the longest module prefix wins: `fapilog.core.logger.route`
+    for cut in range(len(parts), 0, -1):  # the longest module prefix wins: `fapilog._engine.logger.route`
         modules = _by_suffix(parts[:cut])
         if len(modules) > 1:
             return f"{'.'.join(parts[:cut])!r} is ambiguous ({', '.join(sorted(modules))}); qualify it"
@@ -232,21 +232,22 @@ def test_the_checker_rejects_a_missing_file_function_and_method() -> None:
     text = "`core/nowhere.py` `logger.no_such_route` `SinkRunner.no_such_method` `no_such_function_anywhere()`"
     found = problems(text)
     assert len(found) == 4, found
-    assert problems("`core/logger.py` `logger.route` `SinkRunner.abandon` `route()` `threading.Thread`") == []
+    assert problems("`_engine/logger.py` `logger.route` `SinkRunner.abandon` `route()` `threading.Thread`") == []
 
 
 def test_the_checker_refuses_an_ambiguous_module_name() -> None:
-    """A module suffix shared by two modules (core.diagnostics, plugins.diagnostics) must be qualified."""
-    assert problems("`diagnostics.warn`") and not problems("`core.diagnostics.warn`")
+    """A module suffix shared by two modules (an old path's shim plugins.discovery, _registry.discovery) must be
+    qualified."""
+    assert problems("`discovery.scan`") and not problems("`_registry.discovery.scan`")
 
 
 def test_the_page_names_every_core_module() -> None:
-    """Each module of src/fapilog/core appears on the page as core/<module>.py, so the package map stays whole."""
+    """Each module of src/fapilog/_engine appears on the page as _engine/<module>.py, so the package map stays whole."""
     text = PAGE.read_text(encoding="utf-8")
     missing = [
-        f"core/{path.name}"
-        for path in sorted((PACKAGE / "core").glob("*.py"))
-        if path.name != "__init__.py" and f"`core/{path.name}`" not in text
+        f"_engine/{path.name}"
+        for path in sorted((PACKAGE / "_engine").glob("*.py"))
+        if path.name != "__init__.py" and f"`_engine/{path.name}`" not in text
     ]
     assert not missing, "add these modules to the package map of docs/architecture.md: " + ", ".join(missing)
 
@@ -254,5 +255,5 @@ def test_the_page_names_every_core_module() -> None:
 def test_the_page_spells_out_who_installs_the_emit_function() -> None:
     """The event path names the three places that decide where a log call goes: route(), state and capture."""
     text = PAGE.read_text(encoding="utf-8")
-    for needed in ("`logger.route`", "`core/state.py`", "`core.capture.make_emit`", "`state._bootstrap_emit`"):
+    for needed in ("`logger.route`", "`_engine/state.py`", "`_engine.emit.make_emit`", "`state._bootstrap_emit`"):
         assert needed in text, f"docs/architecture.md should name {needed}"

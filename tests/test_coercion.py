@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
-from tests.plugins._dists import DistFactory, make
+from tests.registry._dists import DistFactory, make
 
 import fapilog
 from fapilog._coercion import build, parse_bool
 from fapilog._constraints import prefixed
+from fapilog._registry.registry import PluginRegistry
 from fapilog.errors import ConfigError
 from fapilog.plugins.constraints import Level, NonEmpty, Positive, Range, SplitText, setting_error, settings_from
-from fapilog.plugins.registry import PluginRegistry
 
 
 @dataclasses.dataclass(frozen=True)

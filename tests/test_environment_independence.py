@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.plugins._dists import write_dist_info
+from tests.registry._dists import write_dist_info
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,17 +1,17 @@
 """The package's layers form a ladder with no arrow back up: each module imports only its own layer or lower.
 
-Ladder, bottom to top (``docs/architecture.md``, "Import direction"):
+Ladder, bottom to top (``docs/architecture.md``, "The layer ladder"):
 
 0. base: ``errors``, ``_version``, ``_lazy``, ``_moved`` — leaves every layer may use;
-1. kit: ``fapilog.plugins`` (protocols, metadata, outcomes, constraints) and what it re-exports from
-   ``core/`` (record, serialize, offload, levels, context and the exception structuring the record uses) and
-   from the validation engine (``_constraints``, ``_coercion``, which the settings use without the kit);
-2. settings and registry: ``settings.py``, ``_sink_settings.py`` and the registry machinery in ``plugins/``;
-3. engine: the rest of ``core/``;
+1. kit: ``fapilog.plugins`` (protocols, metadata, outcomes, health), what plugin authors import, ``fapilog._kit``
+   (the record helpers it re-exports, which the engine imports without loading the whole kit) and the other
+   top-level helpers ``RUNG_BY_TOP`` places there;
+2. settings and registry: ``settings.py``, ``_sink_settings.py`` and ``fapilog._registry``;
+3. engine: ``fapilog._engine``;
 4. built-ins: ``builtins/``;
-5. integrations: ``integrations/``, ``metrics/``;
-6. facade, testing, cli: ``fapilog/__init__.py``, ``plugin_api.py``, ``testing/``, ``cli/``, and the
-   deprecation shims of the built-ins' old paths.
+5. facade, testing, integrations, metrics: ``fapilog/__init__.py``, ``plugin_api.py``, ``testing/``,
+   ``integrations/``, ``metrics/``;
+6. cli: ``cli/``, ``__main__``, and the deprecation shims of old paths (they point up on purpose).
 
 Imports are read with ``ast``, function-level and ``TYPE_CHECKING`` ones included: a lazy import is still an
 arrow. What crosses upward today is listed in ``ALLOWED`` with the reason; keep that list short.
@@ -20,6 +20,7 @@ arrow. What crosses upward today is listed in ``ALLOWED`` with the reason; keep 
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -27,28 +28,30 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "fapilog"
 
-LAYERS = ("base", "kit", "settings/registry", "engine", "built-ins", "integrations", "facade/testing/cli")
+LAYERS = ("base", "kit", "settings/registry", "engine", "built-ins", "facade/testing/integrations", "cli")
 
-KIT_IN_CORE = frozenset({
-    "fapilog.core.record", "fapilog.core.serialize", "fapilog.core.offload", "fapilog.core.levels",
-    "fapilog.core.context", "fapilog.core.exceptions",
-})
-"""Engine modules whose names the kit re-exports (``fapilog.plugins.EventRecord``…): they sit at the kit's level,
-so the kit and the registry may import them; they move into the kit itself later."""
-
-KIT = frozenset({
-    "fapilog.plugins", "fapilog.plugins.protocols", "fapilog.plugins.metadata", "fapilog.plugins.outcomes",
-    "fapilog.plugins.constraints",
-})
+SRC_SHIM_MARK = "from fapilog._moved import"
+"""A module whose source contains this is a deprecation shim of an old path."""
 SHIM_KINDS = ("sinks", "filters", "enrichers", "redactors", "processors")
 
 ALLOWED: dict[tuple[str, str], str] = {
-    ("fapilog.plugins", "fapilog.plugins.registry"): "TYPE_CHECKING only: the kit names PluginRegistry, PluginInfo, "
-    "PluginInstanceInfo and default_registry, loaded lazily on first use, until the registry has a public home",
-    ("fapilog.plugins", "fapilog.plugins.discovery"): "TYPE_CHECKING only: the kit's lazy refresh(), as above",
-    ("fapilog.plugins", "fapilog.plugins.health"): "TYPE_CHECKING only: the kit's lazy check_health(), as above",
-    ("fapilog.core.state", "fapilog.integrations.observability"): "inside a function, only when metrics or spans are "
-    "configured: applying those settings belongs to the integrations, and the engine must start them",
+    ("fapilog.plugins", "fapilog._registry.compat"): (
+        "TYPE_CHECKING only: the kit's lazily loaded check_constraint, loaded on first use"
+    ),
+    ("fapilog.plugins", "fapilog._registry.discovery"): (
+        "TYPE_CHECKING only: the kit's lazily loaded missing_extra_error, refresh, loaded on first use"
+    ),
+    ("fapilog.plugins", "fapilog._registry.registry"): (
+        "TYPE_CHECKING only: the kit's public names of the registry (PluginRegistry, PluginInfo, "
+        "PluginInstanceInfo, default_registry), loaded on first use"
+    ),
+    ("fapilog.plugins", "fapilog._registry.validation"): (
+        "TYPE_CHECKING only: the kit's lazily loaded LegacyPluginWarning, loaded on first use"
+    ),
+    ("fapilog._engine.state", "fapilog.integrations.observability"): (
+        "inside a function, only when metrics or spans are configured: applying those settings belongs to the"
+        " integrations, and the engine must start them"
+    ),
 }
 """(importer, imported) pairs that go up the ladder today, each with why; the test fails when one is no longer
 needed, so the list only shrinks."""
@@ -67,24 +70,30 @@ def module_names() -> dict[str, Path]:
 
 RUNG_BY_TOP = {
     "errors": 0, "_version": 0, "_lazy": 0, "_moved": 0,
-    "_constraints": 1, "_coercion": 1,
-    "settings": 2, "_sink_settings": 2, "plugins": 2,
-    "core": 3,
+    "_constraints": 1, "_coercion": 1, "plugins": 1, "_kit": 1,
+    "settings": 2, "_sink_settings": 2, "_registry": 2,
+    "_engine": 3,
     "builtins": 4,
-    "integrations": 5, "metrics": 5,
+    "integrations": 5, "metrics": 5, "testing": 5, "plugin_api": 5,
+    "cli": 6, "__main__": 6,
 }
-"""The rung of each top-level module or folder of the package; anything not named (``fapilog`` itself,
-``__main__``, ``plugin_api``, ``testing``, ``cli``) is on the top rung."""
+"""The rung of each top-level module or folder of the package; ``fapilog`` itself (the facade) is on rung 5,
+deprecation shims of old paths (``fapilog.core``, ``fapilog.plugins.sinks``…) on the top rung."""
+
+
+@functools.cache
+def shims() -> frozenset[str]:
+    """The deprecation shims of old import paths, found by what they import."""
+    return frozenset(name for name, path in module_names().items()
+                     if SRC_SHIM_MARK in path.read_text(encoding="utf-8"))
 
 
 def layer_of(module: str) -> int:
     """The rung of one module of the package."""
     parts = module.split(".")
-    if module in KIT or module in KIT_IN_CORE:
-        return 1
-    if len(parts) > 2 and parts[1] == "plugins" and parts[2] in SHIM_KINDS:
-        return 6  # deprecation shims: they point up at the built-ins on purpose
-    return RUNG_BY_TOP.get(parts[1] if len(parts) > 1 else "", 6)
+    if module in shims() or (len(parts) > 2 and parts[1] == "plugins" and parts[2] in SHIM_KINDS):
+        return 6  # deprecation shims: they point up at the modules' new homes on purpose
+    return RUNG_BY_TOP.get(parts[1], 6) if len(parts) > 1 else 5
 
 
 def imports_of(module: str, path: Path, known: set[str]) -> list[tuple[str, int]]:
@@ -104,7 +113,7 @@ def imports_of(module: str, path: Path, known: set[str]) -> list[tuple[str, int]
             targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
         for name in targets:
             target = name
-            while target and target not in known:  # "from fapilog.core.levels import INFO": the module, not INFO
+            while target and target not in known:  # "from fapilog._kit.levels import INFO": the module, not INFO
                 target = target.rpartition(".")[0]
             if target.startswith("fapilog"):
                 found.append((target, node.lineno))
@@ -140,13 +149,13 @@ def test_every_allowed_crossing_is_still_needed() -> None:
 
 
 BUILTIN_REACHES: dict[tuple[str, str], str] = {
-    ("fapilog.builtins.filters._summary", "fapilog.core.logger"): "the flood filters' summaries are log events: "
+    ("fapilog.builtins.filters._summary", "fapilog._engine.logger"): "the flood filters' summaries are log events: "
     "they are logged through the logger like any other",
-    ("fapilog.builtins.filters._summary", "fapilog.core.reentry"): "a summary logged from the worker must enter "
+    ("fapilog.builtins.filters._summary", "fapilog._engine.reentry"): "a summary logged from the worker must enter "
     "the pipeline as a new event, not be diverted as reentrant",
-    ("fapilog.builtins.redactors._walker", "fapilog.core.diagnostics"): "the rate-limited stderr line that reports "
+    ("fapilog.builtins.redactors._walker", "fapilog._engine.notices"): "the rate-limited stderr line that reports "
     "a redaction rule failing",
-    ("fapilog.builtins.sinks.cloudwatch", "fapilog.core.diagnostics"): "the rate-limited stderr line for AWS "
+    ("fapilog.builtins.sinks.cloudwatch", "fapilog._engine.notices"): "the rate-limited stderr line for AWS "
     "answers the sink retries",
 }
 """Built-in modules that reach past the kit into the engine (allowed by the ladder, but not what a third-party
@@ -175,8 +184,9 @@ def test_builtins_import_only_the_kit() -> None:
 
 def test_every_module_of_the_ladder_imports() -> None:
     """Each module the ladder places imports cleanly in a fresh interpreter (the map names real modules)."""
-    shims = tuple(f"fapilog.plugins.{kind}" for kind in SHIM_KINDS)  # tests/test_moved_modules.py imports those
-    names = [name for name in module_names() if not name.startswith(shims) and name != "fapilog.__main__"]
+    old = tuple(f"fapilog.plugins.{kind}" for kind in SHIM_KINDS)  # the tests of the moved modules import those
+    names = [name for name in module_names()
+             if not name.startswith(old) and name not in shims() and name != "fapilog.__main__"]
     code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\nprint('ok')\n"
     run = subprocess.run([sys.executable, "-c", code, *names], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr[-2000:]

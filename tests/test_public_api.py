@@ -34,7 +34,7 @@ def test_version_is_the_3_line() -> None:
 
 def test_import_does_not_start_threads_or_import_optional_dependencies() -> None:
     """`import fapilog` starts no thread and imports none of asyncio, logging, pydantic or the plugin registry."""
-    heavy = ["asyncio", "logging", "pydantic", "packaging", "importlib.metadata", "fapilog.plugins.registry"]
+    heavy = ["asyncio", "logging", "pydantic", "packaging", "importlib.metadata", "fapilog._registry.registry"]
     code = (
         "import sys, threading, fapilog\n"
         f"print(threading.active_count(), [m for m in {heavy!r} if m in sys.modules])"

@@ -214,19 +214,19 @@ class _Ready:
 
 
 def _incompatible() -> None:
-    from fapilog.plugins.compat import check_constraint, incompatible_error
+    from fapilog._registry.compat import check_constraint, incompatible_error
 
     raise incompatible_error("splunk", "fapilog-splunk", "0.9.0", check_constraint(">=2.0,<3.0"))
 
 
 def _cycle() -> None:
-    from fapilog.plugins._dependencies import resolve_order
+    from fapilog._registry.dependencies import resolve_order
 
     resolve_order({"a": _metadata(name="a", requires=("b",)), "b": _metadata(name="b", requires=("a",))})
 
 
 def _sync_write() -> None:
-    from fapilog.plugins.registry import PluginRegistry
+    from fapilog._registry.registry import PluginRegistry
 
     PluginRegistry([_SyncWrite])
 

@@ -15,22 +15,10 @@ from __future__ import annotations
 
 import typing as _typing
 
-from fapilog._lazy import lazy_attributes as _lazy_attributes
-from fapilog._version import __version__
-from fapilog.core.context import (
-    bind,
-    clear_context,
-    context_wrap,
-    copy_context,
-    current_context,
-    scoped,
-    unbind,
-)
-from fapilog.core.levels import CRITICAL, DEBUG, ERROR, INFO, WARNING
-from fapilog.core.logger import Logger, get_logger
-from fapilog.core.results import FlushResult, ShutdownReport
-from fapilog.core.running_plugins import ahealth, debug_plugins, health, load_plugin, reload_plugin, unload_plugin
-from fapilog.core.state import (
+from fapilog._engine.logger import Logger, get_logger
+from fapilog._engine.results import FlushResult, ShutdownReport
+from fapilog._engine.running_plugins import ahealth, debug_plugins, health, load_plugin, reload_plugin, unload_plugin
+from fapilog._engine.state import (
     aflush,
     ashutdown,
     configure,
@@ -40,6 +28,18 @@ from fapilog.core.state import (
     shutdown,
     stats,
 )
+from fapilog._kit.context import (
+    bind,
+    clear_context,
+    context_wrap,
+    copy_context,
+    current_context,
+    scoped,
+    unbind,
+)
+from fapilog._kit.levels import CRITICAL, DEBUG, ERROR, INFO, WARNING
+from fapilog._lazy import lazy_attributes as _lazy_attributes
+from fapilog._version import __version__
 from fapilog.errors import (
     ConfigError,
     FapilogError,

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar, Union
 
 from fapilog._constraints import Level, NonEmpty, Range, SplitText, location, setting_error
-from fapilog.core.levels import parse_level
+from fapilog._kit.levels import parse_level
 from fapilog.errors import ConfigError
 
 __all__ = ["build", "check_value", "fields_of", "is_validated", "parse_bool"]

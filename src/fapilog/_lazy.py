@@ -1,6 +1,6 @@
 """Module attributes imported on first use, so importing a package stays cheap (PEP 562 ``__getattr__``).
 
->>> __getattr__, __dir__ = lazy_attributes(__name__, {"PluginRegistry": "fapilog.plugins.registry"})
+>>> __getattr__, __dir__ = lazy_attributes(__name__, {"PluginRegistry": "fapilog._registry.registry"})
 """
 
 from __future__ import annotations

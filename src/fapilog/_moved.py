@@ -19,18 +19,20 @@ REMOVED_IN = "4.0"
 """The release that drops the old paths: removals wait for a major (docs/compatibility.md, Deprecations)."""
 
 
-def _warn(old: str, new: str) -> None:
+def _warn(old: str, new: str, use: str | None = None) -> None:
+    where = f"import its public names from {use}" if use else "import it from there"
     warnings.warn(
-        f"{old} moved to {new}; import it from there (the old path is removed in fapilog {REMOVED_IN})",
+        f"{old} moved to {new}; {where} (the old path is removed in fapilog {REMOVED_IN})",
         DeprecationWarning,
         stacklevel=4,
     )
 
 
-def alias_module(old: str, new: str) -> ModuleType:
+def alias_module(old: str, new: str, use: str | None = None) -> ModuleType:
     """Warn, import ``new`` and register it under ``old`` too; the shim's last line is
-    ``sys.modules[__name__] = alias_module(__name__, "...")``."""
-    _warn(old, new)
+    ``sys.modules[__name__] = alias_module(__name__, "...")``. ``use`` names the public module to import from
+    instead, when ``new`` is private."""
+    _warn(old, new, use)
     module = importlib.import_module(new)
     sys.modules[old] = module
     return module

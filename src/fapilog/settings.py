@@ -20,8 +20,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fapilog._coercion import build, check_value
 from fapilog._constraints import Duration, Level, Range, setting_error
+from fapilog._kit.levels import parse_level
 from fapilog._sink_settings import CircuitSettings, RetrySettings, SinkDefaults
-from fapilog.core.levels import parse_level
 from fapilog.errors import ConfigError
 
 _T = TypeVar("_T")

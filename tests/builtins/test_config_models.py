@@ -18,8 +18,8 @@ import pytest
 
 import fapilog
 from fapilog._coercion import fields_of
+from fapilog._registry.builtin_names import BUILTIN_PLUGINS
 from fapilog.errors import ConfigError
-from fapilog.plugins.builtins import BUILTIN_PLUGINS
 from fapilog.plugins.constraints import Level, Range
 from fapilog.plugins.metadata import PluginMetadata
 

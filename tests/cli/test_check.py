@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.plugins._dists import DistFactory, make
+from tests.registry._dists import DistFactory, make
 
 import fapilog.testing
 from fapilog.cli.main import main

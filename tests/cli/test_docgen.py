@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from tests._http_server import RecordingServer
-from tests.plugins._dists import DistFactory, make
+from tests.registry._dists import DistFactory, make
 
 import fapilog
+from fapilog._registry.builtin_names import BUILTIN_PLUGINS
 from fapilog.cli.docgen import configuration_reference, generated_files, plugin_page, render_type, settings_of
 from fapilog.cli.main import main
-from fapilog.plugins.builtins import BUILTIN_PLUGINS
 from fapilog.settings import LoggingSettings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

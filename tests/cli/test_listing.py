@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.plugins._dists import DistFactory, make
+from tests.registry._dists import DistFactory, make
 
 import fapilog
+from fapilog._registry.builtin_names import BUILTIN_PLUGINS
 from fapilog.cli.main import main
-from fapilog.plugins.builtins import BUILTIN_PLUGINS
 
 HEALTH_SOURCE = """
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata

@@ -85,7 +85,7 @@ def test_importing_the_cli_and_printing_the_version_stays_light() -> None:
     code = (
         "import sys, fapilog.cli.main as m\n"
         "try:\n    m.main(['--version'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [n for n in ('fapilog.plugins.registry', 'fapilog.testing', 'fapilog.plugins.discovery') "
+        "heavy = [n for n in ('fapilog._registry.registry', 'fapilog.testing', 'fapilog._registry.discovery') "
         "if n in sys.modules]\n"
         "print('heavy:', heavy)\n"
     )

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._registry import tracing
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.plugins import BatchResult, PermanentSinkError, RetryableSinkError, _tracing
+from fapilog.plugins import BatchResult, PermanentSinkError, RetryableSinkError
 
 sdk_trace = pytest.importorskip("opentelemetry.sdk.trace", reason="needs the 'opentelemetry' extra")
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
@@ -26,7 +27,7 @@ def exporter(provider_exporter: InMemorySpanExporter) -> Iterator[InMemorySpanEx
     provider_exporter.clear()
     yield provider_exporter
     fapilog.configure(sinks=[MemorySink()])
-    assert _tracing.batch_hook is None
+    assert tracing.batch_hook is None
 
 
 class ScriptedSink:
@@ -95,4 +96,4 @@ def test_no_write_spans_and_no_hook_when_spans_are_off(exporter: InMemorySpanExp
     sink = ScriptedSink()
     fapilog.configure(sinks=[sink])
     _log(3)
-    assert _tracing.batch_hook is None and _write_spans(exporter) == [] and sink.received == [0, 1, 2]
+    assert tracing.batch_hook is None and _write_spans(exporter) == [] and sink.received == [0, 1, 2]

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._registry import tracing
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.plugins import _tracing
 
 sdk_trace = pytest.importorskip("opentelemetry.sdk.trace", reason="needs the 'opentelemetry' extra")
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
@@ -30,7 +30,7 @@ def exporter(provider_exporter: InMemorySpanExporter) -> Iterator[InMemorySpanEx
     provider_exporter.clear()
     yield provider_exporter
     fapilog.configure(sinks=[MemorySink()])
-    assert _tracing.hook is None
+    assert tracing.hook is None
 
 
 def _spans(exporter: InMemorySpanExporter) -> list[tuple[str, str, str, str]]:
@@ -106,11 +106,11 @@ def test_spans_are_off_by_default_and_off_again_after_reconfiguring(exporter: In
     """Default settings install no hook and export nothing; switching spans off removes the hook."""
     fapilog.configure(sinks=[MemorySink()], enrichers=["runtime"])
     fapilog.shutdown(5.0)
-    assert _tracing.hook is None and exporter.get_finished_spans() == ()
+    assert tracing.hook is None and exporter.get_finished_spans() == ()
     fapilog.configure(sinks=[MemorySink()], opentelemetry={"spans": True})
-    assert _tracing.hook is not None
+    assert tracing.hook is not None
     fapilog.configure(sinks=[MemorySink()], opentelemetry={"spans": False})
-    assert _tracing.hook is None
+    assert tracing.hook is None
 
 
 def test_with_spans_off_no_opentelemetry_code_runs() -> None:

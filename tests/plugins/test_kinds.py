@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 import fapilog
-from fapilog.core.pipeline import Pipeline, Stage, StageKind
-from fapilog.core.record import EventRecord
+from fapilog._engine.pipeline import Pipeline, Stage, StageKind
+from fapilog._kit.record import EventRecord
+from fapilog._registry.registry import PluginRegistry
 from fapilog.errors import ConfigError, PluginValidationError
 from fapilog.plugins import metadata
 from fapilog.plugins.metadata import KINDS, PLUGIN_KINDS, REQUIRED_METHODS, KindSpec, PluginMetadata
 from fapilog.plugins.protocols import BatchSink, Enricher, Filter, Processor, Redactor
-from fapilog.plugins.registry import PluginRegistry
 from fapilog.settings import LoggingSettings
 
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._engine import logger as logger_module
+from fapilog._engine import state
+from fapilog._kit.levels import INFO
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core import logger as logger_module
-from fapilog.core import state
-from fapilog.core.levels import INFO
 
 
 class _AlwaysFails:

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._engine import state
+from fapilog._engine.queue import EventQueue
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core import state
-from fapilog.core.queue import EventQueue
 
 
 # -- item 5: a fast sink is not starved under drop policies ----------------------------------------------------

@@ -1,5 +1,5 @@
 """``fapilog.stats()`` has the same keys before the first log call as while running and after shutdown, and
-they are the keys of its typed schema (``fapilog.core.stats_schema``) and of docs/observability.md.
+they are the keys of its typed schema (``fapilog._engine.stats_schema``) and of docs/observability.md.
 
 Checked in a fresh interpreter (the only place nothing has started yet); a forked child, which has not
 logged yet either, reports its own not-started pipeline rather than its parent's last one. Before the first
@@ -131,7 +131,7 @@ def _mismatches(value: Any, tp: Any, where: str = "stats()") -> list[str]:
 def test_running_and_not_started_stats_have_exactly_the_typed_schemas_keys(tmp_path: Path) -> None:
     """Both forms of stats(), and each configured sink and plugin in the running one, have the TypedDicts' keys."""
     import fapilog
-    from fapilog.core.stats_schema import Stats
+    from fapilog._engine.stats_schema import Stats
 
     fapilog.configure(sinks=["memory", {"type": "file", "path": str(tmp_path / "a.log")}], filters=["level"])
     fapilog.get_logger("schema").info("one")
@@ -140,7 +140,7 @@ def test_running_and_not_started_stats_have_exactly_the_typed_schemas_keys(tmp_p
     assert set(running["sinks"]) == {"memory", "file"} and {"memory", "file", "level"} <= set(running["plugins"])
     assert _mismatches(running, Stats) == []
     fapilog.shutdown(timeout=10.0)
-    from fapilog.core.runtime import Runtime
+    from fapilog._engine.runtime import Runtime
     from fapilog.settings import LoggingSettings
 
     not_started = Runtime(LoggingSettings()).stats()  # what stats() shows before the first log call
@@ -165,7 +165,7 @@ def _documented() -> dict[str, str]:
 def test_the_observability_page_documents_exactly_the_schema() -> None:
     """Every key the page's table names is in the schema, and every schema key is in the table: itself, or
     named in its section's row (``latency_ms``: ``last``, ``max``, ``avg``)."""
-    from fapilog.core.stats_schema import Stats
+    from fapilog._engine.stats_schema import Stats
 
     schema, documented = _paths(Stats), _documented()
     assert sorted(set(documented) - set(schema)) == [], "documented keys the schema does not have"

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._engine import queue as queue_module
+from fapilog._engine import state
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core import queue as queue_module
-from fapilog.core import state
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:

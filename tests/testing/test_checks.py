@@ -10,8 +10,8 @@ from typing import Any
 import pydantic
 import pytest
 
+from fapilog._registry.registry import default_registry
 from fapilog.plugins.metadata import PluginMetadata
-from fapilog.plugins.registry import default_registry
 from fapilog.testing import CHECKS, ContractReport, check_plugin
 
 # Settings for built-ins that cannot be created without any; everything else runs with its defaults.

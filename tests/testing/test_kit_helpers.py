@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 import fapilog
+from fapilog._kit.serialize import dumps
 from fapilog.builtins.redactors.field_mask import FieldMaskRedactor
-from fapilog.core.serialize import dumps
 from fapilog.plugins.metadata import PluginMetadata
 from fapilog.testing import FailingSink, SlowSink, benchmark_plugin, capture_events, make_record, make_records
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-__all__ = ["KIND_SPECS", "KindSpec", "Setting"]
+__all__ = ["SCAFFOLD_KINDS", "ScaffoldKind", "Setting"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Setting:
 
 
 @dataclasses.dataclass(frozen=True)
-class KindSpec:
+class ScaffoldKind:
     """The kind-specific text the templates need besides the ``kinds/*`` logic and tests."""
 
     summary: str
@@ -30,15 +30,15 @@ class KindSpec:
     """What the generated contract suite creates the plugin with (Python source)."""
 
 
-KIND_SPECS: Mapping[str, KindSpec] = {
-    "sink": KindSpec(
+SCAFFOLD_KINDS: Mapping[str, ScaffoldKind] = {
+    "sink": ScaffoldKind(
         summary="appends every event to a file as one JSON line",
         settings=(Setting("path", '"{{name}}.jsonl"', "the file the lines are appended to; missing parent "
                            "directories are created"),),
         example='"path": "logs/app.jsonl"',
         contract_settings='{"path": "contract.jsonl"}',
     ),
-    "filter": KindSpec(
+    "filter": ScaffoldKind(
         summary="drops events whose message contains any of the configured texts",
         settings=(
             Setting("contains", "[]", 'texts that drop an event when its message contains one, e.g. '
@@ -48,14 +48,14 @@ KIND_SPECS: Mapping[str, KindSpec] = {
         example='"contains": ["GET /health"]',
         contract_settings='{"contains": ["event 1"]}',
     ),
-    "enricher": KindSpec(
+    "enricher": ScaffoldKind(
         summary="adds the same fields (service, environment...) to every event",
         settings=(Setting("fields", "{}", 'field name to text, e.g. `{"service": "checkout", "env": "prod"}`; '
                            "an event's own field of the same name wins"),),
         example='"fields": {"service": "checkout"}',
         contract_settings='{"fields": {"service": "checkout", "env": "test"}}',
     ),
-    "redactor": KindSpec(
+    "redactor": ScaffoldKind(
         summary="masks the values of the configured fields, however deeply nested",
         settings=(
             Setting("fields", '["password", "secret", "token", "authorization"]', "field names to mask, at "
@@ -65,7 +65,7 @@ KIND_SPECS: Mapping[str, KindSpec] = {
         example='"fields": ["password", "card_number"]',
         contract_settings='{"fields": ["password", "user_id"]}',
     ),
-    "processor": KindSpec(
+    "processor": ScaffoldKind(
         summary="renames fields, e.g. for a log backend's field names",
         settings=(Setting("renames", "{}", 'field name to new name, e.g. `{"message": "msg"}`; a field '
                            "already under the new name is kept as `<name>_`"),),

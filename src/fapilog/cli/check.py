@@ -32,7 +32,7 @@ from fapilog.cli._output import parse_settings, plugin_output_to_stderr, write_j
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
 
-    from fapilog.plugins._derived import DistributionFacts
+    from fapilog._registry.derived import DistributionFacts
     from fapilog.plugins.metadata import PluginMetadata
     from fapilog.testing import CheckResult
 
@@ -106,8 +106,8 @@ def _suggested_range() -> str:
 
 def constraint_result(spec: SpecifierSet | None, where: str) -> CheckResult:
     """The ``version_constraint`` check for the ``fapilog`` range ``where`` declares (``None``: none)."""
+    from fapilog._registry.compat import check_constraint, format_specifier
     from fapilog._version import __version__
-    from fapilog.plugins.compat import check_constraint, format_specifier
 
     name = "version_constraint"
     if spec is None:
@@ -134,7 +134,7 @@ def constraint_result(spec: SpecifierSet | None, where: str) -> CheckResult:
 def _distribution_constraint(distribution: str, builtin: bool) -> CheckResult:
     import importlib.metadata
 
-    from fapilog.plugins.compat import core_requirement
+    from fapilog._registry.compat import core_requirement
 
     if builtin:
         return _result("version_constraint", True, "part of the fapilog core")
@@ -148,9 +148,9 @@ def _distribution_constraint(distribution: str, builtin: bool) -> CheckResult:
 
 
 def _by_name(name: str) -> list[PluginTarget]:
+    from fapilog._registry import discovery
+    from fapilog._registry.derived import facts_from_distribution
     from fapilog.errors import PluginError
-    from fapilog.plugins import discovery
-    from fapilog.plugins._derived import facts_from_distribution
 
     entry = discovery.find(name)  # unknown name or unresolved conflict: PluginError, exit 3
     target = PluginTarget(
@@ -222,7 +222,7 @@ def _import_target(value: str) -> object:
 
 
 def _by_path(path: Path) -> list[PluginTarget]:
-    from fapilog.plugins._derived import facts_from_project
+    from fapilog._registry.derived import facts_from_project
 
     root, project = _read_pyproject(path)
     tables = project.get("entry-points", {})
@@ -299,7 +299,7 @@ def check_target(
     target: PluginTarget, settings: dict[str, Any], *, kind: str | None, stateful: bool, timeout: float
 ) -> dict[str, Any]:
     """Run every check on ``target``; the report as a dict (``plugin``, ``kind``, ``ok``, ``results``...)."""
-    from fapilog.plugins._validation import derive_metadata
+    from fapilog._registry.validation import derive_metadata
     from fapilog.testing import check_plugin
 
     results = [target.constraint]

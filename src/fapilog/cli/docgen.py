@@ -34,8 +34,8 @@ from fapilog.cli._setting_docs import (
 from fapilog.plugins.metadata import KINDS
 
 if TYPE_CHECKING:
+    from fapilog._registry.registry import PluginInfo, PluginRegistry
     from fapilog.plugins.metadata import PluginMetadata
-    from fapilog.plugins.registry import PluginInfo, PluginRegistry
 
 __all__ = [
     "GENERATED_NOTICE",
@@ -144,8 +144,8 @@ def _example_runs(info: PluginInfo, spec: Mapping[str, Any]) -> bool:
     """Whether the example would run in a fresh interpreter: discoverable, and its settings validate."""
     import inspect
 
+    from fapilog._registry.config import validate_settings
     from fapilog.errors import FapilogError
-    from fapilog.plugins._settings import validate_settings
 
     if info.source == "registered" or not isinstance(info.plugin, type) or info.metadata is None:
         return False
@@ -174,7 +174,7 @@ def _python_literal(value: Any) -> str:
 
 
 def _facts(info: PluginInfo, md: PluginMetadata) -> list[str]:
-    from fapilog.plugins import discovery
+    from fapilog._registry import discovery
 
     if info.source == "builtin":
         distribution = f"fapilog {info.dist_version} (built in)"
@@ -276,7 +276,7 @@ def plugin_page(name: str, registry: PluginRegistry | None = None, *, source: st
     """The Markdown reference page of the plugin ``name`` (loaded through the registry)."""
     import warnings
 
-    from fapilog.plugins.registry import LegacyPluginWarning, default_registry
+    from fapilog._registry.registry import LegacyPluginWarning, default_registry
 
     reg = registry if registry is not None else default_registry()
     with warnings.catch_warnings():
@@ -334,8 +334,8 @@ def configuration_reference(registry: PluginRegistry | None = None) -> str:
     """The configuration reference: ``LoggingSettings`` (every field, nested tables too) and built-in plugins."""
     import inspect
 
-    from fapilog.plugins.builtins import BUILTIN_PLUGINS
-    from fapilog.plugins.registry import PluginRegistry
+    from fapilog._registry.builtin_names import BUILTIN_PLUGINS
+    from fapilog._registry.registry import PluginRegistry
     from fapilog.settings import LoggingSettings
 
     reg = registry if registry is not None else PluginRegistry()
@@ -378,8 +378,8 @@ def configuration_reference(registry: PluginRegistry | None = None) -> str:
 
 def generated_files(docs: Path, registry: PluginRegistry | None = None) -> dict[Path, str]:
     """Every generated page under ``docs`` (the configuration reference and one page per built-in plugin)."""
-    from fapilog.plugins.builtins import BUILTIN_PLUGINS
-    from fapilog.plugins.registry import PluginRegistry
+    from fapilog._registry.builtin_names import BUILTIN_PLUGINS
+    from fapilog._registry.registry import PluginRegistry
 
     reg = registry if registry is not None else PluginRegistry()
     reference = docs / "reference"

@@ -17,8 +17,8 @@ from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, EXIT_PLUGIN, CliError
 from fapilog.cli._output import parse_settings, plugin_output_to_stderr, write_json, write_table
 
 if TYPE_CHECKING:
+    from fapilog._registry.registry import PluginRegistry
     from fapilog.plugins.metadata import PluginHealth
-    from fapilog.plugins.registry import PluginRegistry
 
 __all__ = ["add_debug_parser", "add_parser", "health_rows", "plugin_rows", "run"]
 
@@ -90,9 +90,9 @@ def plugin_rows(registry: PluginRegistry | None = None, kind: str | None = None)
     """
     import warnings
 
+    from fapilog._registry.registry import LegacyPluginWarning, default_registry
+    from fapilog._registry.report import collect
     from fapilog.errors import PluginError
-    from fapilog.plugins.diagnostics import collect
-    from fapilog.plugins.registry import LegacyPluginWarning, default_registry
 
     reg = registry if registry is not None else default_registry()
     with warnings.catch_warnings():
@@ -166,10 +166,10 @@ def _health_row(name: str, kind: str | None, result: PluginHealth) -> dict[str, 
 
 
 async def _standalone(names: list[str], settings: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+    from fapilog._registry.registry import default_registry
     from fapilog.errors import PluginError
     from fapilog.plugins.health import check_health
     from fapilog.plugins.metadata import PluginHealth
-    from fapilog.plugins.registry import default_registry
 
     registry = default_registry()
     created: list[tuple[str, str | None, object]] = []
@@ -200,7 +200,7 @@ async def _standalone(names: list[str], settings: dict[str, Any], timeout: float
 
 def _configured(config: str | None, timeout: float) -> list[dict[str, Any]]:
     import fapilog
-    from fapilog.plugins.registry import default_registry
+    from fapilog._registry.registry import default_registry
 
     if config is not None:
         fapilog.configure(file=config)

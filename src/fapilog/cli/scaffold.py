@@ -35,7 +35,7 @@ from typing import Any
 from fapilog.cli._ask_kind import ask_kind
 from fapilog.cli._core_range import core_requirement, oldest_core
 from fapilog.cli._errors import EXIT_OK, EXIT_USAGE, CliError
-from fapilog.cli._scaffold_kinds import KIND_SPECS
+from fapilog.cli._scaffold_kinds import SCAFFOLD_KINDS
 from fapilog.cli._templates import module, render, template
 from fapilog.plugins.metadata import PLUGIN_KINDS
 
@@ -118,7 +118,7 @@ def plugin_names(name: str, kind: str) -> PluginNames:
             "choose a shorter name (it is typed in every configuration that uses the plugin)",
             EXIT_USAGE,
         )
-    from fapilog.plugins.builtins import BUILTIN_PLUGINS
+    from fapilog._registry.builtin_names import BUILTIN_PLUGINS
 
     if any(row.name == name for row in BUILTIN_PLUGINS):
         raise CliError(
@@ -145,7 +145,7 @@ def plugin_names(name: str, kind: str) -> PluginNames:
 
 
 def _values(names: PluginNames, **extra: str) -> dict[str, str]:
-    spec = KIND_SPECS[names.kind]
+    spec = SCAFFOLD_KINDS[names.kind]
     base = {field.name: getattr(names, field.name) for field in dataclasses.fields(names)}
     base.update(
         summary=spec.summary,
@@ -376,7 +376,7 @@ def _first_party_instructions(names: PluginNames, where: Path) -> str:
         f'     existing [project.optional-dependencies] and [project.entry-points."fapilog.plugins"] tables,\n'
         f"     replacing the placeholder requirement {requirement} with the real library\n"
         f"     (and LIBRARY in {names.module}.py with its import name); add it to the dev extra too\n"
-        f"  4. in src/fapilog/plugins/builtins.py add\n"
+        f"  4. in src/fapilog/_registry/builtin_names.py add\n"
         f'       BuiltinPlugin("{names.name}", "fapilog.builtins.{names.kind}s.{names.module}:{names.class_name}", '
         f'extra="{names.extra}"),\n'
         f'     and to EXTRA_REQUIREMENTS: "{names.extra}": ("{requirement}",),\n'

@@ -8,7 +8,7 @@ is switched on, or was on before.
 
 from __future__ import annotations
 
-from fapilog.core.diagnostics import warn
+from fapilog._engine.notices import warn
 from fapilog.errors import ConfigError
 from fapilog.settings import LoggingSettings
 

@@ -5,7 +5,7 @@ tracer provider (whatever the application installed with ``opentelemetry.trace.s
 Each span is named ``fapilog.plugin.<operation>`` and carries ``fapilog.plugin.name``, ``fapilog.plugin.kind``,
 ``fapilog.plugin.operation`` and ``fapilog.plugin.outcome`` (``ok`` or ``error``; an error also sets the span's
 status and records the exception). The registry reports an operation once it finished (see
-:mod:`fapilog.plugins._tracing`), so the span is built with the measured start and end times.
+:mod:`fapilog._registry.tracing`), so the span is built with the measured start and end times.
 
 Each ``write_batch`` attempt of a sink becomes a ``fapilog.sink.write`` span with the same plugin attributes
 (operation ``write``) plus ``fapilog.batch.events``, ``fapilog.batch.attempt`` (1 for the first try, 2 for the
@@ -18,10 +18,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from fapilog._engine.notices import warn
+from fapilog._registry import tracing
 from fapilog._version import __version__
-from fapilog.core.diagnostics import warn
 from fapilog.errors import ConfigError
-from fapilog.plugins import _tracing
 
 __all__ = ["disable_spans", "enable_spans", "spans_enabled"]
 
@@ -36,22 +36,22 @@ def enable_spans(field: str = "opentelemetry.spans") -> None:
         raise ConfigError(f"{field}: spans need the opentelemetry-api package, which is not installed; "
                           f"install it with: {INSTALL}", field=field, code="FL-OBS-003") from exc
     tracer = trace.get_tracer("fapilog", __version__)
-    _tracing.set_hook(_recorder(tracer))
-    _tracing.set_batch_hook(_batch_recorder(tracer))
+    tracing.set_hook(_recorder(tracer))
+    tracing.set_batch_hook(_batch_recorder(tracer))
 
 
 def disable_spans() -> None:
     """Stop emitting plugin spans (plugin operations and sink writes go back to costing a ``None`` check)."""
-    _tracing.set_hook(None)
-    _tracing.set_batch_hook(None)
+    tracing.set_hook(None)
+    tracing.set_batch_hook(None)
 
 
 def spans_enabled() -> bool:
     """Whether lifecycle spans are on."""
-    return _tracing.hook is not None
+    return tracing.hook is not None
 
 
-def _recorder(tracer: Any) -> _tracing.LifecycleHook:
+def _recorder(tracer: Any) -> tracing.LifecycleHook:
     from opentelemetry.trace import Status, StatusCode
 
     def record(operation: str, name: str, kind: str | None, took_ms: float, error: BaseException | None) -> None:
@@ -76,7 +76,7 @@ def _recorder(tracer: Any) -> _tracing.LifecycleHook:
     return record
 
 
-def _batch_recorder(tracer: Any) -> _tracing.BatchHook:
+def _batch_recorder(tracer: Any) -> tracing.BatchHook:
     from opentelemetry.trace import Status, StatusCode
 
     def record(name: str, outcome: str, events: int, attempt: int, took: float, reason: str | None) -> None:

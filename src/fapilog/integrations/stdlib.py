@@ -12,9 +12,9 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from fapilog.core import logger as _logger
-from fapilog.core.diagnostics import warn
-from fapilog.core.levels import parse_level
+from fapilog._engine import logger as _logger
+from fapilog._engine.notices import warn
+from fapilog._kit.levels import parse_level
 
 __all__ = ["FapilogHandler", "capture_stdlib", "release_stdlib"]
 

@@ -4,7 +4,7 @@ Nothing is counted twice and nothing is counted on the log call or the worker: e
 ``stats()`` snapshot at scrape time, so a scrape and ``stats()`` always agree. Label values are plugin and sink
 names, drop reasons and error type names — bounded by the configuration, never per-event data.
 
-The snapshot is typed by :class:`~fapilog.core.stats_schema.Stats`, so ``mypy`` checks every key read here
+The snapshot is typed by :class:`~fapilog._engine.stats_schema.Stats`, so ``mypy`` checks every key read here
 against what the producers build. The delivery keys of ``stats()["sinks"][name]`` (``retried``, ``rejected``,
 ``circuit``, ``fallback``) are still read with defaults: a snapshot held from an older release lacks them, and
 they are exported when present and simply absent otherwise.
@@ -23,8 +23,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats
 from fapilog._version import __version__
-from fapilog.core.stats_schema import PluginStats, SinkStats, Stats
 
 __all__ = ["FapilogCollector", "StatsProvider"]
 
@@ -48,7 +48,7 @@ class FapilogCollector(Collector):
 
     def __init__(self, stats: StatsProvider | None = None) -> None:
         if stats is None:
-            from fapilog.core.state import stats as current
+            from fapilog._engine.state import stats as current
 
             stats = current
         self._stats = stats

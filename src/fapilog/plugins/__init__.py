@@ -1,6 +1,7 @@
 """The public plugin API, the one module plugin authors import: protocols, metadata, health, delivery outcomes,
 the record type and its reserved keys, the serializer, the blocking-I/O helper, levels and the bound context;
-loaded lazily, the registry and diagnostics.
+loaded lazily, the registry's public entry points (``PluginRegistry``, ``default_registry``, ``refresh``,
+``check_health``, ``check_constraint``, ``missing_extra_error``, ``LegacyPluginWarning``).
 
 The built-in plugins (:mod:`fapilog.builtins`) import only from here, as a third-party plugin does.
 
@@ -18,12 +19,12 @@ from __future__ import annotations
 
 import typing as _typing
 
+from fapilog._kit.context import current_context
+from fapilog._kit.levels import CRITICAL, DEBUG, ERROR, INFO, LEVEL_NAMES, NOTSET, WARNING, level_name, parse_level
+from fapilog._kit.offload import BlockingWorker
+from fapilog._kit.record import RESERVED_KEYS, EventRecord
+from fapilog._kit.serialize import Serializer, dumps, json_lines, safe_repr
 from fapilog._lazy import lazy_attributes as _lazy_attributes
-from fapilog.core.context import current_context
-from fapilog.core.levels import CRITICAL, DEBUG, ERROR, INFO, LEVEL_NAMES, NOTSET, WARNING, level_name, parse_level
-from fapilog.core.offload import BlockingWorker
-from fapilog.core.record import RESERVED_KEYS, EventRecord
-from fapilog.core.serialize import Serializer, dumps, json_lines, safe_repr
 from fapilog.plugins.metadata import PLUGIN_API_VERSION, PluginHealth, PluginKind, PluginMetadata
 from fapilog.plugins.outcomes import (
     BatchResult,
@@ -36,9 +37,12 @@ from fapilog.plugins.outcomes import (
 from fapilog.plugins.protocols import BatchSink, Enricher, Filter, Processor, Record, Redactor, Sink
 
 if _typing.TYPE_CHECKING:
-    from fapilog.plugins.discovery import refresh
+    from fapilog._registry.compat import check_constraint as check_constraint
+    from fapilog._registry.discovery import missing_extra_error as missing_extra_error
+    from fapilog._registry.discovery import refresh
+    from fapilog._registry.registry import PluginInfo, PluginInstanceInfo, PluginRegistry, default_registry
+    from fapilog._registry.validation import LegacyPluginWarning as LegacyPluginWarning
     from fapilog.plugins.health import check_health
-    from fapilog.plugins.registry import PluginInfo, PluginInstanceInfo, PluginRegistry, default_registry
 
 __all__ = [
     "CRITICAL",
@@ -85,12 +89,15 @@ __all__ = [
 
 # The registry pulls in importlib.metadata and packaging: load it when first used, not on import.
 _LAZY = {
-    "PluginInfo": "fapilog.plugins.registry",
-    "PluginInstanceInfo": "fapilog.plugins.registry",
-    "PluginRegistry": "fapilog.plugins.registry",
-    "default_registry": "fapilog.plugins.registry",
+    "LegacyPluginWarning": "fapilog._registry.validation",
+    "check_constraint": "fapilog._registry.compat",
+    "missing_extra_error": "fapilog._registry.discovery",
+    "PluginInfo": "fapilog._registry.registry",
+    "PluginInstanceInfo": "fapilog._registry.registry",
+    "PluginRegistry": "fapilog._registry.registry",
+    "default_registry": "fapilog._registry.registry",
     "check_health": "fapilog.plugins.health",
-    "refresh": "fapilog.plugins.discovery",
+    "refresh": "fapilog._registry.discovery",
 }
 
 

@@ -9,7 +9,7 @@ Every stage may also offer a *batch form* (``filter_batch``, ``enrich_batch``, `
 one coroutine round-trip per event.
 
 Records are mappings from field name to value; the concrete object is a ``dict`` subclass
-(:class:`fapilog.core.record.EventRecord`) that also carries ``levelno`` (the numeric level) and ``ts_ns``
+(:class:`fapilog._kit.record.EventRecord`) that also carries ``levelno`` (the numeric level) and ``ts_ns``
 (the capture time in nanoseconds) as attributes, so stages need not parse them back from text. The core's
 own keys are ``timestamp`` (ISO 8601, UTC), ``level``, ``logger``, ``message`` and ``seq``; bound context and
 call fields sit beside them, and ``exception`` holds structured exception data when one was logged.
@@ -66,7 +66,7 @@ class Processor(Protocol):
 class Sink(Protocol):
     """Delivers records. ``write_batch(records)`` and ``flush()`` are optional and used when present.
 
-    The record a sink receives carries its serialized JSON: ``fapilog.core.serialize.dumps(record)`` returns
+    The record a sink receives carries its serialized JSON: ``fapilog._kit.serialize.dumps(record)`` returns
     the bytes the core already produced (once per event, shared by every sink), never serializing twice.
     Raising from ``write`` marks the records as failed for this sink; the error is counted and reported.
     """

@@ -16,11 +16,11 @@ import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from fapilog.core.record import EventRecord
+from fapilog._kit.record import EventRecord
+from fapilog._registry.config import instantiate
+from fapilog._registry.derived import derived_note
+from fapilog._registry.validation import check_methods, inspect_plugin
 from fapilog.errors import ConfigError, ConfigWarning
-from fapilog.plugins._derived import derived_note
-from fapilog.plugins._settings import instantiate
-from fapilog.plugins._validation import check_methods, inspect_plugin
 from fapilog.plugins.health import check_health
 from fapilog.plugins.metadata import KIND_BY_NAME, REQUIRED_METHODS, PluginKind, PluginMetadata, metadata_of
 from fapilog.testing.records import awkward_records, make_record, make_records
@@ -334,9 +334,9 @@ async def _concurrency(subject: Subject) -> None:
 def _pipeline(subject: Subject) -> None:
     """A private pipeline (never the process-wide one): the host's configuration, levels and any active
     ``capture_events()`` are left exactly as they were, and a plugin that hangs only hangs this pipeline."""
+    from fapilog._engine.runtime import Runtime
+    from fapilog._kit.levels import INFO
     from fapilog.builtins.sinks.memory import MemorySink
-    from fapilog.core.levels import INFO
-    from fapilog.core.runtime import Runtime
     from fapilog.settings import LoggingSettings
 
     instance = subject.create()

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from copy import deepcopy
 from typing import Any
 
-from fapilog.core.record import EventRecord
-from fapilog.plugins._validation import inspect_plugin
+from fapilog._kit.record import EventRecord
+from fapilog._registry.validation import inspect_plugin
 from fapilog.plugins.metadata import REQUIRED_METHODS
 from fapilog.testing.records import make_records
 

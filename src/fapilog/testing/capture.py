@@ -24,10 +24,10 @@ from typing import Any, overload
 
 import orjson
 
-from fapilog.core.capture import capture_event
-from fapilog.core.levels import parse_level
-from fapilog.core.record import EventRecord, IsoClock, build_records
-from fapilog.core.serialize import Serializer
+from fapilog._engine.emit import capture_event
+from fapilog._kit.levels import parse_level
+from fapilog._kit.record import EventRecord, IsoClock, build_records
+from fapilog._kit.serialize import Serializer
 
 __all__ = ["CapturedEvents", "capture_events"]
 
@@ -133,7 +133,7 @@ def capture_events(*, level: int | str | None = "DEBUG") -> Iterator[CapturedEve
     filtered away before the test can see it); ``None`` keeps the configured thresholds. Blocks nest: the
     innermost one receives the events.
     """
-    from fapilog.core import state
+    from fapilog._engine import state
 
     events = CapturedEvents()
     with state.intercepted(events._emit, None if level is None else parse_level(level)):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from fapilog.core.record import EventRecord
+    from fapilog._kit.record import EventRecord
     from fapilog.testing.capture import CapturedEvents
 
 

@@ -1,7 +1,7 @@
 """Record factories: the exact objects stages and sinks receive from the worker, built without one.
 
-Each record comes out of the same builder the worker uses (:func:`fapilog.core.record.build_records`) and
-carries its serialized JSON, so a sink under test can call :func:`fapilog.core.serialize.dumps` on it just as
+Each record comes out of the same builder the worker uses (:func:`fapilog._kit.record.build_records`) and
+carries its serialized JSON, so a sink under test can call :func:`fapilog._kit.serialize.dumps` on it just as
 it would in production.
 
 >>> record = make_record("user login", level="WARNING", user_id=7)
@@ -15,10 +15,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from fapilog.core.capture import CapturedEvent
-from fapilog.core.levels import parse_level
-from fapilog.core.record import EventRecord, IsoClock, build_records
-from fapilog.core.serialize import Serializer
+from fapilog._engine.emit import CapturedEvent
+from fapilog._kit.levels import parse_level
+from fapilog._kit.record import EventRecord, IsoClock, build_records
+from fapilog._kit.serialize import Serializer
 
 __all__ = ["make_record", "make_records"]
 

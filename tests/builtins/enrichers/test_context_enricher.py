@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._kit.record import EventRecord
+from fapilog._registry.registry import PluginRegistry
 from fapilog.builtins.enrichers.context import ContextEnricher
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
-from fapilog.plugins.registry import PluginRegistry
 
 
 def built(context: Mapping[str, Any], **fields: Any) -> EventRecord:

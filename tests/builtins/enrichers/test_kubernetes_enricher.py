@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._kit.record import EventRecord
+from fapilog._registry.registry import PluginRegistry
 from fapilog.builtins.enrichers.kubernetes import KubernetesEnricher
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
-from fapilog.plugins.registry import PluginRegistry
 
 DEFAULT_VARS = ("POD_NAME", "POD_NAMESPACE", "NODE_NAME", "POD_IP", "CONTAINER_NAME", "MY_POD", "POD_UID")
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._kit.record import EventRecord
+from fapilog._registry.registry import PluginRegistry
 from fapilog.builtins.enrichers.otel import OtelEnricher
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
-from fapilog.plugins.registry import PluginRegistry
 
 
 def sdk_tracer(*, sampled: bool = True) -> Any:

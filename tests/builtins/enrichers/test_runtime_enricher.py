@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._kit.record import EventRecord
+from fapilog._registry.registry import PluginRegistry
 from fapilog.builtins.enrichers.runtime import ENV_FALLBACKS, RuntimeEnricher
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
-from fapilog.plugins.registry import PluginRegistry
 
 ALL_VARS = [name for names in ENV_FALLBACKS.values() for name in names]
 
@@ -75,7 +75,7 @@ def test_a_forked_child_reports_its_own_pid() -> None:
     script = textwrap.dedent(
         """
         import asyncio, os
-        from fapilog.core.record import EventRecord
+        from fapilog._kit.record import EventRecord
         from fapilog.builtins.enrichers.runtime import RuntimeEnricher
 
         enricher = RuntimeEnricher()

@@ -11,10 +11,10 @@ import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from fapilog.core.levels import INFO, LEVEL_NAMES
-from fapilog.core.record import EventRecord
+from fapilog._kit.levels import INFO, LEVEL_NAMES
+from fapilog._kit.record import EventRecord
+from fapilog._registry.registry import default_registry
 from fapilog.plugins.metadata import PluginMetadata
-from fapilog.plugins.registry import default_registry
 
 T = TypeVar("T")
 

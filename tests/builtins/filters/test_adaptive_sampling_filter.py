@@ -9,10 +9,10 @@ import pytest
 from tests.builtins.filters._events import constructor_matches_model, event, registered, run
 
 import fapilog
+from fapilog._kit.levels import INFO, WARNING
+from fapilog._kit.record import EventRecord
 from fapilog.builtins.filters.adaptive_sampling import AdaptiveSamplingFilter
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.levels import INFO, WARNING
-from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
 
 

@@ -15,10 +15,10 @@ from tests.builtins.filters._events import (
 )
 
 import fapilog
+from fapilog._kit.levels import ERROR, WARNING
+from fapilog._kit.record import EventRecord
 from fapilog.builtins.filters.first_occurrence import FirstOccurrenceFilter
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.levels import ERROR, WARNING
-from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
 
 

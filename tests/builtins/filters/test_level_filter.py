@@ -6,9 +6,9 @@ import pytest
 from tests.builtins.filters._events import constructor_matches_model, event, registered, run
 
 import fapilog
+from fapilog._kit.levels import DEBUG, ERROR, INFO, WARNING
 from fapilog.builtins.filters.level import LevelFilter
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.levels import DEBUG, ERROR, INFO, WARNING
 from fapilog.errors import ConfigError
 
 

@@ -20,10 +20,10 @@ from tests.builtins.filters._events import (
 )
 
 import fapilog
+from fapilog._kit.levels import ERROR, INFO, WARNING
+from fapilog._kit.record import EventRecord
 from fapilog.builtins.filters.rate_limit import RateLimitFilter
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.levels import ERROR, INFO, WARNING
-from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
 
 

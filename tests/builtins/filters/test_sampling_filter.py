@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from tests.builtins.filters._events import constructor_matches_model, event, registered, run
 
 import fapilog
+from fapilog._kit.levels import DEBUG, ERROR, INFO, WARNING
 from fapilog.builtins.filters.sampling import SamplingFilter, trace_point
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.levels import DEBUG, ERROR, INFO, WARNING
 from fapilog.errors import ConfigError
 
 W3C = st.from_regex(r"[0-9a-f]{32}", fullmatch=True)

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._kit.exception_fields import structure_exception
+from fapilog._kit.record import EventRecord
+from fapilog._registry.registry import PluginRegistry
 from fapilog.builtins.processors.exception import ExceptionProcessor, render_stack
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.exceptions import structure_exception
-from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
-from fapilog.plugins.registry import PluginRegistry
 
 
 def recurse(depth: int) -> None:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 import fapilog
+from fapilog._kit.exception_fields import structure_exception
+from fapilog._kit.record import EventRecord
+from fapilog._registry.registry import PluginRegistry
 from fapilog.builtins.processors.shape import ECS_VERSION, ShapeProcessor, gcp_severity, parse_target
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.exceptions import structure_exception
-from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
-from fapilog.plugins.registry import PluginRegistry
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 SPAN = "b7ad6b7169203331"

@@ -13,6 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fapilog
+from fapilog._kit.record import EventRecord
+from fapilog._kit.serialize import Serializer
+from fapilog._registry.registry import PluginRegistry
 from fapilog.builtins.processors.size_guard import (
     CLOUDWATCH_MAX_EVENT_BYTES,
     LOKI_MAX_LINE_BYTES,
@@ -20,10 +23,7 @@ from fapilog.builtins.processors.size_guard import (
     SizeGuardProcessor,
 )
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.record import EventRecord
-from fapilog.core.serialize import Serializer
 from fapilog.errors import ConfigError
-from fapilog.plugins.registry import PluginRegistry
 
 CORE = {"timestamp": "2025-01-02T03:04:05.678901Z", "level": "INFO", "logger": "app.orders", "seq": 41}
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fapilog
+from fapilog._kit.record import EventRecord
+from fapilog._kit.serialize import Serializer
 from fapilog.builtins.processors.size_guard import SizeGuardProcessor
-from fapilog.core.record import EventRecord
-from fapilog.core.serialize import Serializer
 
 
 def _event(**fields: object) -> EventRecord:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fapilog.core.record import EventRecord
+from fapilog._kit.record import EventRecord
 from fapilog.plugins.protocols import Record
 
 

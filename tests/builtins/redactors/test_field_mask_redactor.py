@@ -11,9 +11,9 @@ import pydantic
 import pytest
 from tests.builtins.redactors._records import event, one, redact
 
+from fapilog._kit.record import EventRecord
 from fapilog.builtins.redactors.field_mask import FieldMaskRedactor
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.core.record import EventRecord
 from fapilog.errors import ConfigError
 from fapilog.plugins.protocols import Redactor
 

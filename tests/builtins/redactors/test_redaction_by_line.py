@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from tests.builtins.redactors._records import event, redact
 
 import fapilog
+from fapilog._kit.record import RESERVED_KEYS
+from fapilog._kit.serialize import Serializer
 from fapilog.builtins.redactors.secrets import SecretsRedactor
-from fapilog.core.record import RESERVED_KEYS
-from fapilog.core.serialize import Serializer
 
 SETTINGS = settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 
@@ -103,7 +103,7 @@ class InPlaceRedactor(SecretsRedactor):
 
 def test_only_a_class_declaring_copy_on_write_is_serialized_before() -> None:
     """The built-in redactors declare it; a subclass inherits no such promise, so the chain is not trusted."""
-    from fapilog.core.pipeline import Pipeline, Stage
+    from fapilog._engine.pipeline import Pipeline, Stage
 
     builtins = Pipeline([Stage("redactor", "secrets", SecretsRedactor())])
     mixed = Pipeline([Stage("redactor", "secrets", SecretsRedactor()), Stage("redactor", "mine", InPlaceRedactor())])

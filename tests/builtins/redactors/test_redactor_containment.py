@@ -10,14 +10,14 @@ import pytest
 from tests.builtins.redactors._records import event, one, redact
 
 import fapilog
+from fapilog._registry.builtin_names import BUILTIN_PLUGINS
+from fapilog._registry.registry import PluginRegistry
 from fapilog.builtins.redactors.field_mask import FieldMaskRedactor
 from fapilog.builtins.redactors.presets import PresetRedactor
 from fapilog.builtins.redactors.regex_mask import RegexMaskRedactor
 from fapilog.builtins.redactors.secrets import SecretsRedactor
 from fapilog.builtins.redactors.url_credentials import UrlCredentialsRedactor
 from fapilog.builtins.sinks.memory import MemorySink
-from fapilog.plugins.builtins import BUILTIN_PLUGINS
-from fapilog.plugins.registry import PluginRegistry
 
 ALL: list[type[Any]] = [SecretsRedactor, FieldMaskRedactor, RegexMaskRedactor, UrlCredentialsRedactor, PresetRedactor]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from fapilog._kit.record import EventRecord
 from fapilog.builtins.sinks._cloudwatch_batches import (
     EVENT_OVERHEAD,
     MAX_REQUEST_BYTES,
@@ -14,7 +15,6 @@ from fapilog.builtins.sinks._cloudwatch_batches import (
     plan_requests,
     to_events,
 )
-from fapilog.core.record import EventRecord
 
 
 def _events(sizes: list[int], stamps: list[int] | None = None) -> list[Event]:

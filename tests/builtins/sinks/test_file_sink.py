@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from fapilog._kit.record import EventRecord
+from fapilog._kit.serialize import dumps
 from fapilog.builtins.sinks.file import FileSink
-from fapilog.core.record import EventRecord
-from fapilog.core.serialize import dumps
 from fapilog.errors import ConfigError, FapilogError
 from fapilog.plugins.protocols import Sink
 

@@ -1,6 +1,6 @@
 """What the built-in filters read from a record (and the exemption threshold they compare its level with).
 
-In the pipeline every record is an :class:`~fapilog.core.record.EventRecord` carrying ``levelno`` and
+In the pipeline every record is an :class:`~fapilog._kit.record.EventRecord` carrying ``levelno`` and
 ``ts_ns``, and the batch forms read those attributes directly (that is what keeps them fast). The per-record
 ``filter(record)`` form is also public, and a test or another library may call it with a plain ``dict``;
 :func:`as_event` gives such a mapping the two attributes, from its ``level`` name and the current time.

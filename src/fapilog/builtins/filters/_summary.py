@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fapilog.core.logger import get_logger
-from fapilog.core.reentry import outside_pipeline
+from fapilog._engine.logger import get_logger
+from fapilog._engine.reentry import outside_pipeline
 from fapilog.plugins import EventRecord, level_name
 
 __all__ = ["SUMMARY_LOGGERS", "Pending", "SummaryLedger", "summary_logger"]

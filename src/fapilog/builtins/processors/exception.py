@@ -1,7 +1,7 @@
 """``exception`` processor: bounds the structured ``exception`` field the core builds from a logged error.
 
 The core turns an exception into ``{"type", "message", "frames": [{"file", "line", "function"}],
-"truncated_frames", "cause"?, "context"?}`` (see :mod:`fapilog.core.exceptions`) with generous limits. This
+"truncated_frames", "cause"?, "context"?}`` (see :mod:`fapilog._kit.exception_fields`) with generous limits. This
 processor applies the limits a deployment wants on the way out, at every link of the cause chain:
 
 * ``max_frames``: keep the innermost frames (where the error happened); ``truncated_frames`` counts the rest,

@@ -2,7 +2,7 @@
 
 CloudWatch Logs refuses an event over 256 KiB (26 bytes of overhead included) and Loki a line over
 ``max_line_size`` (``256KB``, read by Loki as 256,000 bytes). Each record is measured with the core's own
-:class:`~fapilog.core.serialize.Serializer`, so the size is that of the bytes the sinks get. When too big:
+:class:`~fapilog._kit.serialize.Serializer`, so the size is that of the bytes the sinks get. When too big:
 
 * ``truncate`` (default): the longest strings, nested ones and the exception's included, are cut to a common
   length (each ending in ``...``); a field whose structure alone cannot fit is dropped whole, largest first.

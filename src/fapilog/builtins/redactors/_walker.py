@@ -31,8 +31,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence, Sized
 from typing import Any
 
+from fapilog._engine.notices import warn
 from fapilog.builtins.redactors._keys import KeyMatcher
-from fapilog.core.diagnostics import warn
 
 __all__ = ["REDACTION_ERROR", "TOO_DEEP", "TOO_MANY", "TextRule", "Walker", "rebuild"]
 

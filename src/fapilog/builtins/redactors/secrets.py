@@ -19,7 +19,7 @@ untouched without any copy, and no regular expression runs on a string unless it
 ``@``. Value patterns (JWTs, provider API keys, card numbers, ...) are not part of it: add the ``preset`` or
 ``regex_mask`` redactor for those (``docs/redaction.md``).
 
-How it is switched on and off is decided by the pipeline builder (``fapilog.core.builder``): it runs first
+How it is switched on and off is decided by the pipeline builder (``fapilog._engine.builder``): it runs first
 whenever ``redactors`` is not ``[]``, and ``plugins.disabled=["secrets"]`` removes it while keeping yours.
 """
 

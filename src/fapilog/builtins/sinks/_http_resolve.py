@@ -2,7 +2,7 @@
 
 asyncio resolves host names in the default executor, which refuses new work once the interpreter starts
 shutting down — exactly when the exit drain sends the last batches (``RuntimeError: can't register atexit
-after shutdown``). The sink therefore resolves on a :class:`~fapilog.core.offload.BlockingWorker` thread it
+after shutdown``). The sink therefore resolves on a :class:`~fapilog._kit.offload.BlockingWorker` thread it
 starts with itself, caches the address for a short while, and sends each request to that address with the
 original ``Host`` header and TLS server name (``sni_hostname``), so certificates are still checked against
 the host name.

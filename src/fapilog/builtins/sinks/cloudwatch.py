@@ -6,7 +6,7 @@ The sink turns one batch into PutLogEvents requests that honour every documented
 counters are the core's.
 
 Where boto3 runs: boto3 is synchronous. The sink does not declare ``runs_on_worker_loop``, so the core calls it
-on the sink's own thread and event loop (:mod:`fapilog.core.sink_thread`): a slow or hanging AWS call blocks
+on the sink's own thread and event loop (:mod:`fapilog._engine.sink_thread`): a slow or hanging AWS call blocks
 only that thread, ``write_timeout`` still bounds it, and the exit drain needs no new thread. botocore's own
 retries are off (one attempt per call): the core retries, so throttling is counted and opens the circuit.
 
@@ -23,6 +23,7 @@ import socket
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
+from fapilog._engine.notices import warn
 from fapilog._version import __version__
 from fapilog.builtins.sinks._cloudwatch_batches import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -35,7 +36,6 @@ from fapilog.builtins.sinks._cloudwatch_batches import (
     to_events,
 )
 from fapilog.builtins.sinks._cloudwatch_errors import ALREADY_DONE, classify, error_code
-from fapilog.core.diagnostics import warn
 from fapilog.errors import ConfigError
 from fapilog.plugins.constraints import Range, setting_error, settings_from
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata

@@ -3,7 +3,7 @@
 Design choices and why:
 
 * Every blocking call (open, write, rename, gzip, fsync, close) runs on the sink's own
-  :class:`~fapilog.core.offload.BlockingWorker` thread: never on the event loop, and never in the
+  :class:`~fapilog._kit.offload.BlockingWorker` thread: never on the event loop, and never in the
   default executor, which refuses work during interpreter shutdown when the exit drain still writes.
 * All file state (descriptor, size, next time boundary) is touched only by that thread, and its jobs
   run one at a time in submission order, so there is no lock and lines keep the order of the calls.

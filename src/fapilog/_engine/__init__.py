@@ -1,0 +1,1 @@
+"""The engine: logger handles, context, queue, worker, pipeline, delivery and the process-wide runtime."""

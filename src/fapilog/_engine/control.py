@@ -1,0 +1,261 @@
+"""Plugins on a running pipeline: load, unload, reload, health, and the diagnostics report.
+
+Every change runs on the worker's loop while holding the batch lock, so it happens *between* batches: no
+record is half-processed by an old instance and half by a new one. Unloading or reloading a sink first
+waits until the old instance has written everything it was handed, then flushes and stops it; events
+logged meanwhile wait in the queue. Nothing is lost and nothing is delivered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from fapilog._engine.builder import build_sink, build_stage, check_switches, instantiate_sink, instantiate_stage
+from fapilog._engine.delivery import SinkRunner
+from fapilog._engine.hooks import call_hook, start_plugin, stop_plugin
+from fapilog._engine.pipeline import Stage, StageKind
+from fapilog._engine.runtime import Runtime
+from fapilog._engine.worker import PipelineWorker
+from fapilog.errors import ConfigError, PluginError, PluginLoadError, PluginNotFoundError
+from fapilog.plugins.health import check_health
+from fapilog.plugins.metadata import KINDS, PluginHealth
+
+__all__ = ["health", "load_plugin", "reload_plugin", "report", "unload_plugin"]
+
+_KINDS = tuple(spec.kind for spec in KINDS)
+_VERDICT_GRACE = 2.0
+"""Seconds a caller waits beyond a start's ``timeout`` for the worker's verdict (stopping a late plugin)."""
+
+
+def _worker(runtime: Runtime, timeout: float) -> PipelineWorker:
+    runtime.booted.wait(timeout)
+    worker = runtime.worker
+    if worker is None or not worker.started.wait(timeout) or worker.finished.is_set():
+        raise PluginError("no running fapilog pipeline: log something or call fapilog.configure() first",
+                          code="FL-RUN-005")
+    return worker
+
+
+def _find(worker: PipelineWorker, name: str) -> Stage | SinkRunner:
+    for runner in worker.sinks:
+        if runner.name == name:
+            return runner
+    for stage in worker.pipeline.stages:
+        if stage.name == name:
+            return stage
+    running = [r.name for r in worker.sinks] + [s.name for s in worker.pipeline.stages]
+    raise PluginNotFoundError(
+        f"no running plugin named {name!r}; running: {', '.join(running) or 'none'}", plugin=name, code="FL-RUN-003"
+    )
+
+
+async def _started(name: str, plugin: object, runner: SinkRunner | None = None, timeout: float | None = None) -> None:
+    """Start ``plugin`` (a sink where its runner runs it) within ``timeout``; a failure (a timeout included)
+    stops it again and is raised, so a plugin that did not start in time is never added later."""
+    starting = start_plugin(plugin) if runner is None else runner.call(lambda: start_plugin(plugin))
+    try:
+        failure = await asyncio.wait_for(starting, timeout)
+    except TimeoutError:
+        failure = TimeoutError(f"start() did not finish within {timeout}s")
+    if failure is not None:
+        if runner is None:
+            await stop_plugin(plugin)
+        else:
+            await runner.call(lambda: stop_plugin(plugin))
+        raise PluginLoadError(f"plugin {name!r} failed to start: {type(failure).__name__}: {failure}",
+                              plugin=name, code="FL-RUN-001") from failure
+
+
+def load_plugin(runtime: Runtime, kind: str, spec: Any, timeout: float) -> str:
+    """Create, start and add a plugin to the running pipeline; returns the name it runs under."""
+    if kind not in _KINDS:
+        raise ConfigError(f"kind: got {kind!r}; accepted: {', '.join(_KINDS)}", field="kind", code="FL-CFG-009")
+    worker = _worker(runtime, timeout)
+    settings = runtime.settings
+    if not check_switches(spec, settings.plugins, "load_plugin"):
+        raise ConfigError(f"load_plugin: {spec!r} is switched off in plugins.disabled", field="plugins.disabled",
+                          code="FL-CFG-006")
+
+    async def add() -> str:
+        assert worker.batch_lock is not None
+        async with worker.batch_lock:
+            if kind == "sink":
+                runner = build_sink(spec, settings, {r.name for r in worker.sinks}, "load_plugin")
+                await _started(runner.name, runner.sink, runner, timeout)
+                runner.start()
+                worker.sinks.append(runner)
+                worker.start_order.append((runner.name, runner.sink))
+                return runner.name
+            stage_kind: StageKind = kind  # narrowed by the membership check and the sink branch above
+            stage = build_stage(stage_kind, spec, settings, {s.name for s in worker.pipeline.stages}, "load_plugin")
+            await _started(stage.name, stage.obj, None, timeout)
+            worker.pipeline.add(stage)
+            worker.start_order.append((stage.name, stage.obj))
+            return stage.name
+
+    # The start is bounded by ``timeout`` on the worker (a plugin that misses it is stopped, never added); the
+    # caller waits a little longer for that verdict.
+    name = worker.call(add, timeout + _VERDICT_GRACE)
+    runtime.refresh_emit()
+    return name
+
+
+def unload_plugin(runtime: Runtime, name: str, timeout: float) -> None:
+    """Remove a running plugin; a sink first delivers everything it was handed, then flushes and stops."""
+    worker = _worker(runtime, timeout)
+
+    async def remove() -> None:
+        assert worker.batch_lock is not None
+        async with worker.batch_lock:
+            target = _find(worker, name)
+            if isinstance(target, SinkRunner):
+                worker.sinks.remove(target)
+                await target.close()
+                sink = target.sink
+                await target.call(lambda: call_hook(sink, "flush"))
+                plugin = sink
+            else:
+                worker.pipeline.stages = [s for s in worker.pipeline.stages if s is not target]
+                plugin = target.obj
+            worker.start_order[:] = [(n, p) for n, p in worker.start_order if p is not plugin]
+            failure = await (target.stop_sink() if isinstance(target, SinkRunner) else stop_plugin(plugin))
+            if failure is not None:
+                raise PluginError(f"plugin {name!r} was removed but failed to stop: {failure}", plugin=name,
+                                  code="FL-RUN-002")
+
+    worker.call(remove, timeout)
+    runtime.refresh_emit()
+
+
+def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], timeout: float) -> None:
+    """Replace a running plugin with a fresh instance built with ``settings`` merged over its configuration.
+
+    The new instance is created and started first (a failure leaves the old one running); then the old one
+    delivers what it holds, flushes and stops, and the new one takes over between two batches.
+    """
+    worker = _worker(runtime, timeout)
+
+    async def swap() -> None:
+        assert worker.batch_lock is not None
+        async with worker.batch_lock:
+            target = _find(worker, name)
+            spec = _respec(name, target.spec, settings)
+            if isinstance(target, SinkRunner):
+                _, fresh = instantiate_sink(spec, runtime.settings, f"reload_plugin({name!r})")
+                await _started(name, fresh, target, timeout)
+                await target.drained()
+                old = target.sink
+                await target.call(lambda: call_hook(old, "flush"))
+                target.replace_sink(fresh)
+            else:
+                _, fresh = instantiate_stage(target.kind, spec, runtime.settings, f"reload_plugin({name!r})")
+                await _started(name, fresh, None, timeout)
+                old = target.obj
+                target.replace(fresh)
+            target.spec = spec
+            worker.start_order[:] = [(n, fresh if p is old else p) for n, p in worker.start_order]
+            failure = await (target.call(lambda: stop_plugin(old)) if isinstance(target, SinkRunner)
+                             else stop_plugin(old))
+            if failure is not None:
+                sys.stderr.write(f"fapilog: the replaced instance of {name!r} failed to stop: {failure} [FL-RUN-002]\n")
+
+    worker.call(swap, timeout + _VERDICT_GRACE)
+    runtime.refresh_emit()
+
+
+def _respec(name: str, spec: object, settings: Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(spec, str):
+        return {"type": spec, **settings}
+    if isinstance(spec, Mapping):
+        return {**spec, **settings}
+    raise PluginError(
+        f"plugin {name!r} was configured as a ready-made object, so fapilog cannot build a fresh one; "
+        "configure it by name (e.g. {'type': ...}) to reload it, or unload_plugin() and load_plugin() a new object",
+        plugin=name, code="FL-RUN-004",
+    )
+
+
+def health(runtime: Runtime | None, timeout: float) -> dict[str, PluginHealth]:
+    """Every running plugin's ``health_check()``, each bounded by ``timeout``."""
+    if runtime is None or runtime.worker is None:
+        return {}
+    worker = runtime.worker
+    plugins = _running(worker)
+    try:
+        return worker.call(lambda: check_health(plugins, timeout), timeout + 1.0)
+    except (PluginError, RuntimeError, TimeoutError) as exc:  # PluginError: the worker stopped meanwhile
+        return _unanswered(plugins, exc)
+
+
+def _unanswered(plugins: Mapping[str, object], exc: BaseException) -> dict[str, PluginHealth]:
+    """Every plugin unhealthy: the worker that would run their checks did not answer (dead, stuck, stopped)."""
+    return {name: PluginHealth("unhealthy", f"worker did not answer: {exc!r}", code="FL-HLT-002") for name in plugins}
+
+
+async def ahealth(runtime: Runtime | None, timeout: float) -> dict[str, PluginHealth]:
+    """:func:`health` for async code."""
+    if runtime is None or runtime.worker is None or runtime.worker.loop is None:
+        return {}
+    worker = runtime.worker
+    plugins = _running(worker)
+    if worker.finished.is_set():  # its loop is closed: nothing could run the checks
+        return _unanswered(plugins, RuntimeError("the fapilog worker is not running"))
+    assert worker.loop is not None
+    checks = check_health(plugins, timeout)
+    try:
+        future = asyncio.run_coroutine_threadsafe(checks, worker.loop)
+    except RuntimeError as exc:  # the loop closed since the test above
+        checks.close()
+        return _unanswered(plugins, exc)
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout + 1.0)
+    except TimeoutError as exc:
+        return _unanswered(plugins, exc)
+
+
+def _running(worker: PipelineWorker) -> dict[str, object]:
+    return {**{s.name: s.obj for s in worker.pipeline.stages}, **{r.name: r.sink for r in worker.sinks}}
+
+
+def report(runtime: Runtime | None, file: TextIO | None, health_timeout: float) -> list[dict[str, Any]]:
+    """Rows for ``debug_plugins()``: the catalogue plus running instances, their timings and health."""
+    from fapilog._registry.registry import default_registry
+    from fapilog._registry.report import collect, print_rows
+
+    rows = collect()
+    by_name = {row["name"]: row for row in rows}
+    registry = default_registry()
+    # Rows of running plugins describe exactly the running instance; others, the latest record of that name.
+    latest = {info.name: info for info in reversed(registry.instances())}
+    checked = health(runtime, health_timeout)
+    running = _running(runtime.worker) if runtime is not None and runtime.worker is not None else {}
+    for name, plugin in running.items():
+        if name not in by_name:
+            row = {"name": name, "kind": "?", "version": "-", "distribution": "-", "compatible": True,
+                   "reason": f"configured as an object ({type(plugin).__qualname__})", "state": "loaded",
+                   "source": "object", "legacy": False}
+            rows.append(row)
+            by_name[name] = row
+    disabled = set(runtime.settings.plugins.disabled) if runtime is not None else set()
+    for name, row in by_name.items():
+        if name in disabled and name not in running:
+            row["state"] = "disabled"
+            row["reason"] = "switched off in plugins.disabled"
+            continue
+        info = registry.instance_info(running[name]) if name in running else latest.get(name)
+        if info is not None:
+            row["state"] = info.state
+            row["kind"] = info.kind or row["kind"]
+            row["load_ms"] = round(info.load_ms, 3)
+            row["start_ms"] = round(info.start_ms, 3) if info.start_ms is not None else None
+            if info.error:
+                row["reason"] = info.error
+        result = checked.get(name)
+        row["health"] = result.status if result is not None else "-"
+        if result is not None and not result.healthy:
+            row["reason"] = f"health: {result.detail}" + (f" [{result.code}]" if result.code else "")
+    print_rows(rows, file if file is not None else sys.stdout)
+    return rows

@@ -1,0 +1,263 @@
+"""The logger handle: the hot path of every log call.
+
+A :class:`Logger` is a thin handle: its name, a cached numeric threshold, and the fields bound to it. A
+disabled call is one attribute load and an integer compare. An enabled call hands the level, name, message,
+the call's own ``**fields`` dict (built by Python for the call anyway, so never copied), the bound fields and
+any exception to ``_emit``, which captures a nanosecond timestamp and the context snapshot and appends one
+tuple to the queue. Formatting, serialization and I/O all happen later, on the worker.
+
+Handles follow the latest :func:`fapilog.configure` / :func:`fapilog.set_level`: the runtime recomputes every
+live handle's threshold when levels change, so ``log = get_logger(__name__)`` at module level is safe.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeAlias
+
+from fapilog._kit.levels import CRITICAL, DEBUG, ERROR, INFO, WARNING, parse_level
+
+__all__ = ["ExcInfo", "Logger"]
+
+ExcInfo: TypeAlias = (
+    "bool | BaseException | tuple[type[BaseException], BaseException, TracebackType | None]"
+    " | tuple[None, None, None] | None"
+)
+Emit = Callable[[int, str, Any, dict[str, Any], Mapping[str, Any] | None, BaseException | None], None]
+
+
+def _unset_emit(*args: Any) -> None:
+    raise RuntimeError("fapilog runtime not initialised")  # replaced when fapilog._engine.state is imported (route())
+
+
+_emit: Emit = _unset_emit
+"""Set by the runtime: appends a captured event to the current queue (or starts the runtime first)."""
+
+_children: weakref.WeakSet[Logger] = weakref.WeakSet()
+_named: dict[str, Logger] = {}
+_threshold_for: Callable[[str], int] = lambda name: INFO  # noqa: E731 - replaced by the runtime
+
+
+EmitOrWait = Callable[
+    [int, str, Any, dict[str, Any], Mapping[str, Any] | None, BaseException | None], Awaitable[None] | None
+]
+_emit_or_wait: EmitOrWait = _unset_emit
+"""The awaitable calls' capture: None when the event is placed, else what to await for room. Set with _emit."""
+
+
+def route(emit: Emit) -> None:
+    """Send every log call to ``emit``: the sync calls to it, the awaitable ones to its twin ``emit.or_wait``.
+
+    The pipeline's capture functions carry that twin; the others (a capture block of ``fapilog.testing``, a
+    pipeline closing its intake) never wait, so their sync form is the whole awaitable call.
+    """
+    global _emit, _emit_or_wait
+    or_wait: EmitOrWait | None = getattr(emit, "or_wait", None)
+    _emit_or_wait = or_wait if or_wait is not None else _never_waits(emit)
+    _emit = emit
+
+
+def _never_waits(emit: Emit) -> EmitOrWait:
+    def emit_now(
+        level: int, name: str, msg: Any, fields: dict[str, Any], bound: Mapping[str, Any] | None,
+        exc: BaseException | None,
+    ) -> None:
+        emit(level, name, msg, fields, bound, exc)
+
+    return emit_now
+
+
+def _exception(exc_info: ExcInfo) -> BaseException | None:
+    if exc_info is None or exc_info is False:
+        return None
+    if exc_info is True:
+        return sys.exc_info()[1]
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple):
+        return exc_info[1]
+    return None
+
+
+class Logger:
+    """A named handle; create with :func:`fapilog.get_logger`. Methods work from sync and async code alike.
+
+    >>> log = fapilog.get_logger(__name__)
+    >>> log.info("user login", user_id=7)
+    >>> log.bind(tenant="acme").warning("quota near limit", used=0.93)
+    >>> await log.ainfo("order placed", order_id=42)  # in a coroutine: waits for room instead of dropping
+    """
+
+    __slots__ = ("__weakref__", "_bound", "_threshold", "name")
+
+    def __init__(self, name: str, bound: Mapping[str, Any] | None = None, *, threshold: int | None = None) -> None:
+        self.name = name
+        self._bound = bound
+        self._threshold = _threshold_for(name) if threshold is None else threshold
+
+    def __repr__(self) -> str:
+        return f"<fapilog.Logger {self.name!r} threshold={self._threshold}>"
+
+    def debug(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """Log ``msg`` at DEBUG with ``fields``."""
+        if self._threshold > DEBUG:
+            return
+        _emit(DEBUG, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+
+    def info(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """Log ``msg`` at INFO with ``fields``."""
+        if self._threshold > INFO:
+            return
+        _emit(INFO, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+
+    def warning(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """Log ``msg`` at WARNING with ``fields``."""
+        if self._threshold > WARNING:
+            return
+        _emit(WARNING, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+
+    warn = warning
+
+    def error(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """Log ``msg`` at ERROR with ``fields``; ``exc_info=True`` adds the exception being handled."""
+        if self._threshold > ERROR:
+            return
+        _emit(ERROR, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+
+    def critical(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """Log ``msg`` at CRITICAL with ``fields``."""
+        if self._threshold > CRITICAL:
+            return
+        _emit(CRITICAL, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+
+    def exception(self, msg: Any, /, *, exc_info: ExcInfo = True, **fields: Any) -> None:
+        """Log ``msg`` at ERROR with the exception being handled as a structured ``exception`` field."""
+        if self._threshold > ERROR:
+            return
+        _emit(ERROR, self.name, msg, fields, self._bound, _exception(exc_info))
+
+    def log(self, level: int | str, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """Log at a level given by number or name (``"warning"``); an unknown name raises ConfigError."""
+        number = level if type(level) is int else parse_level(level)
+        if self._threshold > number:
+            return
+        _emit(number, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+
+    async def adebug(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """:meth:`debug`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > DEBUG:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(DEBUG, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    async def ainfo(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """:meth:`info`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > INFO:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(INFO, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    async def awarning(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """:meth:`warning`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > WARNING:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(WARNING, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    awarn = awarning
+
+    async def aerror(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """:meth:`error`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > ERROR:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(ERROR, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    async def acritical(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """:meth:`critical`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > CRITICAL:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(CRITICAL, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    async def aexception(self, msg: Any, /, *, exc_info: ExcInfo = True, **fields: Any) -> None:
+        """:meth:`exception`, awaiting room in a full queue instead of dropping, without blocking the loop."""
+        if self._threshold > ERROR:
+            return
+        waiting = _emit_or_wait(ERROR, self.name, msg, fields, self._bound, _exception(exc_info))
+        if waiting is not None:
+            await waiting
+
+    async def alog(self, level: int | str, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        """The awaitable log call: :meth:`log`, except that a full queue under the ``wait`` policy makes it
+        wait for room (up to ``queue.wait_timeout``) without blocking the event loop, where the sync call on a
+        loop thread must drop. With room it appends exactly like the sync call and does not suspend.
+
+        >>> await log.alog("info", "order placed", order_id=42)
+        >>> await log.ainfo("order placed", order_id=42)  # the same, per level
+        """
+        number = level if type(level) is int else parse_level(level)
+        if self._threshold > number:
+            return
+        exc = _exception(exc_info) if exc_info else None
+        waiting = _emit_or_wait(number, self.name, msg, fields, self._bound, exc)
+        if waiting is not None:
+            await waiting
+
+    def is_enabled_for(self, level: int | str) -> bool:
+        """Whether a call at ``level`` would be recorded (to skip building expensive fields)."""
+        return (level if type(level) is int else parse_level(level)) >= self._threshold
+
+    def bind(self, **fields: Any) -> Logger:
+        """A child handle whose every event carries ``fields`` (call fields win over bound ones)."""
+        merged = {**self._bound, **fields} if self._bound else fields
+        child = Logger(self.name, merged, threshold=self._threshold)
+        _children.add(child)
+        return child
+
+    def unbind(self, *names: str) -> Logger:
+        """A child handle without the bound ``names``."""
+        remaining = {k: v for k, v in (self._bound or {}).items() if k not in names}
+        child = Logger(self.name, remaining or None, threshold=self._threshold)
+        _children.add(child)
+        return child
+
+    @property
+    def bound(self) -> Mapping[str, Any]:
+        """The fields bound to this handle."""
+        return dict(self._bound or {})
+
+    @property
+    def level(self) -> int:
+        """The effective threshold of this handle."""
+        return self._threshold
+
+
+def get_logger(name: str | None = None) -> Logger:
+    """The handle for ``name`` (the root ``"root"`` when omitted); the same object for the same name."""
+    key = name or "root"
+    logger = _named.get(key)
+    if logger is None:
+        logger = _named.setdefault(key, Logger(key))
+    return logger
+
+
+def refresh_thresholds() -> None:
+    """Recompute every live handle's threshold (after configure or set_level)."""
+    for logger in list(_named.values()):
+        logger._threshold = _threshold_for(logger.name)
+    for child in list(_children):
+        child._threshold = _threshold_for(child.name)

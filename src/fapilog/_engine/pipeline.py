@@ -1,0 +1,219 @@
+"""The stage chain the worker runs on every batch: filters → enrichers → redactors → processors.
+
+Each stage is a plugin instance wrapped in a :class:`Stage` that knows its name and kind, uses the plugin's
+batch form when it has one, and contains its failures: an exception is counted against the plugin and the
+event goes on in the safest state for that kind (unfiltered, unenriched, *masked*, unprocessed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+from fapilog._engine.hooks import cancelled_for_real
+from fapilog._engine.notices import warn
+from fapilog._kit.record import EventRecord
+from fapilog.plugins.metadata import KIND_BY_NAME
+
+__all__ = ["REDACTION_FAILED", "Pipeline", "Stage", "StageKind"]
+
+StageKind = Literal["filter", "enricher", "redactor", "processor"]
+
+REDACTION_FAILED = "[REDACTION_FAILED]"
+_KEPT_ON_REDACTION_FAILURE = ("timestamp", "level", "logger", "seq")
+
+Records = list[EventRecord]
+
+
+class Stage:
+    """One plugin instance in the chain, with its error counter."""
+
+    __slots__ = ("_batch", "_one", "errors", "expanded", "kind", "name", "obj", "spec")
+
+    def __init__(self, kind: StageKind, name: str, obj: object, spec: object = None) -> None:
+        self.kind = kind
+        self.name = name
+        self.spec = spec
+        """What the plugin was configured from (a name or table lets it be reloaded with new settings)."""
+        self.errors = 0
+        self.expanded = 0
+        """Extra records this stage produced by splitting events (processors' batch form only)."""
+        self.replace(obj)
+
+    def replace(self, obj: object) -> None:
+        """Swap in another instance of the plugin (the caller makes sure no batch is in flight)."""
+        self.obj = obj
+        kind, name = self.kind, self.name
+        spec = KIND_BY_NAME[kind]
+        method = spec.method
+        one = getattr(obj, method, None)
+        if one is None or not callable(one):
+            raise TypeError(f"{kind} {name!r} has no {method}() method")
+        self._one: Callable[[Any], Any] = one
+        batch = getattr(obj, spec.batch_method, None)
+        self._batch: Callable[[Any], Any] | None = batch if callable(batch) else None
+
+    def _failed(self, exc: BaseException) -> None:
+        self.errors += 1
+        warn(
+            f"plugin-error:{self.name}:{type(exc).__name__}",
+            f"{self.kind} {self.name!r} raised {type(exc).__name__}: {exc}; "
+            f"the event continued ({KIND_BY_NAME[self.kind].failure_effect})", code="FL-LOG-001",
+        )
+
+    async def _call(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        result = fn(arg)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    async def run(self, records: Records) -> tuple[Records, int]:
+        """Apply the stage to a batch; returns the surviving records and how many this stage dropped."""
+        if self._batch is not None:
+            try:
+                out = await self._call(self._batch, records)
+                return self._after_batch(records, out)
+            except BaseException as exc:
+                if _cancelled_for_real(exc):
+                    raise
+                self._failed(exc)
+                return self._on_batch_failure(records), 0
+        return await self._run_each(records)
+
+    async def _run_each(self, records: Records) -> tuple[Records, int]:
+        kept: Records = []
+        dropped = 0
+        for record in records:
+            try:
+                out = await self._call(self._one, record)
+                if self.kind == "filter":
+                    if out is None:
+                        dropped += 1
+                        continue
+                    result = _as_record(out, record)
+                elif self.kind == "enricher":
+                    _merge(record, out)
+                    result = record
+                else:
+                    result = _as_record(out, record)
+            except BaseException as exc:
+                if _cancelled_for_real(exc):
+                    raise
+                self._failed(exc)
+                result = self._on_failure(record)
+            kept.append(result)
+        return kept, dropped
+
+    def _after_batch(self, records: Records, out: Any) -> tuple[Records, int]:
+        if self.kind == "enricher":
+            for record, extra in zip(records, out, strict=True):
+                _merge(record, extra)
+            return records, 0
+        if self.kind == "filter":
+            kept = [_as_record(r, None) for r in out if r is not None]
+            if len(kept) > len(records):
+                raise ValueError(f"filter_batch returned {len(kept)} records for {len(records)}; filters only drop")
+            return kept, len(records) - len(kept)
+        if len(out) == len(records):
+            # A record passed on untouched (the common case for redactors) needs no re-wrapping.
+            if all(map(operator.is_, out, records)):
+                return records, 0
+            return [old if new is old else _as_record(new, old) for new, old in zip(out, records, strict=True)], 0
+        return self._expanded(records, out), 0
+
+    def _expanded(self, records: Records, out: Any) -> Records:
+        """A processor split events into several records: each must carry the ``seq`` of the event it came from."""
+        origins = {record.get("seq"): record for record in records}
+        result: Records = []
+        for new in out:
+            origin = origins.get(new.get("seq")) if isinstance(new, Mapping) else None
+            if origin is None:
+                raise ValueError(f"{self.kind} returned {len(out)} records for {len(records)}; extra records must "
+                                 "keep the seq of the event they were split from")
+            result.append(_as_record(new, origin))
+        if len(result) < len(records):
+            raise ValueError(f"{self.kind} returned {len(result)} records for {len(records)}; only filters drop")
+        self.expanded += len(result) - len(records)
+        return result
+
+    def _on_failure(self, record: EventRecord) -> EventRecord:
+        if self.kind == "redactor":
+            return _masked(record, self.name)
+        return record
+
+    def _on_batch_failure(self, records: Records) -> Records:
+        return [self._on_failure(r) for r in records]
+
+
+def _cancelled_for_real(exc: BaseException) -> bool:
+    """Propagate only a cancellation of the worker's task; a plugin raising CancelledError (or SystemExit,
+    KeyboardInterrupt) itself is contained like any other failure."""
+    if not isinstance(exc, asyncio.CancelledError):
+        return False
+    return cancelled_for_real()
+
+
+def _merge(record: EventRecord, extra: Mapping[str, Any] | None) -> None:
+    if extra:
+        for key, value in extra.items():
+            record.setdefault(key, value)
+
+
+def _as_record(value: Mapping[str, Any], origin: EventRecord | None) -> EventRecord:
+    """``value`` as an EventRecord that keeps the capture attributes of the record it came from."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a mapping (the record), got {type(value).__name__}")
+    if type(value) is EventRecord:
+        record = value
+    elif origin is not None:
+        record = origin.derive(value)  # the plugin's fields, the event's capture attributes
+    else:
+        record = EventRecord(value)
+    for attribute, default in (("ts_ns", 0), ("levelno", 0), ("captured", None)):
+        if not hasattr(record, attribute):  # what neither carried: the origin's, else the value's, else a default
+            source = origin if origin is not None else value
+            setattr(record, attribute, getattr(source, attribute, default))
+    return record
+
+
+def _masked(record: EventRecord, plugin: str) -> EventRecord:
+    safe = record.derive({k: record[k] for k in _KEPT_ON_REDACTION_FAILURE if k in record}, captured=False)
+    safe["message"] = REDACTION_FAILED
+    safe["redaction_failed"] = plugin
+    return safe
+
+
+class Pipeline:
+    """The ordered stages; ``run`` returns the records that reach the sinks and drops per filter."""
+
+    def __init__(self, stages: Sequence[Stage]) -> None:
+        # sorted() is stable: stages of one kind keep their configured order
+        self.stages = sorted(stages, key=lambda s: KIND_BY_NAME[s.kind].order)
+        self.filtered: dict[str, int] = {}
+
+    @property
+    def copy_on_write(self) -> bool:
+        """Whether every stage is copy-on-write: it never changes a record in place, returns a record it leaves
+        alone as the very same object and one it changes as a new object without ``json``. The worker then
+        serializes records before the chain and keeps the bytes of those passed on untouched, which lets a
+        redactor judge a flat record by its JSON line. Only a class that declares it in its own body
+        (``_copy_on_write = True``: the built-in redactors) counts, never one that inherits it: a subclass may
+        change records in place, and stale bytes would carry the old content to every sink.
+        Read per batch: stages are added, removed and reloaded between batches."""
+        return all(vars(type(stage.obj)).get("_copy_on_write") is True for stage in self.stages)
+
+    def add(self, stage: Stage) -> None:
+        """Append a stage after the others of its kind (between batches)."""
+        self.stages = Pipeline([*self.stages, stage]).stages
+
+    async def run(self, records: Records) -> Records:
+        for stage in self.stages:
+            if not records:
+                break
+            records, dropped = await stage.run(records)
+            if dropped:
+                self.filtered[stage.name] = self.filtered.get(stage.name, 0) + dropped
+        return records

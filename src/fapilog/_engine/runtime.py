@@ -1,0 +1,322 @@
+"""One configured pipeline: its queue, its worker thread, and flush, shutdown, stats and plugin control.
+
+Creating a runtime and starting it costs the caller a queue and a thread start. Everything heavy — asyncio,
+plugin discovery and import, plugin construction and ``start()`` — happens on the worker thread, so even
+the very first log call of a process stays cheap. :func:`fapilog.configure` waits for that start and raises
+what went wrong; a runtime started lazily by a log call reports problems on stderr instead.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from fapilog._engine import reentry
+from fapilog._engine.emit import capture_hooks, make_emit
+from fapilog._engine.notices import warn
+from fapilog._engine.queue import EventQueue, FlushMarker, Handover
+from fapilog._engine.results import FlushResult, ShutdownReport
+from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats, dropped_stats, queue_stats
+from fapilog._kit.context import get_context
+from fapilog._kit.levels import parse_level
+from fapilog.errors import UsageError
+from fapilog.settings import LoggingSettings
+
+if TYPE_CHECKING:
+    from fapilog._engine.worker import PipelineWorker
+
+__all__ = ["Runtime"]
+
+_WORKER_THREAD_ERROR = "<called from the worker thread: would deadlock>"
+_WORKER_DIED = "<the worker died: see stderr; the next log call or configure() starts a new one>"
+_GIVE_UP_GRACE = 0.05
+"""Seconds a shutdown past its deadline waits for the worker's loop to count what it abandons."""
+
+
+class Runtime:
+    """Owns one pipeline's lifetime; the process-wide state in :mod:`fapilog._engine.state` holds the current one."""
+
+    def __init__(self, settings: LoggingSettings, *, lazy: bool = False) -> None:
+        self.settings = settings
+        q = settings.queue
+        self.queue = EventQueue(
+            q.capacity,
+            q.policy,
+            wait_timeout=q.wait_timeout,
+            protect_level=parse_level(q.protect_level, field="queue.protect_level"),
+            loop_overflow=q.loop_overflow,
+        )
+        self.emit = make_emit(self.queue, in_pipeline=self.on_worker_thread)
+        self.state = "new"
+        self.worker: PipelineWorker | None = None
+        self.build_error: BaseException | None = None
+        self.booted = threading.Event()
+        """Set once the worker exists (or building the pipeline failed)."""
+        self.thread: threading.Thread | None = None
+        self._lazy = lazy
+        self._lock = threading.Lock()
+        self.on_emit_changed: Callable[[Callable[..., None], Callable[..., None]], None] = _ignore
+        """Called with (old, new) when the capture function changes, so loggers can switch over."""
+        self.handover: Handover | None = None
+        """Where events go that arrive once this pipeline stopped taking them (the next pipeline, if any)."""
+        self.on_failed: Callable[[Runtime], None] = _ignore_failure
+        """Called (from the dying worker's thread) when the worker died: a supervisor starts a new one."""
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self.state == "new":
+                self.thread = threading.Thread(target=self._boot, name="fapilog-worker", daemon=True)
+                self.thread.start()
+                self.state = "running"
+
+    def _boot(self) -> None:
+        from fapilog._engine.builder import build_pipeline
+        from fapilog._engine.worker import PipelineWorker
+
+        try:
+            built = build_pipeline(self.settings)
+        except Exception as exc:  # noqa: BLE001 - raised by configure(), or reported when started lazily
+            self.build_error = exc
+            if not self._lazy:
+                self.booted.set()
+                return
+            warn("lazy-config", f"configuration from FAPILOG_* settings failed: {exc}; events go to stderr as "
+                 "JSON lines until fapilog.configure() succeeds", force=True, code="FL-RUN-006")
+            built = build_pipeline(LoggingSettings.load({"sinks": [{"type": "stderr", "format": "json"}]},
+                                                        environ={}))
+        queue = self.settings.queue
+        self.worker = PipelineWorker(self.queue, built, batch_size=queue.batch_size, linger=queue.linger)
+        self.worker.on_died = self._worker_died
+        self.worker.report_start_failures = self._lazy  # configure() raises them; nobody else would
+        self.refresh_emit()
+        self.booted.set()
+        self.worker.run()
+
+    def refresh_emit(self) -> None:
+        """Rebuild the capture function for the enrichers now running (after build, load, unload, reload)."""
+        hooks = capture_hooks(self.worker.pipeline.stages) if self.worker is not None else []
+        old, self.emit = self.emit, make_emit(self.queue, hooks, in_pipeline=self.on_worker_thread)
+        self.on_emit_changed(old, self.emit)
+
+    def wait_started(self, timeout: float) -> dict[str, BaseException]:
+        """Wait for the pipeline to be built and every plugin's ``start()``; returns failures by plugin name."""
+        deadline = time.monotonic() + timeout
+        if not self.booted.wait(timeout):
+            return {"<startup>": TimeoutError(f"the pipeline was not built within {timeout}s")}
+        if self.build_error is not None:
+            raise self.build_error
+        worker = self.worker
+        assert worker is not None
+        if not worker.started.wait(max(0.0, deadline - time.monotonic())):
+            return {"<startup>": TimeoutError(f"plugins did not start within {timeout}s")}
+        return dict(worker.start_failures)
+
+    def on_worker_thread(self) -> bool:
+        """Whether the caller is code this pipeline runs: the worker, a sink's own thread, an offloaded call.
+
+        Such code must not wait for the pipeline (flush, shutdown, configure): the pipeline waits for it.
+        """
+        return threading.current_thread() is self.thread or reentry.from_pipeline(get_context())
+
+    def _worker_died(self, exc: BaseException) -> None:
+        """The worker's loop ended without a stop: nobody may wait on this queue any more."""
+        with self._lock:
+            if self.state != "running":
+                return
+            self.state = "failed"
+        self.queue.close(self.handover)
+        self.on_failed(self)
+
+    def _send_marker(self) -> FlushMarker | FlushResult:
+        """Queue a flush marker, or say why no flush is needed or possible."""
+        if self.state == "failed":
+            return FlushResult(ok=False, failed_sinks=(_WORKER_DIED,))
+        if self.state != "running":
+            return FlushResult(ok=True)
+        if self.on_worker_thread():
+            return FlushResult(ok=False, failed_sinks=(_WORKER_THREAD_ERROR,))
+        marker = FlushMarker()
+        self.queue.put_marker(marker)
+        return marker
+
+    def flush(self, timeout: float) -> FlushResult:
+        """Block until everything logged before this call reached every sink, or ``timeout`` passed."""
+        marker = self._send_marker()
+        if isinstance(marker, FlushResult):
+            return marker
+        try:
+            failed = marker.future.result(timeout)
+        except TimeoutError:
+            return self._timed_out(marker)
+        return FlushResult(ok=not failed, failed_sinks=tuple(failed))
+
+    async def aflush(self, timeout: float) -> FlushResult:
+        """:meth:`flush` for async code: awaits without blocking the caller's event loop."""
+        import asyncio
+
+        marker = self._send_marker()
+        if isinstance(marker, FlushResult):
+            return marker
+        try:
+            failed = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(marker.future)), timeout)
+        except TimeoutError:
+            return self._timed_out(marker)
+        return FlushResult(ok=not failed, failed_sinks=tuple(failed))
+
+    def _timed_out(self, marker: FlushMarker) -> FlushResult:
+        passed = set(marker.passed_by) - set(marker.failed)
+        sinks = self.worker.sinks if self.worker is not None else []
+        waiting = tuple(r.name for r in sinks if r.name not in passed) or ("<queue>",)
+        pending = {r.name: r.pending() for r in sinks if r.name not in passed}
+        return FlushResult(ok=False, timed_out=True, failed_sinks=waiting, pending=pending)
+
+    def shutdown(self, timeout: float) -> ShutdownReport:
+        """Deliver what is queued, stop every plugin, end the worker — all within ``timeout``.
+
+        The intake closes first: from then on nobody waits for room in this queue, and an event that finds it
+        full goes to :attr:`handover` (the next pipeline). Then the worker drains, stops every plugin and ends.
+        At the deadline it gives up: what never reached a sink is counted as undelivered, and a write still in
+        progress is reported as in flight (its outcome is counted when it ends).
+        """
+        if self.on_worker_thread():  # refuse before changing anything: the pipeline stays as it was
+            raise UsageError(
+                "fapilog.shutdown() cannot be called from a plugin running on the worker", code="FL-RUN-010"
+            )
+        with self._lock:
+            if self.state not in ("running", "failed"):
+                self.state = "stopped"
+                return ShutdownReport(ok=True)
+            self.state = "stopping"
+        deadline = time.monotonic() + timeout
+        self.queue.close(self.handover)
+        self.booted.wait(max(0.0, deadline - time.monotonic()))
+        worker = self.worker
+        details: dict[str, int] = {}
+        in_flight = 0
+        finished = True
+        if worker is not None:
+            worker.request_stop()
+            finished = worker.finished.wait(max(0.0, deadline - time.monotonic()))
+            if not finished:
+                worker.gave_up = True
+                details, in_flight = _give_up(worker)
+        elif not self.booted.is_set():
+            finished = False
+        left = [item for item in self.queue.take_all() if not isinstance(item, FlushMarker)]
+        if left and finished and worker is not None and worker.death is None:
+            # The worker drained everything and stopped: these arrived afterwards, from callers that raced
+            # the close. They belong to the next pipeline.
+            for item in left:
+                self.queue.hand_over(item)
+        elif left:
+            details["queue"] = len(left)
+            self.queue.count("shutdown_timeout", len(left))
+        # Callers that read this pipeline's capture function just before the log calls were routed elsewhere
+        # may still append here: from now on each forwards its own event before its call returns.
+        self.queue.seal()
+        with self._lock:
+            self.state = "stopped"
+        undelivered = sum(details.values())
+        return ShutdownReport(
+            ok=undelivered == 0 and in_flight == 0,
+            undelivered=undelivered,
+            timed_out=not finished,
+            details=details,
+            in_flight=in_flight,
+            dropped=self._unintentional_drops(),
+        )
+
+    def _unintentional_drops(self) -> dict[str, int]:
+        by_reason = self.stats()["dropped"]["by_reason"]
+        return {reason: n for reason, n in by_reason.items() if n and not reason.startswith("filtered:")}
+
+    # -- observability ----------------------------------------------------------------------------------
+    def stats(self) -> Stats:
+        """This pipeline's snapshot; before its worker exists, the same constructors with zero counters and no
+        sinks or plugins (nothing is built before the first log call)."""
+        queue = self.queue
+        worker = self.worker
+        depth = queue.depth()
+        queue_drops = queue.snapshot_drops()
+        by_reason: dict[str, int] = dict(queue_drops)
+        intentional = 0
+        sinks: dict[str, SinkStats] = {}
+        plugins: dict[str, PluginStats] = {}
+        processed = high_water = degraded = split_extra = 0
+        if worker is not None:
+            processed, high_water, degraded = worker.processed, worker.high_water, worker.serializer.degraded
+            if worker.reentrant:
+                by_reason["reentrant"] = worker.reentrant
+            for name, count in dict(worker.pipeline.filtered).items():
+                by_reason[f"filtered:{name}"] = count
+                intentional += count
+            from fapilog._registry.registry import default_registry
+
+            timings = default_registry().timings
+            for stage in worker.pipeline.stages:
+                load_ms, start_ms = timings(stage.obj)
+                plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors, "load_ms": load_ms,
+                                       "start_ms": start_ms}
+                split_extra += stage.expanded
+            for runner in worker.sinks:
+                sinks[runner.name] = runner.snapshot()
+                load_ms, start_ms = timings(runner.sink)
+                plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values()), "load_ms": load_ms,
+                                        "start_ms": start_ms}
+                if runner.dropped:
+                    by_reason[f"sink_buffer_full:{runner.name}"] = runner.dropped
+        return {
+            "state": self.state,
+            "submitted": processed + depth + sum(queue_drops.values()),
+            "processed": processed,
+            "queue": queue_stats(depth=depth, capacity=queue.capacity, high_water=max(high_water, depth),
+                                 policy=queue.policy, overcommitted=queue.overcommitted),
+            "dropped": dropped_stats(by_reason, intentional),
+            "sinks": sinks,
+            "plugins": plugins,
+            "serialization": {"degraded": degraded},
+            "split_extra": split_extra,
+        }
+
+
+def _ignore(old: Callable[..., None], new: Callable[..., None]) -> None:
+    """Default emit-change listener: nobody routes through this runtime yet."""
+
+
+def _ignore_failure(runtime: Runtime) -> None:
+    """Default failure listener: nobody supervises this runtime."""
+
+
+def _give_up(worker: PipelineWorker) -> tuple[dict[str, int], int]:
+    """The deadline passed: count what never reached a sink as failed, even if the loop itself is stuck.
+
+    Returns the undelivered counts by place and how many records were in a write whose outcome is unknown.
+    """
+    details: dict[str, int] = {}
+    in_flight = [0]
+    done = threading.Event()
+
+    def abandon() -> None:
+        for runner in worker.sinks:
+            lost = runner.abandon("shutdown_timeout")
+            if lost:
+                details[f"sink:{runner.name}"] = lost
+            in_flight[0] += runner.in_flight_at_abandon
+        done.set()
+
+    loop = worker.loop
+    try:
+        if loop is not None:
+            loop.call_soon_threadsafe(abandon)
+    except RuntimeError:
+        pass  # the loop closed just now: the counts below are final
+    if not done.wait(_GIVE_UP_GRACE):  # the loop itself is blocked (a sink blocking in sync code)
+        for runner in worker.sinks:
+            stuck = runner.abandon("shutdown_timeout", from_outside=True)
+            in_flight[0] += runner.in_flight_at_abandon
+            if stuck:
+                details[f"sink:{runner.name}"] = stuck
+    return details, in_flight[0]

@@ -1,0 +1,439 @@
+"""The process-wide logging state: the current runtime, levels, configure, flush, shutdown, exit and fork.
+
+The runtime starts lazily on the first enabled log call (from ``FAPILOG_*`` settings or defaults) or eagerly
+in :func:`configure`. An ``atexit`` hook drains it within ``exit_timeout``: at that point the worker is a
+live daemon thread (non-daemon threads have been joined, daemon threads not yet frozen), so the drain needs
+no new thread or event loop during finalization. A forked child discards the parent's queue (the parent
+delivers those events) and starts a fresh worker on its first log call.
+
+A ``multiprocessing`` child never reaches ``atexit`` when it was forked (fork and forkserver ``Process``, pool
+workers): it leaves with ``os._exit()``. The last Python code it runs is the end of its bootstrap, which calls
+``threading._shutdown()`` and with it every hook registered through ``threading._register_atexit``, so the
+same drain is hooked there (see :func:`_at_process_exit`); it runs once per process. Events logged after
+the drain (from ``atexit`` functions that run later, or threads still running) are built and redacted on the
+caller's thread exactly as the pipeline would, and written to stderr (see :mod:`fapilog._engine.late`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from fapilog._engine import handover, late
+from fapilog._engine import logger as _logger
+from fapilog._engine.notices import warn
+from fapilog._engine.results import FlushResult, ShutdownReport
+from fapilog._engine.runtime import Runtime
+from fapilog._kit.context import get_context as _context_get
+from fapilog._kit.levels import parse_level
+from fapilog.errors import ConfigError, PluginLoadError, UsageError
+from fapilog.settings import LoggingSettings
+
+if TYPE_CHECKING:
+    from fapilog._engine.stats_schema import Stats
+
+__all__ = [
+    "aflush",
+    "ashutdown",
+    "configure",
+    "current_settings",
+    "flush",
+    "set_level",
+    "shutdown",
+    "stats",
+]
+
+_lock = threading.RLock()
+_runtime: Runtime | None = None
+_settings: LoggingSettings | None = None
+_level_overrides: dict[str | None, int] = {}
+_finalized = False
+_last_stopped: Runtime | None = None
+_intercepts: list[tuple[Callable[..., None], int | None]] = []
+"""Active :func:`intercepted` blocks, innermost last: while any is open, log calls go to its function."""
+_restarts: list[float] = []
+"""When the supervisor restarted a dead worker (the last minute's): more than a few means a bug, not bad luck."""
+_MAX_RESTARTS_PER_MINUTE = 5
+
+_late_source: Runtime | None = None
+"""The pipeline the exit drain stopped: late events go through its redactors and continue its ``seq``."""
+
+
+def current_settings() -> LoggingSettings:
+    """The settings in force (from :func:`configure`, else the environment and defaults)."""
+    global _settings
+    with _lock:
+        if _settings is None:
+            try:
+                _settings = LoggingSettings.load()
+            except ConfigError as exc:
+                # Never raise from a log call or get_logger(): say what is wrong and keep logging, to stderr.
+                warn("env-config", f"ignoring invalid FAPILOG_* settings: {exc}; logging to stderr with defaults "
+                     "until fapilog.configure() is called", force=True, code="FL-RUN-006")
+                _settings = LoggingSettings.load({"sinks": ["stderr"]}, environ={})
+        return _settings
+
+
+def _threshold_for(name: str) -> int:
+    try:  # one read, no check-then-index: a capture block may close on another thread meanwhile
+        capture: tuple[Callable[..., None], int | None] | None = _intercepts[-1]
+    except IndexError:
+        capture = None
+    if capture is not None and capture[1] is not None:
+        return capture[1]
+    settings = current_settings()
+    best_len = -1
+    threshold = _level_overrides.get(None, settings.level_number)
+    table = {**{k: parse_level(v) for k, v in settings.loggers.items()},
+             **{k: v for k, v in _level_overrides.items() if k is not None}}
+    for prefix, level in table.items():
+        if (name == prefix or name.startswith(prefix + ".")) and len(prefix) > best_len:
+            best_len, threshold = len(prefix), level
+    return threshold
+
+
+def _ensure_runtime() -> Runtime:
+    global _runtime
+    with _lock:
+        runtime = _runtime
+        if runtime is None or runtime.state != "running":
+            _apply_observability(current_settings(), lazy=True)
+            runtime = Runtime(current_settings(), lazy=True)
+            _supervise(runtime)
+            _runtime = runtime
+            _route(runtime.emit)
+            runtime.start()
+        return runtime
+
+
+def _apply_observability(settings: LoggingSettings, *, lazy: bool) -> None:
+    """The metrics endpoint and lifecycle spans the settings ask for; nothing is imported while both are off."""
+    if settings.metrics.enabled or settings.opentelemetry.spans or "fapilog.integrations.observability" in sys.modules:
+        from fapilog.integrations import observability
+
+        observability.apply(settings, lazy=lazy)
+
+
+def _supervise(runtime: Runtime) -> None:
+    """Wire a new runtime to the process state: emit changes, hand-over of late events, restart on death."""
+    runtime.on_emit_changed = _switch_emit
+    runtime.handover = handover.hand_over
+    runtime.on_failed = _worker_failed
+    handover.adopt(runtime, _last_stopped)
+
+
+def _worker_failed(runtime: Runtime) -> None:
+    """Supervisor: a worker died. Log calls start a fresh pipeline (same settings) and it inherits the queue."""
+    handover.retire(runtime)
+    with _lock:
+        if _runtime is not runtime:
+            return
+        now = time.monotonic()
+        _restarts[:] = [t for t in _restarts if now - t < 60.0]
+        if len(_restarts) >= _MAX_RESTARTS_PER_MINUTE or _finalized:
+            warn("worker-restarts", f"the fapilog worker died {len(_restarts) + 1} times within a minute; not "
+                 "restarting it until configure() is called (events are counted, not delivered)", force=True,
+                 code="FL-RUN-009")
+            return
+        _restarts.append(now)
+        runtime.queue.seal()  # what it holds, and what stale callers still append, waits for the next one
+        _route(_bootstrap_emit)
+
+
+def _switch_emit(old: Any, new: Any) -> None:
+    """A running pipeline changed its capture function: route log calls through it, unless replaced meanwhile."""
+    with _lock:
+        if _logger._emit is old:
+            _logger.route(new)
+
+
+def _route(emit: Callable[..., None]) -> None:
+    """Make ``emit`` the log calls' capture function, unless an :func:`intercepted` block holds them."""
+    _logger.route(_intercepts[-1][0] if _intercepts else emit)
+
+
+@contextlib.contextmanager
+def intercepted(emit: Callable[..., None], level: int | None = None) -> Iterator[None]:
+    """Send every log call to ``emit`` instead of the pipeline until the block ends (``fapilog.testing``).
+
+    ``emit`` receives the logger's arguments ``(level, name, message, fields, bound, exc)``. ``level``, when
+    given, becomes every handle's threshold for the block. ``configure()``, ``shutdown()`` and a lazy start
+    inside the block leave the interception in place; blocks nest, and the innermost one wins. A child forked
+    inside a block does not inherit it: the child's events go through its own pipeline.
+    """
+    entry = (emit, level)
+    with _lock:
+        _intercepts.append(entry)
+        _route(emit)
+        _logger.refresh_thresholds()
+    try:
+        yield
+    finally:
+        with _lock:
+            _intercepts.remove(entry)
+            runtime = _runtime
+            if _finalized:
+                _route(_bootstrap_emit)  # routes late events to stderr
+            else:
+                # A pipeline still draining keeps receiving calls, as it would have without the capture.
+                live = runtime is not None and runtime.state in ("running", "stopping")
+                _route(runtime.emit if live and runtime is not None else _bootstrap_emit)
+            _logger.refresh_thresholds()
+
+
+def _bootstrap_emit(*args: Any) -> None:
+    """First log call (or first after a shutdown or fork): start the runtime, then hand the event over."""
+    if _finalized:
+        late.emit(*args)
+        return
+    _ensure_runtime().emit(*args)
+
+
+def _bootstrap_emit_or_wait(*args: Any) -> Any:
+    """The awaitable twin of :func:`_bootstrap_emit`: start the runtime, then capture through its twin."""
+    if _finalized:
+        late.emit(*args)
+        return None
+    return _ensure_runtime().emit.or_wait(*args)  # type: ignore[attr-defined]
+
+
+_bootstrap_emit.or_wait = _bootstrap_emit_or_wait  # type: ignore[attr-defined]
+
+
+def configure(settings: LoggingSettings | None = None, /, *, file: str | None = None, **options: Any) -> None:
+    """Apply settings; loggers that already exist follow. Raises ConfigError or PluginLoadError on bad input.
+
+    >>> fapilog.configure(level="debug", sinks=["stdout", {"type": "file", "path": "app.log"}])
+
+    Everything logged before the call is delivered through the previous pipeline first.
+    """
+    global _runtime, _settings
+    current = _runtime
+    if current is not None and current.on_worker_thread():
+        raise UsageError(
+            "fapilog.configure() cannot be called from a plugin running on the worker", code="FL-RUN-010"
+        )
+    new_settings = settings.replace(**options) if settings is not None else LoggingSettings.load(options, file=file)
+    _apply_observability(new_settings, lazy=False)
+    runtime = Runtime(new_settings)
+    runtime.start()
+    try:
+        failures = runtime.wait_started(new_settings.start_timeout)
+    except BaseException:
+        runtime.shutdown(new_settings.start_timeout)
+        raise
+    if failures:
+        runtime.shutdown(new_settings.start_timeout)
+        name, exc = next(iter(failures.items()))
+        raise PluginLoadError(
+            f"plugin {name!r} failed to start: {type(exc).__name__}: {exc}; "
+            "fix its settings (or remove it) and call configure() again",
+            plugin=name, code="FL-RUN-001",
+        ) from exc
+    with _lock:
+        previous = _runtime
+        _settings = new_settings
+        _level_overrides.clear()
+        _restarts.clear()
+        _runtime = runtime
+        _supervise(runtime)
+        _route(runtime.emit)
+        _logger.refresh_thresholds()
+    if previous is not None:
+        previous.shutdown(previous.settings.exit_timeout)
+
+
+def set_level(level: int | str, logger: str | None = None) -> None:
+    """Change the threshold at runtime, globally or for ``logger`` and its children (by name prefix)."""
+    number = parse_level(level)
+    with _lock:
+        _level_overrides[logger] = number
+        _logger.refresh_thresholds()
+
+
+def flush(timeout: float = 5.0) -> FlushResult:
+    """Deliver everything logged before this call to every sink, or report what did not make it in time."""
+    runtime = _pipeline_for_waiting_events()
+    return runtime.flush(timeout) if runtime is not None else FlushResult(ok=True)
+
+
+async def aflush(timeout: float = 5.0) -> FlushResult:
+    """:func:`flush` without blocking the event loop."""
+    runtime = _pipeline_for_waiting_events()
+    return await runtime.aflush(timeout) if runtime is not None else FlushResult(ok=True)
+
+
+def _pipeline_for_waiting_events() -> Runtime | None:
+    """The current pipeline; started now when events logged during an earlier shutdown wait for one."""
+    runtime = _runtime
+    if (runtime is None or runtime.state != "running") and _events_waiting() and not _finalized:
+        return _ensure_runtime()
+    return runtime
+
+
+def _events_waiting() -> bool:
+    """Whether events (or a count of events) logged during an earlier shutdown wait for a pipeline."""
+    stopped = _last_stopped
+    return handover.waiting() or bool(stopped is not None and stopped.queue.items)
+
+
+def shutdown(timeout: float = 5.0) -> ShutdownReport:
+    """Flush, then stop every plugin. A later log call starts a fresh pipeline with the same settings."""
+    global _runtime, _last_stopped
+    with _lock:
+        runtime = _pipeline_for_waiting_events()
+    if runtime is None:
+        return ShutdownReport(ok=True)
+    if runtime.on_worker_thread():  # refuse before changing anything
+        raise UsageError(
+            "fapilog.shutdown() cannot be called from a plugin running on the worker", code="FL-RUN-010"
+        )
+    # The intake closes first: events logged from now on wait for the next pipeline (a flat-out producer
+    # cannot keep the drain from ending), except those the stopping plugins log from the worker (a rate
+    # limiter's last summary), which this pipeline still delivers.
+    with _lock:
+        handover.retire(runtime)  # from now on events wait for the next pipeline instead of going to this one
+        if _runtime is runtime:
+            _route(_draining_emit(runtime))
+    report = runtime.shutdown(timeout)
+    with _lock:
+        _last_stopped = runtime
+        if _runtime is runtime:
+            _runtime = None
+            if not _finalized:
+                _route(_bootstrap_emit)
+    return report
+
+
+def _draining_emit(runtime: Runtime) -> Callable[..., None]:
+    """The capture function while ``runtime`` drains: its own worker's events go in, the rest wait."""
+    now = time.time_ns
+    context = _context_get
+
+    def draining(
+        level: int, name: str, message: Any, fields: dict[str, Any], bound: Any, exc: BaseException | None
+    ) -> None:
+        if runtime.on_worker_thread():
+            runtime.emit(level, name, message, fields, bound, exc)
+            return
+        try:
+            handover.hand_over((now(), level, name, message, fields, context(), bound, exc, None))
+        except Exception:  # noqa: BLE001 - never into the caller: counted (a failing context or clock)
+            runtime.queue.count("internal_error")
+
+    return draining
+
+
+async def ashutdown(timeout: float = 5.0) -> ShutdownReport:
+    """:func:`shutdown` without blocking the event loop (the wait runs in a helper thread)."""
+    import asyncio
+
+    return await asyncio.get_running_loop().run_in_executor(None, shutdown, timeout)
+
+
+def stats() -> Stats:
+    """Counters of the current pipeline (:class:`~fapilog._engine.stats_schema.Stats`); see
+    ``docs/observability.md`` for every field."""
+    runtime = _runtime or _last_stopped  # after shutdown(), the final counters stay readable
+    if runtime is None:
+        # Before the first log call: what a pipeline of the current settings reports before its first event,
+        # from the same code, so every key exists. An unstarted runtime is a queue object, no thread.
+        counters = Runtime(current_settings()).stats()
+        counters["state"] = "not started"
+        return counters
+    return runtime.stats()
+
+
+def _at_exit() -> None:
+    """The exit drain: deliver everything within ``exit_timeout``, report what could not be, then route later
+    events to :func:`fapilog._engine.late.emit`. Runs once per process, from ``atexit`` or :func:`_at_process_exit`."""
+    global _finalized, _late_source
+    with _lock:
+        if _finalized:
+            return  # drained already: a spawned multiprocessing child gets here from both hooks
+        runtime = _runtime
+        _finalized = True
+    if (runtime is None or runtime.state != "running") and _events_waiting():
+        runtime = _ensure_runtime()  # events logged during an earlier shutdown waited for a pipeline: deliver
+    if runtime is None or runtime.state not in ("running", "failed"):
+        _logger.route(_bootstrap_emit)
+        handover.finish_at_exit()
+        return
+    started = time.monotonic()
+    handover.retire(runtime)
+    report = runtime.shutdown(runtime.settings.exit_timeout)
+    _late_source = runtime
+    _logger.route(_bootstrap_emit)  # finalized: anything logged from now on goes straight to stderr
+    late = handover.finish_at_exit()  # logged by other threads while the drain ran, after it emptied the queue
+    if not report.ok or late:
+        counts = dict(report.details)
+        if late:
+            counts["during_exit"] = late
+        if report.in_flight:  # the process ends now: a write that has not finished will not
+            counts["in_unfinished_writes"] = report.in_flight
+        parts = ", ".join(f"{where}={n}" for where, n in counts.items())
+        _write_stderr(
+            f"fapilog: exit drain gave up after {time.monotonic() - started:.1f}s: "
+            f"{report.undelivered + report.in_flight + late} event(s) not delivered ({parts}); raise exit_timeout "
+            "or fix the sink [FL-LOG-009]\n"
+        )
+    if report.dropped:
+        reasons = ", ".join(f"{reason}={n}" for reason, n in sorted(report.dropped.items()))
+        _write_stderr(f"fapilog: {sum(report.dropped.values())} event(s) were dropped in total ({reasons}) "
+                      "[FL-LOG-010]\n")
+
+
+def _write_stderr(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is gone: the interpreter is tearing down and no channel is left
+
+
+def _at_process_exit() -> None:
+    """Drain a ``multiprocessing`` child as it ends; in any other process leave that to ``atexit``.
+
+    Every multiprocessing child (fork, forkserver and spawn ``Process``, pool and ``ProcessPoolExecutor``
+    workers) ends ``BaseProcess._bootstrap`` with ``threading._shutdown()``, which calls the hooks registered
+    with ``threading._register_atexit`` before it joins the child's non-daemon threads. Fork and forkserver
+    children then leave with ``os._exit()``: ``atexit`` never runs, so this is their last chance. (A spawned
+    child goes on to ``atexit``, which finds the drain done.) In the main process the same shutdown runs
+    before non-daemon threads are joined: draining there would cut their last events off, so it does nothing.
+    """
+    process = sys.modules.get("multiprocessing.process")
+    if process is None or process.parent_process() is None:
+        return
+    _at_exit()
+
+
+def _after_fork_in_child() -> None:
+    global _lock, _runtime, _last_stopped
+    _lock = threading.RLock()
+    late.after_fork_in_child()
+    _runtime = None  # the parent's worker did not survive the fork; the parent delivers its own queue
+    _last_stopped = None  # stats() in the child reports the child's own pipeline, not the parent's last one
+    handover.after_fork_in_child()  # the parent delivers and reports what waited for a pipeline
+    _restarts.clear()
+    _intercepts.clear()  # a capture belongs to the parent's test; the child logs through its own pipeline
+    _route(_bootstrap_emit)
+
+
+_logger.route(_bootstrap_emit)
+_logger._threshold_for = _threshold_for
+atexit.register(_at_exit)
+# CPython's hook for code that must run when threading shuts down (concurrent.futures uses it too). It is
+# private, hence the getattr: without it a forked multiprocessing child keeps the old behaviour (its events
+# are delivered only up to its last flush()).
+_register_at_threading_shutdown = getattr(threading, "_register_atexit", None)
+if _register_at_threading_shutdown is not None:
+    with contextlib.suppress(RuntimeError):  # imported while the interpreter shuts down: no child exit ahead
+        _register_at_threading_shutdown(_at_process_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
