@@ -7,6 +7,7 @@ import sys
 import warnings
 
 import pytest
+from tests._shims import assert_old_path_aliases
 
 OLD_TO_NEW = {
     'fapilog.core.context': 'fapilog._kit.context',
@@ -26,19 +27,7 @@ OLD_TO_NEW = {
 @pytest.mark.parametrize(("old", "new"), sorted(OLD_TO_NEW.items()))
 def test_old_path_warns_and_is_the_new_module(old: str, new: str) -> None:
     """Importing an old path raises a DeprecationWarning naming the new path and yields the very same module."""
-    code = (
-        "import importlib, warnings\n"
-        "with warnings.catch_warnings(record=True) as caught:\n"
-        "    warnings.simplefilter('always')\n"
-        f"    old = importlib.import_module({old!r})\n"
-        f"new = importlib.import_module({new!r})\n"
-        "print(old is new)\n"
-        "print([str(w.message) for w in caught if w.category is DeprecationWarning])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    same, messages = out.splitlines()
-    assert same == "True"
-    assert f"{old} moved to {new}" in messages
+    assert_old_path_aliases(old, new)
 
 
 def test_old_report_name_still_answers() -> None:

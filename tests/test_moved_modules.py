@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests._shims import assert_old_path_aliases
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "fapilog"
 KINDS = ("sinks", "filters", "enrichers", "redactors", "processors")
@@ -35,20 +36,7 @@ def test_every_public_builtin_module_has_a_shim() -> None:
 @pytest.mark.parametrize("old", ["fapilog.plugins.sinks.file", "fapilog.plugins.filters.rate_limit"])
 def test_old_path_warns_and_is_the_new_module(old: str) -> None:
     """Importing an old path raises DeprecationWarning naming the new path, and yields the very same module."""
-    new = old.replace("fapilog.plugins.", "fapilog.builtins.")
-    code = (
-        "import importlib, warnings\n"
-        "with warnings.catch_warnings(record=True) as caught:\n"
-        "    warnings.simplefilter('always')\n"
-        f"    old = importlib.import_module({old!r})\n"
-        f"new = importlib.import_module({new!r})\n"
-        "print(old is new)\n"
-        "print([str(w.message) for w in caught if w.category is DeprecationWarning])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    same, messages = out.splitlines()
-    assert same == "True"
-    assert f"{old} moved to {new}" in messages
+    assert_old_path_aliases(old, old.replace("fapilog.plugins.", "fapilog.builtins."))
 
 
 def test_old_package_attribute_warns_and_resolves() -> None:
