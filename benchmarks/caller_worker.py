@@ -12,7 +12,9 @@ the medians. Modes (the default file sink, the suite's 5-field event):
 
 Experiments (not settings): ``EXP_SWITCH=seconds`` calls ``sys.setswitchinterval`` in the child (this
 benchmark only; the library never changes it), ``EXP_INLINE_IO=1`` runs the file sink's writes on the
-worker's loop instead of its I/O thread (to price the hop; unsafe with a stalling disk).
+worker's loop instead of its I/O thread (to price the hop; unsafe with a stalling disk), ``EXP_GC=off`` (or
+``EXP_GC=700,10,10``: thresholds) disables or retunes the cyclic garbage collector in the child (to price the
+collections the events' allocations trigger; the library leaves the collector's settings to the application).
 
     .venv/bin/python benchmarks/caller_worker.py --mode suite --reps 6 \\
         --variant FAPILOG_QUEUE__LINGER=0 --variant FAPILOG_QUEUE__LINGER=0.005
@@ -39,6 +41,13 @@ def _child(mode: str, group: int) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
     if os.environ.get("EXP_SWITCH"):
         sys.setswitchinterval(float(os.environ["EXP_SWITCH"]))
+    if os.environ.get("EXP_GC"):
+        import gc
+
+        if os.environ["EXP_GC"] == "off":
+            gc.disable()
+        else:
+            gc.set_threshold(*map(int, os.environ["EXP_GC"].split(",")))
     import fapilog
     from fixtures import IP, MESSAGE, METHOD, PATH, STATUS
 
