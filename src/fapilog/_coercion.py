@@ -21,7 +21,7 @@ import types
 import typing
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, TypeVar, Union
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar, Union
 
 from fapilog._constraints import Level, NonEmpty, Range, SplitText, location, setting_error
 from fapilog._kit.levels import parse_level
@@ -48,8 +48,7 @@ def parse_bool(value: object) -> bool | None:
     return None
 
 
-@dataclasses.dataclass(frozen=True)
-class _Where:
+class _Where(NamedTuple):
     """Where a value sits: ``path`` within the user's table (``.field``), ``root`` in front in messages."""
 
     path: str

@@ -12,9 +12,8 @@ removes only the default. ``plugins.allow`` need not name it: it is part of the 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from fapilog._constraints import prefixed
 from fapilog._engine.delivery import BufferPolicy, SinkRunner
@@ -245,8 +244,7 @@ def _build_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: st
     return runner
 
 
-@dataclasses.dataclass
-class BuiltPipeline:
+class BuiltPipeline(NamedTuple):
     """What the worker runs: the stage chain, the sink runners, and every plugin in start order."""
 
     pipeline: Pipeline

@@ -15,12 +15,11 @@ Name conflicts, when two distributions offer the same plugin name:
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from fapilog._registry.builtin_names import BUILTIN_PLUGINS, EXTRA_REQUIREMENTS, BuiltinPlugin
 from fapilog._registry.verdict import CORE_DISTRIBUTION, CORE_VERDICT, CompatVerdict
@@ -63,8 +62,7 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@dataclasses.dataclass(frozen=True)
-class DiscoveredPlugin:
+class DiscoveredPlugin(NamedTuple):
     """One entry point as found on disk, before any import: where it points and whether it may load.
 
     ``missing`` lists requirements of the entry point's extras that are not installed: such a plugin is
@@ -103,8 +101,7 @@ class DiscoveredPlugin:
         return f"pip install '{self.distribution}{extras}'"
 
 
-@dataclasses.dataclass(frozen=True)
-class Conflict:
+class Conflict(NamedTuple):
     """Two or more third-party distributions offering the same plugin name."""
 
     name: str
@@ -121,8 +118,7 @@ class Conflict:
         )
 
 
-@dataclasses.dataclass(frozen=True)
-class Scan:
+class Scan(NamedTuple):
     """The result of one scan: usable plugins by name, unresolved conflicts, and shadowed entries."""
 
     plugins: Mapping[str, DiscoveredPlugin]

@@ -14,14 +14,13 @@ contract.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 import re
 import sys
 import threading
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 from fapilog._registry.derived import DistributionFacts, metadata_from_facts
 from fapilog.errors import FapilogWarning, PluginValidationError
@@ -58,8 +57,7 @@ class LegacyPluginWarning(FapilogWarning):
     default_code = "FL-VAL-003"
 
 
-@dataclasses.dataclass(frozen=True)
-class Inspected:
+class Inspected(NamedTuple):
     """The outcome of validating one plugin object: its (possibly synthesized) metadata and legacy flag."""
 
     metadata: PluginMetadata
@@ -162,7 +160,7 @@ def _derive(
     """
     entry_name = name or facts.entry_name
     kind = _legacy_kind(plugin, entry_name, kind_hint)
-    md = metadata_from_facts(dataclasses.replace(facts, entry_name=entry_name), kind)
+    md = metadata_from_facts(facts._replace(entry_name=entry_name), kind)
     if md is None:
         return None
     try:
