@@ -20,9 +20,8 @@ import re
 import sys
 import threading
 import warnings
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from fapilog._registry.derived import DistributionFacts, metadata_from_facts
 from fapilog.errors import FapilogWarning, PluginValidationError
 from fapilog.plugins.metadata import (
     KIND_BY_NAME,
@@ -32,6 +31,9 @@ from fapilog.plugins.metadata import (
     PluginMetadata,
     metadata_of,
 )
+
+if TYPE_CHECKING:
+    from fapilog._registry.derived import DistributionFacts
 
 __all__ = [
     "Inspected",
@@ -158,6 +160,8 @@ def _derive(
     A missing stage method, or an ambiguous kind, raises (there is nothing to fall back on); a synchronous
     method, or facts that do not make valid metadata, leave the plugin to the legacy path and its notice.
     """
+    from fapilog._registry.derived import metadata_from_facts  # only a plugin without metadata needs it
+
     entry_name = name or facts.entry_name
     kind = _legacy_kind(plugin, entry_name, kind_hint)
     md = metadata_from_facts(facts._replace(entry_name=entry_name), kind)
