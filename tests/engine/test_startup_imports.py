@@ -15,6 +15,7 @@ import sys
 # parsing, the HTTP and network sinks' dependencies, settings files, path and decimal types, validation libraries.
 # fnmatch serves only field-name globs with inner wildcards (the default names have none); the metadata
 # derivation and the legacy adapter serve only third-party plugins without metadata or with synchronous methods.
+# The stats schema is only needed when stats() is asked for (the exit drain counts its drops without it).
 NEVER_BY_DEFAULT = (
     "importlib.metadata",
     "packaging",
@@ -39,6 +40,7 @@ NEVER_BY_DEFAULT = (
     "fnmatch",
     "fapilog._registry.derived",
     "fapilog._registry.legacy",
+    "fapilog._engine.stats_schema",
 )
 
 # Not yet needed right after `import fapilog`: the worker's event loop and everything the pipeline build brings.
