@@ -21,7 +21,7 @@ import types
 import typing
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, NamedTuple, TypeVar, Union
+from typing import Annotated, Any, Literal, TypeVar, Union
 
 from fapilog._constraints import Level, NonEmpty, Range, SplitText, location, setting_error
 from fapilog._kit.levels import parse_level
@@ -48,11 +48,14 @@ def parse_bool(value: object) -> bool | None:
     return None
 
 
-class _Where(NamedTuple):
+class _Where:
     """Where a value sits: ``path`` within the user's table (``.field``), ``root`` in front in messages."""
 
-    path: str
-    root: str
+    __slots__ = ("path", "root")
+
+    def __init__(self, path: str, root: str) -> None:
+        self.path = path
+        self.root = root
 
     def child(self, name: str) -> _Where:
         return _Where(f"{self.path}.{name}" if self.path else name, self.root)

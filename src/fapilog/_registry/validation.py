@@ -20,7 +20,7 @@ import re
 import sys
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from fapilog.errors import FapilogWarning, PluginValidationError
 from fapilog.plugins.metadata import (
@@ -59,14 +59,23 @@ class LegacyPluginWarning(FapilogWarning):
     default_code = "FL-VAL-003"
 
 
-class Inspected(NamedTuple):
-    """The outcome of validating one plugin object: its (possibly synthesized) metadata and legacy flag."""
+class Inspected:
+    """The outcome of validating one plugin object: its (possibly synthesized) metadata and legacy flag.
 
-    metadata: PluginMetadata
-    legacy: bool
-    notice: str | None = None
-    derived_from: str | None = None
-    """``"distribution NAME VERSION"`` when the metadata was derived from the providing distribution."""
+    ``derived_from`` is ``"distribution NAME VERSION"`` when the metadata was derived from the providing
+    distribution. A plain ``__slots__`` class: it is defined at every start-up, where a dataclass costs
+    tens of times more to create.
+    """
+
+    __slots__ = ("derived_from", "legacy", "metadata", "notice")
+
+    def __init__(
+        self, metadata: PluginMetadata, legacy: bool, notice: str | None = None, derived_from: str | None = None
+    ) -> None:
+        self.metadata = metadata
+        self.legacy = legacy
+        self.notice = notice
+        self.derived_from = derived_from
 
 
 def _cls(plugin: object) -> type:
