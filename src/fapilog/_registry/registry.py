@@ -27,6 +27,7 @@ from fapilog._registry.dependencies import resolve_order as _resolve
 from fapilog._registry.lifecycle import InstanceTracker, PluginInstanceInfo, elapsed_ms
 from fapilog._registry.validation import LegacyPluginWarning, inspect_plugin, needs_async_adapter
 from fapilog._registry.verdict import CompatVerdict
+from fapilog._value_methods import ValueMethods
 from fapilog.errors import ConfigError, PluginError, PluginNotFoundError, PluginValidationError
 from fapilog.plugins.metadata import PLUGIN_KINDS, PluginKind, PluginMetadata
 
@@ -47,8 +48,8 @@ PluginState = Literal["discovered", "loaded", "failed"]
 PluginSource = Literal["registered", "entry-point", "builtin"]
 
 
-@dataclasses.dataclass(frozen=True)
-class PluginInfo:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class PluginInfo(ValueMethods):
     """A snapshot of what the registry knows about one plugin name.
 
     ``plugin`` (the class, or a ready-made instance) and ``metadata``/``kind`` are set once the plugin is
