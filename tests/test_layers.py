@@ -70,7 +70,7 @@ def module_names() -> dict[str, Path]:
 
 RUNG_BY_TOP = {
     "errors": 0, "_version": 0, "_lazy": 0, "_moved": 0,
-    "_constraints": 1, "_coercion": 1, "plugins": 1, "_kit": 1,
+    "_constraints": 1, "_coercion": 1, "_value_methods": 1, "plugins": 1, "_kit": 1,
     "settings": 2, "_sink_settings": 2, "_registry": 2,
     "_engine": 3,
     "builtins": 4,

@@ -48,12 +48,14 @@ def parse_bool(value: object) -> bool | None:
     return None
 
 
-@dataclasses.dataclass(frozen=True)
 class _Where:
     """Where a value sits: ``path`` within the user's table (``.field``), ``root`` in front in messages."""
 
-    path: str
-    root: str
+    __slots__ = ("path", "root")
+
+    def __init__(self, path: str, root: str) -> None:
+        self.path = path
+        self.root = root
 
     def child(self, name: str) -> _Where:
         return _Where(f"{self.path}.{name}" if self.path else name, self.root)

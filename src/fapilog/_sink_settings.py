@@ -11,12 +11,13 @@ import dataclasses
 from typing import Annotated, Any, Literal
 
 from fapilog._constraints import Duration, Range
+from fapilog._value_methods import ValueMethods
 
 __all__ = ["CircuitSettings", "RetrySettings", "SinkDefaults"]
 
 
-@dataclasses.dataclass(frozen=True)
-class RetrySettings:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class RetrySettings(ValueMethods):
     """How a batch that failed in a retryable way is tried again (sinks with ``write_batch`` only)."""
 
     max_attempts: Annotated[int, Range(gt=0, le=1_000)] = 5
@@ -31,8 +32,8 @@ class RetrySettings:
     """Cap in seconds on a backend's ``Retry-After`` (>= 0)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class CircuitSettings:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class CircuitSettings(ValueMethods):
     """The sink's circuit breaker (sinks with ``write_batch`` only)."""
 
     failure_threshold: Annotated[int, Range(gt=0, le=1_000_000)] = 5
@@ -41,8 +42,8 @@ class CircuitSettings:
     """Seconds the circuit stays open before one batch probes the backend (> 0)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class SinkDefaults:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class SinkDefaults(ValueMethods):
     """Delivery settings every sink gets unless its own spec overrides them."""
 
     buffer_capacity: Annotated[int, Range(gt=0, le=100_000_000)] = 10_000

@@ -22,6 +22,7 @@ from fapilog._coercion import build, check_value
 from fapilog._constraints import Duration, Level, Range, setting_error
 from fapilog._kit.levels import parse_level
 from fapilog._sink_settings import CircuitSettings, RetrySettings, SinkDefaults
+from fapilog._value_methods import ValueMethods
 from fapilog.errors import ConfigError
 
 _T = TypeVar("_T")
@@ -37,8 +38,8 @@ __all__ = [
 ENV_PREFIX = "FAPILOG_"
 
 
-@dataclasses.dataclass(frozen=True)
-class QueueSettings:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class QueueSettings(ValueMethods):
     """The queue between log calls and the worker."""
 
     capacity: Annotated[int, Range(gt=0, le=100_000_000)] = 10_000
@@ -59,8 +60,8 @@ class QueueSettings:
     end the wait early (>= 0, at most 10; 0 turns it off)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class PluginSettings:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class PluginSettings(ValueMethods):
     """Per-plugin settings and switches, by plugin name."""
 
     settings: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
@@ -74,8 +75,8 @@ class PluginSettings:
     """Plugin names that must never be loaded; configuring one is a ConfigError."""
 
 
-@dataclasses.dataclass(frozen=True)
-class MetricsSettings:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class MetricsSettings(ValueMethods):
     """A Prometheus endpoint serving ``fapilog.stats()`` (needs ``pip install "fapilog[metrics]"``)."""
 
     enabled: bool = False
@@ -86,16 +87,16 @@ class MetricsSettings:
     """Address to listen on; loopback by default, ``0.0.0.0`` to let other hosts scrape."""
 
 
-@dataclasses.dataclass(frozen=True)
-class OpenTelemetrySettings:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class OpenTelemetrySettings(ValueMethods):
     """OpenTelemetry integration (needs ``pip install "fapilog[opentelemetry]"`` when switched on)."""
 
     spans: bool = False
     """Emit a span for each plugin load, start and stop, through the global tracer provider."""
 
 
-@dataclasses.dataclass(frozen=True)
-class LoggingSettings:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class LoggingSettings(ValueMethods):
     """Everything :func:`fapilog.configure` accepts. Build with :meth:`load` to get validation."""
 
     level: LevelSetting = "INFO"

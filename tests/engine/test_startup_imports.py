@@ -13,6 +13,10 @@ import sys
 
 # Heavy or optional modules the default configuration never uses: the entry-point scan and its metadata
 # parsing, the HTTP and network sinks' dependencies, settings files, path and decimal types, validation libraries.
+# fnmatch serves only field-name globs with inner wildcards (the default names have none); the metadata
+# derivation and the legacy adapter serve only third-party plugins without metadata or with synchronous methods.
+# The stats schema is only needed when stats() is asked for (the exit drain counts its drops without it).
+# The `secrets` redactor uses the URL rule (`_url_rule`), not the `url_credentials` plugin.
 NEVER_BY_DEFAULT = (
     "importlib.metadata",
     "packaging",
@@ -34,6 +38,11 @@ NEVER_BY_DEFAULT = (
     "fapilog.builtins.sinks.http",
     "fapilog.integrations.stdlib",
     "fapilog.integrations.observability",
+    "fnmatch",
+    "fapilog._registry.derived",
+    "fapilog._registry.legacy",
+    "fapilog._engine.stats_schema",
+    "fapilog.builtins.redactors.url_credentials",
 )
 
 # Not yet needed right after `import fapilog`: the worker's event loop and everything the pipeline build brings.

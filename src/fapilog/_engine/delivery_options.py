@@ -86,7 +86,9 @@ def runner_options(
     if merged["buffer_policy"] == "inherit":
         merged["buffer_policy"] = settings.queue.policy
     try:
-        checked = settings.replace(sink_defaults=merged).sink_defaults
+        # only the merged section is checked (as the settings' own `sink_defaults` field, so errors name it the
+        # same way): the rest of the settings were validated when they were loaded
+        checked: SinkDefaults = coerce_setting(merged, SinkDefaults, "sink_defaults")
     except ConfigError as exc:
         raise _blame(exc, own_defaults, delivery, where) from exc
     retry, circuit = checked.retry, checked.circuit

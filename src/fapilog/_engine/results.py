@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from fapilog._value_methods import ValueMethods
+
 __all__ = ["FlushResult", "ShutdownReport"]
 
 
-@dataclasses.dataclass(frozen=True)
-class FlushResult:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class FlushResult(ValueMethods):
     """What a flush achieved by its deadline. Truthy when every sink confirmed everything before the call."""
 
     ok: bool
@@ -25,8 +27,8 @@ class FlushResult:
         return self.ok
 
 
-@dataclasses.dataclass(frozen=True)
-class ShutdownReport:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class ShutdownReport(ValueMethods):
     """What a shutdown could not deliver. Truthy when nothing was lost."""
 
     ok: bool

@@ -8,14 +8,13 @@ cannot park a sink for an hour.
 
 from __future__ import annotations
 
-import dataclasses
 import random
+from typing import NamedTuple
 
 __all__ = ["RetryBudget", "RetryPolicy"]
 
 
-@dataclasses.dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """A sink's retry settings (see ``delivery.retry`` in the configuration reference)."""
 
     max_attempts: int = 5

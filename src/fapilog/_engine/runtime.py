@@ -18,13 +18,13 @@ from fapilog._engine.emit import capture_hooks, make_emit
 from fapilog._engine.notices import warn
 from fapilog._engine.queue import EventQueue, FlushMarker, Handover
 from fapilog._engine.results import FlushResult, ShutdownReport
-from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats, dropped_stats, queue_stats
 from fapilog._kit.context import get_context
 from fapilog._kit.levels import parse_level
 from fapilog.errors import UsageError
 from fapilog.settings import LoggingSettings
 
 if TYPE_CHECKING:
+    from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats
     from fapilog._engine.worker import PipelineWorker
 
 __all__ = ["Runtime"]
@@ -230,29 +230,26 @@ class Runtime:
         )
 
     def _unintentional_drops(self) -> dict[str, int]:
-        by_reason = self.stats()["dropped"]["by_reason"]
+        by_reason, _ = _drops(self.queue.snapshot_drops(), self.worker)
         return {reason: n for reason, n in by_reason.items() if n and not reason.startswith("filtered:")}
+
 
     # -- observability ----------------------------------------------------------------------------------
     def stats(self) -> Stats:
         """This pipeline's snapshot; before its worker exists, the same constructors with zero counters and no
         sinks or plugins (nothing is built before the first log call)."""
+        # here, not at import: the exit drain counts its drops without it (see _unintentional_drops)
+        from fapilog._engine.stats_schema import dropped_stats, queue_stats
+
         queue = self.queue
         worker = self.worker
         depth = queue.depth()
         queue_drops = queue.snapshot_drops()
-        by_reason: dict[str, int] = dict(queue_drops)
-        intentional = 0
         sinks: dict[str, SinkStats] = {}
         plugins: dict[str, PluginStats] = {}
         processed = high_water = degraded = split_extra = 0
         if worker is not None:
             processed, high_water, degraded = worker.processed, worker.high_water, worker.serializer.degraded
-            if worker.reentrant:
-                by_reason["reentrant"] = worker.reentrant
-            for name, count in dict(worker.pipeline.filtered).items():
-                by_reason[f"filtered:{name}"] = count
-                intentional += count
             from fapilog._registry.registry import default_registry
 
             timings = default_registry().timings
@@ -266,8 +263,7 @@ class Runtime:
                 load_ms, start_ms = timings(runner.sink)
                 plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values()), "load_ms": load_ms,
                                         "start_ms": start_ms}
-                if runner.dropped:
-                    by_reason[f"sink_buffer_full:{runner.name}"] = runner.dropped
+        by_reason, intentional = _drops(queue_drops, worker)
         return {
             "state": self.state,
             "submitted": processed + depth + sum(queue_drops.values()),
@@ -280,6 +276,22 @@ class Runtime:
             "serialization": {"degraded": degraded},
             "split_extra": split_extra,
         }
+
+
+def _drops(queue_drops: dict[str, int], worker: PipelineWorker | None) -> tuple[dict[str, int], int]:
+    """Every drop by reason (``stats()["dropped"]["by_reason"]``) and how many of them were intentional."""
+    by_reason: dict[str, int] = dict(queue_drops)
+    intentional = 0
+    if worker is not None:
+        if worker.reentrant:
+            by_reason["reentrant"] = worker.reentrant
+        for name, count in dict(worker.pipeline.filtered).items():
+            by_reason[f"filtered:{name}"] = count
+            intentional += count
+        for runner in worker.sinks:
+            if runner.dropped:
+                by_reason[f"sink_buffer_full:{runner.name}"] = runner.dropped
+    return by_reason, intentional
 
 
 def _ignore(old: Callable[..., None], new: Callable[..., None]) -> None:

@@ -13,14 +13,13 @@ A built-in that needs an optional extra names it, so a missing dependency become
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
+from typing import NamedTuple
 
 __all__ = ["BUILTIN_PLUGINS", "EXTRA_REQUIREMENTS", "BuiltinPlugin"]
 
 
-@dataclasses.dataclass(frozen=True)
-class BuiltinPlugin:
+class BuiltinPlugin(NamedTuple):
     """One row of the table: the configured ``name``, its ``"module:Class"`` target, and an optional extra."""
 
     name: str

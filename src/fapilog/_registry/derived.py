@@ -10,8 +10,7 @@ the one stage method it implements. Such a plugin loads without a warning; only 
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import importlib.metadata
@@ -27,8 +26,7 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class DistributionFacts:
+class DistributionFacts(NamedTuple):
     """What the providing distribution says about one entry point (no plugin code is involved)."""
 
     entry_name: str

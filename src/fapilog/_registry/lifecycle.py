@@ -15,6 +15,7 @@ import time
 from typing import Literal
 
 from fapilog._registry import tracing
+from fapilog._value_methods import ValueMethods
 from fapilog.errors import PluginError
 from fapilog.plugins.metadata import PluginKind, metadata_of
 
@@ -23,8 +24,8 @@ __all__ = ["InstanceState", "InstanceTracker", "PluginInstanceInfo"]
 InstanceState = Literal["loaded", "started", "stopped", "failed"]
 
 
-@dataclasses.dataclass(frozen=True)
-class PluginInstanceInfo:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class PluginInstanceInfo(ValueMethods):
     """Lifecycle of one created instance: state, timings in milliseconds, and the failure reason if any."""
 
     name: str

@@ -19,18 +19,20 @@ import dataclasses
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fapilog._registry import discovery, tracing
 from fapilog._registry.config import instantiate
 from fapilog._registry.dependencies import resolve_order as _resolve
-from fapilog._registry.derived import facts_from_distribution
-from fapilog._registry.legacy import LegacySinkAdapter
 from fapilog._registry.lifecycle import InstanceTracker, PluginInstanceInfo, elapsed_ms
 from fapilog._registry.validation import LegacyPluginWarning, inspect_plugin, needs_async_adapter
 from fapilog._registry.verdict import CompatVerdict
+from fapilog._value_methods import ValueMethods
 from fapilog.errors import ConfigError, PluginError, PluginNotFoundError, PluginValidationError
 from fapilog.plugins.metadata import PLUGIN_KINDS, PluginKind, PluginMetadata
+
+if TYPE_CHECKING:
+    from fapilog._registry.derived import DistributionFacts
 
 __all__ = [
     "LegacyPluginWarning",
@@ -46,8 +48,8 @@ PluginState = Literal["discovered", "loaded", "failed"]
 PluginSource = Literal["registered", "entry-point", "builtin"]
 
 
-@dataclasses.dataclass(frozen=True)
-class PluginInfo:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class PluginInfo(ValueMethods):
     """A snapshot of what the registry knows about one plugin name.
 
     ``plugin`` (the class, or a ready-made instance) and ``metadata``/``kind`` are set once the plugin is
@@ -69,6 +71,13 @@ class PluginInfo:
     """Set when the plugin declares no metadata and it was derived from its distribution (see ``_derived``)."""
     error: str | None = None
     load_ms: float | None = None
+
+
+def _facts(name: str, entry: discovery.DiscoveredPlugin) -> DistributionFacts:
+    """What a third-party plugin's distribution says about it (a built-in never needs this module)."""
+    from fapilog._registry.derived import facts_from_distribution
+
+    return facts_from_distribution(name, entry.distribution, entry.dist_version)
 
 
 def _metadata(info: PluginInfo) -> PluginMetadata:
@@ -228,7 +237,7 @@ class PluginRegistry:
         try:
             entry = discovery.builtin_entry(name) or discovery.find(name)
             plugin = discovery.load_plugin(entry)
-            facts = None if entry.builtin else facts_from_distribution(name, entry.distribution, entry.dist_version)
+            facts = None if entry.builtin else _facts(name, entry)
             checked = inspect_plugin(plugin, name=name, kind_hint=kind, version=entry.dist_version, facts=facts)
         except PluginError as exc:
             with self._lock:
@@ -323,6 +332,8 @@ class PluginRegistry:
             self._tracker.failed(name, md.kind, elapsed_ms(started), str(exc))
             raise
         if legacy and needs_async_adapter(instance, md.kind):
+            from fapilog._registry.legacy import LegacySinkAdapter  # only a legacy plugin needs it
+
             instance = LegacySinkAdapter(instance, name)
         self._tracker.created(instance, name, md.kind, elapsed_ms(started))
         return name, instance

@@ -14,16 +14,14 @@ contract.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 import re
 import sys
 import threading
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fapilog._registry.derived import DistributionFacts, metadata_from_facts
 from fapilog.errors import FapilogWarning, PluginValidationError
 from fapilog.plugins.metadata import (
     KIND_BY_NAME,
@@ -33,6 +31,9 @@ from fapilog.plugins.metadata import (
     PluginMetadata,
     metadata_of,
 )
+
+if TYPE_CHECKING:
+    from fapilog._registry.derived import DistributionFacts
 
 __all__ = [
     "Inspected",
@@ -58,15 +59,23 @@ class LegacyPluginWarning(FapilogWarning):
     default_code = "FL-VAL-003"
 
 
-@dataclasses.dataclass(frozen=True)
 class Inspected:
-    """The outcome of validating one plugin object: its (possibly synthesized) metadata and legacy flag."""
+    """The outcome of validating one plugin object: its (possibly synthesized) metadata and legacy flag.
 
-    metadata: PluginMetadata
-    legacy: bool
-    notice: str | None = None
-    derived_from: str | None = None
-    """``"distribution NAME VERSION"`` when the metadata was derived from the providing distribution."""
+    ``derived_from`` is ``"distribution NAME VERSION"`` when the metadata was derived from the providing
+    distribution. A plain ``__slots__`` class: it is defined at every start-up, where a dataclass costs
+    tens of times more to create.
+    """
+
+    __slots__ = ("derived_from", "legacy", "metadata", "notice")
+
+    def __init__(
+        self, metadata: PluginMetadata, legacy: bool, notice: str | None = None, derived_from: str | None = None
+    ) -> None:
+        self.metadata = metadata
+        self.legacy = legacy
+        self.notice = notice
+        self.derived_from = derived_from
 
 
 def _cls(plugin: object) -> type:
@@ -160,9 +169,11 @@ def _derive(
     A missing stage method, or an ambiguous kind, raises (there is nothing to fall back on); a synchronous
     method, or facts that do not make valid metadata, leave the plugin to the legacy path and its notice.
     """
+    from fapilog._registry.derived import metadata_from_facts  # only a plugin without metadata needs it
+
     entry_name = name or facts.entry_name
     kind = _legacy_kind(plugin, entry_name, kind_hint)
-    md = metadata_from_facts(dataclasses.replace(facts, entry_name=entry_name), kind)
+    md = metadata_from_facts(facts._replace(entry_name=entry_name), kind)
     if md is None:
         return None
     try:

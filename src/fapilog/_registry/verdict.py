@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from fapilog._value_methods import ValueMethods
 from fapilog._version import __version__
 
 __all__ = ["CORE_DISTRIBUTION", "CORE_VERDICT", "CompatVerdict"]
@@ -13,8 +14,8 @@ CORE_DISTRIBUTION = "fapilog"
 """The core's distribution name (canonical form)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class CompatVerdict:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class CompatVerdict(ValueMethods):
     """The gate's answer for one distribution: ``compatible``, the ``constraint`` it declares on fapilog
     (``None`` when it declares none), a ``reason`` a person can act on, the core version checked, and the
     reason's stable ``code`` (:data:`fapilog.errors.ERROR_CODES`) when it refuses or cannot check."""

@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from fapilog._value_methods import ValueMethods
 from fapilog.errors import PluginIncompatibleError, PluginValidationError
 
 if TYPE_CHECKING:
@@ -55,8 +56,8 @@ PLUGIN_KINDS: tuple[PluginKind, ...] = get_args(PluginKind)
 
 
 
-@dataclasses.dataclass(frozen=True)
-class KindSpec:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class KindSpec(ValueMethods):
     """Everything the core knows about one kind of plugin, in one row of :data:`KINDS`."""
 
     kind: PluginKind
@@ -103,8 +104,8 @@ def _specifier_set(text: str) -> SpecifierSet:
     return SpecifierSet(text, prereleases=True)
 
 
-@dataclasses.dataclass(frozen=True)
-class PluginRequirement:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class PluginRequirement(ValueMethods):
     """One parsed entry of :attr:`PluginMetadata.requires`: another plugin's name and a version range."""
 
     name: str
@@ -148,8 +149,8 @@ def _is_dataclass_type(obj: object) -> bool:
     return isinstance(obj, type) and dataclasses.is_dataclass(obj)
 
 
-@dataclasses.dataclass(frozen=True)
-class PluginMetadata:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class PluginMetadata(ValueMethods):
     """A plugin's identity and contract, validated on creation.
 
     ``name`` is what users configure (``sinks=["file"]``); ``version`` is the plugin's own PEP 440 version;
@@ -264,8 +265,8 @@ def metadata_of(plugin: object) -> PluginMetadata | None:
 HealthStatus = Literal["healthy", "degraded", "unhealthy"]
 
 
-@dataclasses.dataclass(frozen=True)
-class PluginHealth:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class PluginHealth(ValueMethods):
     """The answer of one health check: a status, a human-readable detail, and when it was taken.
 
     ``code`` is a stable code for the detail (fapilog's own checks use :data:`fapilog.errors.ERROR_CODES`, so the

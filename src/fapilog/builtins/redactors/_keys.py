@@ -12,13 +12,14 @@ patterns and keys alike before comparing, so one entry ``session_id`` covers ``s
 ``session id``. Byte-string keys (ASGI headers) are read as Latin-1 text.
 
 Verdicts are cached per key: records repeat the same few field names, so after warm-up a key costs one dict
-lookup.
+lookup. A glob whose only wildcards are leading or trailing ``*`` (``*password*``, ``*token``, ``x_*``: every
+default secret name) is compared as a substring, suffix or prefix; only the other globs are compiled to a
+regular expression, so the default pipeline's first build neither imports :mod:`fnmatch` nor compiles one.
 """
 
 from __future__ import annotations
 
 import enum
-import fnmatch
 import re
 from collections.abc import Hashable, Sequence
 from typing import TypeAlias
@@ -55,10 +56,24 @@ def key_text(key: Hashable) -> str:
     return str(key)
 
 
+def _translate(glob: str) -> str:
+    import fnmatch  # here: the default names never need it (see the module's docstring)
+
+    return fnmatch.translate(glob)
+
+
 def _segment(text: str) -> Segment:
     if _GLOB_CHARS.isdisjoint(text):
         return text
-    return re.compile(fnmatch.translate(text))
+    return re.compile(_translate(text))
+
+
+def _affixes(glob: str) -> tuple[str, bool, bool] | None:
+    """``(text, leading *, trailing *)`` when the glob's only wildcards are ``*`` at its ends, else None."""
+    core = glob.strip("*")
+    if not _GLOB_CHARS.isdisjoint(core):
+        return None
+    return core, glob.startswith("*"), glob.endswith("*")
 
 
 def _seg_match(segment: Segment, text: str) -> bool:
@@ -78,12 +93,16 @@ def _tail_matches(pattern: Sequence[Segment], path: Sequence[str]) -> bool:
 class KeyMatcher:
     """Decides whether a field name, at a given path, is one whose value must be masked."""
 
-    __slots__ = ("_dotted", "_exact", "_glob", "_normalize", "_segments", "needs_path", "patterns", "verdicts")
+    __slots__ = ("_contains", "_dotted", "_exact", "_glob", "_normalize", "_prefixes", "_segments", "_suffixes",
+                 "needs_path", "patterns", "verdicts")
 
     def __init__(self, patterns: Sequence[str], *, plugin: str, field: str, normalize: bool = False) -> None:
         self.patterns = tuple(patterns)
         self._normalize = normalize
         exact: set[str] = set()
+        contains: list[str] = []
+        prefixes: list[str] = []
+        suffixes: list[str] = []
         globs: list[str] = []
         dotted: list[tuple[Segment, ...]] = []
         for raw in self.patterns:
@@ -99,9 +118,15 @@ class KeyMatcher:
                 dotted.append(tuple(_segment(part) for part in parts))
             elif _GLOB_CHARS.isdisjoint(text):
                 exact.add(text)
+            elif (affixes := _affixes(text)) is None:
+                globs.append(_translate(text))
             else:
-                globs.append(fnmatch.translate(text))
+                core, leading, trailing = affixes
+                (contains if leading and trailing else suffixes if leading else prefixes).append(core)
         self._exact = frozenset(exact)
+        self._contains = tuple(contains)
+        self._prefixes = tuple(prefixes)
+        self._suffixes = tuple(suffixes)
         self._glob = re.compile("|".join(f"(?:{g})" for g in globs)) if globs else None
         self._dotted = tuple(dotted)
         self.needs_path = bool(dotted)
@@ -132,11 +157,15 @@ class KeyMatcher:
             return verdict
         return any(_tail_matches(prefix, parents) for prefix in verdict)
 
+    def _affix_match(self, text: str) -> bool:
+        return (text.startswith(self._prefixes) or text.endswith(self._suffixes)
+                or any(core in text for core in self._contains))
+
     def _decide(self, key: Hashable) -> Verdict:
         segments = self.segments(key)
         whole = ".".join(segments)
         last = segments[-1]
-        if whole in self._exact or last in self._exact:
+        if whole in self._exact or last in self._exact or self._affix_match(whole) or self._affix_match(last):
             return True
         glob = self._glob
         if glob is not None and (glob.match(whole) is not None or glob.match(last) is not None):

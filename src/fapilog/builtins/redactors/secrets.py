@@ -28,10 +28,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from fapilog._value_methods import ValueMethods
 from fapilog._version import __version__
 from fapilog.builtins.redactors._base import Depth, Items, Names, RedactorBase
 from fapilog.builtins.redactors._keys import KeyMatcher
-from fapilog.builtins.redactors.url_credentials import CredentialStripper
+from fapilog.builtins.redactors._url_rule import CredentialStripper
 from fapilog.plugins.constraints import settings_from
 from fapilog.plugins.metadata import PluginMetadata
 
@@ -61,8 +62,8 @@ spaces removed from both sides (``*api_key*`` thus covers ``apiKey``, ``X-Api-Ke
 ``docs/redaction.md`` lists them; a test checks the two agree."""
 
 
-@dataclasses.dataclass(frozen=True)
-class SecretsSettings:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class SecretsSettings(ValueMethods):
     """Settings of ``secrets``; see :class:`SecretsRedactor`."""
 
     extra_fields: Names = ()

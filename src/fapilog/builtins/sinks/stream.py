@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, TextIO
 
+from fapilog._value_methods import ValueMethods
 from fapilog._version import __version__
 from fapilog.plugins import BlockingWorker, dumps, json_lines, safe_repr
 from fapilog.plugins.constraints import settings_from
@@ -95,8 +96,8 @@ def _escape(char: str) -> str:
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-@dataclasses.dataclass(frozen=True)
-class StreamSinkSettings:
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+class StreamSinkSettings(ValueMethods):
     """Settings of the ``stdout`` and ``stderr`` sinks (values are checked when the sink is created)."""
 
     format: Format = "auto"
