@@ -256,11 +256,13 @@ class Runtime:
             from fapilog._registry.registry import default_registry
 
             timings = default_registry().timings
-            for stage in worker.pipeline.stages:
+            # A sink's own processors are plugins like the chain's: listed (as ``<processor>@<sink>``) beside them.
+            own = [stage for runner in worker.sinks for stage in runner.processors]
+            for stage in [*worker.pipeline.stages, *own]:
                 load_ms, start_ms = timings(stage.obj)
                 plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors, "load_ms": load_ms,
                                        "start_ms": start_ms}
-                split_extra += stage.expanded
+            split_extra = sum(stage.expanded for stage in worker.pipeline.stages)
             for runner in worker.sinks:
                 sinks[runner.name] = runner.snapshot()
                 load_ms, start_ms = timings(runner.sink)

@@ -85,6 +85,7 @@ class SinkStats(LedgerCounters):
 
     capacity: int
     processor_errors: dict[str, int]
+    processor_degraded: dict[str, int]
     split_extra: int
     batches: int
     circuit: str
