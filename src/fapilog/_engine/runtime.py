@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fapilog._engine import reentry
+from fapilog._engine.carry_over import Predecessor, combined
 from fapilog._engine.emit import capture_hooks, make_emit
 from fapilog._engine.notices import warn
 from fapilog._engine.queue import EventQueue, FlushMarker, Handover
@@ -63,6 +64,9 @@ class Runtime:
         """Where events go that arrive once this pipeline stopped taking them (the next pipeline, if any)."""
         self.on_failed: Callable[[Runtime], None] = _ignore_failure
         """Called (from the dying worker's thread) when the worker died: a supervisor starts a new one."""
+        self.restarts = 0
+        """How many dead workers this pipeline replaced, one after the other, since the last ``configure()``."""
+        self._predecessor: Predecessor | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -113,6 +117,11 @@ class Runtime:
         if not worker.started.wait(max(0.0, deadline - time.monotonic())):
             return {"<startup>": TimeoutError(f"plugins did not start within {timeout}s")}
         return dict(worker.start_failures)
+
+    def replaces(self, dead: Runtime) -> None:
+        """This pipeline takes over from ``dead`` (its worker died): :meth:`stats` carries its counters over."""
+        self.restarts = dead.restarts + 1
+        self._predecessor = Predecessor(dead)
 
     def on_worker_thread(self) -> bool:
         """Whether the caller is code this pipeline runs: the worker, a sink's own thread, an offloaded call.
@@ -257,8 +266,8 @@ class Runtime:
 
             timings = default_registry().timings
             # A sink's own processors are plugins like the chain's: listed (as ``<processor>@<sink>``) beside them.
-            own = [stage for runner in worker.sinks for stage in runner.processors]
-            for stage in [*worker.pipeline.stages, *own]:
+            sink_stages = [stage for runner in worker.sinks for stage in runner.processors]
+            for stage in [*worker.pipeline.stages, *sink_stages]:
                 load_ms, start_ms = timings(stage.obj)
                 plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors, "load_ms": load_ms,
                                        "start_ms": start_ms}
@@ -270,8 +279,9 @@ class Runtime:
                                         "start_ms": start_ms}
                 if runner.dropped:
                     by_reason[f"sink_buffer_full:{runner.name}"] = runner.dropped
-        return {
+        own: Stats = {
             "state": self.state,
+            "restarts": self.restarts,
             "submitted": processed + depth + sum(queue_drops.values()),
             "processed": processed,
             "queue": queue_stats(depth=depth, capacity=queue.capacity, high_water=max(high_water, depth),
@@ -282,6 +292,7 @@ class Runtime:
             "serialization": {"degraded": degraded},
             "split_extra": split_extra,
         }
+        return own if self._predecessor is None else combined(own, self._predecessor.counters())
 
 
 def _ignore(old: Callable[..., None], new: Callable[..., None]) -> None:

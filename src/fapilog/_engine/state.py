@@ -90,7 +90,10 @@ def _ensure_runtime() -> Runtime:
         runtime = _runtime
         if runtime is None or runtime.state != "running":
             _apply_observability(current_settings(), lazy=True)
+            dead = runtime if runtime is not None and runtime.state == "failed" else None
             runtime = Runtime(current_settings(), lazy=True)
+            if dead is not None:
+                runtime.replaces(dead)  # the supervisor's restart: the counters go on
             _supervise(runtime)
             _runtime = runtime
             _route(runtime.emit)

@@ -112,6 +112,7 @@ class Stats(TypedDict):
     """``fapilog.stats()``: the whole snapshot."""
 
     state: str
+    restarts: int
     submitted: int
     processed: int
     queue: QueueStats
