@@ -13,6 +13,7 @@ buffer, circuit, capacity, latency and write histogram, plugin timings.
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats, dropped_stats
@@ -40,15 +41,16 @@ class Predecessor:
         self._final: Stats | None = None
 
     def counters(self) -> Stats:
-        """The dead pipeline's counters (its own predecessors' included), its unwritten records failed."""
+        """The dead pipeline's counters (its own predecessors' included), its unwritten records failed; a copy,
+        so a caller changing the ``stats()`` it got cannot change what later snapshots carry over."""
         if self._final is not None:
-            return self._final
+            return copy.deepcopy(self._final)
         runtime = self._runtime
         assert runtime is not None
         ended = runtime.thread is None or not runtime.thread.is_alive()
         counters = _settled(runtime)
         if ended:
-            self._final, self._runtime = counters, None
+            self._final, self._runtime = copy.deepcopy(counters), None
         return counters
 
 

@@ -4,6 +4,7 @@ The runtime starts lazily on the first enabled log call (from ``FAPILOG_*`` sett
 in :func:`configure`. A forked child discards the parent's queue (the parent delivers those events) and starts a
 fresh worker on its first log call. The drain at interpreter exit lives in :mod:`fapilog._engine.exit_drain`.
 """
+
 from __future__ import annotations
 
 import contextlib
