@@ -387,3 +387,48 @@ def test_a_plugin_call_the_blocked_worker_cannot_answer_raises_a_coded_timeout()
     BlockingSink.release.set()
     fapilog.get_logger("b").info("free again")
     assert fapilog.flush(5.0)
+
+
+def test_events_a_dying_worker_had_taken_but_not_processed_reach_the_next_pipeline() -> None:
+    """A worker that dies holding a batch it never processed (waiting for a reload's batch lock) gives it back:
+    the restarted pipeline delivers it, in order, and the reload that was cut short says so (FL-RUN-005)."""
+    from fapilog._engine import state
+
+    fapilog.configure(sinks=["stuck"])
+    log = fapilog.get_logger("d")
+    log.info("in the sink")
+    assert _wait_for(lambda: _sink_busy("stuck"))
+    outcome: list[BaseException] = []
+
+    def reload() -> None:
+        try:
+            fapilog.reload_plugin("stuck", timeout=30.0)
+        except fapilog.PluginError as exc:
+            outcome.append(exc)
+
+    reloading = threading.Thread(target=reload)
+    reloading.start()
+    assert _wait_for(lambda: len(StuckSink.instances) == 2)  # the swap holds the batch lock, draining the old sink
+    for i in range(3):
+        log.info("taken", i=i)
+    assert _wait_for(lambda: fapilog.stats()["queue"]["depth"] == 0)  # the worker took them and waits for the lock
+    runtime = state._runtime
+    assert runtime is not None and runtime.worker is not None and runtime.worker.loop is not None
+
+    def die() -> None:
+        raise SystemExit("killed on purpose by the test")
+
+    runtime.worker.loop.call_soon_threadsafe(die)
+    assert runtime.worker.finished.wait(10)
+    reloading.join(10)
+    assert [getattr(exc, "code", None) for exc in outcome] == ["FL-RUN-005"]
+    assert "stopped before the change finished" in str(outcome[0])
+    StuckSink.release.set()
+    log.info("after")
+    assert fapilog.flush(10.0)
+    successor = StuckSink.instances[-1]
+    assert successor.written == ["taken", "taken", "taken", "after"]
+    stats = fapilog.stats()
+    counts = stats["sinks"]["stuck"]
+    assert stats["restarts"] == 1 and stats["submitted"] == 5
+    assert counts["delivered"] == 4 and counts["errors"] == {"worker_died": 1}

@@ -15,6 +15,7 @@ reported the same way.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
@@ -67,6 +68,12 @@ def _answer(worker: PipelineWorker, operation: str, name: str, fn: Callable[[], 
         return worker.call(fn, timeout + _VERDICT_GRACE)
     except PluginTimeoutError:
         raise  # the worker's own verdict: a step ran out of time and nothing was changed
+    except concurrent.futures.CancelledError as exc:  # the worker died meanwhile, cancelling the change
+        raise PluginError(
+            f"{operation}({name!r}): the fapilog worker stopped before the change finished, so it did not happen; "
+            "the next log call starts a new pipeline with the configured plugins: call it again then",
+            plugin=name, code="FL-RUN-005",
+        ) from exc
     except TimeoutError as exc:
         raise PluginTimeoutError(
             f"{operation}({name!r}) got no answer from the fapilog worker within {timeout + _VERDICT_GRACE:.1f}s: "

@@ -136,6 +136,12 @@ class Runtime:
             if self.state != "running":
                 return
             self.state = "failed"
+        held = self.worker.holding if self.worker is not None else []
+        if held:
+            # Taken but never processed, and logged before everything still queued: back to the head of the
+            # queue, which the next pipeline takes over.
+            with self.queue.lock:
+                self.queue.items.extendleft(reversed(held))
         self.queue.close(self.handover)
         self.on_failed(self)
 
