@@ -7,12 +7,14 @@ Reliability items 1, 3 and 4: a half-imported asyncio seen by a caller, plugins 
 from __future__ import annotations
 
 import asyncio
+import gc
 import subprocess
 import sys
 import textwrap
 import threading
 import time
 import types
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -313,3 +315,19 @@ def test_records_a_dead_worker_never_wrote_are_counted_failed_after_the_restart(
     assert counts["failed"] == 3 and counts["errors"] == {"worker_died": 3}
     assert counts["delivered"] == 1 and counts["buffered"] == counts["in_flight"] == 0
     assert _sink_identity_holds(stats, "memory")
+
+
+def test_a_replaced_pipeline_is_let_go_once_its_counters_are_kept() -> None:
+    """After a restart the dead pipeline is released (only its counters are kept), stats() called or not."""
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink])
+    log = fapilog.get_logger("w")
+    log.info("before")
+    assert fapilog.flush(10.0)
+    dead = weakref.ref(state._runtime) if state._runtime is not None else None
+    _kill_worker()
+    log.info("after")
+    assert fapilog.flush(10.0)
+    gc.collect()
+    assert dead is not None and dead() is None
+    assert fapilog.stats()["sinks"]["memory"]["delivered"] == 2

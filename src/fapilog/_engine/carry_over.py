@@ -40,6 +40,16 @@ class Predecessor:
         self._runtime: Runtime | None = runtime
         self._final: Stats | None = None
 
+    def settle(self, timeout: float) -> None:
+        """Freeze the counters as soon as the dead worker's thread has ended (waiting up to ``timeout``), so the
+        dead pipeline is let go even if ``stats()`` is never called (the successor's worker calls this first)."""
+        runtime = self._runtime
+        if runtime is None:
+            return
+        if runtime.thread is not None:
+            runtime.thread.join(timeout)
+        self.counters()
+
     def counters(self) -> Stats:
         """The dead pipeline's counters (its own predecessors' included), its unwritten records failed; a copy,
         so a caller changing the ``stats()`` it got cannot change what later snapshots carry over."""

@@ -32,6 +32,8 @@ __all__ = ["Runtime"]
 
 _WORKER_THREAD_ERROR = "<called from the worker thread: would deadlock>"
 _WORKER_DIED = "<the worker died: see stderr; the next log call or configure() starts a new one>"
+_SETTLE_WAIT = 1.0
+"""Seconds a restarted pipeline's worker waits for the dead worker's thread to end before reading its counters."""
 _GIVE_UP_GRACE = 0.05
 """Seconds a shutdown past its deadline waits for the worker's loop to count what it abandons."""
 
@@ -79,6 +81,9 @@ class Runtime:
     def _boot(self) -> None:
         from fapilog._engine.builder import build_pipeline
         from fapilog._engine.worker import PipelineWorker
+
+        if self._predecessor is not None:
+            self._predecessor.settle(_SETTLE_WAIT)
 
         try:
             built = build_pipeline(self.settings)
