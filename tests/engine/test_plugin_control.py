@@ -342,7 +342,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
 def test_reload_of_a_sink_that_cannot_drain_in_time_raises_a_coded_timeout_and_keeps_the_old_instance() -> None:
     """reload_plugin() past its timeout raises PluginTimeoutError (FL-RUN-011, also a TimeoutError) naming the
     plugin and the step; the new instance is stopped and the old one keeps delivering."""
-    fapilog.configure(sinks=["stuck"])
+    fapilog.configure(sinks=["stuck"], sink_defaults={"write_timeout": 300.0})
     log = fapilog.get_logger("r")
     log.info("held")
     assert _wait_for(lambda: _sink_busy("stuck"))
@@ -362,7 +362,7 @@ def test_reload_of_a_sink_that_cannot_drain_in_time_raises_a_coded_timeout_and_k
 
 def test_unload_of_a_sink_that_cannot_drain_in_time_raises_a_coded_timeout_and_keeps_it() -> None:
     """unload_plugin() past its timeout raises PluginTimeoutError and leaves the sink running, nothing lost."""
-    fapilog.configure(sinks=["stuck"])
+    fapilog.configure(sinks=["stuck"], sink_defaults={"write_timeout": 300.0})
     log = fapilog.get_logger("u")
     log.info("held")
     assert _wait_for(lambda: _sink_busy("stuck"))
@@ -394,7 +394,9 @@ def test_events_a_dying_worker_had_taken_but_not_processed_reach_the_next_pipeli
     the restarted pipeline delivers it, in order, and the reload that was cut short says so (FL-RUN-005)."""
     from fapilog._engine import state
 
-    fapilog.configure(sinks=["stuck"])
+    # A write timeout far beyond the test: on a loaded machine the stuck write must not time out (and let the
+    # reload finish) before the worker is killed.
+    fapilog.configure(sinks=["stuck"], sink_defaults={"write_timeout": 300.0})
     log = fapilog.get_logger("d")
     log.info("in the sink")
     assert _wait_for(lambda: _sink_busy("stuck"))

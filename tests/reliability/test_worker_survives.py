@@ -297,7 +297,7 @@ def test_records_a_dead_worker_never_wrote_are_counted_failed_after_the_restart(
             await super().write_batch(records)
 
     stuck = StuckSink()
-    fapilog.configure(sinks=[stuck])
+    fapilog.configure(sinks=[stuck], sink_defaults={"write_timeout": 300.0})  # no write timeout before the kill
     log = fapilog.get_logger("w")
     for i in range(3):
         log.info("held", i=i)
