@@ -191,3 +191,17 @@ def test_every_module_of_the_ladder_imports() -> None:
     run = subprocess.run([sys.executable, "-c", code, *names], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "ok"
+
+
+MAX_MODULE_LINES = 400
+"""The house limit on a module's length (STYLE.md: small modules named for what they own)."""
+
+
+def test_no_module_of_the_package_is_longer_than_the_house_limit() -> None:
+    """Every module under src/fapilog has at most MAX_MODULE_LINES lines: a growing one gets split by responsibility."""
+    long = {
+        str(path.relative_to(SRC)): count
+        for path in module_names().values()
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"split these modules by responsibility (limit {MAX_MODULE_LINES} lines): {long}"

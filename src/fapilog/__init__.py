@@ -47,6 +47,7 @@ from fapilog.errors import (
     PluginIncompatibleError,
     PluginLoadError,
     PluginNotFoundError,
+    PluginTimeoutError,
     PluginValidationError,
 )
 from fapilog.settings import LoggingSettings
@@ -69,6 +70,7 @@ __all__ = [
     "PluginIncompatibleError",
     "PluginLoadError",
     "PluginNotFoundError",
+    "PluginTimeoutError",
     "PluginValidationError",
     "ShutdownReport",
     "__version__",

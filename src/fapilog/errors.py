@@ -34,6 +34,7 @@ __all__ = [
     "PluginIncompatibleError",
     "PluginLoadError",
     "PluginNotFoundError",
+    "PluginTimeoutError",
     "PluginValidationError",
     "UsageError",
     "code_note",
@@ -97,6 +98,7 @@ ERROR_CODES: dict[str, str] = {
     "FL-RUN-008": "restarting the worker failed",
     "FL-RUN-009": "the worker died too often; not restarted",
     "FL-RUN-010": "configure() or shutdown() called from plugin code running on the worker",
+    "FL-RUN-011": "load_plugin(), unload_plugin() or reload_plugin() did not finish within its timeout",
     # -- metrics and spans -------------------------------------------------------------------------------------
     "FL-OBS-001": "Prometheus metrics without prometheus-client",
     "FL-OBS-002": "cannot serve metrics on that address or port",
@@ -218,6 +220,13 @@ class PluginLoadError(PluginError):
     """A plugin's code could not be imported or instantiated."""
 
     default_code: ClassVar[str] = "FL-IMP-006"
+
+
+class PluginTimeoutError(PluginError, TimeoutError):
+    """A change to a running plugin (``load_plugin``, ``unload_plugin``, ``reload_plugin``) did not finish within
+    its ``timeout``. A ``TimeoutError`` too, as these calls raised a bare one before they had a code."""
+
+    default_code: ClassVar[str] = "FL-RUN-011"
 
 
 class PluginValidationError(PluginError, TypeError):

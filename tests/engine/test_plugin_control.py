@@ -6,7 +6,8 @@ import asyncio
 import dataclasses
 import io
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import pytest
@@ -92,16 +93,52 @@ class BrokenHealth:
         raise OSError("disk gone")
 
 
+class StuckSink:
+    """A sink whose writes wait (on a helper thread) until ``release`` is set; every instance is kept."""
+
+    metadata = PluginMetadata(name="stuck", version="1.0", kind="sink")
+    release = threading.Event()
+    instances: ClassVar[list[StuckSink]] = []
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+        self.stopped = False
+        StuckSink.instances.append(self)
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    async def write(self, record: Mapping[str, Any]) -> None:
+        await asyncio.to_thread(StuckSink.release.wait, 30.0)
+        self.written.append(record["message"])
+
+
+class BlockingSink:
+    """A sink that runs on the worker's own loop and blocks it (a synchronous wait) until ``release`` is set."""
+
+    metadata = PluginMetadata(name="blocking", version="1.0", kind="sink")
+    runs_on_worker_loop = True
+    release = threading.Event()
+
+    async def write(self, record: Mapping[str, Any]) -> None:
+        BlockingSink.release.wait(30.0)
+
+
 @pytest.fixture(autouse=True)
 def _registered() -> Iterator[None]:
     registry = default_registry()
-    classes = (CountingSink, TagEnricher, NeedsTag, SlowHealth, BrokenHealth)
+    classes = (CountingSink, TagEnricher, NeedsTag, SlowHealth, BrokenHealth, StuckSink, BlockingSink)
     for cls in classes:
         registry.register(cls)
     CountingSink.delivered.clear()
     CountingSink.events.clear()
+    StuckSink.instances.clear()
+    StuckSink.release.clear()
+    BlockingSink.release.clear()
     NeedsTag.order.clear()
     yield
+    StuckSink.release.set()
+    BlockingSink.release.set()
     fapilog.shutdown(1.0)
     for cls in classes:
         registry.unregister(cls.metadata.name)
@@ -288,3 +325,112 @@ def test_a_plugin_whose_start_outlasts_the_timeout_is_refused_and_never_added() 
     fapilog.get_logger("t").info("after")
     assert fapilog.flush(5.0).ok
     assert list(fapilog.stats()["sinks"]) == ["memory"]
+
+
+def _sink_busy(name: str) -> bool:
+    counts = fapilog.stats()["sinks"][name]
+    return counts["in_flight"] + counts["buffered"] > 0
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_reload_of_a_sink_that_cannot_drain_in_time_raises_a_coded_timeout_and_keeps_the_old_instance() -> None:
+    """reload_plugin() past its timeout raises PluginTimeoutError (FL-RUN-011, also a TimeoutError) naming the
+    plugin and the step; the new instance is stopped and the old one keeps delivering."""
+    fapilog.configure(sinks=["stuck"], sink_defaults={"write_timeout": 300.0})
+    log = fapilog.get_logger("r")
+    log.info("held")
+    assert _wait_for(lambda: _sink_busy("stuck"))
+    with pytest.raises(fapilog.PluginTimeoutError) as raised:
+        fapilog.reload_plugin("stuck", timeout=0.3)
+    error = raised.value
+    assert isinstance(error, TimeoutError) and error.code == "FL-RUN-011" and error.plugin == "stuck"
+    assert "reload_plugin('stuck')" in str(error) and "did not finish writing" in str(error)
+    assert "larger timeout" in str(error)
+    old, fresh = StuckSink.instances
+    assert fresh.stopped and not old.stopped
+    StuckSink.release.set()
+    log.info("after")
+    assert fapilog.flush(5.0)
+    assert old.written == ["held", "after"] and fresh.written == []
+
+
+def test_unload_of_a_sink_that_cannot_drain_in_time_raises_a_coded_timeout_and_keeps_it() -> None:
+    """unload_plugin() past its timeout raises PluginTimeoutError and leaves the sink running, nothing lost."""
+    fapilog.configure(sinks=["stuck"], sink_defaults={"write_timeout": 300.0})
+    log = fapilog.get_logger("u")
+    log.info("held")
+    assert _wait_for(lambda: _sink_busy("stuck"))
+    with pytest.raises(fapilog.PluginTimeoutError, match=r"unload_plugin\('stuck'\).*it keeps running"):
+        fapilog.unload_plugin("stuck", timeout=0.3)
+    StuckSink.release.set()
+    log.info("after")
+    assert fapilog.flush(5.0)
+    (sink,) = StuckSink.instances
+    assert sink.written == ["held", "after"] and not sink.stopped
+
+
+def test_a_plugin_call_the_blocked_worker_cannot_answer_raises_a_coded_timeout() -> None:
+    """load_plugin() while plugin code blocks the worker's loop raises PluginTimeoutError saying so, not a bare
+    TimeoutError; once the loop is free the pipeline works again."""
+    fapilog.configure(sinks=["blocking", "memory"])
+    fapilog.get_logger("b").info("blocks the loop")
+    with pytest.raises(fapilog.PluginTimeoutError) as raised:
+        fapilog.load_plugin("enricher", {"type": "tag", "value": "late"}, timeout=0.1)
+    assert raised.value.code == "FL-RUN-011" and "blocking the worker's event loop" in str(raised.value)
+    assert raised.value.plugin == "tag"
+    BlockingSink.release.set()
+    fapilog.get_logger("b").info("free again")
+    assert fapilog.flush(5.0)
+
+
+def test_events_a_dying_worker_had_taken_but_not_processed_reach_the_next_pipeline() -> None:
+    """A worker that dies holding a batch it never processed (waiting for a reload's batch lock) gives it back:
+    the restarted pipeline delivers it, in order, and the reload that was cut short says so (FL-RUN-005)."""
+    from fapilog._engine import state
+
+    # A write timeout far beyond the test: on a loaded machine the stuck write must not time out (and let the
+    # reload finish) before the worker is killed.
+    fapilog.configure(sinks=["stuck"], sink_defaults={"write_timeout": 300.0})
+    log = fapilog.get_logger("d")
+    log.info("in the sink")
+    assert _wait_for(lambda: _sink_busy("stuck"))
+    outcome: list[BaseException] = []
+
+    def reload() -> None:
+        try:
+            fapilog.reload_plugin("stuck", timeout=30.0)
+        except fapilog.PluginError as exc:
+            outcome.append(exc)
+
+    reloading = threading.Thread(target=reload)
+    reloading.start()
+    assert _wait_for(lambda: len(StuckSink.instances) == 2)  # the swap holds the batch lock, draining the old sink
+    for i in range(3):
+        log.info("taken", i=i)
+    assert _wait_for(lambda: fapilog.stats()["queue"]["depth"] == 0)  # the worker took them and waits for the lock
+    runtime = state._runtime
+    assert runtime is not None and runtime.worker is not None and runtime.worker.loop is not None
+
+    def die() -> None:
+        raise SystemExit("killed on purpose by the test")
+
+    runtime.worker.loop.call_soon_threadsafe(die)
+    assert runtime.worker.finished.wait(10)
+    reloading.join(10)
+    assert [getattr(exc, "code", None) for exc in outcome] == ["FL-RUN-005"]
+    assert "stopped before the change finished" in str(outcome[0])
+    StuckSink.release.set()
+    log.info("after")
+    assert fapilog.flush(10.0)
+    successor = StuckSink.instances[-1]
+    assert successor.written == ["taken", "taken", "taken", "after"]
+    stats = fapilog.stats()
+    counts = stats["sinks"]["stuck"]
+    assert stats["restarts"] == 1 and stats["submitted"] == 5
+    assert counts["delivered"] == 4 and counts["errors"] == {"worker_died": 1}

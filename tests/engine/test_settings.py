@@ -33,6 +33,42 @@ def test_invalid_settings_name_the_field_and_accepted_values(options: dict[str, 
     assert str(info.value).startswith(field) and hint in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (20.0, "got 20.0, a float, not a level"),
+        (20.5, "got 20.5, a float, not a level"),
+        (True, "got True, a bool, not a level"),
+        (None, "got None, not a level"),
+        ([20], "got [20], a list, not a level"),
+    ],
+)
+def test_a_level_that_is_not_a_name_or_whole_number_says_what_is_accepted(value: object, says: str) -> None:
+    """configure(level=20.0 / True / None / ...) is a ConfigError (FL-CFG-007) naming the value's type and saying
+    that a level name or a whole number from 0 to 100 is accepted."""
+    with pytest.raises(ConfigError) as info:
+        fapilog.configure(level=value, sinks=["memory"])
+    message = str(info.value)
+    assert info.value.field == "level" and info.value.code == "FL-CFG-007"
+    assert message.startswith(f"level: {says}")
+    assert "accepted: NOTSET, DEBUG, INFO, WARNING, WARN, ERROR, CRITICAL, FATAL (any case) or a whole number " \
+        "from 0 to 100" in message
+
+
+def test_a_float_level_with_a_whole_value_suggests_the_number() -> None:
+    """configure(level=20.0) suggests writing 20."""
+    with pytest.raises(ConfigError, match=r"write 20 for that level"):
+        fapilog.configure(level=20.0, sinks=["memory"])
+
+
+def test_a_level_number_out_of_range_and_an_unknown_name_say_what_is_accepted() -> None:
+    """set_level(-5) and set_level("loud") say the accepted range and names, like configure()."""
+    with pytest.raises(ConfigError, match=r"between 0 and 100, got -5; accepted: NOTSET"):
+        fapilog.set_level(-5)
+    with pytest.raises(ConfigError, match=r"unknown level 'loud'; accepted: NOTSET.*whole number from 0 to 100"):
+        fapilog.set_level("loud")
+
+
 def test_configure_rejects_bad_settings_and_keeps_the_old_pipeline() -> None:
     """configure() with a bad value raises and the previous configuration stays in force."""
     from fapilog.builtins.sinks.memory import MemorySink

@@ -19,7 +19,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-NAME_KEYED = frozenset({"sinks", "plugins", "by_reason", "errors", "processor_errors"})
+NAME_KEYED = frozenset({"sinks", "plugins", "by_reason", "errors", "processor_errors", "processor_degraded"})
 """Maps keyed by plugin, sink or reason name: their keys are data, not schema."""
 
 SCRIPT = """

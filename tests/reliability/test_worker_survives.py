@@ -7,14 +7,16 @@ Reliability items 1, 3 and 4: a half-imported asyncio seen by a caller, plugins 
 from __future__ import annotations
 
 import asyncio
+import gc
 import subprocess
 import sys
 import textwrap
 import threading
 import time
 import types
-from collections.abc import Callable, Mapping
-from typing import Any
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +24,9 @@ import fapilog
 from fapilog._engine import queue as queue_module
 from fapilog._engine import state
 from fapilog.builtins.sinks.memory import MemorySink
+
+if TYPE_CHECKING:
+    from fapilog._engine.stats_schema import Stats
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -248,3 +253,81 @@ def test_ahealth_of_a_dead_worker_reports_every_plugin_unhealthy_like_health() -
     answer = asyncio.run(fapilog.ahealth(timeout=0.5))
     assert set(answer) == set(sync) == {"secrets", "memory"}
     assert all(h.status == "unhealthy" and h.code == "FL-HLT-002" for h in answer.values())
+
+
+def _sink_identity_holds(stats: Stats, sink: str) -> bool:
+    counts = stats["sinks"][sink]
+    accounted = counts["delivered"] + counts["failed"] + stats["dropped"]["total"]
+    return stats["submitted"] + stats["split_extra"] == accounted
+
+
+def test_counters_carry_over_a_restart_and_the_identities_still_hold() -> None:
+    """After the supervisor replaced a dead worker, stats() counts both pipelines' events and says it restarted."""
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink], filters=[{"type": "level", "level": "INFO"}], level="DEBUG")
+    log = fapilog.get_logger("w")
+    for i in range(10):
+        log.info("before", i=i)
+    log.debug("filtered away")
+    assert fapilog.flush(10.0)
+    assert fapilog.stats()["restarts"] == 0
+    _kill_worker()
+    for i in range(5):
+        log.info("after", i=i)
+    assert fapilog.flush(10.0)
+    stats = fapilog.stats()
+    assert stats["state"] == "running" and stats["restarts"] == 1
+    assert stats["submitted"] == 16 and stats["processed"] == 16
+    assert stats["sinks"]["memory"]["delivered"] == len(sink.records) == 15
+    assert stats["dropped"]["by_reason"] == {"filtered:level": 1} and stats["dropped"]["intentional"] == 1
+    assert _sink_identity_holds(stats, "memory")
+
+
+def test_records_a_dead_worker_never_wrote_are_counted_failed_after_the_restart() -> None:
+    """Records held in a sink's buffer when the worker died count as failed (worker_died), so the identity holds."""
+
+    class StuckSink(MemorySink):
+        """A memory sink whose writes never end while ``stuck`` (the worker dies while one waits)."""
+
+        stuck = True
+
+        async def write_batch(self, records: Sequence[Mapping[str, Any]]) -> None:
+            if self.stuck:
+                await asyncio.Event().wait()  # never set: cancelled when the worker's loop dies
+            await super().write_batch(records)
+
+    stuck = StuckSink()
+    fapilog.configure(sinks=[stuck], sink_defaults={"write_timeout": 300.0})  # no write timeout before the kill
+    log = fapilog.get_logger("w")
+    for i in range(3):
+        log.info("held", i=i)
+    runtime = state._runtime
+    assert runtime is not None
+    assert _wait_until(lambda: fapilog.stats()["sinks"]["memory"]["in_flight"] + fapilog.stats()["sinks"]["memory"][
+        "buffered"] == 3)
+    _kill_worker()
+    stuck.stuck = False
+    log.info("after")
+    assert fapilog.flush(10.0)
+    stats = fapilog.stats()
+    counts = stats["sinks"]["memory"]
+    assert stats["restarts"] == 1 and stats["submitted"] == 4
+    assert counts["failed"] == 3 and counts["errors"] == {"worker_died": 3}
+    assert counts["delivered"] == 1 and counts["buffered"] == counts["in_flight"] == 0
+    assert _sink_identity_holds(stats, "memory")
+
+
+def test_a_replaced_pipeline_is_let_go_once_its_counters_are_kept() -> None:
+    """After a restart the dead pipeline is released (only its counters are kept), stats() called or not."""
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink])
+    log = fapilog.get_logger("w")
+    log.info("before")
+    assert fapilog.flush(10.0)
+    dead = weakref.ref(state._runtime) if state._runtime is not None else None
+    _kill_worker()
+    log.info("after")
+    assert fapilog.flush(10.0)
+    gc.collect()
+    assert dead is not None and dead() is None
+    assert fapilog.stats()["sinks"]["memory"]["delivered"] == 2

@@ -4,14 +4,22 @@ Every change runs on the worker's loop while holding the batch lock, so it happe
 record is half-processed by an old instance and half by a new one. Unloading or reloading a sink first
 waits until the old instance has written everything it was handed, then flushes and stops it; events
 logged meanwhile wait in the queue. Nothing is lost and nothing is delivered twice.
+
+Each call's ``timeout`` bounds, on the worker, the wait for the batch in progress, the new instance's
+``start()`` and the old sink's drain, together: when it passes, nothing is changed (a new instance is stopped
+again) and :class:`~fapilog.errors.PluginTimeoutError` says which step ran out of time. The caller waits a
+little longer for that verdict; a worker that does not answer at all (plugin code blocking its loop) is
+reported the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import sys
-from collections.abc import Mapping
-from typing import Any, TextIO
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from typing import Any, TextIO, TypeVar
 
 from fapilog._engine.builder import build_sink, build_stage, check_switches, instantiate_sink, instantiate_stage
 from fapilog._engine.delivery import SinkRunner
@@ -19,7 +27,7 @@ from fapilog._engine.hooks import call_hook, start_plugin, stop_plugin
 from fapilog._engine.pipeline import Stage, StageKind
 from fapilog._engine.runtime import Runtime
 from fapilog._engine.worker import PipelineWorker
-from fapilog.errors import ConfigError, PluginError, PluginLoadError, PluginNotFoundError
+from fapilog.errors import ConfigError, PluginError, PluginLoadError, PluginNotFoundError, PluginTimeoutError
 from fapilog.plugins.health import check_health
 from fapilog.plugins.metadata import KINDS, PluginHealth
 
@@ -27,7 +35,8 @@ __all__ = ["health", "load_plugin", "reload_plugin", "report", "unload_plugin"]
 
 _KINDS = tuple(spec.kind for spec in KINDS)
 _VERDICT_GRACE = 2.0
-"""Seconds a caller waits beyond a start's ``timeout`` for the worker's verdict (stopping a late plugin)."""
+"""Seconds a caller waits beyond its ``timeout`` for the worker's verdict (stopping a late plugin)."""
+_T = TypeVar("_T")
 
 
 def _worker(runtime: Runtime, timeout: float) -> PipelineWorker:
@@ -52,14 +61,76 @@ def _find(worker: PipelineWorker, name: str) -> Stage | SinkRunner:
     )
 
 
-async def _started(name: str, plugin: object, runner: SinkRunner | None = None, timeout: float | None = None) -> None:
+def _answer(worker: PipelineWorker, operation: str, name: str, fn: Callable[[], Coroutine[Any, Any, _T]],
+            timeout: float) -> _T:
+    """Run ``fn`` on the worker and return its result; a worker that gives no verdict in time is a coded error."""
+    try:
+        return worker.call(fn, timeout + _VERDICT_GRACE)
+    except PluginTimeoutError:
+        raise  # the worker's own verdict: a step ran out of time and nothing was changed
+    except concurrent.futures.CancelledError as exc:  # the worker died meanwhile, cancelling the change
+        raise PluginError(
+            f"{operation}({name!r}): the fapilog worker stopped before the change finished, so it did not happen; "
+            "the next log call starts a new pipeline with the configured plugins: call it again then",
+            plugin=name, code="FL-RUN-005",
+        ) from exc
+    except TimeoutError as exc:
+        raise PluginTimeoutError(
+            f"{operation}({name!r}) got no answer from the fapilog worker within {timeout + _VERDICT_GRACE:.1f}s: "
+            "plugin code is blocking the worker's event loop, so the change may still happen once it is free; "
+            "check fapilog.debug_plugins(), and make that plugin await instead of block",
+            plugin=name, code="FL-RUN-011",
+        ) from exc
+
+
+@contextlib.asynccontextmanager
+async def _between_batches(worker: PipelineWorker, operation: str, name: str, deadline: float) -> AsyncIterator[None]:
+    """Hold the batch lock, waiting for the batch in progress no later than ``deadline`` (loop time)."""
+    lock = worker.batch_lock
+    assert lock is not None
+    try:
+        async with asyncio.timeout_at(deadline):
+            await lock.acquire()
+    except TimeoutError as exc:
+        raise PluginTimeoutError(
+            f"{operation}({name!r}): the batch in progress did not finish in time (a sink with a full buffer "
+            "waits for room); nothing was changed; call it again with a larger timeout, or look at "
+            "fapilog.stats()['sinks'] for the sink that is behind", plugin=name, code="FL-RUN-011",
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+async def _drained(runner: SinkRunner, operation: str, deadline: float, consequence: str) -> None:
+    """Wait until ``runner``'s sink has written everything it holds, no later than ``deadline`` (loop time)."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            await runner.drained()
+    except TimeoutError as exc:
+        raise PluginTimeoutError(
+            f"{operation}({runner.name!r}): the running sink did not finish writing the {runner.pending()} "
+            f"record(s) it holds in time (its backend is slow or not answering); {consequence}; call it again "
+            "with a larger timeout, or see fapilog.health() and stats()['sinks'] for that sink",
+            plugin=runner.name, code="FL-RUN-011",
+        ) from exc
+
+
+def _remaining(deadline: float) -> float:
+    return max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+async def _started(name: str, plugin: object, runner: SinkRunner | None = None, timeout: float | None = None,
+                   given: float | None = None) -> None:
     """Start ``plugin`` (a sink where its runner runs it) within ``timeout``; a failure (a timeout included)
-    stops it again and is raised, so a plugin that did not start in time is never added later."""
+    stops it again and is raised, so a plugin that did not start in time is never added later. ``given``: the
+    caller's whole timeout, named in the message (``timeout`` is what is left of it)."""
     starting = start_plugin(plugin) if runner is None else runner.call(lambda: start_plugin(plugin))
     try:
         failure = await asyncio.wait_for(starting, timeout)
     except TimeoutError:
-        failure = TimeoutError(f"start() did not finish within {timeout}s")
+        failure = TimeoutError(f"start() did not finish within {timeout if given is None else given}s")
     if failure is not None:
         if runner is None:
             await stop_plugin(plugin)
@@ -79,26 +150,28 @@ def load_plugin(runtime: Runtime, kind: str, spec: Any, timeout: float) -> str:
         raise ConfigError(f"load_plugin: {spec!r} is switched off in plugins.disabled", field="plugins.disabled",
                           code="FL-CFG-006")
 
+    label = _label(spec)
+
     async def add() -> str:
-        assert worker.batch_lock is not None
-        async with worker.batch_lock:
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with _between_batches(worker, "load_plugin", label, deadline):
             if kind == "sink":
                 runner = build_sink(spec, settings, {r.name for r in worker.sinks}, "load_plugin")
-                await _started(runner.name, runner.sink, runner, timeout)
+                await _started(runner.name, runner.sink, runner, _remaining(deadline), timeout)
                 runner.start()
                 worker.sinks.append(runner)
                 worker.start_order.append((runner.name, runner.sink))
                 return runner.name
             stage_kind: StageKind = kind  # narrowed by the membership check and the sink branch above
             stage = build_stage(stage_kind, spec, settings, {s.name for s in worker.pipeline.stages}, "load_plugin")
-            await _started(stage.name, stage.obj, None, timeout)
+            await _started(stage.name, stage.obj, None, _remaining(deadline), timeout)
             worker.pipeline.add(stage)
             worker.start_order.append((stage.name, stage.obj))
             return stage.name
 
     # The start is bounded by ``timeout`` on the worker (a plugin that misses it is stopped, never added); the
     # caller waits a little longer for that verdict.
-    name = worker.call(add, timeout + _VERDICT_GRACE)
+    name = _answer(worker, "load_plugin", label, add, timeout)
     runtime.refresh_emit()
     return name
 
@@ -108,10 +181,11 @@ def unload_plugin(runtime: Runtime, name: str, timeout: float) -> None:
     worker = _worker(runtime, timeout)
 
     async def remove() -> None:
-        assert worker.batch_lock is not None
-        async with worker.batch_lock:
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with _between_batches(worker, "unload_plugin", name, deadline):
             target = _find(worker, name)
             if isinstance(target, SinkRunner):
+                await _drained(target, "unload_plugin", deadline, "it keeps running")
                 worker.sinks.remove(target)
                 await target.close()
                 sink = target.sink
@@ -126,7 +200,7 @@ def unload_plugin(runtime: Runtime, name: str, timeout: float) -> None:
                 raise PluginError(f"plugin {name!r} was removed but failed to stop: {failure}", plugin=name,
                                   code="FL-RUN-002")
 
-    worker.call(remove, timeout)
+    _answer(worker, "unload_plugin", name, remove, timeout)
     runtime.refresh_emit()
 
 
@@ -139,20 +213,25 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
     worker = _worker(runtime, timeout)
 
     async def swap() -> None:
-        assert worker.batch_lock is not None
-        async with worker.batch_lock:
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with _between_batches(worker, "reload_plugin", name, deadline):
             target = _find(worker, name)
             spec = _respec(name, target.spec, settings)
             if isinstance(target, SinkRunner):
                 _, fresh = instantiate_sink(spec, runtime.settings, f"reload_plugin({name!r})")
-                await _started(name, fresh, target, timeout)
-                await target.drained()
+                await _started(name, fresh, target, _remaining(deadline), timeout)
+                try:
+                    await _drained(target, "reload_plugin", deadline,
+                                   "it keeps running and the new instance was stopped")
+                except PluginTimeoutError:
+                    await target.call(lambda: stop_plugin(fresh))
+                    raise
                 old = target.sink
                 await target.call(lambda: call_hook(old, "flush"))
                 target.replace_sink(fresh)
             else:
                 _, fresh = instantiate_stage(target.kind, spec, runtime.settings, f"reload_plugin({name!r})")
-                await _started(name, fresh, None, timeout)
+                await _started(name, fresh, None, _remaining(deadline), timeout)
                 old = target.obj
                 target.replace(fresh)
             target.spec = spec
@@ -162,8 +241,17 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
             if failure is not None:
                 sys.stderr.write(f"fapilog: the replaced instance of {name!r} failed to stop: {failure} [FL-RUN-002]\n")
 
-    worker.call(swap, timeout + _VERDICT_GRACE)
+    _answer(worker, "reload_plugin", name, swap, timeout)
     runtime.refresh_emit()
+
+
+def _label(spec: Any) -> str:
+    """The name a spec asks for, for messages about a plugin that is not running yet."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, Mapping):
+        return str(spec.get("type"))
+    return str(getattr(getattr(spec, "metadata", None), "name", None) or type(spec).__name__)
 
 
 def _respec(name: str, spec: object, settings: Mapping[str, Any]) -> dict[str, Any]:

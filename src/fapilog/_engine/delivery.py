@@ -375,6 +375,7 @@ class SinkRunner(SinkIntake):
             **counters,
             "capacity": self.capacity,
             "processor_errors": {stage.name: stage.errors for stage in self.processors},
+            "processor_degraded": {stage.name: stage.degraded for stage in self.processors},
             "split_extra": sum(stage.expanded for stage in self.processors),
             "batches": self.batches,
             "circuit": self.sender.breaker.state,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from fapilog.errors import PluginError
 
@@ -42,27 +43,22 @@ async def call_hook(obj: object, method: str) -> BaseException | None:
 
 async def start_plugin(obj: object) -> BaseException | None:
     """``start()`` through the registry, which records the state and start time for diagnostics."""
-    from fapilog._registry.registry import default_registry
-
-    try:
-        await default_registry().start(obj)
-    except PluginError as exc:
-        return exc.__cause__ or exc
-    except asyncio.CancelledError as exc:
-        if cancelled_for_real():
-            raise
-        return exc
-    except BaseException as exc:  # noqa: BLE001 - contained: a plugin never stops the worker
-        return exc
-    return None
+    return await _through_registry(obj, "start")
 
 
 async def stop_plugin(obj: object) -> BaseException | None:
     """``stop()`` through the registry (a plugin that never started is not stopped)."""
+    return await _through_registry(obj, "stop")
+
+
+async def _through_registry(obj: object, transition: Literal["start", "stop"]) -> BaseException | None:
+    """One lifecycle transition through the registry; returns the plugin's own exception instead of raising it
+    (the registry wraps it in a PluginError, whose cause it is)."""
     from fapilog._registry.registry import default_registry
 
+    registry = default_registry()
     try:
-        await default_registry().stop(obj)
+        await (registry.start(obj) if transition == "start" else registry.stop(obj))
     except PluginError as exc:
         return exc.__cause__ or exc
     except asyncio.CancelledError as exc:

@@ -131,9 +131,9 @@ def _redacted(record: EventRecord) -> Mapping[str, Any]:
 
 def _pipeline() -> Runtime | None:
     """The pipeline late events follow: the one the exit drain stopped, else the last one stopped."""
-    from fapilog._engine import state  # imported by now: it routes log calls here
+    from fapilog._engine import exit_drain, state  # imported by now: state routes log calls here
 
-    return state._late_source or state._last_stopped or state._runtime
+    return exit_drain._late_source or state._last_stopped or state._runtime
 
 
 def _redactors() -> list[tuple[str, Any]] | None:

@@ -31,7 +31,7 @@ Records = list[EventRecord]
 class Stage:
     """One plugin instance in the chain, with its error counter."""
 
-    __slots__ = ("_batch", "_one", "errors", "expanded", "kind", "name", "obj", "spec")
+    __slots__ = ("_batch", "_one", "degraded", "errors", "expanded", "kind", "name", "obj", "spec")
 
     def __init__(self, kind: StageKind, name: str, obj: object, spec: object = None) -> None:
         self.kind = kind
@@ -39,6 +39,9 @@ class Stage:
         self.spec = spec
         """What the plugin was configured from (a name or table lets it be reloaded with new settings)."""
         self.errors = 0
+        self.degraded = 0
+        """Records that went on in this stage's failure state because it raised (one exception of a batch form
+        counts every record of the batch)."""
         self.expanded = 0
         """Extra records this stage produced by splitting events (processors' batch form only)."""
         self.replace(obj)
@@ -140,6 +143,7 @@ class Stage:
         return result
 
     def _on_failure(self, record: EventRecord) -> EventRecord:
+        self.degraded += 1
         if self.kind == "redactor":
             return _masked(record, self.name)
         return record

@@ -24,6 +24,7 @@ from fapilog.errors import UsageError
 from fapilog.settings import LoggingSettings
 
 if TYPE_CHECKING:
+    from fapilog._engine.carry_over import Predecessor
     from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats
     from fapilog._engine.worker import PipelineWorker
 
@@ -31,6 +32,8 @@ __all__ = ["Runtime"]
 
 _WORKER_THREAD_ERROR = "<called from the worker thread: would deadlock>"
 _WORKER_DIED = "<the worker died: see stderr; the next log call or configure() starts a new one>"
+_SETTLE_WAIT = 1.0
+"""Seconds a restarted pipeline's worker waits for the dead worker's thread to end before reading its counters."""
 _GIVE_UP_GRACE = 0.05
 """Seconds a shutdown past its deadline waits for the worker's loop to count what it abandons."""
 
@@ -63,6 +66,9 @@ class Runtime:
         """Where events go that arrive once this pipeline stopped taking them (the next pipeline, if any)."""
         self.on_failed: Callable[[Runtime], None] = _ignore_failure
         """Called (from the dying worker's thread) when the worker died: a supervisor starts a new one."""
+        self.restarts = 0
+        """How many dead workers this pipeline replaced, one after the other, since the last ``configure()``."""
+        self._predecessor: Predecessor | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -75,6 +81,9 @@ class Runtime:
     def _boot(self) -> None:
         from fapilog._engine.builder import build_pipeline
         from fapilog._engine.worker import PipelineWorker
+
+        if self._predecessor is not None:
+            self._predecessor.settle(_SETTLE_WAIT)
 
         try:
             built = build_pipeline(self.settings)
@@ -114,6 +123,13 @@ class Runtime:
             return {"<startup>": TimeoutError(f"plugins did not start within {timeout}s")}
         return dict(worker.start_failures)
 
+    def replaces(self, dead: Runtime) -> None:
+        """This pipeline takes over from ``dead`` (its worker died): :meth:`stats` carries its counters over."""
+        self.restarts = dead.restarts + 1
+        from fapilog._engine.carry_over import Predecessor  # only after a worker died: off the start-up path
+
+        self._predecessor = Predecessor(dead)
+
     def on_worker_thread(self) -> bool:
         """Whether the caller is code this pipeline runs: the worker, a sink's own thread, an offloaded call.
 
@@ -127,6 +143,12 @@ class Runtime:
             if self.state != "running":
                 return
             self.state = "failed"
+        held = self.worker.holding if self.worker is not None else []
+        if held:
+            # Taken but never processed, and logged before everything still queued: back to the head of the
+            # queue, which the next pipeline takes over.
+            with self.queue.lock:
+                self.queue.items.extendleft(reversed(held))
         self.queue.close(self.handover)
         self.on_failed(self)
 
@@ -253,19 +275,22 @@ class Runtime:
             from fapilog._registry.registry import default_registry
 
             timings = default_registry().timings
-            for stage in worker.pipeline.stages:
+            # A sink's own processors are plugins like the chain's: listed (as ``<processor>@<sink>``) beside them.
+            sink_stages = [stage for runner in worker.sinks for stage in runner.processors]
+            for stage in [*worker.pipeline.stages, *sink_stages]:
                 load_ms, start_ms = timings(stage.obj)
                 plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors, "load_ms": load_ms,
                                        "start_ms": start_ms}
-                split_extra += stage.expanded
+            split_extra = sum(stage.expanded for stage in worker.pipeline.stages)
             for runner in worker.sinks:
                 sinks[runner.name] = runner.snapshot()
                 load_ms, start_ms = timings(runner.sink)
                 plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values()), "load_ms": load_ms,
                                         "start_ms": start_ms}
         by_reason, intentional = _drops(queue_drops, worker)
-        return {
+        own: Stats = {
             "state": self.state,
+            "restarts": self.restarts,
             "submitted": processed + depth + sum(queue_drops.values()),
             "processed": processed,
             "queue": queue_stats(depth=depth, capacity=queue.capacity, high_water=max(high_water, depth),
@@ -276,6 +301,11 @@ class Runtime:
             "serialization": {"degraded": degraded},
             "split_extra": split_extra,
         }
+        if self._predecessor is None:
+            return own
+        from fapilog._engine.carry_over import combined
+
+        return combined(own, self._predecessor.counters())
 
 
 def _drops(queue_drops: dict[str, int], worker: PipelineWorker | None) -> tuple[dict[str, int], int]:

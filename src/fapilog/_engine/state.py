@@ -1,22 +1,12 @@
-"""The process-wide logging state: the current runtime, levels, configure, flush, shutdown, exit and fork.
+"""The process-wide logging state: the current runtime, levels, configure, flush, shutdown and fork.
 
 The runtime starts lazily on the first enabled log call (from ``FAPILOG_*`` settings or defaults) or eagerly
-in :func:`configure`. An ``atexit`` hook drains it within ``exit_timeout``: at that point the worker is a
-live daemon thread (non-daemon threads have been joined, daemon threads not yet frozen), so the drain needs
-no new thread or event loop during finalization. A forked child discards the parent's queue (the parent
-delivers those events) and starts a fresh worker on its first log call.
-
-A ``multiprocessing`` child never reaches ``atexit`` when it was forked (fork and forkserver ``Process``, pool
-workers): it leaves with ``os._exit()``. The last Python code it runs is the end of its bootstrap, which calls
-``threading._shutdown()`` and with it every hook registered through ``threading._register_atexit``, so the
-same drain is hooked there (see :func:`_at_process_exit`); it runs once per process. Events logged after
-the drain (from ``atexit`` functions that run later, or threads still running) are built and redacted on the
-caller's thread exactly as the pipeline would, and written to stderr (see :mod:`fapilog._engine.late`).
+in :func:`configure`. A forked child discards the parent's queue (the parent delivers those events) and starts a
+fresh worker on its first log call. The drain at interpreter exit lives in :mod:`fapilog._engine.exit_drain`.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import sys
@@ -25,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from fapilog._engine import handover, late
+from fapilog._engine import exit_drain, handover, late
 from fapilog._engine import logger as _logger
 from fapilog._engine.notices import warn
 from fapilog._engine.results import FlushResult, ShutdownReport
@@ -60,9 +50,6 @@ _intercepts: list[tuple[Callable[..., None], int | None]] = []
 _restarts: list[float] = []
 """When the supervisor restarted a dead worker (the last minute's): more than a few means a bug, not bad luck."""
 _MAX_RESTARTS_PER_MINUTE = 5
-
-_late_source: Runtime | None = None
-"""The pipeline the exit drain stopped: late events go through its redactors and continue its ``seq``."""
 
 
 def current_settings() -> LoggingSettings:
@@ -104,7 +91,10 @@ def _ensure_runtime() -> Runtime:
         runtime = _runtime
         if runtime is None or runtime.state != "running":
             _apply_observability(current_settings(), lazy=True)
+            dead = runtime if runtime is not None and runtime.state == "failed" else None
             runtime = Runtime(current_settings(), lazy=True)
+            if dead is not None:
+                runtime.replaces(dead)  # the supervisor's restart: the counters go on
             _supervise(runtime)
             _runtime = runtime
             _route(runtime.emit)
@@ -350,69 +340,6 @@ def stats() -> Stats:
     return runtime.stats()
 
 
-def _at_exit() -> None:
-    """The exit drain: deliver everything within ``exit_timeout``, report what could not be, then route later
-    events to :func:`fapilog._engine.late.emit`. Runs once per process, from ``atexit`` or :func:`_at_process_exit`."""
-    global _finalized, _late_source
-    with _lock:
-        if _finalized:
-            return  # drained already: a spawned multiprocessing child gets here from both hooks
-        runtime = _runtime
-        _finalized = True
-    if (runtime is None or runtime.state != "running") and _events_waiting():
-        runtime = _ensure_runtime()  # events logged during an earlier shutdown waited for a pipeline: deliver
-    if runtime is None or runtime.state not in ("running", "failed"):
-        _logger.route(_bootstrap_emit)
-        handover.finish_at_exit()
-        return
-    started = time.monotonic()
-    handover.retire(runtime)
-    report = runtime.shutdown(runtime.settings.exit_timeout)
-    _late_source = runtime
-    _logger.route(_bootstrap_emit)  # finalized: anything logged from now on goes straight to stderr
-    late = handover.finish_at_exit()  # logged by other threads while the drain ran, after it emptied the queue
-    if not report.ok or late:
-        counts = dict(report.details)
-        if late:
-            counts["during_exit"] = late
-        if report.in_flight:  # the process ends now: a write that has not finished will not
-            counts["in_unfinished_writes"] = report.in_flight
-        parts = ", ".join(f"{where}={n}" for where, n in counts.items())
-        _write_stderr(
-            f"fapilog: exit drain gave up after {time.monotonic() - started:.1f}s: "
-            f"{report.undelivered + report.in_flight + late} event(s) not delivered ({parts}); raise exit_timeout "
-            "or fix the sink [FL-LOG-009]\n"
-        )
-    if report.dropped:
-        reasons = ", ".join(f"{reason}={n}" for reason, n in sorted(report.dropped.items()))
-        _write_stderr(f"fapilog: {sum(report.dropped.values())} event(s) were dropped in total ({reasons}) "
-                      "[FL-LOG-010]\n")
-
-
-def _write_stderr(text: str) -> None:
-    try:
-        sys.stderr.write(text)
-        sys.stderr.flush()
-    except (OSError, ValueError, AttributeError):
-        pass  # stderr is gone: the interpreter is tearing down and no channel is left
-
-
-def _at_process_exit() -> None:
-    """Drain a ``multiprocessing`` child as it ends; in any other process leave that to ``atexit``.
-
-    Every multiprocessing child (fork, forkserver and spawn ``Process``, pool and ``ProcessPoolExecutor``
-    workers) ends ``BaseProcess._bootstrap`` with ``threading._shutdown()``, which calls the hooks registered
-    with ``threading._register_atexit`` before it joins the child's non-daemon threads. Fork and forkserver
-    children then leave with ``os._exit()``: ``atexit`` never runs, so this is their last chance. (A spawned
-    child goes on to ``atexit``, which finds the drain done.) In the main process the same shutdown runs
-    before non-daemon threads are joined: draining there would cut their last events off, so it does nothing.
-    """
-    process = sys.modules.get("multiprocessing.process")
-    if process is None or process.parent_process() is None:
-        return
-    _at_exit()
-
-
 def _after_fork_in_child() -> None:
     global _lock, _runtime, _last_stopped
     _lock = threading.RLock()
@@ -427,13 +354,6 @@ def _after_fork_in_child() -> None:
 
 _logger.route(_bootstrap_emit)
 _logger._threshold_for = _threshold_for
-atexit.register(_at_exit)
-# CPython's hook for code that must run when threading shuts down (concurrent.futures uses it too). It is
-# private, hence the getattr: without it a forked multiprocessing child keeps the old behaviour (its events
-# are delivered only up to its last flush()).
-_register_at_threading_shutdown = getattr(threading, "_register_atexit", None)
-if _register_at_threading_shutdown is not None:
-    with contextlib.suppress(RuntimeError):  # imported while the interpreter shuts down: no child exit ahead
-        _register_at_threading_shutdown(_at_process_exit)
+exit_drain.install()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)

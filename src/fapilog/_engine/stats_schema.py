@@ -85,6 +85,7 @@ class SinkStats(LedgerCounters):
 
     capacity: int
     processor_errors: dict[str, int]
+    processor_degraded: dict[str, int]
     split_extra: int
     batches: int
     circuit: str
@@ -111,6 +112,7 @@ class Stats(TypedDict):
     """``fapilog.stats()``: the whole snapshot."""
 
     state: str
+    restarts: int
     submitted: int
     processed: int
     queue: QueueStats

@@ -79,6 +79,9 @@ class PipelineWorker:
         self.on_died: Callable[[BaseException], None] = _ignore_death
         """Called (on the worker thread, just before it ends) when the worker dies of anything but a stop."""
         self.death: BaseException | None = None
+        self.holding: list[Any] = []
+        """Events taken from the queue that no stage has seen yet (a batch waiting for the batch lock, or the part
+        of it behind a flush marker): if this worker dies, they go back to the head of its queue."""
         self.report_start_failures = False
         """Write a stderr line for each plugin whose ``start()`` fails: set when no ``configure()`` call waits to
         raise them (a pipeline the first log call or the supervisor started)."""
@@ -222,6 +225,7 @@ class PipelineWorker:
                 except IndexError:
                     pass  # a drop_oldest producer took the last one: the batch is simply shorter
             queue.room_made()
+            self.holding = taken
             assert self.batch_lock is not None
             async with self.batch_lock:
                 await self._process(taken)
@@ -256,10 +260,13 @@ class PipelineWorker:
             queue.lingering = False
 
     async def _process(self, taken: list[Any]) -> None:
+        # ``holding`` is what no stage has seen yet; _deliver() counts its events as processed before its first
+        # await, so each segment leaves ``holding`` just as it is handed over.
         if self.queue.markers:
             start = 0
             for index, item in enumerate(taken):
                 if isinstance(item, FlushMarker):
+                    self.holding = taken[index:]
                     await self._deliver(taken[start:index])
                     self.queue.take_marker()
                     item.expect(len(self.sinks))
@@ -267,6 +274,7 @@ class PipelineWorker:
                         runner.put_marker(item)
                     start = index + 1
             taken = taken[start:]
+        self.holding = _NOTHING
         await self._deliver(taken)
 
     async def _deliver(self, items: list[Any]) -> None:
@@ -376,6 +384,9 @@ def _resolve(idle: asyncio.Future[None]) -> None:
     if not idle.done():
         idle.set_result(None)
 
+
+_NOTHING: list[Any] = []
+"""``holding`` between batches (never appended to)."""
 
 def _ignore_death(exc: BaseException) -> None:
     """Default: nobody supervises this worker."""

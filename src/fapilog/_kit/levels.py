@@ -33,14 +33,12 @@ def level_name(level: int) -> str:
     return LEVEL_NAMES.get(level) or f"LEVEL{level}"
 
 
-def parse_level(value: int | str, *, field: str = "level") -> int:
-    """Turn ``"info"``, ``"INFO"``, ``20`` or ``"20"`` into 20; anything else is a :class:`ConfigError`."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{field}: expected a level name or number, got {value!r}", field=field, code="FL-CFG-007")
-    if isinstance(value, int):
+def parse_level(value: object, *, field: str = "level") -> int:
+    """Turn ``"info"``, ``"INFO"``, ``20`` or ``"20"`` into 20; anything else is a :class:`ConfigError` that says
+    what was given and what is accepted (a float such as ``20.0`` too: levels are whole numbers)."""
+    if isinstance(value, int) and not isinstance(value, bool):
         if not 0 <= value <= MAX_LEVEL:
-            raise ConfigError(f"{field}: a level number must be between 0 and {MAX_LEVEL}, got {value}", field=field,
-                              code="FL-CFG-007")
+            raise _invalid(field, f"a level number must be between 0 and {MAX_LEVEL}, got {value}")
         return value
     if isinstance(value, str):
         text = value.strip().upper()
@@ -48,6 +46,14 @@ def parse_level(value: int | str, *, field: str = "level") -> int:
             return _BY_NAME[text]
         if text.isdigit():
             return parse_level(int(text), field=field)
+        raise _invalid(field, f"unknown level {value!r}")
+    if value is None:
+        raise _invalid(field, "got None, not a level", "; leave the setting out to keep its default")
+    hint = f"; write {int(value)} for that level" if isinstance(value, float) and value.is_integer() else ""
+    raise _invalid(field, f"got {value!r}, a {type(value).__name__}, not a level", hint)
+
+
+def _invalid(field: str, problem: str, hint: str = "") -> ConfigError:
     accepted = ", ".join(sorted(_BY_NAME, key=lambda n: _BY_NAME[n]))
-    raise ConfigError(f"{field}: unknown level {value!r}; accepted: {accepted} or a number", field=field,
-                      code="FL-CFG-007")
+    return ConfigError(f"{field}: {problem}; accepted: {accepted} (any case) or a whole number from 0 to {MAX_LEVEL}"
+                       f"{hint}", field=field, code="FL-CFG-007")

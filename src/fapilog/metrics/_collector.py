@@ -85,6 +85,7 @@ def families(stats: Stats | None) -> Iterator[Metric]:
     state = _gauge("fapilog_pipeline_state", "1 for the pipeline's current state, 0 for the others.", ("state",))
     submitted = _counter("fapilog_events_submitted", "Enabled log calls that reached the queue (admitted or dropped).")
     processed = _counter("fapilog_events_processed", "Events the worker took from the queue.")
+    restarts = _counter("fapilog_worker_restarts", "Dead workers replaced since the last configure().")
     dropped = _counter("fapilog_events_dropped", "Events dropped, by reason; intentional is true for filters.",
                        ("reason", "intentional"))
     depth = _gauge("fapilog_queue_depth", "Events waiting in the queue now.")
@@ -98,6 +99,7 @@ def families(stats: Stats | None) -> Iterator[Metric]:
             state.add_metric([name], 1.0 if name == current else 0.0)
         submitted.add_metric([], stats["submitted"])
         processed.add_metric([], stats["processed"])
+        restarts.add_metric([], stats["restarts"])
         for reason, count in stats["dropped"]["by_reason"].items():
             dropped.add_metric([reason, "true" if reason.startswith("filtered:") else "false"], count)
         queue = stats["queue"]
@@ -106,7 +108,7 @@ def families(stats: Stats | None) -> Iterator[Metric]:
         high_water.add_metric([], queue["high_water"])
         degraded.add_metric([], stats["serialization"]["degraded"])
         split.add_metric([], stats["split_extra"])
-    yield from (state, submitted, processed, dropped, depth, capacity, high_water, degraded, split)
+    yield from (state, restarts, submitted, processed, dropped, depth, capacity, high_water, degraded, split)
     yield from _sink_families({} if stats is None else stats["sinks"])
     yield from _plugin_families({} if stats is None else stats["plugins"])
 

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 from fapilog import CRITICAL, DEBUG, ERROR, INFO, WARNING, ConfigError
 
+from fapilog_fastapi.errors import config_error
+
 __all__ = ["DEFAULT_LEVELS", "DEFAULT_REDACTED_HEADERS", "AccessLogOptions"]
 
 _LEVEL_NAMES = {"DEBUG": DEBUG, "INFO": INFO, "WARNING": WARNING, "WARN": WARNING, "ERROR": ERROR, "CRITICAL": CRITICAL}
@@ -29,7 +31,7 @@ REDACTED = "***"
 
 
 def _error(option: str, problem: str) -> ConfigError:
-    return ConfigError(f"RequestLoggingMiddleware {option}: {problem}", field=option)
+    return config_error(f"RequestLoggingMiddleware {option}: {problem}", field=option, code="FL-FAS-002")
 
 
 def _level(option: str, value: object) -> int:

@@ -60,7 +60,7 @@ def logging_lifespan(
                 # The application is going away: stderr is the one place left to say what was not delivered.
                 sys.stderr.write(
                     f"fapilog_fastapi: shutdown left {report.undelivered} event(s) undelivered "
-                    f"({dict(report.details)}); raise shutdown_timeout or check the sinks' health\n"
+                    f"({dict(report.details)}); raise shutdown_timeout or check the sinks' health [FL-FAS-003]\n"
                 )
 
     return lifespan

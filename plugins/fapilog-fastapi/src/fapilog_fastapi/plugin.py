@@ -22,11 +22,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from fapilog import ConfigError
 from fapilog.plugins import PluginMetadata
 
 from fapilog_fastapi._request import current
 from fapilog_fastapi._version import __version__
+from fapilog_fastapi.errors import config_error
 
 __all__ = ["FIELDS", "FastAPIPlugin", "FastAPIPluginSettings"]
 
@@ -46,12 +46,12 @@ class FastAPIPluginSettings:
     def __post_init__(self) -> None:
         chosen = self.fields
         if isinstance(chosen, str) or not isinstance(chosen, Iterable):
-            raise ConfigError(f"{_NAME}.fields: expected a list of field names out of {list(FIELDS)}, got {chosen!r}",
-                              field="fields")
+            raise config_error(f"{_NAME}.fields: expected a list of field names out of {list(FIELDS)}, got {chosen!r}",
+                               field="fields", code="FL-FAS-001")
         unknown = [name for name in chosen if name not in FIELDS]
         if unknown:
-            raise ConfigError(f"{_NAME}.fields: unknown request field(s) {unknown}; choose from {list(FIELDS)}",
-                              field="fields")
+            raise config_error(f"{_NAME}.fields: unknown request field(s) {unknown}; choose from {list(FIELDS)}",
+                               field="fields", code="FL-FAS-001")
         object.__setattr__(self, "fields", tuple(chosen))
 
 
