@@ -25,6 +25,7 @@ from fapilog._registry import discovery, tracing
 from fapilog._registry.config import instantiate
 from fapilog._registry.dependencies import resolve_order as _resolve
 from fapilog._registry.lifecycle import InstanceTracker, PluginInstanceInfo, elapsed_ms
+from fapilog._registry.specs import NOT_PLUGINS, spec_label, split_spec
 from fapilog._registry.validation import LegacyPluginWarning, inspect_plugin, needs_async_adapter
 from fapilog._registry.verdict import CompatVerdict
 from fapilog._value_methods import ValueMethods
@@ -95,34 +96,6 @@ def _build(name: str, target: object, md: PluginMetadata, settings: Mapping[str,
             field=next(iter(settings)), code="FL-CFG-011",
         )
     return target
-
-
-def _spec_label(spec: object) -> str:
-    """The plugin name a spec asks for, for a span about a load that failed."""
-    if isinstance(spec, str):
-        return spec
-    if isinstance(spec, Mapping):
-        return str(spec.get("type") or spec.get("name") or "?")
-    own = getattr(spec, "name", None)
-    return own if isinstance(own, str) else getattr(spec, "__name__", type(spec).__name__)
-
-
-_NOT_PLUGINS = (bool, int, float, complex, bytes, list, tuple, set, frozenset)
-"""Values a configured list may hold by mistake; no plugin is one of them."""
-
-
-def _split_spec(spec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    settings = dict(spec)
-    name = settings.pop("type", None)
-    if name is None:
-        # Without "type", "name" names the plugin; with it, "name" is an ordinary setting.
-        name = settings.pop("name", None)
-    if not isinstance(name, str) or not name:
-        raise ConfigError(
-            f'plugin spec {dict(spec)!r} does not say which plugin to use: add "type": "<plugin name>"',
-            field="type", code="FL-CFG-010",
-        )
-    return name, settings
 
 
 class PluginRegistry:
@@ -305,17 +278,17 @@ class PluginRegistry:
         try:
             name, instance = self._create(kind, spec, started)
         except BaseException as exc:
-            trace("load", _spec_label(spec), kind, elapsed_ms(started), exc)
+            trace("load", spec_label(spec), kind, elapsed_ms(started), exc)
             raise
         trace("load", name, kind, elapsed_ms(started), None)
         return name, instance
 
     def _create(self, kind: PluginKind, spec: object, started: float) -> tuple[str, object]:
         if isinstance(spec, (str, Mapping)):
-            name, settings = (spec, {}) if isinstance(spec, str) else _split_spec(spec)
+            name, settings = (spec, {}) if isinstance(spec, str) else split_spec(spec)
             info = self.load(name, kind=kind)
             md, legacy, target = _metadata(info), info.legacy, info.plugin
-        elif spec is None or isinstance(spec, _NOT_PLUGINS):  # a slip in a list (None, 5, a nested list)
+        elif spec is None or isinstance(spec, NOT_PLUGINS):  # a slip in a list (None, 5, a nested list)
             raise ConfigError(
                 f'plugin spec {spec!r} does not say which plugin to use: give its name ("file"), a table with '
                 '"type" ({"type": "file", ...}), or a plugin class or object',
