@@ -12,7 +12,7 @@ The outcome a sink signals (see :mod:`fapilog.plugins.outcomes`) decides what ha
 - :class:`BatchTooLargeError`: the batch is split in halves, each sent in turn (one record still too large is
   rejected).
 
-A batch is a list of buffer items: records, or the ``(levelno, line)`` pairs of a sink that takes lines
+A batch is a list of buffer items: records, or the lines of a sink that takes lines
 (``runner.write_batch`` hands that sink only the lines); indices in outcomes are positions in the batch either
 way. What cannot be delivered goes to the sink's fallback. A shutdown that gives up on the sink
 (:meth:`SinkRunner.abandon`) ends the retries at once: the records are already counted by then.

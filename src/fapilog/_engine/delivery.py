@@ -90,8 +90,6 @@ class SinkRunner(SinkIntake):
         """What the sink was configured from (a name or table lets it be reloaded with new settings)."""
         self.write_batch: Callable[[Sequence[Item]], Any] | None = None
         """The batch call over buffer items: the sink's ``write_batch``, or its ``write_lines`` given the lines."""
-        self.lines = False
-        """The sink takes lines (``write_lines``): its buffer holds ``(levelno, line)`` pairs."""
         self._write: Callable[[EventRecord], Any] | None = None
         self.sender = BatchSender(self, retry or RetryPolicy(), breaker or CircuitBreaker(5, 30.0))
         self.fallback = Fallback(name, self.ledger, fallback, write_timeout)

@@ -1,14 +1,16 @@
-"""What a sink's buffer holds: the records themselves, or, for a sink that takes lines, ``(levelno, line)`` pairs.
+"""What a sink's buffer holds: the records themselves, or, for a sink that takes lines, their JSON lines.
 
 A sink that only needs each record's JSON line offers ``write_lines`` (see :mod:`fapilog.plugins.protocols`).
-Its runner keeps only what it needs: the serialized line and the numeric level (for ``protect_level`` and the
-``drop_oldest`` victim choice). A pair of an ``int`` and ``bytes`` holds no container, so the collector stops
-tracking it at its first collection, while an :class:`~fapilog._kit.record.EventRecord` (a ``dict``) stays
-tracked as long as it lives: a deep buffer of records is walked again by every collection, a buffer of pairs is
-not, and the records themselves are freed right after the fan-out.
+Its runner keeps only what it needs: the serialized line, and whether the event is protected (at or above
+``protect_level``, which the ``drop_oldest`` victim choice and the full-buffer policy need). A line below the
+protected level is kept as the bare ``bytes``; a protected one as a ``(levelno, line)`` pair. Neither holds a
+container the collector must walk (bytes are never tracked; a pair of an ``int`` and ``bytes`` is untracked at
+its first collection), while an :class:`~fapilog._kit.record.EventRecord` (a ``dict``) stays tracked as long as
+it lives: a deep buffer of records is walked again by every collection, a buffer of lines is not, and the
+records themselves are freed right after the fan-out.
 
-Everything that handles buffer items (admission, batch cutting, the retry loop, the fallback) works on either
-form through the helpers here, so there is one code path for both.
+Everything that handles buffer items (admission, batch cutting, the retry loop, the fallback) works on every
+form through the helpers here, so there is one code path for all.
 """
 
 from __future__ import annotations
@@ -24,25 +26,30 @@ from fapilog._kit.record import EventRecord
 from fapilog._kit.serialize import dumps, json_lines
 from fapilog.errors import ConfigError
 
-__all__ = ["Item", "LineItem", "as_line_items", "as_records", "lines_of", "level_of", "line_writer", "size_of"]
+__all__ = ["Item", "ProtectedLine", "as_line_items", "as_records", "is_protected", "line_writer", "lines_of",
+           "size_of"]
 
-LineItem = tuple[int, bytes]
-"""``(levelno, JSON line)``: one event in the buffer of a sink that takes lines."""
+ProtectedLine = tuple[int, bytes]
+"""``(levelno, JSON line)``: a protected event in the buffer of a sink that takes lines."""
 
-Item = EventRecord | LineItem
-"""One event in a sink's buffer, in the form its sink takes."""
+Item = EventRecord | bytes | ProtectedLine
+"""One event in a sink's buffer, in the form its sink takes: a record, a line, or a protected line."""
 
 _LEVELNO = operator.attrgetter("levelno")
-_LINE = operator.itemgetter(1)
+_BARE = frozenset({bytes})
 
 
-def as_line_items(records: Sequence[EventRecord]) -> list[LineItem]:
-    """Each record's ``(levelno, line)``; in one pass in C for records the worker built and serialized."""
+def as_line_items(records: Sequence[EventRecord], protect_level: int) -> list[bytes | ProtectedLine]:
+    """Each record's JSON line, paired with its level when it is protected; in C for the usual batch (the worker
+    built and serialized the records, none is protected)."""
+    lines = json_lines(records)
     try:
         levels = list(map(_LEVELNO, records))
     except AttributeError:  # a record built by hand: its level from its ``level`` field
         levels = [_level_of_record(record) for record in records]
-    return list(zip(levels, json_lines(records), strict=True))
+    if not levels or max(levels) < protect_level:
+        return lines  # type: ignore[return-value]  # list is invariant; every item is bytes
+    return [(level, line) if level >= protect_level else line for level, line in zip(levels, lines, strict=True)]
 
 
 def _level_of_record(record: EventRecord) -> int:
@@ -55,43 +62,55 @@ def _level_of_record(record: EventRecord) -> int:
         return INFO
 
 
-def level_of(item: Item) -> int:
-    """The numeric level of one buffer item."""
-    if type(item) is tuple:
-        return item[0]
-    return item.levelno  # type: ignore[union-attr]
+def is_protected(item: Item, protect_level: int) -> bool:
+    """Whether one buffer item is at or above ``protect_level`` (a bare line never is: see above)."""
+    if isinstance(item, bytes):
+        return False
+    if isinstance(item, tuple):
+        return item[0] >= protect_level
+    return item.levelno >= protect_level
 
 
 def size_of(item: Item) -> int:
     """Serialized bytes of one buffer item (0 for a record not serialized yet)."""
-    if type(item) is tuple:
+    if isinstance(item, bytes):
+        return len(item)
+    if isinstance(item, tuple):
         return len(item[1])
     encoded = getattr(item, "json", None)
     return len(encoded) if isinstance(encoded, bytes) else 0
 
 
+def _line(item: Item) -> bytes:
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, tuple):
+        return item[1]
+    return dumps(item)
+
+
 def lines_of(items: Sequence[Item]) -> list[bytes]:
     """The JSON line of every item (a record's as :func:`~fapilog._kit.serialize.dumps` gives it)."""
-    if items and type(items[0]) is tuple:
-        return list(map(_LINE, items))
-    return [item[1] if isinstance(item, tuple) else dumps(item) for item in items]
+    if set(map(type, items)) <= _BARE:  # the usual batch of a sink that takes lines: no protected event in it
+        return list(items)  # type: ignore[arg-type]  # every item is bytes
+    return list(map(_line, items))
 
 
 def as_records(items: Sequence[Item]) -> list[EventRecord]:
     """Records for items (for a fallback sink that takes records): a line is parsed back into a record that
-    carries its line as ``json`` and its level as ``levelno``."""
+    carries its line as ``json`` and its level as ``levelno`` (from its ``level`` field for a bare line)."""
     records: list[EventRecord] = []
     for item in items:
-        if not isinstance(item, tuple):
+        if not isinstance(item, (bytes, tuple)):
             records.append(item)
             continue
-        levelno, line = item
+        levelno, line = item if isinstance(item, tuple) else (-1, item)
         try:
             fields = orjson.loads(line)
         except orjson.JSONDecodeError:
             fields = None
         record = EventRecord(fields if isinstance(fields, dict) else {"message": line.decode("utf-8", "replace")})
-        record.levelno = levelno
+        record.levelno = levelno if levelno >= 0 else _level_of_record(record)
         record.json = line
         records.append(record)
     return records

@@ -5,7 +5,7 @@ only then waits where a buffer is full (:meth:`SinkIntake.put`), so one slow sin
 from the others. Every record is counted in the runner's ledger as it is admitted, dropped or failed at the
 door.
 
-A sink that takes lines (``write_lines``) has its buffer hold ``(levelno, line)`` pairs instead of records
+A sink that takes lines (``write_lines``) has its buffer hold JSON lines instead of records
 (:mod:`fapilog._engine.line_items`): the records are freed right after the fan-out, however deep the buffer.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from fapilog._engine.ledger import SinkLedger
-from fapilog._engine.line_items import Item, as_line_items, level_of, size_of
+from fapilog._engine.line_items import Item, as_line_items, is_protected, size_of
 from fapilog._engine.pipeline import Stage
 from fapilog._engine.queue import FlushMarker
 from fapilog._kit.record import EventRecord
@@ -36,6 +36,7 @@ class SinkIntake:
     ledger: SinkLedger
     buffer: deque[Item | FlushMarker]
     lines: bool
+    """The sink takes lines (``write_lines``): its buffer holds lines (:mod:`fapilog._engine.line_items`)."""
     capacity: int
     policy: BufferPolicy
     protect_level: int
@@ -64,15 +65,15 @@ class SinkIntake:
 
     async def prepare(self, records: Sequence[EventRecord]) -> Sequence[Item]:
         """This sink's own copies through its own processors, serialized (the records as-is without any); for a
-        sink that takes lines, their ``(levelno, line)`` pairs."""
+        sink that takes lines, their JSON lines (:func:`~fapilog._engine.line_items.as_line_items`)."""
         if not self.processors or self.abandoned:
-            return as_line_items(records) if self.lines and not self.abandoned else records
+            return as_line_items(records, self.protect_level) if self.lines and not self.abandoned else records
         copies = [record.derive() for record in records]
         for stage in self.processors:
             copies, _ = await stage.run(copies)
         self._serializer.encode_into(copies)
         self.ledger.expect(len(copies) - len(records))  # a split event: more records on their way
-        return as_line_items(copies) if self.lines else copies
+        return as_line_items(copies, self.protect_level) if self.lines else copies
 
     def offer(self, records: Sequence[Item]) -> int:
         """Admit records while the buffer has room, without waiting; returns how many were taken."""
@@ -134,7 +135,7 @@ class SinkIntake:
             await asyncio.sleep(0)
         if ledger.buffered < self.capacity:
             return True
-        protected = level_of(record) >= self.protect_level
+        protected = is_protected(record, self.protect_level)
         if (self.policy == "wait" or protected) and not self.stalled:
             # Wait for room, but never longer than one write may take: a sink that stops answering must not
             # hold the pipeline (and every other sink) back for good.
@@ -151,7 +152,7 @@ class SinkIntake:
                 return True
         if self.policy == "drop_oldest" or protected:
             for index, item in enumerate(self.buffer):
-                if not isinstance(item, FlushMarker) and level_of(item) < self.protect_level:
+                if not isinstance(item, FlushMarker) and not is_protected(item, self.protect_level):
                     del self.buffer[index]
                     if self.batch_max_bytes:
                         self._buffered_bytes -= size_of(item)
