@@ -16,6 +16,7 @@ import pytest
 from tests.registry._dists import DistFactory, make
 
 import fapilog
+from fapilog._engine.line_items import as_line_items
 from fapilog._registry.registry import LegacyPluginWarning, PluginRegistry
 from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.builtins.sinks.stream import StdoutSink
@@ -366,3 +367,15 @@ def test_the_contract_checks_a_sinks_write_lines() -> None:
     assert report.ok, str(report)
     assert "skip" not in str(report).lower()
     assert OnlyLines.received and all(orjson.loads(line)["message"] for line in OnlyLines.received)
+
+
+def test_buffered_lines_are_the_same_bytes_even_when_one_holds_a_newline() -> None:
+    """Lines are buffered as compact copies of the same bytes; a line with a raw newline (bytes a plugin set by
+    hand, never the serializer's) keeps every line whole rather than splitting it."""
+    plain = [EventRecord(message=f"m{i}") for i in range(3)]
+    for i, record in enumerate(plain):
+        record.json, record.levelno = orjson.dumps(dict(record)), 40 if i == 1 else 20
+    assert as_line_items(plain, protect_level=40) == [plain[0].json, (40, plain[1].json), plain[2].json]
+    odd = EventRecord(message="odd")
+    odd.json, odd.levelno = b'{"message":"a"}\n{"message":"b"}', 20
+    assert as_line_items([plain[0], odd], protect_level=40) == [plain[0].json, odd.json]

@@ -7,7 +7,8 @@ protected level is kept as the bare ``bytes``; a protected one as a ``(levelno, 
 container the collector must walk (bytes are never tracked; a pair of an ``int`` and ``bytes`` is untracked at
 its first collection), while an :class:`~fapilog._kit.record.EventRecord` (a ``dict``) stays tracked as long as
 it lives: a deep buffer of records is walked again by every collection, a buffer of lines is not, and the
-records themselves are freed right after the fan-out.
+records themselves are freed right after the fan-out. The lines are buffered as exact-size copies: the encoder's
+output can sit in a much larger allocation (``docs/benchmarks.md``, round 4), which a deep buffer would hold.
 
 Everything that handles buffer items (admission, batch cutting, the retry loop, the fallback) works on every
 form through the helpers here, so there is one code path for all.
@@ -42,7 +43,7 @@ _BARE = frozenset({bytes})
 def as_line_items(records: Sequence[EventRecord], protect_level: int) -> list[bytes | ProtectedLine]:
     """Each record's JSON line, paired with its level when it is protected; in C for the usual batch (the worker
     built and serialized the records, none is protected)."""
-    lines = json_lines(records)
+    lines = _compact(json_lines(records))
     try:
         levels = list(map(_LEVELNO, records))
     except AttributeError:  # a record built by hand: its level from its ``level`` field
@@ -50,6 +51,14 @@ def as_line_items(records: Sequence[EventRecord], protect_level: int) -> list[by
     if not levels or max(levels) < protect_level:
         return lines  # type: ignore[return-value]  # list is invariant; every item is bytes
     return [(level, line) if level >= protect_level else line for level, line in zip(levels, lines, strict=True)]
+
+
+def _compact(lines: list[bytes]) -> list[bytes]:
+    """The same lines as exact-size copies: an encoder's output may keep a larger allocation behind a short
+    line, which a deep buffer of lines would hold page by page. One join and one split, in C; a line with a
+    newline in it (not JSON from the serializer) keeps the lines as they are."""
+    compact = b"\n".join(lines).split(b"\n")
+    return compact if len(compact) == len(lines) else lines
 
 
 def _level_of_record(record: EventRecord) -> int:
