@@ -143,10 +143,10 @@ class SinkRunner(SinkIntake):
     def replace_sink(self, sink: object) -> None:
         """Deliver through ``sink`` from now on (reload waits until the old one holds nothing first)."""
         write = getattr(sink, "write", None)
+        if write is None and not any(callable(getattr(sink, m, None)) for m in ("write_batch", "write_lines")):
+            raise TypeError(f"sink {self.name!r} has none of write(), write_batch() or write_lines()")
         self.sink = sink
         self._bind_writes()
-        if write is None and self.write_batch is None:
-            raise TypeError(f"sink {self.name!r} has none of write(), write_batch() or write_lines()")
         self._write = write
         old_thread = getattr(self, "thread", None)
         if getattr(sink, "runs_on_worker_loop", False) is True:
