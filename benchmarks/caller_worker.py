@@ -14,7 +14,10 @@ Experiments (not settings): ``EXP_SWITCH=seconds`` calls ``sys.setswitchinterval
 benchmark only; the library never changes it), ``EXP_INLINE_IO=1`` runs the file sink's writes on the
 worker's loop instead of its I/O thread (to price the hop; unsafe with a stalling disk), ``EXP_GC=off`` (or
 ``EXP_GC=700,10,10``: thresholds) disables or retunes the cyclic garbage collector in the child (to price the
-collections the events' allocations trigger; the library leaves the collector's settings to the application).
+collections the events' allocations trigger; the library leaves the collector's settings to the application),
+``EXP_GC_TIME=1`` times every collection through ``gc.callbacks`` (thread CPU) and reports ``gc_ms`` (all threads)
+and ``gc_caller_ms`` (the caller's thread). ``PYTHONPATH=/path/to/other/src`` as a variant runs another checkout
+of the library against this one, in alternating processes (``--variant 'PYTHONPATH=/tmp/main/src'``).
 
     .venv/bin/python benchmarks/caller_worker.py --mode suite --reps 6 \\
         --variant FAPILOG_QUEUE__LINGER=0 --variant FAPILOG_QUEUE__LINGER=0.005
@@ -39,15 +42,7 @@ HERE = Path(__file__).resolve().parent
 
 def _child(mode: str, group: int) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
-    if os.environ.get("EXP_SWITCH"):
-        sys.setswitchinterval(float(os.environ["EXP_SWITCH"]))
-    if os.environ.get("EXP_GC"):
-        import gc
-
-        if os.environ["EXP_GC"] == "off":
-            gc.disable()
-        else:
-            gc.set_threshold(*map(int, os.environ["EXP_GC"].split(",")))
+    gc_ms = _interpreter_experiments()
     import fapilog
     from fixtures import IP, MESSAGE, METHOD, PATH, STATUS
 
@@ -114,7 +109,41 @@ def _child(mode: str, group: int) -> dict[str, Any]:
     fapilog.flush(timeout=60)
     fapilog.shutdown(timeout=60)
     out["dropped"] = fapilog.stats()["dropped"]["total"]
+    if gc_ms is not None:
+        out.update(gc_ms=sum(gc_ms.values()) * 1e3, gc_caller_ms=gc_ms.get(threading.main_thread().ident, 0.0) * 1e3)
     return out
+
+
+def _interpreter_experiments() -> dict[int | None, float] | None:
+    """Apply ``EXP_SWITCH`` and ``EXP_GC``; with ``EXP_GC_TIME``, the collector's time by thread (else None)."""
+    if os.environ.get("EXP_SWITCH"):
+        sys.setswitchinterval(float(os.environ["EXP_SWITCH"]))
+    if os.environ.get("EXP_GC"):
+        import gc
+
+        if os.environ["EXP_GC"] == "off":
+            gc.disable()
+        else:
+            gc.set_threshold(*map(int, os.environ["EXP_GC"].split(",")))
+    return _time_collections() if os.environ.get("EXP_GC_TIME") else None
+
+
+def _time_collections() -> dict[int | None, float]:
+    """Thread CPU seconds spent in the cyclic collector, by thread id (filled as collections happen)."""
+    import gc
+
+    spent: dict[int | None, float] = {}
+    started: dict[int | None, float] = {}
+
+    def timed(phase: str, info: dict[str, Any]) -> None:
+        ident = threading.get_ident()
+        if phase == "start":
+            started[ident] = time.thread_time()
+        elif ident in started:
+            spent[ident] = spent.get(ident, 0.0) + time.thread_time() - started.pop(ident)
+
+    gc.callbacks.append(timed)
+    return spent
 
 
 def main() -> int:

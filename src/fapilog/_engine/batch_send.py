@@ -12,7 +12,9 @@ The outcome a sink signals (see :mod:`fapilog.plugins.outcomes`) decides what ha
 - :class:`BatchTooLargeError`: the batch is split in halves, each sent in turn (one record still too large is
   rejected).
 
-What cannot be delivered goes to the sink's fallback. A shutdown that gives up on the sink
+A batch is a list of buffer items: records, or the lines of a sink that takes lines
+(``runner.write_batch`` hands that sink only the lines); indices in outcomes are positions in the batch either
+way. What cannot be delivered goes to the sink's fallback. A shutdown that gives up on the sink
 (:meth:`SinkRunner.abandon`) ends the retries at once: the records are already counted by then.
 """
 
@@ -27,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from fapilog._engine.breaker import CircuitBreaker
 from fapilog._engine.hooks import cancelled_for_real
+from fapilog._engine.line_items import Item
 from fapilog._engine.notices import warn
 from fapilog._engine.retry import RetryPolicy
-from fapilog._kit.record import EventRecord
 from fapilog._registry import tracing
 from fapilog.plugins.outcomes import BatchResult, BatchTooLargeError, PermanentSinkError, RetryableSinkError
 
@@ -63,11 +65,11 @@ class BatchSender:
         self.waiting = False
         """The batch in hand is waiting for a retry or for the circuit to let it through."""
 
-    async def send(self, batch: list[EventRecord]) -> None:
+    async def send(self, batch: list[Item]) -> None:
         """Deliver ``batch`` (already taken from the buffer and counted in flight)."""
         runner = self.runner
         ledger = runner.ledger
-        parts: deque[list[EventRecord]] = deque([batch])
+        parts: deque[list[Item]] = deque([batch])
         budget = self.policy.budget(time.monotonic())
         while parts:
             if not await self._circuit_lets_through():
@@ -113,7 +115,7 @@ class BatchSender:
                 ledger.reject(len(part), outcome.reason)
                 await runner.fallback.take(part, outcome.reason)
 
-    async def _attempt(self, part: list[EventRecord], attempt: int) -> BatchResult | PermanentSinkError | _Retry | None:
+    async def _attempt(self, part: list[Item], attempt: int) -> BatchResult | PermanentSinkError | _Retry | None:
         """One ``write_batch`` call under ``write_timeout``, timed (the write histogram, a span when on)."""
         started = time.perf_counter()
         outcome = await self._classified(part)
@@ -125,7 +127,7 @@ class BatchSender:
             span(self.runner.name, kind, len(part), attempt, took, reason)
         return outcome
 
-    async def _classified(self, part: list[EventRecord]) -> BatchResult | PermanentSinkError | _Retry | None:
+    async def _classified(self, part: list[Item]) -> BatchResult | PermanentSinkError | _Retry | None:
         """One ``write_batch`` call under ``write_timeout``, classified."""
         runner = self.runner
         write_batch = runner.write_batch
@@ -159,10 +161,10 @@ class BatchSender:
              code="FL-LOG-003")
         return _Retry(type(exc).__name__, None)
 
-    async def _partial(self, part: list[EventRecord], result: BatchResult) -> None:
+    async def _partial(self, part: list[Item], result: BatchResult) -> None:
         ledger = self.runner.ledger
-        refused: list[EventRecord] = []
-        by_reason: dict[str, list[EventRecord]] = {}
+        refused: list[Item] = []
+        by_reason: dict[str, list[Item]] = {}
         for index, reason in result.rejected.items():
             if isinstance(index, int) and 0 <= index < len(part):
                 by_reason.setdefault(str(reason), []).append(part[index])
@@ -173,7 +175,7 @@ class BatchSender:
         for reason, records in by_reason.items():
             await self.runner.fallback.take(records, reason)
 
-    async def _settle_part(self, parts: deque[list[EventRecord]], outcome: _Retry) -> bool:
+    async def _settle_part(self, parts: deque[list[Item]], outcome: _Retry) -> bool:
         """Count what a retryable error says was already accepted or refused, and keep only the rest of the
         batch for the retry; True when nothing is left of it."""
         if not (outcome.accepted or outcome.rejected):

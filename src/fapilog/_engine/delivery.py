@@ -6,9 +6,11 @@ this sink's overflow, counted). Events at or above the protected level always wa
 Every write is bounded by a timeout, so a hanging sink fails its batch (counted) instead of hanging forever.
 
 Batches are cut by count, serialized bytes and age (``delivery.batch_size`` / ``batch_max_bytes`` /
-``batch_max_age``). A sink with ``write_batch`` gets the network machinery (:mod:`fapilog._engine.batch_send`:
-outcomes, retries, circuit breaker, fallback); one with only ``write`` is written record by record
-(:mod:`fapilog._engine.record_writes`). Every count lives in the runner's :class:`~fapilog._engine.ledger.SinkLedger`.
+``batch_max_age``). A sink with ``write_lines`` or ``write_batch`` gets the network machinery
+(:mod:`fapilog._engine.batch_send`: outcomes, retries, circuit breaker, fallback); one with only ``write`` is
+written record by record (:mod:`fapilog._engine.record_writes`). A sink with ``write_lines`` gets the JSON lines
+and its buffer holds lines, not records (:mod:`fapilog._engine.line_items`); it is preferred over
+``write_batch`` when a sink has both. Every count lives in the runner's :class:`~fapilog._engine.ledger.SinkLedger`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from fapilog._engine.breaker import CircuitBreaker
 from fapilog._engine.fallback import Fallback
 from fapilog._engine.hooks import call_hook, cancelled_for_real, start_plugin, stop_plugin
 from fapilog._engine.ledger import SinkLedger
+from fapilog._engine.line_items import Item, line_writer
 from fapilog._engine.pipeline import Stage
 from fapilog._engine.queue import FlushMarker
 from fapilog._engine.record_writes import RecordWriter
@@ -70,7 +73,7 @@ class SinkRunner(SinkIntake):
         self.write_timeout = write_timeout
         self.flush_timeout = flush_timeout
         self.ledger = SinkLedger()
-        self.buffer: deque[EventRecord | FlushMarker] = deque()
+        self.buffer: deque[Item | FlushMarker] = deque()
         self._buffered_bytes = 0
         self._oldest_at = 0.0
         self.batches = 0
@@ -85,7 +88,8 @@ class SinkRunner(SinkIntake):
         this sink's own copies of the records, so other sinks never see their changes."""
         self.spec: object = None
         """What the sink was configured from (a name or table lets it be reloaded with new settings)."""
-        self.write_batch: Callable[[Sequence[EventRecord]], Any] | None = None
+        self.write_batch: Callable[[Sequence[Item]], Any] | None = None
+        """The batch call over buffer items: the sink's ``write_batch``, or its ``write_lines`` given the lines."""
         self._write: Callable[[EventRecord], Any] | None = None
         self.sender = BatchSender(self, retry or RetryPolicy(), breaker or CircuitBreaker(5, 30.0))
         self.fallback = Fallback(name, self.ledger, fallback, write_timeout)
@@ -138,12 +142,11 @@ class SinkRunner(SinkIntake):
 
     def replace_sink(self, sink: object) -> None:
         """Deliver through ``sink`` from now on (reload waits until the old one holds nothing first)."""
-        batch = getattr(sink, "write_batch", None)
         write = getattr(sink, "write", None)
-        if write is None and not callable(batch):
-            raise TypeError(f"sink {self.name!r} has neither write() nor write_batch()")
+        if write is None and not any(callable(getattr(sink, m, None)) for m in ("write_batch", "write_lines")):
+            raise TypeError(f"sink {self.name!r} has none of write(), write_batch() or write_lines()")
         self.sink = sink
-        self.write_batch = batch if callable(batch) else None
+        self._bind_writes()
         self._write = write
         old_thread = getattr(self, "thread", None)
         if getattr(sink, "runs_on_worker_loop", False) is True:
@@ -154,6 +157,19 @@ class SinkRunner(SinkIntake):
             old_thread.stop()
         self.isolated = self.thread is not None
         """Whether the sink runs on its own thread and loop (see :mod:`fapilog._engine.sink_thread`)."""
+
+    def _bind_writes(self) -> None:
+        """Choose the sink's batch call: ``write_lines`` when it offers one, else ``write_batch`` (or none).
+
+        Called with an empty buffer only (a new runner, its start, a reload), as the buffer's form follows it.
+        """
+        write_lines = getattr(self.sink, "write_lines", None)
+        batch = getattr(self.sink, "write_batch", None)
+        self.lines = callable(write_lines)
+        if self.lines:
+            self.write_batch = line_writer(write_lines)  # type: ignore[arg-type]
+        else:
+            self.write_batch = batch if callable(batch) else None
 
     async def drained(self) -> None:
         """Return once everything handed to this sink so far has been written (or failed)."""
@@ -171,6 +187,8 @@ class SinkRunner(SinkIntake):
         self._room = asyncio.Event()
         self._idle_event = asyncio.Event()
         self.sender.wake = asyncio.Event()
+        if not self.buffer:
+            self._bind_writes()  # again: a sink may know only once started whether it takes lines (stdout on a tty)
         self.start_error = start_error
         if start_error is not None:
             self.ledger.error(start_error)
@@ -298,7 +316,7 @@ class SinkRunner(SinkIntake):
                 # would otherwise keep the loop until its buffer is empty, starving the pipeline: take turns.
                 await asyncio.sleep(0)
 
-    async def _deliver(self, batch: list[EventRecord]) -> None:
+    async def _deliver(self, batch: list[Item]) -> None:
         started = time.perf_counter()
         per_record = self.write_batch is None
         try:
@@ -306,7 +324,7 @@ class SinkRunner(SinkIntake):
                 await self.sender.send(batch)  # times each attempt itself (observe_write), never the backoff
             else:
                 assert self._write is not None
-                await self.records.write(self._write, batch)
+                await self.records.write(self._write, batch)  # type: ignore[arg-type]  # only records here
         except asyncio.CancelledError:
             if cancelled_for_real():
                 raise

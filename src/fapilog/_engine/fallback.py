@@ -4,7 +4,8 @@ Records reach the fallback after they were refused for good or ran out of retrie
 as failed (by reason). The default fallback never writes a record: one line per sink and reason, at most every
 few seconds, with counts only — no message, no field, so nothing a redactor masked can leak. A fallback sink
 (``delivery.fallback = {"type": "file", "path": "undelivered.log"}``) receives the records themselves, as the
-pipeline produced them (redacted).
+pipeline produced them (redacted): a fallback sink with ``write_lines`` gets their JSON lines; one that takes
+records gets the lines of a sink that takes lines parsed back into records.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from typing import Any
 
 from fapilog._engine.hooks import call_hook, cancelled_for_real, start_plugin, stop_plugin
 from fapilog._engine.ledger import SinkLedger
+from fapilog._engine.line_items import Item, as_records, lines_of
 from fapilog._engine.notices import warn
 from fapilog._engine.sink_thread import call_inline
-from fapilog._kit.record import EventRecord
 
 __all__ = ["Fallback"]
 
 
 class Fallback:
-    """One sink's fallback: ``"summary"`` (default), ``"off"``, or a sink object with ``write``/``write_batch``."""
+    """One sink's fallback: ``"summary"`` (default), ``"off"``, or a sink object with ``write``/``write_batch``/
+    ``write_lines``."""
 
     def __init__(self, sink_name: str, ledger: SinkLedger, target: object = "summary", timeout: float = 5.0) -> None:
         self.sink_name = sink_name
@@ -38,7 +40,7 @@ class Fallback:
         """The fallback sink, when one is configured."""
         return None if isinstance(self.target, str) else self.target
 
-    async def take(self, records: list[EventRecord], reason: str, *, retried: int = 0) -> None:
+    async def take(self, records: list[Item], reason: str, *, retried: int = 0) -> None:
         """Hand ``records`` (already counted as failed for ``reason``) to the fallback."""
         if not records or self.target == "off":
             return
@@ -52,7 +54,7 @@ class Fallback:
              f"sink {self.sink_name!r} could not deliver {len(records)} event(s){tried} ({reason}); {total} so far "
              f"for this reason (stats: sinks.{self.sink_name}.failed)", code="FL-LOG-005")
 
-    async def _write(self, sink: object, records: list[EventRecord]) -> bool:
+    async def _write(self, sink: object, items: list[Item]) -> bool:
         """Write to the fallback sink; False (and a counted error) when it fails too."""
         try:
             async with asyncio.timeout(self.timeout):
@@ -62,11 +64,17 @@ class Fallback:
                     if failure is not None:
                         self.ledger.error(failure, prefix="fallback:")
                         return False
+                write_lines = getattr(sink, "write_lines", None)
+                if callable(write_lines):
+                    lines = lines_of(items)
+                    await call_inline(lambda: write_lines(lines))
+                    return True
+                records = as_records(items)
                 batch = getattr(sink, "write_batch", None)
                 if callable(batch):
                     await call_inline(lambda: batch(records))
                 else:
-                    write: Callable[[EventRecord], Any] = sink.write  # type: ignore[attr-defined]
+                    write: Callable[[object], Any] = sink.write  # type: ignore[attr-defined]
                     for record in records:
                         await call_inline(lambda record=record: write(record))  # type: ignore[misc]
         except asyncio.CancelledError:

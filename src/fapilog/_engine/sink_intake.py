@@ -4,6 +4,9 @@ The worker hands each batch to every sink with room first (:meth:`SinkIntake.off
 only then waits where a buffer is full (:meth:`SinkIntake.put`), so one slow sink does not keep its batch
 from the others. Every record is counted in the runner's ledger as it is admitted, dropped or failed at the
 door.
+
+A sink that takes lines (``write_lines``) has its buffer hold JSON lines instead of records
+(:mod:`fapilog._engine.line_items`): the records are freed right after the fan-out, however deep the buffer.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from fapilog._engine.ledger import SinkLedger
+from fapilog._engine.line_items import Item, as_line_items, is_protected, size_of
 from fapilog._engine.pipeline import Stage
 from fapilog._engine.queue import FlushMarker
 from fapilog._kit.record import EventRecord
@@ -30,7 +34,9 @@ class SinkIntake:
 
     name: str
     ledger: SinkLedger
-    buffer: deque[EventRecord | FlushMarker]
+    buffer: deque[Item | FlushMarker]
+    lines: bool
+    """The sink takes lines (``write_lines``): its buffer holds lines (:mod:`fapilog._engine.line_items`)."""
     capacity: int
     policy: BufferPolicy
     protect_level: int
@@ -57,10 +63,11 @@ class SinkIntake:
         """``count`` records entered the stage chain on their way here (negative: filtered out)."""
         self.ledger.expect(count)
 
-    async def prepare(self, records: Sequence[EventRecord]) -> Sequence[EventRecord]:
-        """This sink's own copies through its own processors, serialized (the records as-is without any)."""
+    async def prepare(self, records: Sequence[EventRecord]) -> Sequence[Item]:
+        """This sink's own copies through its own processors, serialized (the records as-is without any); for a
+        sink that takes lines, their JSON lines (:func:`~fapilog._engine.line_items.as_line_items`)."""
         if not self.processors or self.abandoned:
-            return records
+            return as_line_items(records, self.protect_level) if self.lines and not self.abandoned else records
         copies = [record.derive() for record in records]
         for stage in self.processors:
             # A processor never drops: a batch form that returns fewer records counts as a failure and the whole
@@ -68,9 +75,9 @@ class SinkIntake:
             copies, _never_dropped = await stage.run(copies)
         self._serializer.encode_into(copies)
         self.ledger.expect(len(copies) - len(records))  # a split event: more records on their way
-        return copies
+        return as_line_items(copies, self.protect_level) if self.lines else copies
 
-    def offer(self, records: Sequence[EventRecord]) -> int:
+    def offer(self, records: Sequence[Item]) -> int:
         """Admit records while the buffer has room, without waiting; returns how many were taken."""
         if self.abandoned:
             for _ in records:
@@ -91,7 +98,7 @@ class SinkIntake:
             self._has_items.set()
         return room
 
-    async def put(self, records: Sequence[EventRecord]) -> None:
+    async def put(self, records: Sequence[Item]) -> None:
         """Admit ``records`` (already prepared), waiting for room or shedding under the buffer's policy."""
         ledger = self.ledger
         for record in records:
@@ -105,7 +112,7 @@ class SinkIntake:
         assert self._has_items is not None
         self._has_items.set()
 
-    def _admit(self, record: EventRecord) -> None:
+    def _admit(self, record: Item) -> None:
         if not self.buffer:
             self._oldest_at = time.monotonic()
         self.buffer.append(record)
@@ -119,7 +126,7 @@ class SinkIntake:
         assert self._has_items is not None
         self._has_items.set()
 
-    async def _make_room(self, record: EventRecord) -> bool:
+    async def _make_room(self, record: Item) -> bool:
         """Apply the full-buffer policy for ``record``; False means it was dropped (and counted)."""
         assert self._has_items is not None
         ledger = self.ledger
@@ -130,7 +137,7 @@ class SinkIntake:
             await asyncio.sleep(0)
         if ledger.buffered < self.capacity:
             return True
-        protected = record.levelno >= self.protect_level
+        protected = is_protected(record, self.protect_level)
         if (self.policy == "wait" or protected) and not self.stalled:
             # Wait for room, but never longer than one write may take: a sink that stops answering must not
             # hold the pipeline (and every other sink) back for good.
@@ -147,7 +154,7 @@ class SinkIntake:
                 return True
         if self.policy == "drop_oldest" or protected:
             for index, item in enumerate(self.buffer):
-                if not isinstance(item, FlushMarker) and item.levelno < self.protect_level:
+                if not isinstance(item, FlushMarker) and not is_protected(item, self.protect_level):
                     del self.buffer[index]
                     if self.batch_max_bytes:
                         self._buffered_bytes -= size_of(item)
@@ -172,17 +179,17 @@ class SinkIntake:
             return 0.0
         return max(0.0, self._oldest_at + self.batch_max_age - time.monotonic())
 
-    def _take_batch(self) -> list[EventRecord]:
+    def _take_batch(self) -> list[Item]:
         """The next batch: up to ``batch_size`` records and ``batch_max_bytes`` (at least one record)."""
         buffer = self.buffer
-        batch: list[EventRecord]
+        batch: list[Item]
         if self._markers or self.batch_max_bytes:
             batch = []
             size = 0
             limit = self.batch_max_bytes
             while buffer and len(batch) < self.batch_size and not isinstance(buffer[0], FlushMarker):
                 record = buffer[0]
-                assert isinstance(record, EventRecord)
+                assert not isinstance(record, FlushMarker)
                 record_size = size_of(record)
                 if limit and batch and size + record_size > limit:
                     break
@@ -198,8 +205,3 @@ class SinkIntake:
         self.ledger.take(len(batch))
         return batch
 
-
-def size_of(record: EventRecord) -> int:
-    """Serialized bytes of ``record`` (0 before it was serialized)."""
-    encoded = getattr(record, "json", None)
-    return len(encoded) if isinstance(encoded, bytes) else 0

@@ -27,7 +27,14 @@ class LegacySinkAdapter:
 
     def __getattr__(self, attribute: str) -> Any:
         # Only reached for attributes the adapter lacks: health_check, custom settings, and so on.
-        return getattr(self.wrapped, attribute)
+        value = getattr(self.wrapped, attribute)
+        if attribute == "write_lines" and callable(value):
+            return self._write_lines  # the wrapped one may block: it gets the same async face as write_batch
+        return value
+
+    async def _write_lines(self, lines: Sequence[bytes]) -> None:
+        """Write JSON lines through the wrapped sink's ``write_lines``."""
+        await self._call("write_lines", lines)
 
     async def _call(self, method: str, *args: Any) -> None:
         fn = getattr(self.wrapped, method, None)

@@ -45,7 +45,8 @@ __all__ = [
 ]
 
 _OPTIONAL = ("start", "stop", "flush", "health_check")
-_SINK_METHODS = ("start", "stop", KIND_BY_NAME["sink"].method, KIND_BY_NAME["sink"].batch_method, "flush")
+_SINK_METHODS = ("start", "stop", KIND_BY_NAME["sink"].method, KIND_BY_NAME["sink"].batch_method,
+                 KIND_BY_NAME["sink"].line_method, "flush")
 """A sink's lifecycle methods plus its write methods (from ``KINDS``): any synchronous one needs the adapter."""
 _VALID_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
@@ -187,7 +188,7 @@ def _derive(
 
 _ARGUMENTS = {"start": "", "stop": "", "flush": "", "health_check": ""}
 """What the core passes to the optional methods (nothing); the kind's method gets ``record``, its batch form
-``records`` (see :data:`~fapilog.plugins.metadata.KINDS`)."""
+``records``, its line form ``lines`` (see :data:`~fapilog.plugins.metadata.KINDS`)."""
 
 
 def _arguments(md: PluginMetadata, method: str) -> str:
@@ -196,6 +197,8 @@ def _arguments(md: PluginMetadata, method: str) -> str:
         return "record"
     if method == spec.batch_method:
         return "records"
+    if method == spec.line_method:
+        return "lines"
     return _ARGUMENTS.get(method, "")
 
 
@@ -245,7 +248,8 @@ def _check_methods(plugin: object, md: PluginMetadata, legacy: bool) -> None:
         )
     if legacy:
         return  # legacy objects keep their optional methods as they are; the core tolerates sync hooks
-    for optional in (*_OPTIONAL, KIND_BY_NAME[md.kind].batch_method):
+    spec = KIND_BY_NAME[md.kind]
+    for optional in (*_OPTIONAL, spec.batch_method, *([spec.line_method] if spec.line_method else [])):
         fn = getattr(plugin, optional, None)
         if fn is not None and callable(fn) and not _is_async(fn):
             raise PluginValidationError(

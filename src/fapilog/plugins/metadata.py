@@ -71,6 +71,9 @@ class KindSpec(ValueMethods):
     """What happens to the event when a plugin of this kind raises (the worker's warning says it)."""
     order: int
     """The kind's place in the pipeline; the worker runs stages by this, then in configured order."""
+    line_method: str = ""
+    """The optional form that takes the records' JSON lines (``bytes``) instead of records; empty when the kind
+    has none (only sinks: ``write_lines``)."""
 
 
 KINDS: tuple[KindSpec, ...] = (
@@ -78,7 +81,8 @@ KINDS: tuple[KindSpec, ...] = (
     KindSpec("enricher", "enrich", "enrich_batch", "enrichers", "without this enricher's fields", 1),
     KindSpec("redactor", "redact", "redact_batch", "redactors", "with every field masked, so nothing leaks", 2),
     KindSpec("processor", "process", "process_batch", "processors", "unprocessed", 3),
-    KindSpec("sink", "write", "write_batch", "sinks", "counted as a failed delivery; the other sinks still get it", 4),
+    KindSpec("sink", "write", "write_batch", "sinks", "counted as a failed delivery; the other sinks still get it", 4,
+             "write_lines"),
 )
 """The one table of kinds, in pipeline order: filters → enrichers → redactors → processors → sinks."""
 

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fapilog._kit.record import EventRecord
+from fapilog._kit.serialize import json_lines
 from fapilog._registry.config import instantiate
 from fapilog._registry.derived import derived_note
 from fapilog._registry.validation import check_methods, inspect_plugin
@@ -261,9 +262,23 @@ def _normalise(subject: Subject, outputs: list[Any]) -> list[Any]:
     return [dict(out) if isinstance(out, Mapping) else out for out in outputs]
 
 
+async def _line_form(subject: Subject) -> None:
+    """A sink's ``write_lines`` (when it has one) takes the sample records' JSON lines without failing."""
+    instance = subject.create()
+    await _maybe(instance, "start")
+    try:
+        if callable(getattr(instance, "write_lines", None)):
+            await _maybe(instance, "write_lines", json_lines(_sample_records()))
+    finally:
+        await _maybe(instance, "stop")
+
+
 async def _batch_form(subject: Subject) -> None:
     batch_method = f"{subject.method}_batch"
     if getattr(subject.target, batch_method, None) is None:
+        if subject.kind == "sink" and getattr(subject.target, "write_lines", None) is not None:
+            await _line_form(subject)  # a sink that takes only lines: its batch form is write_lines
+            return
         raise Skip(f"no {batch_method}(); the core calls {subject.method}() per record")
     if not isinstance(subject.target, type) and subject.kind != "sink":
         raise Skip("a ready-made instance cannot be compared with a fresh one")
@@ -277,6 +292,7 @@ async def _batch_form(subject: Subject) -> None:
         for instance in (one, many):
             await _maybe(instance, "stop")
     if subject.kind == "sink":
+        await _line_form(subject)
         return
     if not isinstance(batch, list):
         _fail(f"{batch_method}() returned {type(batch).__name__}; it must return a list")

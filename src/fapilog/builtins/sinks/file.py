@@ -210,14 +210,20 @@ class FileSink:
         await self._worker.run(self._write_blocking, dumps(record) + b"\n", None)
 
     async def write_batch(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """Append a batch as one bytes object in one write; a size rotation inside the batch splits
-        it at line boundaries so that no file grows past ``max_bytes``."""
+        """Append a batch of records' JSON lines (see :meth:`write_lines`)."""
+        await self.write_lines(json_lines(records))
+
+    async def write_lines(self, lines: Sequence[bytes]) -> None:
+        """Append a batch of JSON lines (no newline at their end) as one bytes object in one write; a size
+        rotation inside the batch splits it at line boundaries so that no file grows past ``max_bytes``.
+
+        The pipeline calls this one: the sink's buffer then holds lines, not records."""
         self._ensure_running()
-        if not records:
+        if not lines:
             return
-        lines = json_lines(records)
-        lines.append(b"")  # the join then ends with the last line's newline, with no extra copy
-        await self._worker.run(self._write_blocking, b"\n".join(lines), lines)
+        parts = list(lines)
+        parts.append(b"")  # the join then ends with the last line's newline
+        await self._worker.run(self._write_blocking, b"\n".join(parts), parts)
 
     async def flush(self) -> None:
         """Return once every earlier write has reached the OS (writes are unbuffered) and, with

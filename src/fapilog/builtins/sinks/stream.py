@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TextIO
 
 from fapilog._value_methods import ValueMethods
@@ -151,10 +151,20 @@ class StreamSink:
             text = "".join(format_console(r, colour=colour) + "\n" for r in records)
             await self._io.run(self._write_text, text)
         else:
-            lines = json_lines(records)
-            lines.append(b"")  # the join then ends with the last line's newline
-            data = b"\n".join(lines)
-            await self._io.run(self._write_bytes, data)
+            await self._write_json_lines(json_lines(records))
+
+    @property
+    def write_lines(self) -> Callable[[Sequence[bytes]], Awaitable[None]] | None:
+        """Writes JSON lines, when the format is JSON; ``None`` for the console format, which needs the records.
+
+        The pipeline looks for it once the sink has started (when ``format="auto"`` has been decided), and
+        then buffers lines instead of records for this sink."""
+        return None if self._console else self._write_json_lines
+
+    async def _write_json_lines(self, lines: Sequence[bytes]) -> None:
+        parts = list(lines)
+        parts.append(b"")  # the join then ends with the last line's newline
+        await self._io.run(self._write_bytes, b"\n".join(parts))
 
     async def flush(self) -> None:
         await self._io.run(self._flush)
