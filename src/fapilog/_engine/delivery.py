@@ -19,7 +19,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fapilog._engine.batch_send import BatchSender
 from fapilog._engine.breaker import CircuitBreaker
@@ -35,9 +35,6 @@ from fapilog._engine.sink_intake import BufferPolicy, SinkIntake
 from fapilog._engine.sink_thread import SinkThread, call_inline
 from fapilog._engine.write_histogram import WriteHistogram
 from fapilog._kit.record import EventRecord
-
-if TYPE_CHECKING:
-    from fapilog._engine.stats_schema import SinkStats
 
 __all__ = ["BufferPolicy", "SinkRunner"]
 
@@ -384,23 +381,3 @@ class SinkRunner(SinkIntake):
         """Records this sink holds whose outcome is not known yet (buffered, on their way, in a write)."""
         ledger = self.ledger
         return ledger.buffered + ledger.in_flight + max(0, ledger.pending_put)
-
-    def snapshot(self) -> SinkStats:
-        """This sink's part of ``stats()``: its ledger's counters and the runner's own figures."""
-        counters = self.ledger.counters()
-        writes = sum(self.write_seconds.counts)
-        return {
-            **counters,
-            "capacity": self.capacity,
-            "processor_errors": {stage.name: stage.errors for stage in self.processors},
-            "processor_degraded": {stage.name: stage.degraded for stage in self.processors},
-            "split_extra": sum(stage.expanded for stage in self.processors),
-            "batches": self.batches,
-            "circuit": self.sender.breaker.state,
-            "latency_ms": {
-                "last": round(self.latency_last, 3),
-                "max": round(self.latency_max, 3),
-                "avg": round(self.write_seconds.sum * 1000.0 / writes, 3) if writes else 0.0,
-            },
-            "write_seconds": self.write_seconds.snapshot(),
-        }

@@ -261,6 +261,7 @@ class Runtime:
         """This pipeline's snapshot; before its worker exists, the same constructors with zero counters and no
         sinks or plugins (nothing is built before the first log call)."""
         # here, not at import: the exit drain counts its drops without it (see _unintentional_drops)
+        from fapilog._engine.sink_stats import sink_snapshot
         from fapilog._engine.stats_schema import dropped_stats, queue_stats
 
         queue = self.queue
@@ -283,7 +284,7 @@ class Runtime:
                                        "start_ms": start_ms}
             split_extra = sum(stage.expanded for stage in worker.pipeline.stages)
             for runner in worker.sinks:
-                sinks[runner.name] = runner.snapshot()
+                sinks[runner.name] = sink_snapshot(runner)
                 load_ms, start_ms = timings(runner.sink)
                 plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values()), "load_ms": load_ms,
                                         "start_ms": start_ms}
