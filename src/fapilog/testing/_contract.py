@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import dataclasses
 import inspect
 import typing
 import warnings
@@ -23,67 +22,16 @@ from fapilog._registry.derived import derived_note
 from fapilog._registry.validation import check_methods, inspect_plugin
 from fapilog.errors import ConfigError, ConfigWarning
 from fapilog.plugins.health import check_health
-from fapilog.plugins.metadata import KIND_BY_NAME, REQUIRED_METHODS, PluginKind, PluginMetadata, metadata_of
+from fapilog.plugins.metadata import KIND_BY_NAME, PluginKind, metadata_of
+from fapilog.testing._contract_subject import ContractFailure, Note, Skip, Subject, _fail, _maybe
 from fapilog.testing.records import awkward_records, make_record, make_records
 
-__all__ = ["RUNNERS", "ContractFailure", "Skip", "Subject"]
+__all__ = ["RUNNERS", "ContractFailure", "Note", "Skip", "Subject"]
 
 _CORE_KEYS = ("timestamp", "level", "logger", "seq")
 _OPTIONAL_METHODS = ("start", "stop", "flush", "health_check")
 _CONCURRENT_CALLS = 100
 _PIPELINE_EVENTS = 20
-
-
-class ContractFailure(AssertionError):
-    """A plugin broke its contract; the message says how and what to change."""
-
-
-class Skip(Exception):
-    """The check does not apply to this plugin (the reason is reported)."""
-
-
-class Note(Exception):
-    """The check passed, with something the author should read (a ``ConfigWarning`` the settings raised)."""
-
-
-@dataclasses.dataclass
-class Subject:
-    """The plugin under test and how to make fresh instances of it."""
-
-    target: object
-    cls: type[Any]
-    kind: PluginKind
-    name: str
-    metadata: PluginMetadata | None
-    settings: Mapping[str, Any]
-    deterministic: bool
-    timeout: float
-    declared: bool = True
-    """False when ``metadata`` was derived from the plugin's distribution rather than declared by the class."""
-
-    def create(self) -> Any:
-        if not isinstance(self.target, type):
-            return self.target  # a ready-made instance: the only one there is
-        model = self.metadata.config_model if self.metadata is not None else None
-        return instantiate(self.name, self.cls, model, self.settings)
-
-    @property
-    def method(self) -> str:
-        return REQUIRED_METHODS[self.kind]
-
-
-def _fail(reason: str) -> typing.NoReturn:
-    raise ContractFailure(reason)
-
-
-async def _maybe(obj: object, method: str, *args: Any) -> Any:
-    fn = getattr(obj, method, None)
-    if fn is None:
-        return None
-    result = fn(*args)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
 
 
 # -- the checks --------------------------------------------------------------------------------------------
