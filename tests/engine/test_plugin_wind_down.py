@@ -92,3 +92,18 @@ def test_reload_of_a_sink_whose_old_stop_hangs_swaps_and_the_pipeline_goes_on() 
     assert _delivers(memory, "after")
     old, fresh = HangingSink.instances
     assert old.written == ["before"] and fresh.written == ["after"]
+
+
+def test_unload_while_the_sink_is_stuck_in_a_flush_names_the_flush_not_zero_records() -> None:
+    """unload_plugin() that times out while the sink's flush() (from fapilog.flush) has not returned says so,
+    instead of 'did not finish writing the 0 record(s) it holds'."""
+    memory = MemorySink()
+    fapilog.configure(sinks=[memory, {"type": "hanging", "hang": "flush"}], sink_defaults={"flush_timeout": 60.0})
+    assert _delivers(memory, "before")
+    HangingSink.armed = True
+    assert not fapilog.flush(0.2)
+    assert HangingSink.instances[0].entered.wait(5.0)
+    with pytest.raises(fapilog.PluginTimeoutError) as raised:
+        fapilog.unload_plugin("hanging", timeout=0.3)
+    message = str(raised.value)
+    assert "flush()" in message and "0 record(s)" not in message and "it keeps running" in message

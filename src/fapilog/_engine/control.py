@@ -111,9 +111,11 @@ async def _drained(runner: SinkRunner, operation: str, deadline: float, conseque
         async with asyncio.timeout_at(deadline):
             await runner.drained()
     except TimeoutError as exc:
+        held = runner.pending()  # none held: the drain task waits in the sink's flush() (a flush marker's)
+        what = f"finish writing the {held} record(s) it holds" if held else "return from its flush()"
         raise PluginTimeoutError(
-            f"{operation}({runner.name!r}): the running sink did not finish writing the {runner.pending()} "
-            f"record(s) it holds in time (its backend is slow or not answering); {consequence}; call it again "
+            f"{operation}({runner.name!r}): the running sink did not {what} in time (its backend is slow or not "
+            f"answering); {consequence}; call it again "
             "with a larger timeout, or see fapilog.health() and stats()['sinks'] for that sink",
             plugin=runner.name, code="FL-RUN-011",
         ) from exc
