@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union
 
 from fapilog._constraints import Level, NonEmpty, Range, SplitText, location, setting_error
 from fapilog._kit.levels import parse_level
+from fapilog._value_methods import RecordMethods
 from fapilog.errors import ConfigError
 
 __all__ = ["build", "check_value", "fields_of", "is_validated", "parse_bool"]
@@ -48,10 +49,11 @@ def parse_bool(value: object) -> bool | None:
     return None
 
 
-class _Where:
+class _Where(RecordMethods):
     """Where a value sits: ``path`` within the user's table (``.field``), ``root`` in front in messages."""
 
     __slots__ = ("path", "root")
+    _record_fields = ("path", "root")
 
     def __init__(self, path: str, root: str) -> None:
         self.path = path

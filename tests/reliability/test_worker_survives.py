@@ -331,3 +331,38 @@ def test_a_replaced_pipeline_is_let_go_once_its_counters_are_kept() -> None:
     gc.collect()
     assert dead is not None and dead() is None
     assert fapilog.stats()["sinks"]["memory"]["delivered"] == 2
+
+
+def test_submitted_never_goes_backwards_while_a_dead_worker_waits_for_its_successor() -> None:
+    """Events a dead worker's queue forwards to the next pipeline stay counted: stats() counters only grow."""
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink])
+    log = fapilog.get_logger("w")
+    seen: list[int] = []
+    for round_ in range(3):
+        runtime = state._runtime
+        assert runtime is not None and runtime.worker is not None and runtime.worker.loop is not None
+        entered, release = threading.Event(), threading.Event()
+
+        def block_then_die(entered: threading.Event = entered, release: threading.Event = release) -> None:
+            entered.set()
+            release.wait(10)
+            raise SystemExit("killed")
+
+        runtime.worker.loop.call_soon_threadsafe(block_then_die)
+        assert entered.wait(10)
+        for i in range(20):
+            log.info("queued", round=round_, i=i)
+        seen.append(fapilog.stats()["submitted"])
+        release.set()
+        assert runtime.worker.finished.wait(10)
+        dead = fapilog.stats()
+        seen.append(dead["submitted"])
+        assert dead["state"] == "failed" and dead["queue"]["depth"] == 20  # waiting for the next pipeline
+        log.info("next", round=round_)
+        seen.append(fapilog.stats()["submitted"])
+        assert fapilog.flush(10.0)
+        seen.append(fapilog.stats()["submitted"])
+    assert seen == sorted(seen) and seen[-1] == 63 == len(sink.records)
+    stats = fapilog.stats()
+    assert stats["restarts"] == 3 and stats["processed"] == 63 and _sink_identity_holds(stats, "memory")

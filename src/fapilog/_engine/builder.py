@@ -22,6 +22,7 @@ from fapilog._engine.pipeline import Pipeline, Stage, StageKind
 from fapilog._kit.levels import parse_level
 from fapilog._registry.dependencies import resolve_order
 from fapilog._registry.registry import default_registry
+from fapilog._value_methods import RecordMethods
 from fapilog.errors import ConfigError, FapilogError, PluginError, PluginValidationError
 from fapilog.plugins.metadata import KINDS, PluginMetadata, metadata_of
 from fapilog.settings import LoggingSettings, PluginSettings
@@ -244,7 +245,7 @@ def _build_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: st
     return runner
 
 
-class BuiltPipeline:
+class BuiltPipeline(RecordMethods):
     """What the worker runs: the stage chain, the sink runners, and every plugin in start order.
 
     ``start_order`` holds (name, plugin) with every plugin after the plugins it ``requires``; stop in reverse.
@@ -252,6 +253,7 @@ class BuiltPipeline:
     """
 
     __slots__ = ("pipeline", "sinks", "start_order")
+    _record_fields = ("pipeline", "sinks", "start_order")
 
     def __init__(self, pipeline: Pipeline, sinks: list[SinkRunner], start_order: list[tuple[str, object]]) -> None:
         self.pipeline = pipeline

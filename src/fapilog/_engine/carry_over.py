@@ -65,8 +65,9 @@ class Predecessor:
 
 
 def _settled(runtime: Runtime) -> Stats:
-    """``runtime.stats()`` with every record its sinks still held counted as failed (``worker_died``)."""
-    stats = runtime.stats()
+    """``runtime.stats()`` with every record its sinks still held counted as failed (``worker_died``); the
+    events its queue forwarded are the successor's (counted there), not its own."""
+    stats = runtime.stats(forwarded=False)
     worker = runtime.worker
     for runner in worker.sinks if worker is not None else ():
         lost = runner.pending()

@@ -18,7 +18,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TextIO, TypeVar
 
 from fapilog._engine.builder import build_sink, build_stage, check_switches, instantiate_sink, instantiate_stage
@@ -35,6 +35,8 @@ __all__ = ["health", "load_plugin", "reload_plugin", "report", "unload_plugin"]
 
 _KINDS = tuple(spec.kind for spec in KINDS)
 _VERDICT_GRACE = 2.0
+_WIND_DOWN_FLOOR = 1.0
+"""Seconds an old instance's flush() and stop() get even when the drain used up the caller's timeout."""
 """Seconds a caller waits beyond its ``timeout`` for the worker's verdict (stopping a late plugin)."""
 _T = TypeVar("_T")
 
@@ -109,9 +111,11 @@ async def _drained(runner: SinkRunner, operation: str, deadline: float, conseque
         async with asyncio.timeout_at(deadline):
             await runner.drained()
     except TimeoutError as exc:
+        held = runner.pending()  # none held: the drain task waits in the sink's flush() (a flush marker's)
+        what = f"finish writing the {held} record(s) it holds" if held else "return from its flush()"
         raise PluginTimeoutError(
-            f"{operation}({runner.name!r}): the running sink did not finish writing the {runner.pending()} "
-            f"record(s) it holds in time (its backend is slow or not answering); {consequence}; call it again "
+            f"{operation}({runner.name!r}): the running sink did not {what} in time (its backend is slow or not "
+            f"answering); {consequence}; call it again "
             "with a larger timeout, or see fapilog.health() and stats()['sinks'] for that sink",
             plugin=runner.name, code="FL-RUN-011",
         ) from exc
@@ -119,6 +123,22 @@ async def _drained(runner: SinkRunner, operation: str, deadline: float, conseque
 
 def _remaining(deadline: float) -> float:
     return max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+async def _wound_down(operation: str, name: str, step: str, deadline: float, timeout: float,
+                      call: Callable[[], Awaitable[_T]]) -> _T:
+    """The old instance's ``step`` (``flush()``/``stop()``), bounded by what is left of the caller's timeout (at
+    least :data:`_WIND_DOWN_FLOOR`, which stays within the verdict's grace): a backend that never answers must
+    not keep the batch lock, and the caller learns which step it was, not that the worker is blocked."""
+    try:
+        async with asyncio.timeout(max(_remaining(deadline), _WIND_DOWN_FLOOR)):
+            return await call()
+    except TimeoutError as exc:
+        raise PluginTimeoutError(
+            f"{operation}({name!r}): the old instance was taken out of the pipeline, but its {step} did not finish "
+            f"within the {timeout}s timeout; fapilog no longer calls it (its files or connections may stay open: "
+            "see why its backend does not answer)", plugin=name, code="FL-RUN-011",
+        ) from exc
 
 
 async def _started(name: str, plugin: object, runner: SinkRunner | None = None, timeout: float | None = None,
@@ -188,17 +208,27 @@ def unload_plugin(runtime: Runtime, name: str, timeout: float) -> None:
                 await _drained(target, "unload_plugin", deadline, "it keeps running")
                 worker.sinks.remove(target)
                 await target.close()
-                sink = target.sink
-                await target.call(lambda: call_hook(sink, "flush"))
-                plugin = sink
+                sink = plugin = target.sink
             else:
                 worker.pipeline.stages = [s for s in worker.pipeline.stages if s is not target]
                 plugin = target.obj
             worker.start_order[:] = [(n, p) for n, p in worker.start_order if p is not plugin]
-            failure = await (target.stop_sink() if isinstance(target, SinkRunner) else stop_plugin(plugin))
-            if failure is not None:
-                raise PluginError(f"plugin {name!r} was removed but failed to stop: {failure}", plugin=name,
-                                  code="FL-RUN-002")
+        # Out of the pipeline now: its flush and stop run without the batch lock, bounded.
+        if isinstance(target, SinkRunner):
+            try:
+                await _wound_down("unload_plugin", name, "flush()", deadline, timeout,
+                                  lambda: target.call(lambda: call_hook(sink, "flush")))
+            except PluginTimeoutError:
+                if target.thread is not None:
+                    target.thread.stop()  # the sink's loop is let go with the hung call
+                raise
+            failure = await _wound_down("unload_plugin", name, "stop()", deadline, timeout, target.stop_sink)
+        else:
+            failure = await _wound_down("unload_plugin", name, "stop()", deadline, timeout,
+                                        lambda: stop_plugin(plugin))
+        if failure is not None:
+            raise PluginError(f"plugin {name!r} was removed but failed to stop: {failure}", plugin=name,
+                              code="FL-RUN-002")
 
     _answer(worker, "unload_plugin", name, remove, timeout)
     runtime.refresh_emit()
@@ -227,7 +257,16 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
                     await target.call(lambda: stop_plugin(fresh))
                     raise
                 old = target.sink
-                await target.call(lambda: call_hook(old, "flush"))
+                try:
+                    async with asyncio.timeout(max(_remaining(deadline), _WIND_DOWN_FLOOR)):
+                        await target.call(lambda: call_hook(old, "flush"))
+                except TimeoutError as exc:
+                    await _wound_down("reload_plugin", name, "stop()", deadline, timeout,
+                                      lambda: target.call(lambda: stop_plugin(fresh)))
+                    raise PluginTimeoutError(
+                        f"reload_plugin({name!r}): the running sink's flush() did not finish within the {timeout}s "
+                        "timeout; it keeps running and the new instance was stopped; see why its backend does "
+                        "not answer", plugin=name, code="FL-RUN-011") from exc
                 target.replace_sink(fresh)
             else:
                 _, fresh = instantiate_stage(target.kind, spec, runtime.settings, f"reload_plugin({name!r})")
@@ -236,10 +275,12 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
                 target.replace(fresh)
             target.spec = spec
             worker.start_order[:] = [(n, fresh if p is old else p) for n, p in worker.start_order]
-            failure = await (target.call(lambda: stop_plugin(old)) if isinstance(target, SinkRunner)
-                             else stop_plugin(old))
-            if failure is not None:
-                sys.stderr.write(f"fapilog: the replaced instance of {name!r} failed to stop: {failure} [FL-RUN-002]\n")
+        # Replaced now: the old instance's stop runs without the batch lock, bounded.
+        failure = await _wound_down("reload_plugin", name, "stop()", deadline, timeout,
+                                    (lambda: target.call(lambda: stop_plugin(old))) if isinstance(target, SinkRunner)
+                                    else (lambda: stop_plugin(old)))
+        if failure is not None:
+            sys.stderr.write(f"fapilog: the replaced instance of {name!r} failed to stop: {failure} [FL-RUN-002]\n")
 
     _answer(worker, "reload_plugin", name, swap, timeout)
     runtime.refresh_emit()

@@ -16,6 +16,8 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
+from fapilog._engine.flush_marker import FlushMarker
+
 __all__ = ["DROP_REASONS", "EventQueue", "FlushMarker", "Policy"]
 
 Policy = Literal["wait", "drop_newest", "drop_oldest"]
@@ -31,42 +33,6 @@ DROP_REASONS = {
 }
 
 Handover = Callable[[tuple[Any, ...]], None]
-
-
-class FlushMarker:
-    """Travels through the queue and every sink buffer behind the events logged before a flush.
-
-    When every sink has passed it (and flushed), everything logged before the flush call was handed over.
-    ``future`` resolves with the names of the sinks that failed to flush in time, or that failed or dropped
-    any event since the previous flush (empty when none did).
-    """
-
-    __slots__ = ("_pending", "failed", "future", "passed_by")
-
-    def __init__(self) -> None:
-        import concurrent.futures
-
-        self.future: concurrent.futures.Future[list[str]] = concurrent.futures.Future()
-        self._pending = 0
-        self.failed: list[str] = []
-        self.passed_by: list[str] = []
-
-    def expect(self, sinks: int) -> None:
-        self._pending = sinks
-        if sinks == 0:
-            self._resolve()
-
-    def passed(self, sink: str, *, ok: bool) -> None:
-        self.passed_by.append(sink)
-        if not ok:
-            self.failed.append(sink)
-        self._pending -= 1
-        if self._pending <= 0:
-            self._resolve()
-
-    def _resolve(self) -> None:
-        if not self.future.done():
-            self.future.set_result(self.failed)
 
 
 class EventQueue:
@@ -118,6 +84,8 @@ class EventQueue:
         self.closed = False
         self.sealed = False
         """Set by :meth:`seal`: nobody consumes this queue any more; it forwards what callers append."""
+        self.forwarded = 0
+        """Events a sealed queue forwarded to the next pipeline (see :meth:`waiting`)."""
         self._handover: Handover | None = None
 
     # -- producers -------------------------------------------------------------------------------------
@@ -338,19 +306,33 @@ class EventQueue:
 
     def _forward(self) -> None:
         self.sleeping = True
-        for item in self.take_all():
-            if not isinstance(item, FlushMarker):
-                self._hand_over(item)
+        with self.lock:  # taken and counted at once, so depth() + forwarded (see waiting()) never dips
+            taken = self._pop_all()
+            events = [item for item in taken if not isinstance(item, FlushMarker)]
+            self.forwarded += len(events)
+            self.markers -= len(taken) - len(events)  # no worker is left to take them
+        for item in events:
+            self._hand_over(item)
+
+    def waiting(self) -> int:
+        """Events waiting to be processed: queued here or, once sealed, forwarded to the next pipeline."""
+        if not self.sealed:
+            return self.depth()
+        with self.lock:
+            return self.depth() + self.forwarded
 
     def take_all(self) -> list[Any]:
         """Remove and return everything queued, one by one (safe against a worker still taking items)."""
-        taken: list[Any] = []
         with self.lock:
-            while True:
-                try:
-                    taken.append(self.items.popleft())
-                except IndexError:
-                    return taken
+            return self._pop_all()
+
+    def _pop_all(self) -> list[Any]:
+        taken: list[Any] = []
+        while True:
+            try:
+                taken.append(self.items.popleft())
+            except IndexError:
+                return taken
 
     # -- the worker ------------------------------------------------------------------------------------
     def room_made(self) -> None:

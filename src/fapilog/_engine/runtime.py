@@ -257,16 +257,18 @@ class Runtime:
 
 
     # -- observability ----------------------------------------------------------------------------------
-    def stats(self) -> Stats:
+    def stats(self, *, forwarded: bool = True) -> Stats:
         """This pipeline's snapshot; before its worker exists, the same constructors with zero counters and no
-        sinks or plugins (nothing is built before the first log call)."""
+        sinks or plugins (nothing is built before the first log call). After its worker died, the events its
+        queue forwarded to the next pipeline count as waiting (``queue.depth``), so ``submitted`` never drops
+        while no successor has them yet; ``forwarded=False`` leaves them to the successor that adopted them."""
         # here, not at import: the exit drain counts its drops without it (see _unintentional_drops)
         from fapilog._engine.sink_stats import sink_snapshot
         from fapilog._engine.stats_schema import dropped_stats, queue_stats
 
         queue = self.queue
         worker = self.worker
-        depth = queue.depth()
+        depth = queue.waiting() if forwarded else queue.depth()
         queue_drops = queue.snapshot_drops()
         sinks: dict[str, SinkStats] = {}
         plugins: dict[str, PluginStats] = {}

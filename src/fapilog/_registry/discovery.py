@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 
 from fapilog._registry.builtin_names import BUILTIN_PLUGINS, EXTRA_REQUIREMENTS, BuiltinPlugin
 from fapilog._registry.verdict import CORE_DISTRIBUTION, CORE_VERDICT, CompatVerdict
+from fapilog._value_methods import RecordMethods
 from fapilog._version import __version__
 from fapilog.errors import PluginError, PluginLoadError, PluginNotFoundError
 
@@ -62,16 +63,19 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-class DiscoveredPlugin:
+class DiscoveredPlugin(RecordMethods):
     """One entry point as found on disk, before any import: where it points and whether it may load.
 
     ``missing`` lists requirements of the entry point's extras that are not installed: such a plugin is
     *unavailable*, which is only an error if it is configured. (This and the other records here are plain
     ``__slots__`` classes: every process defines them at start-up, where a dataclass or ``NamedTuple``
-    costs 0.2-0.6 ms each to create and a plain class a hundredth of a millisecond.)
+    costs 0.2-0.6 ms each to create and a plain class a hundredth of a millisecond; :class:`RecordMethods` gives them
+    the equality, hash and repr they had as frozen dataclasses.)
     """
 
     __slots__ = ("attr", "dist_version", "distribution", "extras", "missing", "module", "name", "source", "verdict")
+    _record_fields = ("name", "module", "attr", "distribution", "dist_version", "verdict", "extras", "missing",
+                      "source")
 
     def __init__(
         self,
@@ -95,9 +99,6 @@ class DiscoveredPlugin:
         self.missing = missing
         self.source = source
 
-    def __repr__(self) -> str:
-        return f"DiscoveredPlugin({self.name!r}, {self.value!r}, {self.distribution} {self.dist_version})"
-
     @property
     def value(self) -> str:
         """The ``"module:attr"`` target."""
@@ -120,10 +121,11 @@ class DiscoveredPlugin:
         return f"pip install '{self.distribution}{extras}'"
 
 
-class Conflict:
+class Conflict(RecordMethods):
     """Two or more third-party distributions offering the same plugin name."""
 
     __slots__ = ("candidates", "name")
+    _record_fields = ("name", "candidates")
 
     def __init__(self, name: str, candidates: tuple[DiscoveredPlugin, ...]) -> None:
         self.name = name
@@ -140,10 +142,11 @@ class Conflict:
         )
 
 
-class Scan:
+class Scan(RecordMethods):
     """The result of one scan: usable plugins by name, unresolved conflicts, and shadowed entries."""
 
     __slots__ = ("conflicts", "plugins", "shadowed")
+    _record_fields = ("plugins", "conflicts", "shadowed")
 
     def __init__(
         self,

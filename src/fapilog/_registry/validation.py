@@ -22,6 +22,7 @@ import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from fapilog._value_methods import RecordMethods
 from fapilog.errors import FapilogWarning, PluginValidationError
 from fapilog.plugins.metadata import (
     KIND_BY_NAME,
@@ -60,7 +61,7 @@ class LegacyPluginWarning(FapilogWarning):
     default_code = "FL-VAL-003"
 
 
-class Inspected:
+class Inspected(RecordMethods):
     """The outcome of validating one plugin object: its (possibly synthesized) metadata and legacy flag.
 
     ``derived_from`` is ``"distribution NAME VERSION"`` when the metadata was derived from the providing
@@ -69,6 +70,7 @@ class Inspected:
     """
 
     __slots__ = ("derived_from", "legacy", "metadata", "notice")
+    _record_fields = ("metadata", "legacy", "notice", "derived_from")
 
     def __init__(
         self, metadata: PluginMetadata, legacy: bool, notice: str | None = None, derived_from: str | None = None
