@@ -27,6 +27,7 @@ from fapilog._engine.hooks import call_hook, start_plugin, stop_plugin
 from fapilog._engine.pipeline import Stage, StageKind
 from fapilog._engine.runtime import Runtime
 from fapilog._engine.worker import PipelineWorker
+from fapilog._registry.specs import spec_label
 from fapilog.errors import ConfigError, PluginError, PluginLoadError, PluginNotFoundError, PluginTimeoutError
 from fapilog.plugins.health import check_health
 from fapilog.plugins.metadata import KINDS, PluginHealth
@@ -35,9 +36,9 @@ __all__ = ["health", "load_plugin", "reload_plugin", "report", "unload_plugin"]
 
 _KINDS = tuple(spec.kind for spec in KINDS)
 _VERDICT_GRACE = 2.0
+"""Seconds a caller waits beyond its ``timeout`` for the worker's verdict (stopping a late plugin)."""
 _WIND_DOWN_FLOOR = 1.0
 """Seconds an old instance's flush() and stop() get even when the drain used up the caller's timeout."""
-"""Seconds a caller waits beyond its ``timeout`` for the worker's verdict (stopping a late plugin)."""
 _T = TypeVar("_T")
 
 
@@ -170,7 +171,7 @@ def load_plugin(runtime: Runtime, kind: str, spec: Any, timeout: float) -> str:
         raise ConfigError(f"load_plugin: {spec!r} is switched off in plugins.disabled", field="plugins.disabled",
                           code="FL-CFG-006")
 
-    label = _label(spec)
+    label = spec_label(spec)
 
     async def add() -> str:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -284,15 +285,6 @@ def reload_plugin(runtime: Runtime, name: str, settings: Mapping[str, Any], time
 
     _answer(worker, "reload_plugin", name, swap, timeout)
     runtime.refresh_emit()
-
-
-def _label(spec: Any) -> str:
-    """The name a spec asks for, for messages about a plugin that is not running yet."""
-    if isinstance(spec, str):
-        return spec
-    if isinstance(spec, Mapping):
-        return str(spec.get("type"))
-    return str(getattr(getattr(spec, "metadata", None), "name", None) or type(spec).__name__)
 
 
 def _respec(name: str, spec: object, settings: Mapping[str, Any]) -> dict[str, Any]:

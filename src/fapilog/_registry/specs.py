@@ -11,11 +11,16 @@ __all__ = ["NOT_PLUGINS", "spec_label", "split_spec"]
 
 
 def spec_label(spec: object) -> str:
-    """The plugin name a spec asks for, for a span about a load that failed."""
+    """The plugin name a spec asks for, before any plugin is built from it (a span about a load that failed, a
+    message about a plugin that is not running yet): a name, a table's ``type``/``name``, an object's declared
+    ``metadata.name``, else its own ``name``, ``__name__`` or class name."""
     if isinstance(spec, str):
         return spec
     if isinstance(spec, Mapping):
         return str(spec.get("type") or spec.get("name") or "?")
+    declared = getattr(getattr(spec, "metadata", None), "name", None)
+    if isinstance(declared, str) and declared:
+        return declared
     own = getattr(spec, "name", None)
     return own if isinstance(own, str) else getattr(spec, "__name__", type(spec).__name__)
 
