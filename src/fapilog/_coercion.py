@@ -53,7 +53,6 @@ class _Where(RecordMethods):
     """Where a value sits: ``path`` within the user's table (``.field``), ``root`` in front in messages."""
 
     __slots__ = ("path", "root")
-    _record_fields = ("path", "root")
 
     def __init__(self, path: str, root: str) -> None:
         self.path = path

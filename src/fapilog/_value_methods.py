@@ -13,8 +13,8 @@ by the fields' values, in field order, only between instances of the very same c
 
 The internal records that are not dataclasses at all (plain ``__slots__`` classes with a hand-written
 ``__init__``, which cost a hundredth of a millisecond to create) inherit :class:`RecordMethods` instead: the same
-equality, hash and repr over the fields they name in ``_record_fields``, so they compare, hash and print as the
-frozen dataclasses they were.
+equality, hash and repr over the parameters of their ``__init__`` (each stored under its own name), so they
+compare, hash and print as the frozen dataclasses they were.
 
     @dataclasses.dataclass(frozen=True, eq=False, repr=False)
     class QueueSettings(ValueMethods):
@@ -25,64 +25,76 @@ from __future__ import annotations
 
 import dataclasses
 import reprlib
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 __all__ = ["RecordMethods", "ValueMethods"]
 
 
-class ValueMethods:
-    """Value equality, hash and repr over a dataclass's fields, as ``@dataclass(frozen=True)`` would generate."""
+class _ByValue:
+    """Equality, hash and repr over a class's fields, as ``@dataclass(frozen=True)`` generates them; a subclass
+    says which fields take part (:meth:`_compared`, :meth:`_hashed`, :meth:`_shown`)."""
 
     __slots__ = ()
+
+    def _compared(self) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def _hashed(self) -> tuple[Any, ...]:
+        return self._compared()
+
+    def _shown(self) -> Iterable[str]:
+        raise NotImplementedError
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return _values(self, "compare") == _values(other, "compare")
+        return self._compared() == other._compared()
 
     def __hash__(self) -> int:
-        return hash(_values(self, "hash"))
+        return hash(self._hashed())
 
     @reprlib.recursive_repr()
     def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in _fields(self) if f.repr)
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._shown())
         return f"{self.__class__.__qualname__}({shown})"
 
 
-class RecordMethods:
-    """Value equality, hash and repr over ``_record_fields`` (in constructor order), for plain ``__slots__`` records:
-    what ``@dataclass(frozen=True)`` generated for them, and a pickle that rebuilds them through ``__init__``."""
+class ValueMethods(_ByValue):
+    """For a ``@dataclass(frozen=True, eq=False, repr=False)``: its fields' ``compare``, ``hash`` and ``repr``
+    flags decide, as in the generated methods."""
+
+    __slots__ = ()
+
+    def _compared(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self) if f.compare)  # type: ignore[arg-type]
+
+    def _hashed(self) -> tuple[Any, ...]:
+        # ``hash`` follows ``compare`` unless a field sets it itself
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]  # a dataclass, by this class's contract
+        return tuple(getattr(self, f.name) for f in fields if (f.compare if f.hash is None else f.hash))
+
+    def _shown(self) -> Iterable[str]:
+        return (f.name for f in dataclasses.fields(self) if f.repr)  # type: ignore[arg-type]
+
+
+class RecordMethods(_ByValue):
+    """For a plain ``__slots__`` record: its ``__init__`` parameters, in order, are its fields (each stored under
+    its own name); pickling rebuilds it through ``__init__``."""
 
     __slots__ = ()
     _record_fields: ClassVar[tuple[str, ...]] = ()
 
-    def _record_values(self) -> tuple[Any, ...]:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        code = cls.__init__.__code__
+        cls._record_fields = code.co_varnames[1:code.co_argcount]  # the parameters after ``self``
+
+    def _compared(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._record_fields)
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._record_values() == other._record_values()
-
-    def __hash__(self) -> int:
-        return hash(self._record_values())
-
-    @reprlib.recursive_repr()
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._record_fields)
-        return f"{self.__class__.__qualname__}({shown})"
+    def _shown(self) -> Iterable[str]:
+        return self._record_fields
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return self.__class__, self._record_values()
-
-
-def _fields(obj: Any) -> tuple[dataclasses.Field[Any], ...]:
-    return dataclasses.fields(obj)
-
-
-def _values(obj: object, use: str) -> tuple[Any, ...]:
-    """The values of the fields that take part in comparison (``compare``) or hashing (``hash``, which follows
-    ``compare`` unless a field sets ``hash`` itself), in field order."""
-    if use == "compare":
-        return tuple(getattr(obj, f.name) for f in _fields(obj) if f.compare)
-    return tuple(getattr(obj, f.name) for f in _fields(obj) if (f.compare if f.hash is None else f.hash))
+        return self.__class__, self._compared()

@@ -253,7 +253,6 @@ class BuiltPipeline(RecordMethods):
     """
 
     __slots__ = ("pipeline", "sinks", "start_order")
-    _record_fields = ("pipeline", "sinks", "start_order")
 
     def __init__(self, pipeline: Pipeline, sinks: list[SinkRunner], start_order: list[tuple[str, object]]) -> None:
         self.pipeline = pipeline

@@ -74,8 +74,6 @@ class DiscoveredPlugin(RecordMethods):
     """
 
     __slots__ = ("attr", "dist_version", "distribution", "extras", "missing", "module", "name", "source", "verdict")
-    _record_fields = ("name", "module", "attr", "distribution", "dist_version", "verdict", "extras", "missing",
-                      "source")
 
     def __init__(
         self,
@@ -125,7 +123,6 @@ class Conflict(RecordMethods):
     """Two or more third-party distributions offering the same plugin name."""
 
     __slots__ = ("candidates", "name")
-    _record_fields = ("name", "candidates")
 
     def __init__(self, name: str, candidates: tuple[DiscoveredPlugin, ...]) -> None:
         self.name = name
@@ -146,7 +143,6 @@ class Scan(RecordMethods):
     """The result of one scan: usable plugins by name, unresolved conflicts, and shadowed entries."""
 
     __slots__ = ("conflicts", "plugins", "shadowed")
-    _record_fields = ("plugins", "conflicts", "shadowed")
 
     def __init__(
         self,

@@ -70,7 +70,6 @@ class Inspected(RecordMethods):
     """
 
     __slots__ = ("derived_from", "legacy", "metadata", "notice")
-    _record_fields = ("metadata", "legacy", "notice", "derived_from")
 
     def __init__(
         self, metadata: PluginMetadata, legacy: bool, notice: str | None = None, derived_from: str | None = None
