@@ -14,6 +14,7 @@ buffer, circuit, capacity, latency and write histogram, plugin timings.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats, dropped_stats
@@ -82,9 +83,7 @@ def _settled(runtime: Runtime) -> Stats:
 
 def combined(current: Stats, previous: Stats) -> Stats:
     """``current`` with ``previous``'s counters added; gauges stay ``current``'s."""
-    by_reason = dict(previous["dropped"]["by_reason"])
-    for reason, count in current["dropped"]["by_reason"].items():
-        by_reason[reason] = by_reason.get(reason, 0) + count
+    by_reason = _summed(previous["dropped"]["by_reason"], current["dropped"]["by_reason"])
     queue = current["queue"]
     queue["high_water"] = max(queue["high_water"], previous["queue"]["high_water"])
     queue["overcommitted"] += previous["queue"]["overcommitted"]
@@ -113,8 +112,13 @@ def _sink(current: SinkStats, previous: SinkStats) -> SinkStats:
     for key in _SINK_SUMS:
         merged[key] = current[key] + previous[key]  # type: ignore[literal-required]  # every key is an int
     for key in _SINK_MAPS:
-        totals = dict(previous[key])  # type: ignore[literal-required]  # every key is a dict[str, int]
-        for name, count in current[key].items():  # type: ignore[literal-required]
-            totals[name] = totals.get(name, 0) + count
-        merged[key] = totals  # type: ignore[literal-required]
+        merged[key] = _summed(previous[key], current[key])  # type: ignore[literal-required]  # dict[str, int] each
     return merged
+
+
+def _summed(previous: Mapping[str, int], current: Mapping[str, int]) -> dict[str, int]:
+    """Counts by name, both added (every name of either kept, in ``previous``'s order first)."""
+    totals = dict(previous)
+    for name, count in current.items():
+        totals[name] = totals.get(name, 0) + count
+    return totals
