@@ -255,7 +255,6 @@ class Runtime:
         by_reason, _ = _drops(self.queue.snapshot_drops(), self.worker)
         return {reason: n for reason, n in by_reason.items() if n and not reason.startswith("filtered:")}
 
-
     # -- observability ----------------------------------------------------------------------------------
     def stats(self, *, forwarded: bool = True) -> Stats:
         """This pipeline's snapshot; before its worker exists, the same constructors with zero counters and no

@@ -388,5 +388,6 @@ def _resolve(idle: asyncio.Future[None]) -> None:
 _NOTHING: list[Any] = []
 """``holding`` between batches (never appended to)."""
 
+
 def _ignore_death(exc: BaseException) -> None:
     """Default: nobody supervises this worker."""
