@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
 from tests._sinks import AsyncGateSink, GateSink
 
 import fapilog
+from fapilog.builtins.sinks.memory import MemorySink
 
 
 def _blocked(policy: str, *, capacity: int = 10, wait_timeout: float = 0.05) -> GateSink:
@@ -126,20 +128,25 @@ def test_errors_are_never_dropped_by_default() -> None:
     assert stats["queue"]["overcommitted"] >= 5 - 2
 
 
-def test_sink_buffer_drop_policy_sheds_only_that_sink() -> None:
-    """A stuck sink with drop_newest sheds its own overflow while a healthy sink gets everything."""
-    from fapilog.builtins.sinks.memory import MemorySink
-
+def _stuck_beside_healthy(**settings: Any) -> tuple[AsyncGateSink, MemorySink, fapilog.Logger]:
+    """A gate sink (5-event buffer, drop_newest) stuck in its first write, beside a healthy memory sink."""
     gate = AsyncGateSink()
     healthy = MemorySink()
     fapilog.configure(
         sinks=[gate, healthy],
         queue={"policy": "drop_newest"},
         sink_defaults={"buffer_capacity": 5},
+        **settings,
     )
     log = fapilog.get_logger("bp")
     log.info("first")
     assert gate.entered.wait(10)
+    return gate, healthy, log
+
+
+def test_sink_buffer_drop_policy_sheds_only_that_sink() -> None:
+    """A stuck sink with drop_newest sheds its own overflow while a healthy sink gets everything."""
+    gate, healthy, log = _stuck_beside_healthy()
     for i in range(100):
         log.info(f"m{i}")
     # the healthy sink keeps up while the gate sink is stuck
@@ -156,20 +163,7 @@ def test_sink_buffer_drop_policy_sheds_only_that_sink() -> None:
 def test_each_sink_accounts_for_every_event_with_upstream_and_other_sinks_drops() -> None:
     """With two sinks, each one's identity (its own counters plus the drops before the fan-out) holds exactly,
     as docs/observability.md states it, though dropped.total also counts the other sink's buffer drops."""
-    from fapilog.builtins.sinks.memory import MemorySink
-
-    gate = AsyncGateSink()
-    healthy = MemorySink()
-    fapilog.configure(
-        sinks=[gate, healthy],
-        filters=[{"type": "level", "level": "INFO"}],
-        level="DEBUG",
-        queue={"policy": "drop_newest"},
-        sink_defaults={"buffer_capacity": 5},
-    )
-    log = fapilog.get_logger("bp")
-    log.info("first")
-    assert gate.entered.wait(10)
+    gate, healthy, log = _stuck_beside_healthy(filters=[{"type": "level", "level": "INFO"}], level="DEBUG")
     for i in range(100):
         log.info(f"m{i}")
         log.debug(f"filtered {i}")  # dropped before the fan-out, by the filter

@@ -6,13 +6,13 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
 import pytest
+from tests._waiting import wait_for
 from tests.registry._dists import DistFactory, make
 
 import fapilog
@@ -32,13 +32,6 @@ def dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DistFacto
     yield from make(tmp_path, monkeypatch)
 
 
-def _wait_for(predicate: Any, seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return bool(predicate())
 
 
 class Keeper:
@@ -182,7 +175,7 @@ def test_drop_oldest_evicts_the_oldest_unprotected_lines_and_never_an_error() ->
     log.info("i1")
     for i in range(2, 10):
         log.info(f"i{i}")
-    assert _wait_for(lambda: fapilog.stats()["sinks"]["gated"]["dropped"] == 8)
+    assert wait_for(lambda: fapilog.stats()["sinks"]["gated"]["dropped"] == 8)
     gate.release()
     assert fapilog.flush(10.0).ok is False  # the sink shed events: the flush says so
     stats = fapilog.stats()["sinks"]["gated"]
@@ -190,9 +183,9 @@ def test_drop_oldest_evicts_the_oldest_unprotected_lines_and_never_an_error() ->
     assert stats["dropped_protected"] == 0 and stats["delivered"] == 5
 
 
-def test_a_line_sinks_buffer_holds_no_record() -> None:
-    """While a line sink is blocked with events buffered, none of their records is alive: only their lines are."""
-    gate = GatedLines()
+def _records_alive_while_blocked(gate: GatedLines | GatedRecords) -> int:
+    """Block ``gate`` in its first write, buffer 200 ``held`` events behind it, and count their live records;
+    then release it and let everything through."""
     fapilog.configure(sinks=[gate], sink_defaults={"batch_size": 1, "write_timeout": 30.0})
     log = fapilog.get_logger("lines")
     log.info("first")
@@ -200,11 +193,18 @@ def test_a_line_sinks_buffer_holds_no_record() -> None:
     for i in range(200):
         log.info("held", i=i)
     try:
-        assert _wait_for(lambda: fapilog.stats()["sinks"]["gated"]["buffered"] == 200)
-        assert _held_records() < 200 // 10  # a record sink would hold all 200 (see the next test)
+        assert wait_for(lambda: fapilog.stats()["sinks"]["gated"]["buffered"] == 200)
+        alive = _held_records()
     finally:
         gate.release()
     assert fapilog.flush(10.0)
+    return alive
+
+
+def test_a_line_sinks_buffer_holds_no_record() -> None:
+    """While a line sink is blocked with events buffered, none of their records is alive: only their lines are."""
+    gate = GatedLines()
+    assert _records_alive_while_blocked(gate) < 200 // 10  # a record sink would hold all 200 (see the next test)
     assert len(gate.lines) == 201
 
 
@@ -230,19 +230,7 @@ class GatedRecords:
 
 def test_a_record_sinks_buffer_holds_its_records() -> None:
     """The counterpart of the test above: a blocked sink that takes records keeps every buffered record alive."""
-    gate = GatedRecords()
-    fapilog.configure(sinks=[gate], sink_defaults={"batch_size": 1, "write_timeout": 30.0})
-    log = fapilog.get_logger("lines")
-    log.info("first")
-    assert gate.entered.wait(10)
-    for i in range(200):
-        log.info("held", i=i)
-    try:
-        assert _wait_for(lambda: fapilog.stats()["sinks"]["gated"]["buffered"] == 200)
-        assert _held_records() == 200
-    finally:
-        gate.release()
-    assert fapilog.flush(10.0)
+    assert _records_alive_while_blocked(GatedRecords()) == 200
 
 
 BOTH = '''

@@ -8,7 +8,6 @@ import secrets
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 from tests._http_server import Answer, RecordingServer
+from tests._waiting import wait_for
 from tests.registry._dists import DistFactory, make
 
 import fapilog
@@ -30,13 +30,6 @@ def dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DistFacto
     yield from make(tmp_path, monkeypatch)
 
 
-def _wait_for(predicate: Any, seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
 
 
 def _balanced(stats: Mapping[str, Any], name: str) -> bool:
@@ -167,10 +160,10 @@ def test_a_dead_server_opens_the_circuit_and_a_probe_closes_it_when_it_returns(h
     log = fapilog.get_logger("c")
     for i in range(20):
         log.info("e", i=i)
-    assert _wait_for(lambda: fapilog.stats()["sinks"]["http"]["circuit"] == "open")
+    assert wait_for(lambda: fapilog.stats()["sinks"]["http"]["circuit"] == "open")
     probes = len(http_server.requests)
     http_server.start()
-    assert _wait_for(lambda: fapilog.stats()["sinks"]["http"]["circuit"] == "closed")
+    assert wait_for(lambda: fapilog.stats()["sinks"]["http"]["circuit"] == "closed")
     assert fapilog.flush(10.0)
     assert [r["i"] for r in http_server.accepted_records()] == list(range(20))
     assert probes == 0 and fapilog.stats()["sinks"]["http"]["retried"] >= 3
@@ -217,7 +210,7 @@ def test_backing_off_stops_at_the_shutdown_deadline() -> None:
         sink = fapilog.stats()["sinks"]["down"]
         return int(sink["in_flight"] + sink["buffered"])
 
-    assert _wait_for(lambda: Down.calls >= 1 and held() == 7)  # the first batch failed: it is backing off
+    assert wait_for(lambda: Down.calls >= 1 and held() == 7)  # the first batch failed: it is backing off
     report = fapilog.shutdown(0.3)
     assert report.undelivered == 7 and report.in_flight == 0
     assert fapilog.stats()["sinks"]["down"]["errors"] == {"shutdown_timeout": 7}
@@ -263,7 +256,7 @@ def test_a_full_slow_sink_does_not_keep_its_batch_from_the_others() -> None:
     for i in range(100):
         fapilog.get_logger("s").info("e", i=i)
     # Before, the worker waited for the slow sink's room before handing the same batch to the next sink.
-    assert _wait_for(lambda: len(memory.records) == 100, 2.0)
+    assert wait_for(lambda: len(memory.records) == 100, 2.0)
     assert [r["i"] for r in memory.records] == list(range(100))
 
 
@@ -274,7 +267,7 @@ def test_batches_are_cut_by_bytes_and_wait_for_age(http_server: RecordingServer)
     log = fapilog.get_logger("b")
     for i in range(5):
         log.info("e", i=i)
-    assert _wait_for(lambda: len(http_server.requests) == 1, 5.0)
+    assert wait_for(lambda: len(http_server.requests) == 1, 5.0)
     assert [r["i"] for r in http_server.requests[0].records()] == list(range(5))
     for i in range(5, 105):
         log.info("e", i=i, pad="z" * 100)
@@ -321,7 +314,7 @@ def test_a_third_party_sink_on_the_public_kit_gets_retries_and_the_breaker(dists
     fapilog.configure(sinks=[{"type": "kitsink", "always_fail": True,
                               "delivery": {"retry": FAST_RETRY, "circuit": {"failure_threshold": 2}}}])
     fapilog.get_logger("k").info("e", i=99)
-    assert _wait_for(lambda: fapilog.stats()["sinks"]["kitsink"]["circuit"] == "open")
+    assert wait_for(lambda: fapilog.stats()["sinks"]["kitsink"]["circuit"] == "open")
 
 
 def test_the_ledger_accounts_for_every_event_while_a_sink_backs_off_sheds_and_is_abandoned() -> None:
@@ -342,8 +335,8 @@ def test_the_ledger_accounts_for_every_event_while_a_sink_backs_off_sheds_and_is
                                                          "buffer_policy": "drop_newest"})
     for i in range(500):
         fapilog.get_logger("t").info("e", i=i)
-    assert _wait_for(lambda: fapilog.stats()["processed"] == 500)
-    assert _wait_for(lambda: _balanced(fapilog.stats(), "throttled"))
+    assert wait_for(lambda: fapilog.stats()["processed"] == 500)
+    assert wait_for(lambda: _balanced(fapilog.stats(), "throttled"))
     running = fapilog.stats()["sinks"]["throttled"]
     assert running["dropped"] > 0 and 1 <= running["in_flight"] <= 10 and running["buffered"] == 50
     report = fapilog.shutdown(0.3)
