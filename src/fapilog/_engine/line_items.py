@@ -27,8 +27,8 @@ from fapilog._kit.record import EventRecord
 from fapilog._kit.serialize import dumps, json_lines
 from fapilog.errors import ConfigError
 
-__all__ = ["Item", "ProtectedLine", "as_line_items", "as_records", "is_protected", "line_writer", "lines_of",
-           "size_of"]
+__all__ = ["Item", "ProtectedLine", "as_line_items", "as_records", "compacted_lines", "is_protected", "levels_of",
+           "line_writer", "lines_of", "protected", "size_of"]
 
 ProtectedLine = tuple[int, bytes]
 """``(levelno, JSON line)``: a protected event in the buffer of a sink that takes lines."""
@@ -43,11 +43,25 @@ _BARE = frozenset({bytes})
 def as_line_items(records: Sequence[EventRecord], protect_level: int) -> list[bytes | ProtectedLine]:
     """Each record's JSON line, paired with its level when it is protected; in C for the usual batch (the worker
     built and serialized the records, none is protected)."""
-    lines = _compact(json_lines(records))
+    return protected(compacted_lines(records), levels_of(records), protect_level)
+
+
+def compacted_lines(records: Sequence[EventRecord]) -> list[bytes]:
+    """Each serialized record's JSON line as an exact-size copy (see :func:`_compact`)."""
+    return _compact(json_lines(records))
+
+
+def levels_of(records: Sequence[EventRecord]) -> list[int]:
+    """Each record's numeric level (from its ``level`` field for a record built by hand)."""
     try:
-        levels = list(map(_LEVELNO, records))
-    except AttributeError:  # a record built by hand: its level from its ``level`` field
-        levels = [_level_of_record(record) for record in records]
+        return list(map(_LEVELNO, records))
+    except AttributeError:
+        return [_level_of_record(record) for record in records]
+
+
+def protected(lines: list[bytes], levels: Sequence[int], protect_level: int) -> list[bytes | ProtectedLine]:
+    """Buffer items for lines and their levels: a bare line, or a ``(level, line)`` pair at or above
+    ``protect_level``. The usual batch (nothing protected) is ``lines`` itself: callers never change it."""
     if not levels or max(levels) < protect_level:
         return lines  # type: ignore[return-value]  # list is invariant; every item is bytes
     return [(level, line) if level >= protect_level else line for level, line in zip(levels, lines, strict=True)]

@@ -19,9 +19,11 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from fapilog._engine.emit import CONTEXT, NAME
+from fapilog._engine.notices import warn
 from fapilog._kit.context import _context
 
-__all__ = ["PIPELINE_KEY", "from_pipeline", "mark_pipeline", "outside_pipeline"]
+__all__ = ["PIPELINE_KEY", "divert_reentrant", "from_pipeline", "mark_pipeline", "outside_pipeline"]
 
 PIPELINE_KEY = "\x00fapilog.pipeline"
 """The reserved context key: never a field name a user could write by accident, and never written out."""
@@ -46,3 +48,21 @@ def outside_pipeline() -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+def divert_reentrant(items: list[Any], so_far: int) -> tuple[list[Any], int]:
+    """The worker's batch without the events plugin code logged, and how many those were: each goes to stderr
+    (rate-limited, by logger name only: the message is unredacted and may carry a secret), never back in.
+    ``so_far`` is the worker's count before this batch (for the message)."""
+    if not any(item[CONTEXT] for item in items):  # no event carries a context (the common case): none is reentrant
+        return items, 0
+    kept = [item for item in items if not (item[CONTEXT] and from_pipeline(item[CONTEXT]))]
+    diverted = len(items) - len(kept)
+    if not diverted:
+        return items, 0
+    for item in items:
+        if item[CONTEXT] and from_pipeline(item[CONTEXT]):
+            so_far += 1
+            warn(f"reentrant:{item[NAME]}", f"event logged by plugin code (logger {item[NAME]!r}) not fed back into "
+                 f"the pipeline, which could loop; {so_far} so far (stats: dropped.reentrant)", code="FL-LOG-008")
+    return kept, diverted

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from fapilog._engine.ledger import SinkLedger
-from fapilog._engine.line_items import Item, as_line_items, is_protected, size_of
+from fapilog._engine.line_items import Item, as_line_items, is_protected, protected, size_of
 from fapilog._engine.pipeline import Stage
 from fapilog._engine.queue import FlushMarker
 from fapilog._kit.record import EventRecord
@@ -76,6 +76,16 @@ class SinkIntake:
         self._serializer.encode_into(copies)
         self.ledger.expect(len(copies) - len(records))  # a split event: more records on their way
         return as_line_items(copies, self.protect_level) if self.lines else copies
+
+    @property
+    def takes_lines_as_made(self) -> bool:
+        """Whether this sink's buffer takes the worker's lines as they are: a sink that takes lines, with no
+        processor of its own to run on copies of the records (the worker may then skip building records)."""
+        return self.lines and not self.processors and not self.abandoned
+
+    def prepare_lines(self, lines: list[bytes], levels: Sequence[int]) -> list[Item]:
+        """:meth:`prepare` for a batch the worker made as lines (only when :attr:`takes_lines_as_made`)."""
+        return protected(lines, levels, self.protect_level)  # type: ignore[return-value]  # list is invariant
 
     def offer(self, records: Sequence[Item]) -> int:
         """Admit records while the buffer has room, without waiting; returns how many were taken."""

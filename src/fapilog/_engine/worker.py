@@ -13,18 +13,17 @@ sink's own buffer. Flush markers travel the same road, so a flush means exactly 
 from __future__ import annotations
 
 import asyncio
-import operator
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from fapilog._engine.builder import BuiltPipeline
 from fapilog._engine.delivery import SinkRunner
-from fapilog._engine.emit import CONTEXT, NAME
 from fapilog._engine.hooks import start_plugin, stop_plugin
+from fapilog._engine.line_first import LineEncoder, LineVerdict, line_verdicts, with_records
 from fapilog._engine.notices import warn
 from fapilog._engine.queue import EventQueue, FlushMarker
-from fapilog._engine.reentry import from_pipeline, mark_pipeline
+from fapilog._engine.reentry import divert_reentrant, from_pipeline, mark_pipeline
 from fapilog._kit.context import get_context
 from fapilog._kit.record import EventRecord, IsoClock, build_records
 from fapilog._kit.serialize import Serializer
@@ -34,8 +33,6 @@ from fapilog.plugins.metadata import metadata_of
 __all__ = ["PipelineWorker"]
 
 T = TypeVar("T")
-_CONTEXT_OF = operator.itemgetter(CONTEXT)
-"""The captured context of a queued event tuple."""
 _BURST = 2
 """Events queued when the worker wakes that make it linger: fewer is a lone event, taken at once."""
 _CATCH_UP_TURNS = 3
@@ -73,6 +70,7 @@ class PipelineWorker:
         """Set by a shutdown whose deadline passed: stop taking events from the queue."""
         self._idle: asyncio.Future[None] | None = None
         self._clock = IsoClock()
+        self._encoder = LineEncoder()
         self._reported_drops: dict[str, int] = {}
         self.reentrant = 0
         """Events logged by plugin code the pipeline runs: written to stderr instead, never fed back in."""
@@ -281,17 +279,22 @@ class PipelineWorker:
         if not items:
             return
         self.processed += len(items)
-        items = self._divert_reentrant(items)
+        items, diverted = divert_reentrant(items, self.reentrant)
+        self.reentrant += diverted
         if not items:
             return
         for runner in self.sinks:  # until each sink has them, a shutdown deadline counts them as its failures
             runner.expect(len(items))
-        records = await self._stages_and_json(self._build(items))
+        verdicts = line_verdicts(self.pipeline, self.sinks)
+        if verdicts is not None:
+            lines, levels = await self._lines(items, verdicts)
+        else:
+            records = await self._stages_and_json(self._build(items))
         # Every sink with room gets the batch before any sink is waited for: one slow sink with a full buffer
         # must not keep the others from their records.
         waiting = []
         for runner in self.sinks:
-            own = await runner.prepare(records)
+            own = runner.prepare_lines(lines, levels) if verdicts is not None else await runner.prepare(records)
             taken = runner.offer(own)
             if taken < len(own):
                 waiting.append(runner.put(own[taken:]))
@@ -325,25 +328,22 @@ class PipelineWorker:
             serializer.encode_into(out)
         return out
 
+    async def _lines(self, items: list[Any], verdicts: list[LineVerdict]) -> tuple[list[bytes], list[int]]:
+        """The batch's JSON lines and levels: made straight from the events the verdicts pass, through records,
+        the chain and the serializer for the rest, each in its place."""
+        seq = self.next_seq
+        lines, levels = self._encoder.encode(items, seq, self._clock, verdicts)
+        self.next_seq = seq + len(items)
+        slow = [index for index, line in enumerate(lines) if line is None]
+        if not slow:
+            return lines, levels  # type: ignore[return-value]  # no None: every event was made as a line
+        stamp = self._clock.format
+        out = await self._stages_and_json([build_records((items[index],), seq + index, stamp)[0][0] for index in slow])
+        return with_records(lines, levels, slow, seq, out)
+
     def _build(self, items: list[Any]) -> list[EventRecord]:
         records, self.next_seq = build_records(items, self.next_seq, self._clock.format)
         return records
-
-    def _divert_reentrant(self, items: list[Any]) -> list[Any]:
-        """Events plugin code logged never re-enter the pipeline: each goes to stderr (rate-limited), counted."""
-        if not any(map(_CONTEXT_OF, items)):  # no event carries a context (the common case): none is reentrant
-            return items
-        kept = [item for item in items if not (item[CONTEXT] and from_pipeline(item[CONTEXT]))]
-        if len(kept) == len(items):
-            return items
-        for item in items:
-            if item[CONTEXT] and from_pipeline(item[CONTEXT]):
-                self.reentrant += 1
-                # The logger's name only: the message is unredacted and may carry a secret.
-                warn(f"reentrant:{item[NAME]}", f"event logged by plugin code (logger {item[NAME]!r}) not fed back "
-                     f"into the pipeline, which could loop; {self.reentrant} so far (stats: dropped.reentrant)",
-                     code="FL-LOG-008")
-        return kept
 
     def _report_drops(self) -> None:
         """One rate-limited stderr line per drop reason whose count grew (queue and every sink buffer)."""

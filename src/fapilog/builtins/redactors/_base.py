@@ -11,7 +11,7 @@ data, so they are skipped; every other field, ``message``, ``logger`` and ``exce
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, ClassVar
 
 from fapilog.builtins.redactors._keys import KeyMatcher
@@ -35,6 +35,8 @@ Names = tuple[Annotated[str, NonEmpty], ...]
 """A list of non-empty names (a lone string is refused: it would be read one character at a time)."""
 
 CORE_KEYS = frozenset({"timestamp", "level", "seq"})
+_RECORD_CORE_KEYS = frozenset({"timestamp", "level", "logger", "message", "seq"})
+"""The keys every record the worker builds starts with (``logger`` and ``message`` are redacted like any field)."""
 
 _NO_VERDICTS: dict[Any, Any] = {}
 _PLAIN_LIMIT = 4096
@@ -137,6 +139,25 @@ class RedactorBase(Walker):
                     continue
             append(one(record))
         return out
+
+    def _line_verdict(self) -> tuple[Callable[[Iterable[str]], bool], int] | None:
+        """For the worker's line-first path (:mod:`fapilog._engine.line_first`): the test :meth:`redact_batch`
+        applies to a serialized record, as ``(keys_plain, gate_byte)``, for an event whose record was never
+        built. Its record would be passed on untouched when ``keys_plain(fields)`` holds for its non-core keys and
+        its JSON line holds neither ``gate_byte`` nor ``[`` and no ``{`` but the first (the worker tests the line;
+        anything else is judged on the record, as before).
+
+        None when records must be judged by value (an ungated text rule, a gate JSON does not write as itself),
+        or while a core key is not known to be plain yet (``logger`` and ``message`` are learned like any key,
+        from the first record that shows them). Asked once per batch: the keys learned meanwhile count next time.
+        """
+        gate = self._line_gate
+        if not self._fast or self._gate is None or gate is None:
+            return None
+        plain = self._plain_keys
+        if not plain.issuperset(_RECORD_CORE_KEYS):
+            return None
+        return plain.issuperset, gate
 
     def _is_plain(self, record: Record) -> bool:
         """True when nothing in ``record`` can need masking: every key is known to be plain, every value is a
