@@ -13,10 +13,10 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from tests._waiting import wait_for
 
 import fapilog
 from fapilog._engine import handover, state
@@ -25,7 +25,6 @@ from fapilog._engine.flush_marker import FlushMarker
 from fapilog._engine.results import FlushResult
 from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.testing import capture_events
-from tests._waiting import wait_for
 
 if TYPE_CHECKING:
     from fapilog._engine.runtime import Runtime
@@ -103,13 +102,13 @@ def _flush_in_background() -> tuple[threading.Thread, list[FlushResult]]:
 
 
 @pytest.fixture
-def given_up(waits: list[int]) -> Iterator[tuple[MemorySink, fapilog.Logger]]:
+def given_up(waits: list[int]) -> tuple[MemorySink, fapilog.Logger]:
     """A pipeline whose worker died once too often: the supervisor gave up on it."""
     sink = MemorySink()
     fapilog.configure(sinks=[sink], queue=_PATIENT)
     log = fapilog.get_logger("dead")
     _exhaust_restarts(log)
-    yield sink, log
+    return sink, log
 
 
 @pytest.mark.parametrize("policy", ["wait", "drop_newest", "drop_oldest"])
@@ -254,8 +253,8 @@ def test_the_exit_drain_after_the_give_up_ends_at_once_and_reports_the_drops(tmp
         print("logged", flush=True)
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-                          cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "logged"
     assert "exit drain gave up" not in done.stderr
@@ -302,16 +301,23 @@ class _Gate:
     name = "gate"
 
     def __init__(self, *messages: str) -> None:
-        self.gates = {message: threading.Event() for message in messages}
         self.entered = {message: threading.Event() for message in messages}
+        self._gates: dict[str, asyncio.Event] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def enrich(self, record: Any) -> dict[str, Any]:
         message = record["message"]
-        if message in self.gates:
+        if message in self.entered:
+            gate = self._gates[message] = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
             self.entered[message].set()
-            while not self.gates[message].is_set():
-                await asyncio.sleep(0.005)
+            await gate.wait()
         return {}
+
+    def open(self, message: str) -> None:
+        """Let the held record of ``message`` go on (from the test's thread)."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._gates[message].set)
 
 
 def test_a_flush_whose_marker_the_dying_worker_held_is_settled_by_its_successor_naming_the_loss() -> None:
@@ -329,7 +335,7 @@ def test_a_flush_whose_marker_the_dying_worker_held_is_settled_by_its_successor_
     flusher, results = _flush_in_background()
     assert wait_for(lambda: runtime.queue.markers == 1)
     log.info("b")
-    gate.gates["x"].set()  # the worker takes a, the marker and b in one batch, and stays in the chain with a
+    gate.open("x")  # the worker takes a, the marker and b in one batch, and stays in the chain with a
     assert gate.entered["a"].wait(10)
     assert wait_for(lambda: any(isinstance(item, FlushMarker) for item in worker.holding))
     _kill(runtime)

@@ -18,20 +18,9 @@ from typing import Any, Literal
 
 from fapilog._engine.flush_marker import FlushMarker
 
-__all__ = ["DROP_REASONS", "EventQueue", "FlushMarker", "Policy"]
+__all__ = ["EventQueue", "FlushMarker", "Policy"]
 
 Policy = Literal["wait", "drop_newest", "drop_oldest"]
-
-DROP_REASONS = {
-    "queue_full": "a full queue refused the newest event (drop_newest, or wait on an event-loop thread)",
-    "queue_full_oldest": "a full queue evicted its oldest event to admit a new one (drop_oldest)",
-    "queue_wait_timeout": "the caller waited wait_timeout for room and none came (wait)",
-    "queue_wait_cancelled": "an awaitable log call was cancelled while it waited for room (wait)",
-    "protected_overflow": "a protected (ERROR+) event found the queue full past its overcommit ceiling",
-    "after_shutdown": "logged after the pipeline stopped taking events, with no pipeline left to take it",
-    "internal_error": "the log call hit an error inside fapilog itself: counted, the caller unharmed",
-    "worker_dead": "logged after the worker died too often to be restarted (FL-RUN-009), until configure()",
-}
 
 Handover = Callable[[tuple[Any, ...]], None]
 
@@ -256,7 +245,7 @@ class EventQueue:
             items.append(item)
 
     def count(self, reason: str, events: int = 1) -> None:
-        """Count ``events`` dropped for ``reason`` (a key of :data:`DROP_REASONS`)."""
+        """Count ``events`` dropped for ``reason`` (a key of :data:`~fapilog._engine.stats_schema.DROP_REASONS`)."""
         with self.lock:
             self._count_locked(reason, events)
 
