@@ -374,3 +374,15 @@ def test_a_flush_whose_marker_a_dead_workers_sink_held_fails_fast_naming_the_sin
     flusher.join(30)
     assert not flusher.is_alive() and len(results) == 1
     assert not results[0].ok and not results[0].timed_out and results[0].failed_sinks == ("memory",)
+
+
+def test_health_and_plugin_control_after_the_give_up_answer_without_restarting_the_worker(
+    given_up: tuple[MemorySink, fapilog.Logger],
+) -> None:
+    """health() says every plugin is unhealthy and load_plugin() raises FL-RUN-005; neither restarts the worker."""
+    answer = fapilog.health(timeout=0.5)
+    assert answer and all(h.status == "unhealthy" for h in answer.values())
+    with pytest.raises(fapilog.PluginError) as raised:
+        fapilog.load_plugin("sink", MemorySink())
+    assert raised.value.code == "FL-RUN-005"
+    assert fapilog.stats()["state"] == "failed"
