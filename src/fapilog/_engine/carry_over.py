@@ -8,7 +8,9 @@ the last ``configure()``, and the identities of ``docs/observability.md`` keep h
 counter never goes backwards). Records the dead worker held but never wrote (in a sink's buffer, in a write,
 or in the stage chain on their way to a sink) cannot be delivered any more: they count as that sink's
 ``failed``, reason ``worker_died``. Gauges are the running pipeline's own: queue depth and capacity, a sink's
-buffer, circuit, capacity, latency and write histogram, plugin timings.
+buffer, circuit, capacity, latency and write histogram, plugin timings. The flush markers a dead worker
+leaves are carried over the same way (:func:`settle_markers`): a flush waiting on one ends, and names what
+was lost before it.
 """
 
 from __future__ import annotations
