@@ -8,21 +8,25 @@ the last ``configure()``, and the identities of ``docs/observability.md`` keep h
 counter never goes backwards). Records the dead worker held but never wrote (in a sink's buffer, in a write,
 or in the stage chain on their way to a sink) cannot be delivered any more: they count as that sink's
 ``failed``, reason ``worker_died``. Gauges are the running pipeline's own: queue depth and capacity, a sink's
-buffer, circuit, capacity, latency and write histogram, plugin timings.
+buffer, circuit, capacity, latency and write histogram, plugin timings. The flush markers a dead worker
+leaves are carried over the same way (:func:`settle_markers`): a flush waiting on one ends, and names what
+was lost before it.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
+from fapilog._engine.flush_marker import FlushMarker
 from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats, dropped_stats
 
 if TYPE_CHECKING:
     from fapilog._engine.runtime import Runtime
+    from fapilog._engine.worker import PipelineWorker
 
-__all__ = ["WORKER_DIED", "Predecessor", "combined"]
+__all__ = ["WORKER_DIED", "Predecessor", "combined", "settle_markers"]
 
 WORKER_DIED = "worker_died"
 """The failure reason of records a dead worker held and never wrote."""
@@ -79,6 +83,24 @@ def _settled(runtime: Runtime) -> Stats:
         counts["errors"][WORKER_DIED] = counts["errors"].get(WORKER_DIED, 0) + lost
         counts["buffered"] = counts["in_flight"] = 0
     return stats
+
+
+def settle_markers(worker: PipelineWorker, queued: Iterable[Any]) -> None:
+    """The flush markers a dead worker leaves behind (called on its thread, its loop gone).
+
+    A marker in a sink's buffer will never be passed: that sink's part of its flush ends now, failed (the
+    records before it are lost, see :func:`_settled`). A marker still queued, or held and put back, goes on to
+    the successor, which settles it; each sink that lost records before it is named among its failures now.
+    """
+    lost = [runner.name for runner in worker.sinks if runner.pending() > 0]
+    for runner in worker.sinks:
+        for item in list(runner.buffer):
+            if isinstance(item, FlushMarker):
+                item.passed(runner.name, ok=False)
+    if lost:
+        for item in queued:
+            if isinstance(item, FlushMarker):
+                item.failed.extend(name for name in lost if name not in item.failed)
 
 
 def combined(current: Stats, previous: Stats) -> Stats:

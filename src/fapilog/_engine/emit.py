@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, cast
 from fapilog._engine.queue import EventQueue
 from fapilog._kit.context import get_context
 
-__all__ = ["CaptureHook", "CapturedEvent", "capture_event", "capture_hooks", "make_emit"]
+__all__ = ["CaptureHook", "CapturedEvent", "capture_event", "capture_hooks", "make_counting_emit", "make_emit"]
 
 
 class CapturedEvent(NamedTuple):
@@ -92,6 +92,21 @@ def make_emit(
     emit = _with_hooks(_make_capture(queue, queue.put_full), hooks)
     emit.or_wait = _with_hooks(_make_capture(queue, wait_for_room), hooks)  # type: ignore[attr-defined]
     return cast(Callable[..., None], emit)  # the sync capture's put_full returns None: never anything to await
+
+
+def make_counting_emit(queue: EventQueue, reason: str) -> Callable[..., None]:
+    """A capture function (and its awaitable twin) that only counts each event as dropped for ``reason``.
+
+    For a queue nobody will ever drain: the log call returns at once instead of filling it and then waiting
+    for room that never comes. Nothing is captured (no timestamp, no context): the event is gone either way.
+    """
+    count = queue.count
+
+    def counting(*args: Any) -> None:
+        count(reason)  # a dict update under the queue's lock: nothing here can fail
+
+    counting.or_wait = counting  # type: ignore[attr-defined]  # None: never anything to await
+    return counting
 
 
 def _make_capture(queue: EventQueue, on_full: Callable[[tuple[Any, ...], int], Waiting]) -> Callable[..., Waiting]:

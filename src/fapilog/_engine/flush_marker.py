@@ -33,11 +33,16 @@ class FlushMarker:
 
     def passed(self, sink: str, *, ok: bool) -> None:
         self.passed_by.append(sink)
-        if not ok:
+        if not ok and sink not in self.failed:  # a sink named when its worker died may fail again here
             self.failed.append(sink)
         self._pending -= 1
         if self._pending <= 0:
             self._resolve()
+
+    def fail(self, reason: str) -> None:
+        """No worker will carry this marker any further: the flush ends now, with ``reason`` among its failures."""
+        self.failed.append(reason)
+        self._resolve()
 
     def _resolve(self) -> None:
         if not self.future.done():

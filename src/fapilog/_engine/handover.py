@@ -32,34 +32,41 @@ LIMIT = 100_000
 """Events that may wait for a next pipeline; beyond it they are counted (``after_shutdown``)."""
 
 _lock = threading.Lock()
-_waiting: collections.deque[tuple[Any, ...]] = collections.deque()
+_waiting: collections.deque[Any] = collections.deque()
+"""Captured events (and flush markers behind them) waiting for the next pipeline, in the order logged."""
 _overflow = 0
 """Events that found the waiting list full, not yet reported by a pipeline."""
 _adopter: Runtime | None = None
 """The running pipeline that took the waiting events: later hand-overs go straight to its queue."""
 _after_exit = False
 """Set once the exit drain ended: an event handed over from then on is written as a late event."""
+_AFTER_EXIT = "<the exit drain ended: no pipeline is left to deliver the events before this flush>"
 
 
-def hand_over(item: tuple[Any, ...]) -> None:
+def hand_over(item: Any) -> None:
     """Keep ``item`` (a captured event) for the next pipeline, give it to that pipeline, or count it.
 
     Beyond :data:`LIMIT` waiting events it is counted instead, and the next pipeline reports the count as
     ``after_shutdown`` drops (in its stats, its shutdown report and the exit message): the pipeline that
-    stopped has already reported, so a count kept there would never be seen.
+    stopped has already reported, so a count kept there would never be seen. A flush marker (from a worker
+    that died holding it) travels the same way, behind the events before it, so the next worker settles it.
     """
     global _overflow
+    marker = isinstance(item, FlushMarker)
     with _lock:
         adopter = _adopter
         if adopter is not None and not adopter.queue.sealed:
             _append(adopter.queue, [item])
             return
         if not _after_exit:
-            if len(_waiting) >= LIMIT:
+            if len(_waiting) >= LIMIT and not marker:
                 _overflow += 1
             else:
                 _waiting.append(item)
             return
+    if marker:
+        item.fail(_AFTER_EXIT)
+        return
     late.emit_captured(item)  # outside the lock: it writes to stderr
 
 
@@ -74,7 +81,7 @@ def adopt(runtime: Runtime, stopped: Runtime | None) -> None:
         overflow, _overflow = _overflow, 0
         if overflow:
             runtime.queue.count("after_shutdown", overflow)
-        taken: list[tuple[Any, ...]] = []
+        taken: list[Any] = []
         if stopped is not None and stopped.queue.items:
             taken += [item for item in stopped.queue.take_all() if not isinstance(item, FlushMarker)]
         taken += _waiting
@@ -102,12 +109,15 @@ def finish_at_exit() -> int:
     with _lock:
         _after_exit = True
         _adopter = None
-        count = len(_waiting)
+        left = list(_waiting)
         _waiting.clear()
-    return count
+    markers = [item for item in left if isinstance(item, FlushMarker)]
+    for marker in markers:
+        marker.fail(_AFTER_EXIT)
+    return len(left) - len(markers)
 
 
-def _append(queue: EventQueue, items: list[tuple[Any, ...]]) -> None:
+def _append(queue: EventQueue, items: list[Any]) -> None:
     """Put ``items`` on a running pipeline's queue (past its capacity: they were admitted long ago)."""
     if not items:
         return

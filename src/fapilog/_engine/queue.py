@@ -18,19 +18,9 @@ from typing import Any, Literal
 
 from fapilog._engine.flush_marker import FlushMarker
 
-__all__ = ["DROP_REASONS", "EventQueue", "FlushMarker", "Policy"]
+__all__ = ["EventQueue", "FlushMarker", "Policy"]
 
 Policy = Literal["wait", "drop_newest", "drop_oldest"]
-
-DROP_REASONS = {
-    "queue_full": "a full queue refused the newest event (drop_newest, or wait on an event-loop thread)",
-    "queue_full_oldest": "a full queue evicted its oldest event to admit a new one (drop_oldest)",
-    "queue_wait_timeout": "the caller waited wait_timeout for room and none came (wait)",
-    "queue_wait_cancelled": "an awaitable log call was cancelled while it waited for room (wait)",
-    "protected_overflow": "a protected (ERROR+) event found the queue full past its overcommit ceiling",
-    "after_shutdown": "logged after the pipeline stopped taking events, with no pipeline left to take it",
-    "internal_error": "the log call hit an error inside fapilog itself: counted, the caller unharmed",
-}
 
 Handover = Callable[[tuple[Any, ...]], None]
 
@@ -86,6 +76,8 @@ class EventQueue:
         """Set by :meth:`seal`: nobody consumes this queue any more; it forwards what callers append."""
         self.forwarded = 0
         """Events a sealed queue forwarded to the next pipeline (see :meth:`waiting`)."""
+        self.discarding: tuple[str, str] | None = None
+        """Set by :meth:`discard`: (drop reason, flush failure) for everything that reaches this queue from then on."""
         self._handover: Handover | None = None
 
     # -- producers -------------------------------------------------------------------------------------
@@ -253,15 +245,20 @@ class EventQueue:
             items.append(item)
 
     def count(self, reason: str, events: int = 1) -> None:
-        """Count ``events`` dropped for ``reason`` (a key of :data:`DROP_REASONS`)."""
+        """Count ``events`` dropped for ``reason`` (a key of :data:`~fapilog._engine.stats_schema.DROP_REASONS`)."""
         with self.lock:
             self._count_locked(reason, events)
 
     def _count_locked(self, reason: str, events: int = 1) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + events
 
-    def append_admitted(self, items: list[tuple[Any, ...]]) -> None:
-        """Append events handed over from an earlier pipeline (past the capacity), waking the worker like a log call."""
+    def append_admitted(self, items: list[Any]) -> None:
+        """Append events (and flush markers) handed over from an earlier pipeline (past the capacity), waking the
+        worker like a log call. Markers are counted first: the worker must never take one for an event."""
+        markers = sum(1 for item in items if isinstance(item, FlushMarker))
+        if markers:
+            with self.lock:
+                self.markers += markers
         self.items.extend(items)
         if self.sleeping:
             self.sleeping = False
@@ -281,10 +278,16 @@ class EventQueue:
         """Pass one event that arrived after the close to the next pipeline (or count it ``after_shutdown``)."""
         self._hand_over(item)
 
-    def _hand_over(self, item: tuple[Any, ...]) -> None:
+    def _hand_over(self, item: Any) -> None:
+        """Pass an event or a flush marker on to ``handover``; count (or fail) it when there is nowhere to go."""
         handover = self._handover
-        if handover is None:
-            self.count("after_shutdown")
+        discarding = self.discarding
+        if discarding is not None or handover is None:
+            reason, failure = discarding or ("after_shutdown", "<no pipeline is left to deliver the events before it>")
+            if isinstance(item, FlushMarker):
+                item.fail(failure)
+            else:
+                self.count(reason)
             return
         try:
             handover(item)
@@ -304,14 +307,26 @@ class EventQueue:
         self.wake = self._forward
         self._forward()
 
+    def discard(self, reason: str, failure: str) -> None:
+        """Nobody will ever take from this queue again and no pipeline takes over (the worker died once too often):
+        count every event it holds, and every event that reaches it from now on, as dropped for ``reason``, and
+        end every flush waiting on it with ``failure``. No caller waits for room any more."""
+        self.discarding = (reason, failure)
+        self.close(self._handover)
+        self.seal()
+
     def _forward(self) -> None:
         self.sleeping = True
         with self.lock:  # taken and counted at once, so depth() + forwarded (see waiting()) never dips
             taken = self._pop_all()
-            events = [item for item in taken if not isinstance(item, FlushMarker)]
-            self.forwarded += len(events)
-            self.markers -= len(taken) - len(events)  # no worker is left to take them
-        for item in events:
+            markers = sum(1 for item in taken if isinstance(item, FlushMarker))
+            self.markers -= markers  # they leave with the events, in order: the next pipeline settles them
+            if self.discarding is not None:
+                self._count_locked(self.discarding[0], len(taken) - markers)
+                taken = [item for item in taken if isinstance(item, FlushMarker)]
+            else:
+                self.forwarded += len(taken) - markers
+        for item in taken:
             self._hand_over(item)
 
     def waiting(self) -> int:

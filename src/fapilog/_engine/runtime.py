@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fapilog._engine import reentry
-from fapilog._engine.emit import capture_hooks, make_emit
+from fapilog._engine.emit import capture_hooks, make_counting_emit, make_emit
 from fapilog._engine.notices import warn
 from fapilog._engine.queue import EventQueue, FlushMarker, Handover
 from fapilog._engine.results import FlushResult, ShutdownReport
@@ -68,6 +68,8 @@ class Runtime:
         """Called (from the dying worker's thread) when the worker died: a supervisor starts a new one."""
         self.restarts = 0
         """How many dead workers this pipeline replaced, one after the other, since the last ``configure()``."""
+        self.abandoned: str | None = None
+        """Why nobody will restart this pipeline's dead worker (see :meth:`abandon`); what a flush then reports."""
         self._predecessor: Predecessor | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------------
@@ -143,19 +145,32 @@ class Runtime:
             if self.state != "running":
                 return
             self.state = "failed"
-        held = self.worker.holding if self.worker is not None else []
+        worker = self.worker
+        held = worker.holding if worker is not None else []
         if held:
-            # Taken but never processed, and logged before everything still queued: back to the head of the
-            # queue, which the next pipeline takes over.
+            # Taken but never processed, and logged before everything still queued (flush markers included):
+            # back to the head of the queue, which the next pipeline takes over.
             with self.queue.lock:
                 self.queue.items.extendleft(reversed(held))
+        if worker is not None:
+            from fapilog._engine.carry_over import settle_markers  # only after a worker died
+
+            settle_markers(worker, list(self.queue.items) if self.queue.markers else [])
         self.queue.close(self.handover)
         self.on_failed(self)
+
+    def abandon(self, failure: str) -> None:
+        """Nobody will restart this pipeline's dead worker: :attr:`emit` only counts each event (``worker_dead``),
+        what the queue holds is counted the same way, and every flush waiting on it, or asked for later, ends at
+        once with ``failure``. No log call waits for room that will never come."""
+        self.abandoned = failure
+        self.emit = make_counting_emit(self.queue, "worker_dead")
+        self.queue.discard("worker_dead", failure)
 
     def _send_marker(self) -> FlushMarker | FlushResult:
         """Queue a flush marker, or say why no flush is needed or possible."""
         if self.state == "failed":
-            return FlushResult(ok=False, failed_sinks=(_WORKER_DIED,))
+            return FlushResult(ok=False, failed_sinks=(self.abandoned or _WORKER_DIED,))
         if self.state != "running":
             return FlushResult(ok=True)
         if self.on_worker_thread():

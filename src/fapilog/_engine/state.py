@@ -50,6 +50,9 @@ _intercepts: list[tuple[Callable[..., None], int | None]] = []
 _restarts: list[float] = []
 """When the supervisor restarted a dead worker (the last minute's): more than a few means a bug, not bad luck."""
 _MAX_RESTARTS_PER_MINUTE = 5
+_GAVE_UP = ("<the worker died too often and is not restarted: events are dropped (worker_dead) until "
+            "fapilog.configure() is called; see FL-RUN-009>")
+"""What a flush reports once the supervisor gave up on a dead worker."""
 
 
 def current_settings() -> LoggingSettings:
@@ -89,6 +92,8 @@ def _ensure_runtime() -> Runtime:
     global _runtime
     with _lock:
         runtime = _runtime
+        if runtime is not None and runtime.abandoned is not None:
+            return runtime  # the supervisor gave up on its worker: it only counts, until configure()
         if runtime is None or runtime.state != "running":
             _apply_observability(current_settings(), lazy=True)
             dead = runtime if runtime is not None and runtime.state == "failed" else None
@@ -119,7 +124,9 @@ def _supervise(runtime: Runtime) -> None:
 
 
 def _worker_failed(runtime: Runtime) -> None:
-    """Supervisor: a worker died. Log calls start a fresh pipeline (same settings) and it inherits the queue."""
+    """Supervisor: a worker died. Log calls start a fresh pipeline (same settings) and it inherits the queue;
+    at once when a flush waits on a marker the dead worker left. Past the restart cap the pipeline is
+    abandoned instead: log calls count their events (``worker_dead``) until ``configure()``."""
     handover.retire(runtime)
     with _lock:
         if _runtime is not runtime:
@@ -128,12 +135,17 @@ def _worker_failed(runtime: Runtime) -> None:
         _restarts[:] = [t for t in _restarts if now - t < 60.0]
         if len(_restarts) >= _MAX_RESTARTS_PER_MINUTE or _finalized:
             warn("worker-restarts", f"the fapilog worker died {len(_restarts) + 1} times within a minute; not "
-                 "restarting it until configure() is called (events are counted, not delivered)", force=True,
-                 code="FL-RUN-009")
+                 "restarting it until configure() is called (events are counted as dropped: worker_dead)",
+                 force=True, code="FL-RUN-009")
+            runtime.abandon(_GAVE_UP)
+            _route(_bootstrap_emit if _finalized else runtime.emit)
             return
         _restarts.append(now)
+        flush_waits = runtime.queue.markers > 0
         runtime.queue.seal()  # what it holds, and what stale callers still append, waits for the next one
         _route(_bootstrap_emit)
+        if flush_waits:
+            _ensure_runtime()  # its successor settles the flush now rather than on the next log call
 
 
 def _switch_emit(old: Any, new: Any) -> None:
@@ -172,7 +184,8 @@ def intercepted(emit: Callable[..., None], level: int | None = None) -> Iterator
                 _route(_bootstrap_emit)  # routes late events to stderr
             else:
                 # A pipeline still draining keeps receiving calls, as it would have without the capture.
-                live = runtime is not None and runtime.state in ("running", "stopping")
+                live = runtime is not None and (runtime.state in ("running", "stopping")
+                                                or runtime.abandoned is not None)
                 _route(runtime.emit if live and runtime is not None else _bootstrap_emit)
             _logger.refresh_thresholds()
 

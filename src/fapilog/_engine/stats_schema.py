@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 __all__ = [
+    "DROP_REASONS",
     "DroppedStats",
     "LatencyStats",
     "LedgerCounters",
@@ -27,6 +28,19 @@ __all__ = [
     "dropped_stats",
     "queue_stats",
 ]
+
+
+DROP_REASONS = {
+    "queue_full": "a full queue refused the newest event (drop_newest, or wait on an event-loop thread)",
+    "queue_full_oldest": "a full queue evicted its oldest event to admit a new one (drop_oldest)",
+    "queue_wait_timeout": "the caller waited wait_timeout for room and none came (wait)",
+    "queue_wait_cancelled": "an awaitable log call was cancelled while it waited for room (wait)",
+    "protected_overflow": "a protected (ERROR+) event found the queue full past its overcommit ceiling",
+    "after_shutdown": "logged after the pipeline stopped taking events, with no pipeline left to take it",
+    "internal_error": "the log call hit an error inside fapilog itself: counted, the caller unharmed",
+    "worker_dead": "logged after the worker died too often to be restarted (FL-RUN-009), until configure()",
+}
+"""The queue's own reasons in ``stats()["dropped"]["by_reason"]`` (the others name a filter, a sink or a plugin)."""
 
 
 class QueueStats(TypedDict):
