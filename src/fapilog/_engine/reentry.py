@@ -15,6 +15,7 @@ logged inside :func:`outside_pipeline`.
 from __future__ import annotations
 
 import contextlib
+import operator
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -24,6 +25,9 @@ from fapilog._engine.notices import warn
 from fapilog._kit.context import _context
 
 __all__ = ["PIPELINE_KEY", "divert_reentrant", "from_pipeline", "mark_pipeline", "outside_pipeline"]
+
+_CONTEXT_OF = operator.itemgetter(CONTEXT)
+"""The captured context of a queued event tuple (one C call per event in the common test below)."""
 
 PIPELINE_KEY = "\x00fapilog.pipeline"
 """The reserved context key: never a field name a user could write by accident, and never written out."""
@@ -54,7 +58,7 @@ def divert_reentrant(items: list[Any], so_far: int) -> tuple[list[Any], int]:
     """The worker's batch without the events plugin code logged, and how many those were: each goes to stderr
     (rate-limited, by logger name only: the message is unredacted and may carry a secret), never back in.
     ``so_far`` is the worker's count before this batch (for the message)."""
-    if not any(item[CONTEXT] for item in items):  # no event carries a context (the common case): none is reentrant
+    if not any(map(_CONTEXT_OF, items)):  # no event carries a context (the common case): none is reentrant
         return items, 0
     kept = [item for item in items if not (item[CONTEXT] and from_pipeline(item[CONTEXT]))]
     diverted = len(items) - len(kept)
