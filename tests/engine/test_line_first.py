@@ -84,7 +84,9 @@ def test_a_line_made_without_a_record_is_the_records_line_byte_for_byte(events: 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_FLAT_EVENT, min_size=1, max_size=40), st.integers(0, 10**9), st.booleans())
-def test_a_batch_of_flat_events_is_encoded_whole_to_the_records_lines(events: list[Any], seq: int, judged: bool) -> None:
+def test_a_batch_of_flat_events_is_encoded_whole_to_the_records_lines(
+    events: list[Any], seq: int, judged: bool
+) -> None:
     """Batches of flat events (the usual ones, encoded in one orjson call and split) give each event its record's
     line, with or without the ``secrets`` verdict; what the verdict holds back is what it must."""
     redactor = _warm_secrets(user_id=1, ip=1, method=1, path=1, status=1, **{"é": 1, 'k"q': 1})
