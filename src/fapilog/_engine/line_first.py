@@ -254,8 +254,12 @@ def _bodies(merged: Sequence[Any], verdicts: Sequence[LineVerdict]) -> list[byte
     for plain, gate in verdicts:
         if not plain(keys) or gate in _CONSTANT_BYTES:
             return None
-    parts = array[2:-1].split(b",{")
-    return parts if len(parts) == len(merged) else None
+    parts = array.split(b",{")
+    if len(parts) != len(merged):
+        return None
+    parts[0] = parts[0][2:]  # the array's "[{" (trimmed here, not by copying the whole output first)
+    parts[-1] = parts[-1][:-1]  # and its "]"
+    return parts
 
 
 def _entry(text: str, cache: dict[str, tuple[bytes, frozenset[int]] | None]) -> tuple[bytes, frozenset[int]] | None:

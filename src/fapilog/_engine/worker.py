@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Coroutine
+from itertools import islice
 from typing import Any, TypeVar
 
 from fapilog._engine.builder import BuiltPipeline
@@ -215,11 +216,10 @@ class PipelineWorker:
             depth = len(items)
             self.high_water = max(self.high_water, depth - queue.markers)
             taken: list[Any] = []
-            append, popleft = taken.append, items.popleft
             with queue.lock:  # a drop_oldest producer looks at the head of the queue under this lock
                 try:
-                    for _ in range(min(depth, self.batch_size)):
-                        append(popleft())
+                    # popleft() called in C until the batch is full; what extend() appended stays on an error.
+                    taken.extend(islice(iter(items.popleft, _NEVER), min(depth, self.batch_size)))
                 except IndexError:
                     pass  # a drop_oldest producer took the last one: the batch is simply shorter
             queue.room_made()
@@ -385,6 +385,8 @@ def _resolve(idle: asyncio.Future[None]) -> None:
         idle.set_result(None)
 
 
+_NEVER = object()
+"""A sentinel no queue holds: ``iter(popleft, _NEVER)`` pops until told to stop."""
 _NOTHING: list[Any] = []
 """``holding`` between batches (never appended to)."""
 
