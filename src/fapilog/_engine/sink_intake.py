@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Sequence
+from itertools import islice
 from typing import Literal
 
 from fapilog._engine.ledger import SinkLedger
@@ -23,6 +24,9 @@ from fapilog._engine.pipeline import Stage
 from fapilog._engine.queue import FlushMarker
 from fapilog._kit.record import EventRecord
 from fapilog._kit.serialize import Serializer
+
+_NEVER = object()
+"""A sentinel no buffer holds: ``iter(popleft, _NEVER)`` pops until told to stop."""
 
 __all__ = ["BufferPolicy", "SinkIntake", "size_of"]
 
@@ -209,8 +213,9 @@ class SinkIntake:
             if limit:
                 self._buffered_bytes -= size
         else:  # no marker and no byte limit: take by count, with no byte count to keep
-            take = buffer.popleft
-            batch = [take() for _ in range(min(len(buffer), self.batch_size))]  # type: ignore[misc]
+            # popleft() called in C (only this drain task takes from the buffer, on the worker's loop).
+            batch = list(islice(iter(buffer.popleft, _NEVER),  # type: ignore[arg-type]  # no marker: see above
+                                min(len(buffer), self.batch_size)))
         self._oldest_at = time.monotonic()
         self.ledger.take(len(batch))
         return batch
