@@ -237,3 +237,28 @@ def test_a_sink_that_takes_records_gets_records(tmp_path: Path, spy: _Spy) -> No
     assert spy.made == 0
     fapilog.shutdown()
     assert len((tmp_path / "x.log").read_bytes().splitlines()) == 300
+
+
+class _StricterSecrets(SecretsRedactor):
+    """A user's subclass that masks more than its base: it declares itself copy-on-write, as its base does."""
+
+    _copy_on_write = True
+
+    async def redact_batch(self, records: Any) -> Any:
+        out = await super().redact_batch(records)
+        return [r.derive({**r, "user": "***"}) if "user" in r else r for r in out]
+
+
+def test_a_subclass_that_redacts_its_own_way_gets_every_record(tmp_path: Path, spy: _Spy) -> None:
+    """A redactor subclass overriding how it judges records offers no verdict: every event reaches its code."""
+    assert _StricterSecrets()._line_verdict() is None
+    fapilog.configure(sinks=[{"type": "file", "path": str(tmp_path / "x.log")}], redactors=[_StricterSecrets()])
+    log = fapilog.get_logger("svc")
+    for i in range(600):
+        log.info("login", user=f"u{i}")
+        if i % 256 == 0:
+            assert fapilog.flush(30.0).ok
+    fapilog.shutdown()
+    lines = (tmp_path / "x.log").read_bytes().splitlines()
+    assert len(lines) == 600 and spy.made == 0
+    assert all(json.loads(line)["user"] == "***" for line in lines)

@@ -35,6 +35,8 @@ Names = tuple[Annotated[str, NonEmpty], ...]
 """A list of non-empty names (a lone string is refused: it would be read one character at a time)."""
 
 CORE_KEYS = frozenset({"timestamp", "level", "seq"})
+_JUDGING_METHODS = ("redact", "redact_batch", "_redact_one", "_is_plain")
+"""The methods the line verdict stands in for: a class that overrides any of them gets no verdict."""
 _RECORD_CORE_KEYS = frozenset({"timestamp", "level", "logger", "message", "seq"})
 """The keys every record the worker builds starts with (``logger`` and ``message`` are redacted like any field)."""
 
@@ -148,12 +150,16 @@ class RedactorBase(Walker):
         anything else is judged on the record, as before).
 
         None when records must be judged by value (an ungated text rule, a gate JSON does not write as itself),
-        or while a core key is not known to be plain yet (``logger`` and ``message`` are learned like any key,
-        from the first record that shows them). Asked once per batch: the keys learned meanwhile count next time.
+        for a subclass that overrides how records are judged, or while a core key is not known to be plain yet
+        (``logger`` and ``message`` are learned like any key, from the first record that shows them). Asked once
+        per batch: the keys learned meanwhile count next time.
         """
         gate = self._line_gate
         if not self._fast or self._gate is None or gate is None:
             return None
+        cls = type(self)
+        if any(getattr(cls, method) is not getattr(RedactorBase, method) for method in _JUDGING_METHODS):
+            return None  # a subclass that redacts its own way: only its own code can say what it would pass
         plain = self._plain_keys
         if not plain.issuperset(_RECORD_CORE_KEYS):
             return None
