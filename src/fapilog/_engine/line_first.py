@@ -98,6 +98,8 @@ class LineEncoder:
 
     def _level(self, level: int) -> tuple[bytes, frozenset[int]]:
         name = orjson.dumps(LEVEL_NAMES.get(level) or level_name(level))
+        if len(self._levels) >= _CACHE_LIMIT:  # any integer is a level to log.log(): keep the cache bounded
+            self._levels.clear()
         entry = self._levels[level] = (b'Z","level":' + name + b',"logger":', frozenset(name))
         return entry
 
