@@ -197,7 +197,8 @@ class SinkIntake:
         """The next batch: up to ``batch_size`` records and ``batch_max_bytes`` (at least one record)."""
         buffer = self.buffer
         batch: list[Item]
-        if self._markers or self.batch_max_bytes:
+        count = min(len(buffer), self.batch_size)
+        if self.batch_max_bytes or (self._markers and FlushMarker in map(type, islice(buffer, count))):
             batch = []
             size = 0
             limit = self.batch_max_bytes
@@ -212,10 +213,9 @@ class SinkIntake:
                 size += record_size
             if limit:
                 self._buffered_bytes -= size
-        else:  # no marker and no byte limit: take by count, with no byte count to keep
+        else:  # no marker among them and no byte limit: take by count, with no byte count to keep
             # popleft() called in C (only this drain task takes from the buffer, on the worker's loop).
-            batch = list(islice(iter(buffer.popleft, _NEVER),  # type: ignore[arg-type]  # no marker: see above
-                                min(len(buffer), self.batch_size)))
+            batch = list(islice(iter(buffer.popleft, _NEVER), count))  # type: ignore[arg-type]  # no marker in it
         self._oldest_at = time.monotonic()
         self.ledger.take(len(batch))
         return batch
