@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, CliError
+from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, CliError, plugin_exit_reason
 from fapilog.cli._output import parse_settings, plugin_output_to_stderr, write_json
 
 if TYPE_CHECKING:
@@ -165,6 +165,8 @@ def _by_name(name: str) -> list[PluginTarget]:
         target.plugin = discovery.load_plugin(entry)  # gated and imported, but not validated: the checks do that
     except PluginError as exc:
         target.load_error = str(exc)
+    except SystemExit as exc:
+        target.load_error = plugin_exit_reason(f"plugin {name!r} ({entry.distribution} {entry.dist_version})", exc)
     return [target]
 
 
@@ -248,6 +250,8 @@ def _by_path(path: Path) -> list[PluginTarget]:
                 target.plugin = _import_target(str(value))
             except Exception as exc:  # noqa: BLE001 - any import failure is the check's finding, reported
                 target.load_error = f"importing {value!r} from {source} failed: {type(exc).__name__}: {exc}"
+            except SystemExit as exc:
+                target.load_error = plugin_exit_reason(f"importing {value!r} from {source}", exc)
         targets.append(target)
     return targets
 
