@@ -17,7 +17,9 @@ Per HTTP request or WebSocket connection it:
 4. logs one access event when the response is complete: ``method``, ``path``, ``route``, ``status``,
    ``duration_ms``, ``client``, ``request_id``, ``user_agent``, ``response_bytes``. When the application
    raises, the event says ``status: 500`` (or the status already sent) and ``error: <exception type>``, and the
-   exception is re-raised for the server (or Starlette's error middleware) to answer and report.
+   exception is re-raised for the server (or Starlette's error middleware) to answer and report. When the
+   application receives ``http.disconnect`` before the response is complete, the event says
+   ``client_disconnected: true`` (status 499 if nothing was sent) and is never sampled out.
 """
 
 from __future__ import annotations
@@ -43,13 +45,17 @@ _USER_AGENT = b"user-agent"
 
 
 class _Exchange:
-    """What the wrapped ``send`` saw of the response."""
+    """What the wrapped ``send`` and ``receive`` saw of the response and of the client."""
 
-    __slots__ = ("response_bytes", "status")
+    __slots__ = ("complete", "disconnected", "response_bytes", "status")
 
     def __init__(self) -> None:
         self.status: int | None = None
         self.response_bytes = 0
+        self.complete = False
+        """The last body message (``more_body`` false) was sent."""
+        self.disconnected = False
+        """The application received ``http.disconnect`` before the response was complete."""
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -143,7 +149,10 @@ class RequestLoggingMiddleware:
         async def send_and_watch(message: Message) -> None:
             kind = message["type"]
             if kind == "http.response.body":
-                exchange.response_bytes += len(message.get("body", b""))
+                if not exchange.disconnected:  # the server discards what is sent after a disconnect
+                    exchange.response_bytes += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    exchange.complete = True
             elif kind == "http.response.start":
                 exchange.status = int(message["status"])
                 message = _with_header(message, header, echoed)
@@ -156,6 +165,14 @@ class RequestLoggingMiddleware:
                 exchange.status = int(message["status"])
             await send(message)
 
+        async def receive_and_watch() -> Message:
+            message = await receive()
+            # The server does not cancel the application when the client goes away; the application learns it
+            # from receive() (a streaming response listens for it), and so does the access event.
+            if message["type"] == "http.disconnect" and not exchange.complete:
+                exchange.disconnected = True
+            return message
+
         error: BaseException | None = None
         token = current.set(info)
         # fapilog.bind() returns the context variable's token: resetting it in `finally` is fapilog.scoped()
@@ -166,7 +183,7 @@ class RequestLoggingMiddleware:
             else None
         )
         try:
-            await self.app(scope, receive, send_and_watch)
+            await self.app(scope, receive_and_watch, send_and_watch)
         except BaseException as exc:
             error = exc
             raise
@@ -185,8 +202,9 @@ class RequestLoggingMiddleware:
         if status is None:
             # No response started: the application raised (the server answers 500), the client went away
             # (cancelled), or the application returned without answering (the server answers 500 too).
-            status = _CLIENT_CLOSED if isinstance(error, asyncio.CancelledError) else 500
-        if error is None and options.sampled_out(status):
+            gone = exchange.disconnected or isinstance(error, asyncio.CancelledError)
+            status = _CLIENT_CLOSED if gone else 500
+        if error is None and not exchange.disconnected and options.sampled_out(status):
             return
         fields: dict[str, Any] = info.fields()
         fields["status"] = status
@@ -195,11 +213,13 @@ class RequestLoggingMiddleware:
         fields["response_bytes"] = exchange.response_bytes
         if replaced:
             fields["request_id_replaced"] = True
+        if exchange.disconnected:
+            fields["client_disconnected"] = True
         if error is not None:
             fields["error"] = type(error).__name__
         if options.log_headers:
             fields["headers"] = options.headers(info.scope.get("headers") or ())
         level = options.level_for(status)
-        if error is not None and not isinstance(error, asyncio.CancelledError):
-            level = max(level, ERROR)
+        if error is not None and not isinstance(error, asyncio.CancelledError) and not exchange.disconnected:
+            level = max(level, ERROR)  # a failure of the application; one the client caused keeps its 4xx level
         self.log.log(level, "request finished", **fields)
