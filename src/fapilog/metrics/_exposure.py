@@ -9,6 +9,7 @@ what to install.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import threading
 from collections.abc import Callable
@@ -110,6 +111,10 @@ class MetricsServer:
         host = f"[{self.addr}]" if ":" in self.addr else self.addr
         return f"http://{host}:{self.port}/metrics"
 
+    def _drop_inherited_socket(self) -> None:
+        """In a forked child: close this process's copy of the parent's listening socket (the parent's stays)."""
+        self._server.server_close()
+
     def close(self) -> None:
         """Stop serving and release the port."""
         self._server.shutdown()
@@ -191,6 +196,25 @@ def apply_settings(settings: MetricsSettings) -> None:
                               f"({exc.strerror or exc}); choose a free port (0 picks one)",
                               field="metrics.port", code="FL-OBS-002") from exc
         _from_settings = (wanted, server)
+
+
+def _after_fork_in_child() -> None:
+    """Forget the parent's endpoint in a forked child, so the child serves its own figures or says why not.
+
+    The thread serving the parent's endpoint does not exist in the child, yet the socket is shared: the child
+    would report it as its endpoint (``current_server()``, and a reconfigure keeping it) while a scrape of it
+    answers with the parent's numbers. The child's next ``configure()`` or lazy start then opens an endpoint
+    of its own: port 0 picks a new one, and a fixed port the parent holds is a ConfigError on ``metrics.port``.
+    """
+    global _lock, _from_settings
+    _lock = threading.RLock()  # another thread may have held it at the fork
+    inherited, _from_settings = _from_settings, None
+    if inherited is not None:
+        inherited[1]._drop_inherited_socket()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _same_endpoint(current: tuple[tuple[str, int], MetricsServer], wanted: tuple[str, int]) -> bool:
