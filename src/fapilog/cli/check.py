@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, CliError, plugin_exit_reason
-from fapilog.cli._output import parse_settings, plugin_output_to_stderr, write_json
+from fapilog.cli._output import parse_settings, plugin_output_to_stderr, seconds, write_json
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -69,7 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="the plugin keeps state or decides randomly (samplers, rate limiters): its batch form is "
         "compared with the per-record method on shape only",
     )
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="deadline per check")
+    parser.add_argument("--timeout", type=seconds, default=10.0, metavar="SECONDS", help="deadline per check")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
 
 

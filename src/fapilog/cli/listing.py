@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, EXIT_PLUGIN, CliError, plugin_exit_reason
-from fapilog.cli._output import parse_settings, plugin_output_to_stderr, write_json, write_table
+from fapilog.cli._output import parse_settings, plugin_output_to_stderr, seconds, write_json, write_table
 
 if TYPE_CHECKING:
     from fapilog._registry.registry import PluginRegistry
@@ -55,7 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="a setting for the named plugins (repeatable; the value is JSON when it parses, else text)",
     )
     health.add_argument("--config", metavar="FILE", help="a TOML or JSON settings file (without NAMEs)")
-    health.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS", help="per-plugin deadline")
+    health.add_argument("--timeout", type=seconds, default=5.0, metavar="SECONDS", help="per-plugin deadline")
     health.add_argument("--json", action="store_true", help="print one JSON list instead of a table")
 
 
