@@ -7,16 +7,18 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import fapilog
 import httpx
 from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.testing import capture_events
-from fastapi import FastAPI
+from fastapi import BackgroundTasks, FastAPI
 
 from _helpers import build_app, serve, wait_until
-from fapilog_fastapi import is_valid_request_id, logging_lifespan, route_uvicorn_logs
+from fapilog_fastapi import RequestLoggingMiddleware, is_valid_request_id, logging_lifespan, route_uvicorn_logs
 
 ACCESS = "request finished"
 
@@ -157,3 +159,29 @@ def test_lifespan_under_uvicorn_delivers_startup_requests_and_shutdown() -> None
     assert "hello" in messages and "request finished" in messages
     assert next(r for r in sink.records if r["message"] == "hello")["route"] == "/hello"
     assert any(r["logger"] == "uvicorn.error" and r["message"] == "Application startup complete." for r in sink.records)
+
+
+def test_duration_ends_with_the_response_not_with_background_tasks() -> None:
+    """duration_ms covers the response the client got, not a background task that runs after it."""
+    client_has_response = threading.Event()
+    app = FastAPI()
+
+    def after_response() -> None:
+        client_has_response.wait(10)  # runs on past the client's whole request
+        fapilog.get_logger("tests.app").info("background done")
+
+    @app.post("/orders")
+    async def create(background: BackgroundTasks) -> dict[str, str]:
+        background.add_task(after_response)
+        return {"status": "queued"}
+
+    app.add_middleware(RequestLoggingMiddleware)
+    with capture_events() as events, serve(app) as (url, _server), httpx.Client(base_url=url, timeout=30) as client:
+        began = time.perf_counter_ns()
+        assert client.post("/orders").status_code == 200
+        client_ms = (time.perf_counter_ns() - began) / 1e6
+        time.sleep(0.2)  # the background task is still waiting: its time must not count
+        client_has_response.set()
+        wait_until(lambda: len(events.filter(ACCESS)) == 1)
+    assert events.find("background done")["request_id"] == events.find(ACCESS)["request_id"]
+    assert events.find(ACCESS)["duration_ms"] <= client_ms

@@ -47,13 +47,15 @@ _USER_AGENT = b"user-agent"
 class _Exchange:
     """What the wrapped ``send`` and ``receive`` saw of the response and of the client."""
 
-    __slots__ = ("complete", "disconnected", "response_bytes", "status")
+    __slots__ = ("complete", "disconnected", "ended", "response_bytes", "status")
 
     def __init__(self) -> None:
         self.status: int | None = None
         self.response_bytes = 0
         self.complete = False
         """The last body message (``more_body`` false) was sent."""
+        self.ended = 0
+        """``perf_counter_ns()`` when it was: background tasks run after it, and are not the response's time."""
         self.disconnected = False
         """The application received ``http.disconnect`` before the response was complete."""
 
@@ -153,6 +155,7 @@ class RequestLoggingMiddleware:
                     exchange.response_bytes += len(message.get("body", b""))
                 if not message.get("more_body", False):
                     exchange.complete = True
+                    exchange.ended = time.perf_counter_ns()
             elif kind == "http.response.start":
                 exchange.status = int(message["status"])
                 message = _with_header(message, header, echoed)
@@ -208,7 +211,7 @@ class RequestLoggingMiddleware:
             return
         fields: dict[str, Any] = info.fields()
         fields["status"] = status
-        fields["duration_ms"] = round((time.perf_counter_ns() - started) / 1e6, 3)
+        fields["duration_ms"] = round(((exchange.ended or time.perf_counter_ns()) - started) / 1e6, 3)
         fields["user_agent"] = _header(info.scope, _USER_AGENT)
         fields["response_bytes"] = exchange.response_bytes
         if replaced:
