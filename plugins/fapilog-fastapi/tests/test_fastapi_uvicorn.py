@@ -139,6 +139,7 @@ def test_real_process_prints_each_uvicorn_error_once_and_no_access_line(tmp_path
     (line,) = [line for line in output.splitlines() if "Exception in ASGI application" in line]
     assert line.startswith("{") and '"logger":"uvicorn.error"' in line and '"type":"RuntimeError"' in line
     assert '"GET /boom HTTP/1.1" 500' not in output  # uvicorn's own text access line is gone
+    assert "color_message" not in output and "\\u001b[" not in output  # uvicorn's terminal-coloured copies
     assert output.count('"message":"request finished"') == 1 and '"status":500' in output
 
 
