@@ -250,3 +250,32 @@ def test_a_long_reason_counts_under_other_and_other_never_shrinks() -> None:
     second = samples(scrape(registry))
     assert value(second, "fapilog_sink_rejected_total", sink="memory", reason="other") >= 5
     assert value(second, "fapilog_sink_rejected_total", sink="memory", reason="http_400") == 2
+
+
+class _QuotingSink:
+    """A real sink refusing every batch with a reason that quotes its URL, password included."""
+
+    from fapilog.plugins import PluginMetadata
+
+    metadata = PluginMetadata(name="quoting", version="1.0", kind="sink", description="quotes its URL")
+    del PluginMetadata
+
+    async def write(self, record: Any) -> None:
+        raise AssertionError("the core calls write_batch() when a sink has it")
+
+    async def write_batch(self, records: list[Any]) -> Any:
+        from fapilog.plugins.outcomes import PermanentSinkError
+
+        raise PermanentSinkError("refused", reason="http_401 https://ingest:hunter2@logs.example.com")
+
+
+def test_a_reason_quoting_url_credentials_is_exported_without_the_password() -> None:
+    """The reason label of rejected and errors reads ingest:*** and the scrape never holds the password."""
+    fapilog.configure(sinks=[_QuotingSink()])
+    fapilog.get_logger("metrics").info("event")
+    assert not fapilog.flush(10.0).timed_out
+    text = scrape(_registry())
+    assert "hunter2" not in text
+    parsed = samples(text)
+    masked = "http_401 https://ingest:***@logs.example.com"
+    assert value(parsed, "fapilog_sink_rejected_total", sink="quoting", reason=masked) == 1

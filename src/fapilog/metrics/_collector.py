@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 
 from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats
 from fapilog._version import __version__
+from fapilog.builtins.redactors._url_rule import CredentialStripper
 
 __all__ = ["FapilogCollector", "StatsProvider"]
 
@@ -40,29 +41,35 @@ MAX_REASON_LENGTH = 64
 """A longer reason is not a reason code but a message (a backend's error text): it counts under ``other``."""
 OTHER_REASON = "other"
 
+_strip_credentials = CredentialStripper(keep_user=True, mask="***", bare_user_is_secret=True)
+"""A reason quoting a URL (``http_401 from https://user:pw@host``) must not put its password in a label."""
+
 
 def bounded_reasons(counts: Mapping[str, int | float]) -> list[tuple[str, int | float]]:
     """A sink's counts by reason, with at most :data:`MAX_REASONS_PER_SINK` label values plus ``other``.
 
     The core's reasons (``http_400``, ``timeout``, exception type names) are few, but a third-party sink
     chooses its own, and one that passes the backend's message (``"field 'user_42' is invalid"``) would
-    make one time series per event. The first reasons seen keep their own series (``stats()`` lists them in
+    make one time series per event; one quoting a URL would put its password in a label (masked here, as the
+    ``secrets`` redactor masks it in events). The first reasons seen keep their own series (``stats()`` lists them in
     the order they first occurred, so the same ones win on every scrape); longer-than-a-code reasons and the
     rest add up under ``other``, which therefore only grows, like a counter must. The total is unchanged.
     """
-    kept: list[tuple[str, int | float]] = []
+    kept: dict[str, int | float] = {}
     other: int | float = 0
     overflow = False
     for reason, count in counts.items():
-        label = str(reason)
-        if len(kept) < MAX_REASONS_PER_SINK and len(label) <= MAX_REASON_LENGTH and label != OTHER_REASON:
-            kept.append((label, count))
+        label = _strip_credentials(str(reason))
+        if label in kept:  # two reasons that differ only in a masked password: one series
+            kept[label] += count
+        elif len(kept) < MAX_REASONS_PER_SINK and len(label) <= MAX_REASON_LENGTH and label != OTHER_REASON:
+            kept[label] = count
         else:
             other += count
             overflow = True
     if overflow:
-        kept.append((OTHER_REASON, other))
-    return kept
+        kept[OTHER_REASON] = other
+    return list(kept.items())
 
 
 class FapilogCollector(Collector):
