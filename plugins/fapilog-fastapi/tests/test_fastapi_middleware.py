@@ -236,7 +236,11 @@ def test_custom_header_name_and_no_access_log() -> None:
         ("levels", {"6xx": "INFO"}),
         ("levels", {"2xx": "LOUD"}),
         ("header_name", "X Request"),
+        ("header_name", "X-Request(ID)"),  # not a token: uvicorn would fail every response carrying it
+        ("header_name", "X-Req/ID"),
         ("redact_headers", [1]),
+        ("redact_headers", ["Authorization "]),  # would match no header: the value would be logged unmasked
+        ("redact_headers", ["x api key"]),
     ],
 )
 def test_bad_option_raises_config_error_naming_it(option: str, value: Any) -> None:
