@@ -218,6 +218,16 @@ def test_logged_headers_mask_credentials() -> None:
     assert "s3cr3t" not in events.find(ACCESS).json.decode()
 
 
+def test_default_masking_covers_identity_proxy_tokens() -> None:
+    """With the default list, the JWTs identity-aware proxies forward are masked by the access event itself."""
+    tokens = {"Cf-Access-Jwt-Assertion": "eyJ.cf", "X-Amzn-Oidc-Data": "eyJ.alb", "X-Forwarded-Access-Token": "ya29"}
+    with capture_events() as events:  # captured before any redactor runs: the middleware's own masking
+        _get(build_app(log_headers=True), "/items/1", headers={**tokens, "Accept": "application/json"})
+    headers = events.find(ACCESS)["headers"]
+    assert {name: headers[name.lower()] for name in tokens} == dict.fromkeys(tokens, "***")
+    assert headers["accept"] == "application/json"
+
+
 def test_custom_header_name_and_no_access_log() -> None:
     """header_name changes the header read and echoed; access_log=False keeps ids and context, logs no event."""
     app = build_app(header_name="X-Correlation-ID", access_log=False)

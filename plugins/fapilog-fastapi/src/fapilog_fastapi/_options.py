@@ -24,7 +24,12 @@ DEFAULT_LEVELS: Mapping[str, str] = {"1xx": "INFO", "2xx": "INFO", "3xx": "INFO"
 """The access event's level by status class: client errors are warnings, server errors are errors."""
 
 DEFAULT_REDACTED_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token", "x-csrf-token"}
+    {
+        "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token", "x-csrf-token",
+        # Identity-aware proxies put the signed-in user's token (a JWT) in a header of their own.
+        "cf-access-jwt-assertion", "x-amzn-oidc-data", "x-amzn-oidc-accesstoken", "x-forwarded-access-token",
+        "x-auth-request-access-token",
+    }
 )
 """Request headers whose value is replaced by ``"***"`` when headers are logged."""
 
