@@ -272,3 +272,34 @@ def test_lifespan_and_other_scopes_pass_through_untouched() -> None:
     with capture_events() as events:
         asyncio.run(go())
     assert seen == ["lifespan"] and list(events) == []
+
+
+def test_a_pathsend_response_is_complete_so_a_later_disconnect_is_not_the_clients() -> None:
+    """After http.response.pathsend, the disconnect a server reports once the response is done is not a hang-up.
+
+    No server installed here implements the pathsend extension (hypercorn and granian do), so the server side
+    is a hand-written ASGI caller: it answers receive() with http.disconnect, as servers do after a response.
+    """
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.pathsend", "path": "/etc/hostname"})
+        assert (await receive())["type"] == "http.disconnect"
+
+    async def serve_once() -> None:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/file", "headers": [], "client": ("127.0.0.1", 1)}
+        await RequestLoggingMiddleware(app)(scope, receive, send)
+        assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
+
+    with capture_events() as events:
+        asyncio.run(serve_once())
+    event = events.find(ACCESS)
+    assert event["status"] == 200 and "client_disconnected" not in event

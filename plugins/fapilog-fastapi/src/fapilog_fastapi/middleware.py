@@ -45,11 +45,16 @@ _USER_AGENT = b"user-agent"
 
 
 class _Exchange:
-    """What the wrapped ``send`` and ``receive`` saw of the response and of the client."""
+    """One request's ``send`` and ``receive``, wrapped: what they saw of the response and of the client."""
 
-    __slots__ = ("complete", "disconnected", "ended", "response_bytes", "status")
+    __slots__ = ("_echoed", "_header", "_receive", "_send", "complete", "disconnected", "ended", "response_bytes",
+                 "status")
 
-    def __init__(self) -> None:
+    def __init__(self, receive: Receive, send: Send, header: bytes, echoed: bytes) -> None:
+        self._receive = receive
+        self._send = send
+        self._header = header
+        self._echoed = echoed
         self.status: int | None = None
         self.response_bytes = 0
         self.complete = False
@@ -58,6 +63,39 @@ class _Exchange:
         """``perf_counter_ns()`` when it was: background tasks run after it, and are not the response's time."""
         self.disconnected = False
         """The application received ``http.disconnect`` before the response was complete."""
+
+    async def send(self, message: Message) -> None:
+        """The server's ``send``, recording status and body size and echoing the request id."""
+        kind = message["type"]
+        if kind == "http.response.body":
+            if not self.disconnected:  # the server discards what is sent after a disconnect
+                self.response_bytes += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                self.complete = True
+                self.ended = time.perf_counter_ns()
+        elif kind == "http.response.start":
+            self.status = int(message["status"])
+            message = _with_header(message, self._header, self._echoed)
+        elif kind == "websocket.accept":
+            self.status = 101
+            message = _with_header(message, self._header, self._echoed)
+        elif kind == "websocket.close" and self.status is None:
+            self.status = 403  # closed before accept: the server answers the handshake with 403
+        elif kind == "websocket.http.response.start":
+            self.status = int(message["status"])
+        elif kind == "http.response.pathsend":  # the server sends a file itself: the response is complete
+            self.complete = True
+            self.ended = time.perf_counter_ns()
+        await self._send(message)
+
+    async def receive(self) -> Message:
+        """The server's ``receive``, noting a client that went away before the response was complete."""
+        message = await self._receive()
+        # The server does not cancel the application when the client goes away; the application learns it
+        # from receive() (a streaming response listens for it), and so does the access event.
+        if message["type"] == "http.disconnect" and not self.complete:
+            self.disconnected = True
+        return message
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -145,36 +183,7 @@ class RequestLoggingMiddleware:
         replaced = incoming is not None and not is_valid_request_id(incoming)
         request_id = incoming if incoming is not None and not replaced else new_request_id()
         info = RequestInfo(scope, request_id)
-        echoed = request_id.encode("ascii")
-        exchange = _Exchange()
-
-        async def send_and_watch(message: Message) -> None:
-            kind = message["type"]
-            if kind == "http.response.body":
-                if not exchange.disconnected:  # the server discards what is sent after a disconnect
-                    exchange.response_bytes += len(message.get("body", b""))
-                if not message.get("more_body", False):
-                    exchange.complete = True
-                    exchange.ended = time.perf_counter_ns()
-            elif kind == "http.response.start":
-                exchange.status = int(message["status"])
-                message = _with_header(message, header, echoed)
-            elif kind == "websocket.accept":
-                exchange.status = 101
-                message = _with_header(message, header, echoed)
-            elif kind == "websocket.close" and exchange.status is None:
-                exchange.status = 403  # closed before accept: the server answers the handshake with 403
-            elif kind == "websocket.http.response.start":
-                exchange.status = int(message["status"])
-            await send(message)
-
-        async def receive_and_watch() -> Message:
-            message = await receive()
-            # The server does not cancel the application when the client goes away; the application learns it
-            # from receive() (a streaming response listens for it), and so does the access event.
-            if message["type"] == "http.disconnect" and not exchange.complete:
-                exchange.disconnected = True
-            return message
+        exchange = _Exchange(receive, send, header, request_id.encode("ascii"))
 
         error: BaseException | None = None
         token = current.set(info)
@@ -186,7 +195,7 @@ class RequestLoggingMiddleware:
             else None
         )
         try:
-            await self.app(scope, receive_and_watch, send_and_watch)
+            await self.app(scope, exchange.receive, exchange.send)
         except BaseException as exc:
             error = exc
             raise
