@@ -10,6 +10,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import fapilog
 import httpx
@@ -96,6 +97,25 @@ def test_uvicorn_errors_arrive_once_and_its_access_log_is_silenced() -> None:
     assert errors[0]["exception"]["type"] == "RuntimeError"
     assert [r for r in sink.records if r["logger"] == "uvicorn.access"] == []
     assert logging.getLogger("uvicorn.access").hasHandlers() is False
+
+
+def test_a_second_server_in_the_same_process_still_routes_its_errors() -> None:
+    """uvicorn re-applies its log config per server; route_uvicorn_logs() again still gets its errors, once."""
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink])
+    no_reuse = httpx.Limits(max_keepalive_connections=0)
+
+    def errors() -> list[dict[str, Any]]:
+        fapilog.flush(5.0)
+        return [r for r in sink.records if str(r["message"]).startswith("Exception in ASGI application")]
+
+    for served in (1, 2):  # each serve() creates a uvicorn.Server, which runs logging.config.dictConfig again
+        with serve(build_app()) as (url, _server):
+            route_uvicorn_logs()
+            with httpx.Client(base_url=url, timeout=30, limits=no_reuse) as client:
+                assert client.get("/boom").status_code == 500
+            wait_until(lambda n=served: len(errors()) == n)
+    assert {r["logger"] for r in errors()} == {"uvicorn.error"}
 
 
 CHILD = textwrap.dedent(
