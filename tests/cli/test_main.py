@@ -142,3 +142,14 @@ def test_a_malformed_project_is_bad_input_not_a_traceback(
     assert main(["plugin", "check", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["plugin", "check", "memory"], ["plugin", "health", "memory"]])
+@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf", "soon"])
+def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(
+    command: list[str], timeout: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--timeout` of -1, 0, nan, inf or text exits 2 naming the option, instead of failing every check as hung."""
+    assert main([*command, "--timeout", timeout]) == 2
+    error, _ = _assert_two_line_error(capsys.readouterr().err)
+    assert "--timeout" in error and "positive number of seconds" in error

@@ -93,3 +93,36 @@ def test_capture_again_takes_off_handlers_added_in_between(
     finally:
         lib.propagate = True
     assert [r["message"] for r in memory.records] == ["printed once"]
+
+
+def _dict_config(name: str) -> None:
+    """What uvicorn does for every server it creates: logging.config.dictConfig with a stream handler."""
+    import logging.config
+
+    logging.config.dictConfig({
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+        "loggers": {name: {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    })
+
+
+def test_capture_again_after_dict_config_reinstalls_the_handler(
+    memory: MemorySink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dictConfig removes fapilog's handler; capturing again puts it back, so records still arrive, once."""
+    name = "server.like.uvicorn"
+    try:
+        _dict_config(name)
+        fapilog.capture_stdlib(loggers=[name])
+        _dict_config(name)  # a second server in the same process re-applies its log config
+        fapilog.capture_stdlib(loggers=[name])
+        logging.getLogger(name).warning("after the second configuration")
+        assert fapilog.flush(5.0)
+        assert [r["message"] for r in memory.records] == ["after the second configuration"]
+        assert "after the second configuration" not in capsys.readouterr().err
+        fapilog.release_stdlib()
+        handlers = logging.getLogger(name).handlers
+        assert len(handlers) == 1 and isinstance(handlers[0], logging.StreamHandler)  # the current one, once
+    finally:
+        logging.getLogger(name).handlers.clear()

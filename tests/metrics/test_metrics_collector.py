@@ -190,3 +190,92 @@ def test_the_exposition_passes_promtool_check_metrics(tmp_path: Any) -> None:
                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "fapilog_sink_write_duration_seconds_bucket" in text
+
+
+class _ChattySink:
+    """A real sink that refuses every record with the backend's message as the reason: one reason per event."""
+
+    from fapilog.plugins import PluginMetadata
+
+    metadata = PluginMetadata(name="chatty", version="1.0", kind="sink", description="refuses with messages")
+    del PluginMetadata
+
+    async def write(self, record: Any) -> None:
+        raise AssertionError("the core calls write_batch() when a sink has it")
+
+    async def write_batch(self, records: list[Any]) -> Any:
+        from fapilog.plugins.outcomes import BatchResult
+
+        return BatchResult(rejected={i: f"field user_{record['i']} is invalid" for i, record in enumerate(records)})
+
+
+def test_reason_labels_a_sink_takes_from_event_data_stay_bounded() -> None:
+    """A sink rejecting 200 records with 200 distinct reasons exports at most 20 reasons plus `other`, same total."""
+    from fapilog.metrics._collector import MAX_REASONS_PER_SINK
+
+    fapilog.configure(sinks=[_ChattySink()])
+    log = fapilog.get_logger("metrics")
+    for i in range(200):
+        log.info("event", i=i)
+    assert not fapilog.flush(10.0).timed_out  # not ok: every record was rejected, which is the point
+    rejected = fapilog.stats()["sinks"]["chatty"]["rejected"]
+    assert len(rejected) == 200
+    parsed = samples(scrape(_registry()))
+    series = {dict(labels)["reason"]: count for (name, labels), count in parsed.items()
+              if name == "fapilog_sink_rejected_total"}
+    assert len(series) <= MAX_REASONS_PER_SINK + 1 and "other" in series
+    assert sum(series.values()) == sum(rejected.values()) == 200
+    assert value(parsed, "fapilog_sink_events_total", sink="chatty", outcome="rejected") == 200
+    for reason in series.keys() - {"other"}:
+        assert series[reason] == rejected[reason]
+
+
+def test_a_long_reason_counts_under_other_and_other_never_shrinks() -> None:
+    """A message-length reason is counted under `other`; a later scrape's `other` is never below an earlier one."""
+    stats: dict[str, Any] = {}
+
+    def snapshot() -> Any:
+        return stats
+
+    _busy_pipeline()
+    stats.update(copy.deepcopy(fapilog.stats()))
+    memory = stats["sinks"]["memory"]
+    memory["rejected"] = {"http_400": 2, "x" * 200: 5}
+    registry = CollectorRegistry()
+    registry.register(fapilog.metrics.FapilogCollector(snapshot))
+    first = samples(scrape(registry))
+    assert value(first, "fapilog_sink_rejected_total", sink="memory", reason="other") == 5
+    assert value(first, "fapilog_sink_rejected_total", sink="memory", reason="http_400") == 2
+    memory["rejected"].update({f"r{n}": 1 for n in range(30)})
+    second = samples(scrape(registry))
+    assert value(second, "fapilog_sink_rejected_total", sink="memory", reason="other") >= 5
+    assert value(second, "fapilog_sink_rejected_total", sink="memory", reason="http_400") == 2
+
+
+class _QuotingSink:
+    """A real sink refusing every batch with a reason that quotes its URL, password included."""
+
+    from fapilog.plugins import PluginMetadata
+
+    metadata = PluginMetadata(name="quoting", version="1.0", kind="sink", description="quotes its URL")
+    del PluginMetadata
+
+    async def write(self, record: Any) -> None:
+        raise AssertionError("the core calls write_batch() when a sink has it")
+
+    async def write_batch(self, records: list[Any]) -> Any:
+        from fapilog.plugins.outcomes import PermanentSinkError
+
+        raise PermanentSinkError("refused", reason="http_401 https://ingest:hunter2@logs.example.com")
+
+
+def test_a_reason_quoting_url_credentials_is_exported_without_the_password() -> None:
+    """The reason label of rejected and errors reads ingest:*** and the scrape never holds the password."""
+    fapilog.configure(sinks=[_QuotingSink()])
+    fapilog.get_logger("metrics").info("event")
+    assert not fapilog.flush(10.0).timed_out
+    text = scrape(_registry())
+    assert "hunter2" not in text
+    parsed = samples(text)
+    masked = "http_401 https://ingest:***@logs.example.com"
+    assert value(parsed, "fapilog_sink_rejected_total", sink="quoting", reason=masked) == 1

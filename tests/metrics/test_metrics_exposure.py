@@ -114,6 +114,23 @@ def test_a_taken_port_is_a_config_error_and_the_previous_pipeline_stays() -> Non
     assert [r["message"] for r in sink.records] == ["still here"]
 
 
+@pytest.mark.usefixtures("no_settings_endpoint")
+def test_a_refused_move_to_a_taken_port_keeps_the_running_endpoint() -> None:
+    """configure() refused for a taken metrics port keeps the previous settings' endpoint serving, same port."""
+    fapilog.configure(sinks=[MemorySink()], metrics={"enabled": True, "port": 0})
+    before = fapilog.metrics.current_server()
+    assert before is not None
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(fapilog.ConfigError, match="choose a free port"):
+            fapilog.configure(sinks=[MemorySink()], metrics={"enabled": True, "port": taken.getsockname()[1]})
+    assert fapilog.metrics.current_server() is before
+    fapilog.get_logger("kept").info("counted")
+    assert fapilog.flush(5.0)
+    assert value(samples(_get(before.url)), "fapilog_events_submitted_total") == 1
+
+
 def test_an_address_of_another_host_is_a_config_error_on_addr() -> None:
     """metrics.addr that is no address of this host (TEST-NET-1): ConfigError naming metrics.addr."""
     with pytest.raises(fapilog.ConfigError) as caught:
@@ -200,7 +217,8 @@ def test_metrics_from_the_environment_without_prometheus_client_warn_and_logging
                           check=False)
     assert done.returncode == 0, done.stderr
     assert '"message":"still logged"' in done.stdout
-    assert 'pip install "fapilog[metrics]" (from FAPILOG_* settings; logging goes on without it)' in done.stderr
+    expected = '(applied when a log call started the pipeline; logging goes on without it)'
+    assert f'pip install "fapilog[metrics]" {expected}' in done.stderr
 
 
 def test_logging_without_metrics_never_imports_prometheus_client() -> None:

@@ -116,3 +116,12 @@ def test_the_lifespans_undelivered_line_carries_fl_fas_003(capsys: pytest.Captur
         fapilog.get_logger("app").info("never written")
     line = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("fapilog_fastapi:"))
     assert "undelivered" in line and line.endswith("[FL-FAS-003]")
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), "5", True])
+def test_a_shutdown_timeout_that_would_drop_everything_carries_fl_fas_004(timeout: Any) -> None:
+    """logging_lifespan(shutdown_timeout=0, -1, nan, ...) raises ConfigError FL-FAS-004 naming the option."""
+    with pytest.raises(fapilog.ConfigError) as raised:
+        logging_lifespan(sinks=["memory"], shutdown_timeout=timeout)
+    assert raised.value.field == "shutdown_timeout"
+    _shows_its_code(raised.value, "FL-FAS-004")

@@ -218,6 +218,16 @@ def test_logged_headers_mask_credentials() -> None:
     assert "s3cr3t" not in events.find(ACCESS).json.decode()
 
 
+def test_default_masking_covers_identity_proxy_tokens() -> None:
+    """With the default list, the JWTs identity-aware proxies forward are masked by the access event itself."""
+    tokens = {"Cf-Access-Jwt-Assertion": "eyJ.cf", "X-Amzn-Oidc-Data": "eyJ.alb", "X-Forwarded-Access-Token": "ya29"}
+    with capture_events() as events:  # captured before any redactor runs: the middleware's own masking
+        _get(build_app(log_headers=True), "/items/1", headers={**tokens, "Accept": "application/json"})
+    headers = events.find(ACCESS)["headers"]
+    assert {name: headers[name.lower()] for name in tokens} == dict.fromkeys(tokens, "***")
+    assert headers["accept"] == "application/json"
+
+
 def test_custom_header_name_and_no_access_log() -> None:
     """header_name changes the header read and echoed; access_log=False keeps ids and context, logs no event."""
     app = build_app(header_name="X-Correlation-ID", access_log=False)
@@ -236,7 +246,11 @@ def test_custom_header_name_and_no_access_log() -> None:
         ("levels", {"6xx": "INFO"}),
         ("levels", {"2xx": "LOUD"}),
         ("header_name", "X Request"),
+        ("header_name", "X-Request(ID)"),  # not a token: uvicorn would fail every response carrying it
+        ("header_name", "X-Req/ID"),
         ("redact_headers", [1]),
+        ("redact_headers", ["Authorization "]),  # would match no header: the value would be logged unmasked
+        ("redact_headers", ["x api key"]),
     ],
 )
 def test_bad_option_raises_config_error_naming_it(option: str, value: Any) -> None:
@@ -258,3 +272,34 @@ def test_lifespan_and_other_scopes_pass_through_untouched() -> None:
     with capture_events() as events:
         asyncio.run(go())
     assert seen == ["lifespan"] and list(events) == []
+
+
+def test_a_pathsend_response_is_complete_so_a_later_disconnect_is_not_the_clients() -> None:
+    """After http.response.pathsend, the disconnect a server reports once the response is done is not a hang-up.
+
+    No server installed here implements the pathsend extension (hypercorn and granian do), so the server side
+    is a hand-written ASGI caller: it answers receive() with http.disconnect, as servers do after a response.
+    """
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.pathsend", "path": "/etc/hostname"})
+        assert (await receive())["type"] == "http.disconnect"
+
+    async def serve_once() -> None:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/file", "headers": [], "client": ("127.0.0.1", 1)}
+        await RequestLoggingMiddleware(app)(scope, receive, send)
+        assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
+
+    with capture_events() as events:
+        asyncio.run(serve_once())
+    event = events.find(ACCESS)
+    assert event["status"] == 200 and "client_disconnected" not in event

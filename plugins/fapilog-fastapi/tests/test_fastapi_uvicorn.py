@@ -7,16 +7,19 @@ import logging
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import fapilog
 import httpx
 from fapilog.builtins.sinks.memory import MemorySink
 from fapilog.testing import capture_events
-from fastapi import FastAPI
+from fastapi import BackgroundTasks, FastAPI
 
 from _helpers import build_app, serve, wait_until
-from fapilog_fastapi import is_valid_request_id, logging_lifespan, route_uvicorn_logs
+from fapilog_fastapi import RequestLoggingMiddleware, is_valid_request_id, logging_lifespan, route_uvicorn_logs
 
 ACCESS = "request finished"
 
@@ -96,6 +99,25 @@ def test_uvicorn_errors_arrive_once_and_its_access_log_is_silenced() -> None:
     assert logging.getLogger("uvicorn.access").hasHandlers() is False
 
 
+def test_a_second_server_in_the_same_process_still_routes_its_errors() -> None:
+    """uvicorn re-applies its log config per server; route_uvicorn_logs() again still gets its errors, once."""
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink])
+    no_reuse = httpx.Limits(max_keepalive_connections=0)
+
+    def errors() -> list[dict[str, Any]]:
+        fapilog.flush(5.0)
+        return [r for r in sink.records if str(r["message"]).startswith("Exception in ASGI application")]
+
+    for served in (1, 2):  # each serve() creates a uvicorn.Server, which runs logging.config.dictConfig again
+        with serve(build_app()) as (url, _server):
+            route_uvicorn_logs()
+            with httpx.Client(base_url=url, timeout=30, limits=no_reuse) as client:
+                assert client.get("/boom").status_code == 500
+            wait_until(lambda n=served: len(errors()) == n)
+    assert {r["logger"] for r in errors()} == {"uvicorn.error"}
+
+
 CHILD = textwrap.dedent(
     """
     import socket, threading, time
@@ -137,6 +159,7 @@ def test_real_process_prints_each_uvicorn_error_once_and_no_access_line(tmp_path
     (line,) = [line for line in output.splitlines() if "Exception in ASGI application" in line]
     assert line.startswith("{") and '"logger":"uvicorn.error"' in line and '"type":"RuntimeError"' in line
     assert '"GET /boom HTTP/1.1" 500' not in output  # uvicorn's own text access line is gone
+    assert "color_message" not in output and "\\u001b[" not in output  # uvicorn's terminal-coloured copies
     assert output.count('"message":"request finished"') == 1 and '"status":500' in output
 
 
@@ -157,3 +180,29 @@ def test_lifespan_under_uvicorn_delivers_startup_requests_and_shutdown() -> None
     assert "hello" in messages and "request finished" in messages
     assert next(r for r in sink.records if r["message"] == "hello")["route"] == "/hello"
     assert any(r["logger"] == "uvicorn.error" and r["message"] == "Application startup complete." for r in sink.records)
+
+
+def test_duration_ends_with_the_response_not_with_background_tasks() -> None:
+    """duration_ms covers the response the client got, not a background task that runs after it."""
+    client_has_response = threading.Event()
+    app = FastAPI()
+
+    def after_response() -> None:
+        client_has_response.wait(10)  # runs on past the client's whole request
+        fapilog.get_logger("tests.app").info("background done")
+
+    @app.post("/orders")
+    async def create(background: BackgroundTasks) -> dict[str, str]:
+        background.add_task(after_response)
+        return {"status": "queued"}
+
+    app.add_middleware(RequestLoggingMiddleware)
+    with capture_events() as events, serve(app) as (url, _server), httpx.Client(base_url=url, timeout=30) as client:
+        began = time.perf_counter_ns()
+        assert client.post("/orders").status_code == 200
+        client_ms = (time.perf_counter_ns() - began) / 1e6
+        time.sleep(0.2)  # the background task is still waiting: its time must not count
+        client_has_response.set()
+        wait_until(lambda: len(events.filter(ACCESS)) == 1)
+    assert events.find("background done")["request_id"] == events.find(ACCESS)["request_id"]
+    assert events.find(ACCESS)["duration_ms"] <= client_ms

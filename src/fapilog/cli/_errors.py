@@ -24,6 +24,7 @@ __all__ = [
     "EXIT_USAGE",
     "CliError",
     "from_fapilog_error",
+    "plugin_exit_reason",
 ]
 
 EXIT_OK = 0
@@ -53,6 +54,18 @@ class CliError(Exception):
     def report(self, err: TextIO) -> None:
         """Write the two lines the CLI promises: ``fapilog: error: ...`` and ``hint: ...``."""
         err.write(f"fapilog: error: {self.message}\nhint: {self.hint}\n")
+
+
+def plugin_exit_reason(where: str, exc: SystemExit) -> str:
+    """Why a plugin counts as broken when importing it raised ``SystemExit`` (``sys.exit()`` at module level).
+
+    The registry contains ``Exception`` only, and ``SystemExit`` is not one: without this the CLI would end with
+    the plugin's exit status and print nothing, hiding every other plugin.
+    """
+    return (
+        f"{where} called sys.exit({exc.code!r}) while being imported: a plugin must never end the process; "
+        "report it to its authors, and meanwhile uninstall it or leave it out of your configuration"
+    )
 
 
 def _one_line(text: str) -> str:

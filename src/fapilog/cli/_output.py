@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
-__all__ = ["parse_settings", "plugin_output_to_stderr", "write_json", "write_table"]
+__all__ = ["parse_settings", "plugin_output_to_stderr", "seconds", "write_json", "write_table"]
 
 
 @contextlib.contextmanager
@@ -74,3 +76,18 @@ def parse_settings(items: Iterable[str]) -> dict[str, Any]:
             value = raw
         settings[key] = value
     return settings
+
+
+def seconds(text: str) -> float:
+    """An argparse ``type`` for ``--timeout``: a positive, finite number of seconds.
+
+    ``float`` alone takes ``-1``, ``0`` and ``nan``, with which every check "hangs" or none can; a usage error
+    (exit 2) says what is expected instead.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value

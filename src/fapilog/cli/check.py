@@ -26,8 +26,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, CliError
-from fapilog.cli._output import parse_settings, plugin_output_to_stderr, write_json
+from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, CliError, plugin_exit_reason
+from fapilog.cli._output import parse_settings, plugin_output_to_stderr, seconds, write_json
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -69,7 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="the plugin keeps state or decides randomly (samplers, rate limiters): its batch form is "
         "compared with the per-record method on shape only",
     )
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="deadline per check")
+    parser.add_argument("--timeout", type=seconds, default=10.0, metavar="SECONDS", help="deadline per check")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON document")
 
 
@@ -165,6 +165,8 @@ def _by_name(name: str) -> list[PluginTarget]:
         target.plugin = discovery.load_plugin(entry)  # gated and imported, but not validated: the checks do that
     except PluginError as exc:
         target.load_error = str(exc)
+    except SystemExit as exc:
+        target.load_error = plugin_exit_reason(f"plugin {name!r} ({entry.distribution} {entry.dist_version})", exc)
     return [target]
 
 
@@ -248,6 +250,8 @@ def _by_path(path: Path) -> list[PluginTarget]:
                 target.plugin = _import_target(str(value))
             except Exception as exc:  # noqa: BLE001 - any import failure is the check's finding, reported
                 target.load_error = f"importing {value!r} from {source} failed: {type(exc).__name__}: {exc}"
+            except SystemExit as exc:
+                target.load_error = plugin_exit_reason(f"importing {value!r} from {source}", exc)
         targets.append(target)
     return targets
 

@@ -10,11 +10,13 @@ health`` either starts the named plugins standalone or builds the configured pip
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
-from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, EXIT_PLUGIN, CliError
-from fapilog.cli._output import parse_settings, plugin_output_to_stderr, write_json, write_table
+from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, EXIT_PLUGIN, CliError, plugin_exit_reason
+from fapilog.cli._output import parse_settings, plugin_output_to_stderr, seconds, write_json, write_table
 
 if TYPE_CHECKING:
     from fapilog._registry.registry import PluginRegistry
@@ -55,7 +57,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="a setting for the named plugins (repeatable; the value is JSON when it parses, else text)",
     )
     health.add_argument("--config", metavar="FILE", help="a TOML or JSON settings file (without NAMEs)")
-    health.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS", help="per-plugin deadline")
+    health.add_argument("--timeout", type=seconds, default=5.0, metavar="SECONDS", help="per-plugin deadline")
     health.add_argument("--json", action="store_true", help="print one JSON list instead of a table")
 
 
@@ -95,6 +97,7 @@ def plugin_rows(registry: PluginRegistry | None = None, kind: str | None = None)
     from fapilog.errors import PluginError
 
     reg = registry if registry is not None else default_registry()
+    exited: dict[str, str] = {}
     with warnings.catch_warnings():
         # A legacy plugin shows as such in its row; the warning's advice is for its authors, not this listing.
         warnings.simplefilter("ignore", LegacyPluginWarning)
@@ -105,9 +108,13 @@ def plugin_rows(registry: PluginRegistry | None = None, kind: str | None = None)
                     reg.load(info.name)
                 except PluginError:
                     pass  # recorded on the plugin's info: the row shows state "failed" and the reason
+                except SystemExit as exc:  # not an Exception, so the registry does not record it: this row does
+                    exited[info.name] = plugin_exit_reason(f"plugin {info.name!r} ({info.distribution})", exc)
     described = {info.name: info.metadata.description for info in reg.list() if info.metadata is not None}
     rows = collect(reg)
     for row in rows:
+        if row["name"] in exited:
+            row.update(state="failed", kind="?", reason=exited[row["name"]])
         row["description"] = described.get(row["name"], "") if row["state"] == "loaded" else ""
     return rows if kind is None else [row for row in rows if row["kind"] == kind]
 
@@ -165,7 +172,10 @@ def _health_row(name: str, kind: str | None, result: PluginHealth) -> dict[str, 
     }
 
 
-async def _standalone(names: list[str], settings: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+async def _standalone(
+    names: list[str], settings: dict[str, Any], timeout: float, step: list[str]
+) -> list[dict[str, Any]]:
+    """Create, start, ask and stop each named plugin, each step within ``timeout``; ``step`` says where it is."""
     from fapilog._registry.registry import default_registry
     from fapilog.errors import PluginError
     from fapilog.plugins.health import check_health
@@ -174,28 +184,72 @@ async def _standalone(names: list[str], settings: dict[str, Any], timeout: float
     registry = default_registry()
     created: list[tuple[str, str | None, object]] = []
     for name in dict.fromkeys(names):
+        step[:] = [name, "import"]
         kind = registry.load(name).kind  # unknown, incompatible or broken: the PluginError ends the command
         if kind is None:
             raise CliError(f"plugin {name!r} has no kind", "run 'fapilog plugin check NAME' for details", EXIT_PLUGIN)
+        step[:] = [name, "create"]
         created.append((name, kind, registry.create(kind, {"type": name, **settings})[1]))
     answers: dict[str, PluginHealth] = {}
     started: dict[str, object] = {}
     try:
         for name, _, instance in created:
+            step[:] = [name, "start"]
             try:
-                await registry.start(instance)
+                await asyncio.wait_for(registry.start(instance), timeout)
             except PluginError as exc:
                 answers[name] = PluginHealth("unhealthy", f"failed to start: {exc}", code="FL-RUN-001")
+            except TimeoutError:
+                answers[name] = PluginHealth("unhealthy", f"start() did not finish within {timeout:g} s",
+                                             code="FL-RUN-001")
             started[name] = instance
+        step[:] = ["", "health_check"]
         answers = {**await check_health({n: p for n, p in started.items() if n not in answers}, timeout), **answers}
     finally:
         for name, instance in reversed(started.items()):
+            step[:] = [name, "stop"]
             try:
-                await registry.stop(instance)
-            except PluginError as exc:
+                await asyncio.wait_for(registry.stop(instance), timeout)
+            except (PluginError, TimeoutError) as exc:
+                problem = str(exc) if isinstance(exc, PluginError) else f"stop() did not finish within {timeout:g} s"
                 if name in answers and answers[name].healthy:
-                    answers[name] = PluginHealth("unhealthy", f"healthy, but failed to stop: {exc}", code="FL-RUN-002")
+                    answers[name] = PluginHealth("unhealthy", f"healthy, but failed to stop: {problem}",
+                                                 code="FL-RUN-002")
     return [_health_row(name, kind, answers[name]) for name, kind, _ in created]
+
+
+def _standalone_guarded(names: list[str], settings: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+    """:func:`_standalone` on a daemon thread, so a plugin that blocks the event loop cannot hang the command.
+
+    ``asyncio.wait_for`` ends a step that awaits forever, but not one that blocks the thread (``time.sleep``
+    or a synchronous socket call inside ``async def start``): then the command reports that plugin and step
+    and exits 1, leaving the blocked thread behind, as the contract checks do.
+    """
+    step: list[str] = ["", "import"]
+    outcome: list[list[dict[str, Any]] | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(asyncio.run(_standalone(names, settings, timeout, step)))
+        except BaseException as exc:  # noqa: BLE001 - handed back to the command's thread, raised there
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="fapilog-cli-health", daemon=True)
+    worker.start()
+    # Each plugin gets a start, a health check and a stop, each within timeout; imports get a grace period.
+    worker.join(3 * timeout * len(names) + 10.0)
+    if not outcome:
+        name, where = step
+        raise CliError(
+            f"plugin {name!r} blocked the command in {where}() (a blocking call inside an async method, or a "
+            "deadlock): it cannot be stopped or reported on",
+            f"run 'fapilog plugin check {name}' to see which method blocks",
+            EXIT_FAILED,
+        )
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _configured(config: str | None, timeout: float) -> list[dict[str, Any]]:
@@ -218,15 +272,13 @@ def health_rows(
     names: list[str], settings: dict[str, Any], *, config: str | None = None, timeout: float = 5.0
 ) -> list[dict[str, Any]]:
     """Health rows (``name``, ``kind``, ``status``, ``healthy``, ``detail``) of the named or configured plugins."""
-    import asyncio
-
     if names:
         if config is not None:
             raise CliError(
                 "--config applies to the configured pipeline, not to named plugins",
                 "pass settings of named plugins with --setting KEY=VALUE, or drop the NAMEs",
             )
-        return asyncio.run(_standalone(names, settings, timeout))
+        return _standalone_guarded(names, settings, timeout)
     if settings:
         raise CliError(
             "--setting needs the NAMEs of the plugins it configures",

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from fapilog.cli._errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CliError, from_fapilog_error
+from fapilog.cli._errors import EXIT_INTERNAL, EXIT_OK, EXIT_PLUGIN, EXIT_USAGE, CliError, from_fapilog_error
 
 __all__ = ["build_parser", "main"]
 
@@ -87,6 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(handler: Handler, args: argparse.Namespace) -> int:
+    """Run a command; a ``SystemExit`` escaping it is plugin code ending the process, reported as such.
+
+    Only argparse (``--help``, ``--version``) ends the CLI with ``SystemExit`` on purpose, and it does so
+    while parsing, before a command runs. A plugin calling ``sys.exit()`` while a command imports or runs it
+    would otherwise end the command with the plugin's status and no word of explanation.
+    """
+    try:
+        return handler(args)
+    except SystemExit as exc:
+        raise CliError(
+            f"the command was ended by SystemExit({exc.code!r}) raised from plugin code (or a library it "
+            "imported), not by fapilog",
+            "run 'fapilog plugin list' to see which plugin is broken, then uninstall it or report it",
+            EXIT_PLUGIN,
+        ) from exc
+
+
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit per kind of ending
     """Run the ``fapilog`` command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     from fapilog.errors import FapilogError
@@ -94,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit 
     try:
         args = build_parser().parse_args(argv)
         handler: Handler = args.handler
-        return handler(args)
+        return _run(handler, args)
     except CliError as exc:
         exc.report(sys.stderr)
         return exc.code

@@ -26,7 +26,8 @@ def apply(settings: LoggingSettings, *, lazy: bool = False) -> None:
     except ConfigError as exc:
         if not lazy:
             raise
-        warn("observability-config", f"{exc} (from FAPILOG_* settings; logging goes on without it)",
+        warn("observability-config",
+             f"{exc} (applied when a log call started the pipeline; logging goes on without it)",
              code=exc.code, force=True)
 
 

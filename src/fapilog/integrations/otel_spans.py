@@ -11,21 +11,37 @@ Each ``write_batch`` attempt of a sink becomes a ``fapilog.sink.write`` span wit
 (operation ``write``) plus ``fapilog.batch.events``, ``fapilog.batch.attempt`` (1 for the first try, 2 for the
 first retry...) and, when it did not go through, ``fapilog.batch.reason``; outcomes are ``delivered``,
 ``partial``, ``retryable``, ``permanent`` and ``too_large`` (the last three set the span status to ERROR).
+
+Spans leave the process for a tracing backend, so the text they carry from a plugin's exception (its message,
+the traceback, a sink's reason) gets the same URL-credential masking as log events get from the default
+``secrets`` redactor: ``https://user:***@host``. A client library's error often quotes the URL it was given.
 """
 
 from __future__ import annotations
 
 import time
+import traceback
 from typing import Any
 
 from fapilog._engine.notices import warn
 from fapilog._registry import tracing
 from fapilog._version import __version__
+from fapilog.builtins.redactors._url_rule import CredentialStripper
 from fapilog.errors import ConfigError
 
 __all__ = ["disable_spans", "enable_spans", "spans_enabled"]
 
 INSTALL = 'pip install "fapilog[opentelemetry]"'
+MASK = "***"
+
+_strip_credentials = CredentialStripper(keep_user=True, mask=MASK, bare_user_is_secret=True)
+"""``scheme://user:password@`` → ``scheme://user:***@`` in text a span carries (a bare token user is masked too)."""
+
+
+def _exception_attributes(error: BaseException) -> dict[str, str]:
+    """What ``record_exception`` would record, with URL credentials masked (these keys replace the SDK's)."""
+    stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return {"exception.message": _strip_credentials(str(error)), "exception.stacktrace": _strip_credentials(stack)}
 
 
 def enable_spans(field: str = "opentelemetry.spans") -> None:
@@ -66,8 +82,8 @@ def _recorder(tracer: Any) -> tracing.LifecycleHook:
             span = tracer.start_span(f"fapilog.plugin.{operation}", start_time=end - int(took_ms * 1_000_000),
                                      attributes=attributes)
             if error is not None:
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+                span.record_exception(error, attributes=_exception_attributes(error))
+                span.set_status(Status(StatusCode.ERROR, _strip_credentials(f"{type(error).__name__}: {error}")))
             span.end(end_time=end)
         except Exception as exc:  # noqa: BLE001 - a tracing failure must never fail a plugin's lifecycle
             warn(f"otel-span:{type(exc).__name__}", f"could not record the {operation} span of plugin {name!r}: "
@@ -91,6 +107,7 @@ def _batch_recorder(tracer: Any) -> tracing.BatchHook:
                 "fapilog.batch.attempt": attempt,
             }
             if reason is not None:
+                reason = _strip_credentials(reason)
                 attributes["fapilog.batch.reason"] = reason
             span = tracer.start_span("fapilog.sink.write", start_time=end - int(took * 1_000_000_000),
                                      attributes=attributes)

@@ -51,7 +51,8 @@ def capture_stdlib(level: int | str = "INFO", loggers: Iterable[str] | None = No
 
     Idempotent: calling it again updates the level and never adds a second handler. With ``exclusive`` the
     loggers' other handlers are removed (and restored by :func:`release_stdlib`), so nothing prints twice;
-    calling it again also removes handlers that were added to those loggers in between.
+    calling it again also removes handlers that were added to those loggers in between, and puts fapilog's
+    handler back if ``logging.config.dictConfig()`` took it off (uvicorn does, for every server it creates).
     """
     number = parse_level(level)
     names = list(loggers) if loggers is not None else [""]
@@ -59,6 +60,11 @@ def capture_stdlib(level: int | str = "INFO", loggers: Iterable[str] | None = No
         for name in names:
             target = logging.getLogger(name or None)
             entry = _installed.get(name)
+            if entry is not None and entry[0] not in target.handlers:
+                # logging.config.dictConfig() took (and closed) our handler: uvicorn applies its log_config for
+                # every server it creates. Install afresh, against the configuration that is there now; the
+                # handlers taken off under the old one were closed by it and must not come back on release.
+                entry = None
             if entry is None:
                 handler = FapilogHandler(number)
                 removed = [h for h in target.handlers if not isinstance(h, FapilogHandler)] if exclusive else []

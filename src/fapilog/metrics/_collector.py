@@ -2,7 +2,8 @@
 
 Nothing is counted twice and nothing is counted on the log call or the worker: every figure is read from one
 ``stats()`` snapshot at scrape time, so a scrape and ``stats()`` always agree. Label values are plugin and sink
-names, drop reasons and error type names — bounded by the configuration, never per-event data.
+names, drop reasons and error type names — bounded by the configuration, never per-event data; a sink's own
+reasons, which a third-party sink may take from the backend's answer, are capped by :func:`bounded_reasons`.
 
 The snapshot is typed by :class:`~fapilog._engine.stats_schema.Stats`, so ``mypy`` checks every key read here
 against what the producers build. The delivery keys of ``stats()["sinks"][name]`` (``retried``, ``rejected``,
@@ -12,7 +13,7 @@ they are exported when present and simply absent otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -25,6 +26,7 @@ from prometheus_client.registry import Collector
 
 from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats
 from fapilog._version import __version__
+from fapilog.builtins.redactors._url_rule import CredentialStripper
 
 __all__ = ["FapilogCollector", "StatsProvider"]
 
@@ -32,6 +34,42 @@ StatsProvider = Callable[[], Stats]
 """Returns a ``fapilog.stats()`` snapshot; :func:`fapilog.stats` itself by default."""
 
 _STATES = ("not started", "running", "stopping", "stopped", "failed")
+
+MAX_REASONS_PER_SINK = 20
+"""Distinct ``reason`` / ``error`` label values a sink gets per family; the rest are summed under ``other``."""
+MAX_REASON_LENGTH = 64
+"""A longer reason is not a reason code but a message (a backend's error text): it counts under ``other``."""
+OTHER_REASON = "other"
+
+_strip_credentials = CredentialStripper(keep_user=True, mask="***", bare_user_is_secret=True)
+"""A reason quoting a URL (``http_401 from https://user:pw@host``) must not put its password in a label."""
+
+
+def bounded_reasons(counts: Mapping[str, int | float]) -> list[tuple[str, int | float]]:
+    """A sink's counts by reason, with at most :data:`MAX_REASONS_PER_SINK` label values plus ``other``.
+
+    The core's reasons (``http_400``, ``timeout``, exception type names) are few, but a third-party sink
+    chooses its own, and one that passes the backend's message (``"field 'user_42' is invalid"``) would
+    make one time series per event; one quoting a URL would put its password in a label (masked here, as the
+    ``secrets`` redactor masks it in events). The first reasons seen keep their own series (``stats()`` lists them in
+    the order they first occurred, so the same ones win on every scrape); longer-than-a-code reasons and the
+    rest add up under ``other``, which therefore only grows, like a counter must. The total is unchanged.
+    """
+    kept: dict[str, int | float] = {}
+    other: int | float = 0
+    overflow = False
+    for reason, count in counts.items():
+        label = _strip_credentials(str(reason))
+        if label in kept:  # two reasons that differ only in a masked password: one series
+            kept[label] += count
+        elif len(kept) < MAX_REASONS_PER_SINK and len(label) <= MAX_REASON_LENGTH and label != OTHER_REASON:
+            kept[label] = count
+        else:
+            other += count
+            overflow = True
+    if overflow:
+        kept[OTHER_REASON] = other
+    return list(kept.items())
 
 
 class FapilogCollector(Collector):
@@ -134,14 +172,14 @@ def _sink_families(sinks: dict[str, SinkStats]) -> Iterator[Metric]:
         by_reason = sink.get("rejected")
         if isinstance(by_reason, dict):
             events.add_metric([name, "rejected"], sum(by_reason.values()))
-            for reason, count in by_reason.items():
-                rejected.add_metric([name, str(reason)], count)
+            for reason, count in bounded_reasons(by_reason):
+                rejected.add_metric([name, reason], count)
         if isinstance(sink.get("fallback"), (int, float)):
             events.add_metric([name, "fallback"], sink["fallback"])
         if isinstance(sink.get("retried"), (int, float)):
             retries.add_metric(label, sink["retried"])
-        for error, count in sink["errors"].items():
-            errors.add_metric([name, str(error)], count)
+        for error, count in bounded_reasons(sink["errors"]):
+            errors.add_metric([name, error], count)
         buffered.add_metric(label, sink["buffered"])
         buffer_capacity.add_metric(label, sink["capacity"])
         in_flight.add_metric(label, sink["in_flight"])

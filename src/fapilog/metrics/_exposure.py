@@ -9,6 +9,7 @@ what to install.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import threading
 from collections.abc import Callable
@@ -110,6 +111,10 @@ class MetricsServer:
         host = f"[{self.addr}]" if ":" in self.addr else self.addr
         return f"http://{host}:{self.port}/metrics"
 
+    def _drop_inherited_socket(self) -> None:
+        """In a forked child: close this process's copy of the parent's listening socket (the parent's stays)."""
+        self._server.server_close()
+
     def close(self) -> None:
         """Stop serving and release the port."""
         self._server.shutdown()
@@ -177,20 +182,79 @@ def apply_settings(settings: MetricsSettings) -> None:
                 current[1].close()
             return
         require_prometheus("metrics.enabled")
-        if current is not None:  # moving: free the old port first (the new one may be the same number)
-            _from_settings = None
-            current[1].close()
+        try:
+            server = _move(current, settings)
+        except OSError as exc:
+            raise _listen_error(settings, exc) from exc
+        _from_settings = (wanted, server)
+
+
+def _move(current: tuple[tuple[str, int], MetricsServer] | None, settings: MetricsSettings) -> MetricsServer:
+    """Open the endpoint ``settings`` ask for, then close ``current``; on failure ``current`` keeps serving.
+
+    A ``configure()`` refused for a taken port keeps the previous settings, so it must keep their endpoint too.
+    Only when the old endpoint holds the very port asked for (another address, same number) is it closed
+    first, and it is reopened where it was if the new one still cannot start.
+    """
+    global _from_settings
+    try:
+        server = start_http_server(settings.port, settings.addr)
+    except OSError:
+        if current is None or settings.port == 0 or current[1].port != settings.port:
+            raise
+        old = current[1]
+        _from_settings = None
+        old.close()
         try:
             server = start_http_server(settings.port, settings.addr)
-        except OSError as exc:
-            if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
-                raise ConfigError(f"metrics.addr: cannot listen on {settings.addr!r} ({exc.strerror}); use an IP "
-                                  "address of this host, e.g. 127.0.0.1", field="metrics.addr",
-                                  code="FL-OBS-002") from exc
-            raise ConfigError(f"metrics.port: cannot serve metrics on {settings.addr}:{settings.port} "
-                              f"({exc.strerror or exc}); choose a free port (0 picks one)",
-                              field="metrics.port", code="FL-OBS-002") from exc
-        _from_settings = (wanted, server)
+        except OSError:
+            _reopen(current[0], old)
+            raise
+        return server
+    if current is not None:
+        _from_settings = None
+        current[1].close()
+    return server
+
+
+def _reopen(asked: tuple[str, int], old: MetricsServer) -> None:
+    """Serve again where ``old`` served (the port it just released), or say on stderr that metrics are off."""
+    global _from_settings
+    try:
+        _from_settings = (asked, start_http_server(old.port, old.addr))
+    except OSError as exc:
+        from fapilog._engine.notices import warn
+
+        warn("metrics-endpoint-lost", f"the metrics endpoint {old.url} could not be reopened after a failed move "
+             f"({exc.strerror or exc}); configure metrics again to serve them", code="FL-OBS-002", force=True)
+
+
+def _listen_error(settings: MetricsSettings, exc: OSError) -> ConfigError:
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return ConfigError(f"metrics.addr: cannot listen on {settings.addr!r} ({exc.strerror}); use an IP "
+                           "address of this host, e.g. 127.0.0.1", field="metrics.addr", code="FL-OBS-002")
+    return ConfigError(f"metrics.port: cannot serve metrics on {settings.addr}:{settings.port} "
+                       f"({exc.strerror or exc}); choose a free port (0 picks one)",
+                       field="metrics.port", code="FL-OBS-002")
+
+
+def _after_fork_in_child() -> None:
+    """Forget the parent's endpoint in a forked child, so the child serves its own figures or says why not.
+
+    The thread serving the parent's endpoint does not exist in the child, yet the socket is shared: the child
+    would report it as its endpoint (``current_server()``, and a reconfigure keeping it) while a scrape of it
+    answers with the parent's numbers. The child's next ``configure()`` or lazy start then opens an endpoint
+    of its own: port 0 picks a new one, and a fixed port the parent holds is a ConfigError on ``metrics.port``.
+    """
+    global _lock, _from_settings
+    _lock = threading.RLock()  # another thread may have held it at the fork
+    inherited, _from_settings = _from_settings, None
+    if inherited is not None:
+        inherited[1]._drop_inherited_socket()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _same_endpoint(current: tuple[tuple[str, int], MetricsServer], wanted: tuple[str, int]) -> bool:

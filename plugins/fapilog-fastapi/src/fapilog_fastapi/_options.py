@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from collections.abc import Callable, Iterable, Mapping
 
 from fapilog import CRITICAL, DEBUG, ERROR, INFO, WARNING, ConfigError
@@ -23,11 +24,23 @@ DEFAULT_LEVELS: Mapping[str, str] = {"1xx": "INFO", "2xx": "INFO", "3xx": "INFO"
 """The access event's level by status class: client errors are warnings, server errors are errors."""
 
 DEFAULT_REDACTED_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token", "x-csrf-token"}
+    {
+        "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token", "x-csrf-token",
+        # Identity-aware proxies put the signed-in user's token (a JWT) in a header of their own.
+        "cf-access-jwt-assertion", "x-amzn-oidc-data", "x-amzn-oidc-accesstoken", "x-forwarded-access-token",
+        "x-auth-request-access-token",
+    }
 )
 """Request headers whose value is replaced by ``"***"`` when headers are logged."""
 
 REDACTED = "***"
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP field name (RFC 9110 token). A server refuses to send any other, failing every response."""
+
+
+def _is_header_name(value: object) -> bool:
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
 def _error(option: str, problem: str) -> ConfigError:
@@ -65,7 +78,7 @@ class AccessLogOptions:
 
     def __post_init__(self) -> None:
         name = self.header_name
-        if not isinstance(name, str) or not name or not name.isascii() or any(c in name for c in " :\r\n\t"):
+        if not _is_header_name(name):
             raise _error("header_name", f"expected an HTTP header name such as 'X-Request-ID', got {name!r}")
         if not isinstance(self.logger_name, str) or not self.logger_name:
             raise _error("logger_name", f"expected a logger name, got {self.logger_name!r}")
@@ -84,8 +97,10 @@ class AccessLogOptions:
                 raise _error("levels", f"unknown status class {key!r}; use {', '.join(_CLASSES)}")
             levels[key] = value
         headers = [self.redact_headers] if isinstance(self.redact_headers, str) else list(self.redact_headers)
-        if not all(isinstance(h, str) for h in headers):
-            raise _error("redact_headers", f"expected header names, got {headers!r}")
+        bad = [h for h in headers if not _is_header_name(h)]
+        if bad:
+            # A name with a stray space or quote would match no header: the value it was meant to hide is logged.
+            raise _error("redact_headers", f"expected header names such as 'authorization', got {bad!r}")
         set_ = object.__setattr__
         set_(self, "header_bytes", name.lower().encode("ascii"))
         set_(self, "skip_exact", frozenset(p for p in paths if not p.endswith("*")))

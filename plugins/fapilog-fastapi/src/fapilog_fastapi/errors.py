@@ -20,6 +20,7 @@ ERROR_CODES: dict[str, str] = {
     "FL-FAS-001": "invalid setting of the fastapi enricher",
     "FL-FAS-002": "invalid RequestLoggingMiddleware option",
     "FL-FAS-003": "logging_lifespan's shutdown left events undelivered",
+    "FL-FAS-004": "invalid logging_lifespan option",
 }
 """Every code of this package, with a one-line title (the README's section headings)."""
 

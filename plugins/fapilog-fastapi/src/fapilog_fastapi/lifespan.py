@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -20,6 +21,7 @@ from typing import Any
 
 import fapilog
 
+from fapilog_fastapi.errors import config_error
 from fapilog_fastapi.server_logs import route_uvicorn_logs
 
 __all__ = ["logging_lifespan"]
@@ -41,7 +43,14 @@ def logging_lifespan(
     ``inner`` is the application's own lifespan, entered after logging is configured and left before it is
     shut down. With ``uvicorn_logs`` uvicorn's records go through fapilog at ``uvicorn_level``. A bad setting
     raises :class:`fapilog.ConfigError` at start-up, so the server refuses to start rather than log nowhere.
+    A ``shutdown_timeout`` that is not a positive number raises it here: with ``0``, ``-1`` or ``nan`` every
+    shutdown would give up at once and drop whatever was still queued.
     """
+    timeout = shutdown_timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+        raise config_error(f"logging_lifespan shutdown_timeout: expected a positive number of seconds (keep it under "
+                           f"the server's graceful-shutdown timeout), got {timeout!r}",
+                           field="shutdown_timeout", code="FL-FAS-004")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[Any]:

@@ -17,7 +17,9 @@ Per HTTP request or WebSocket connection it:
 4. logs one access event when the response is complete: ``method``, ``path``, ``route``, ``status``,
    ``duration_ms``, ``client``, ``request_id``, ``user_agent``, ``response_bytes``. When the application
    raises, the event says ``status: 500`` (or the status already sent) and ``error: <exception type>``, and the
-   exception is re-raised for the server (or Starlette's error middleware) to answer and report.
+   exception is re-raised for the server (or Starlette's error middleware) to answer and report. When the
+   application receives ``http.disconnect`` before the response is complete, the event says
+   ``client_disconnected: true`` (status 499 if nothing was sent) and is never sampled out.
 """
 
 from __future__ import annotations
@@ -43,13 +45,57 @@ _USER_AGENT = b"user-agent"
 
 
 class _Exchange:
-    """What the wrapped ``send`` saw of the response."""
+    """One request's ``send`` and ``receive``, wrapped: what they saw of the response and of the client."""
 
-    __slots__ = ("response_bytes", "status")
+    __slots__ = ("_echoed", "_header", "_receive", "_send", "complete", "disconnected", "ended", "response_bytes",
+                 "status")
 
-    def __init__(self) -> None:
+    def __init__(self, receive: Receive, send: Send, header: bytes, echoed: bytes) -> None:
+        self._receive = receive
+        self._send = send
+        self._header = header
+        self._echoed = echoed
         self.status: int | None = None
         self.response_bytes = 0
+        self.complete = False
+        """The last body message (``more_body`` false) was sent."""
+        self.ended = 0
+        """``perf_counter_ns()`` when it was: background tasks run after it, and are not the response's time."""
+        self.disconnected = False
+        """The application received ``http.disconnect`` before the response was complete."""
+
+    async def send(self, message: Message) -> None:
+        """The server's ``send``, recording status and body size and echoing the request id."""
+        kind = message["type"]
+        if kind == "http.response.body":
+            if not self.disconnected:  # the server discards what is sent after a disconnect
+                self.response_bytes += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                self.complete = True
+                self.ended = time.perf_counter_ns()
+        elif kind == "http.response.start":
+            self.status = int(message["status"])
+            message = _with_header(message, self._header, self._echoed)
+        elif kind == "websocket.accept":
+            self.status = 101
+            message = _with_header(message, self._header, self._echoed)
+        elif kind == "websocket.close" and self.status is None:
+            self.status = 403  # closed before accept: the server answers the handshake with 403
+        elif kind == "websocket.http.response.start":
+            self.status = int(message["status"])
+        elif kind == "http.response.pathsend":  # the server sends a file itself: the response is complete
+            self.complete = True
+            self.ended = time.perf_counter_ns()
+        await self._send(message)
+
+    async def receive(self) -> Message:
+        """The server's ``receive``, noting a client that went away before the response was complete."""
+        message = await self._receive()
+        # The server does not cancel the application when the client goes away; the application learns it
+        # from receive() (a streaming response listens for it), and so does the access event.
+        if message["type"] == "http.disconnect" and not self.complete:
+            self.disconnected = True
+        return message
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -137,24 +183,7 @@ class RequestLoggingMiddleware:
         replaced = incoming is not None and not is_valid_request_id(incoming)
         request_id = incoming if incoming is not None and not replaced else new_request_id()
         info = RequestInfo(scope, request_id)
-        echoed = request_id.encode("ascii")
-        exchange = _Exchange()
-
-        async def send_and_watch(message: Message) -> None:
-            kind = message["type"]
-            if kind == "http.response.body":
-                exchange.response_bytes += len(message.get("body", b""))
-            elif kind == "http.response.start":
-                exchange.status = int(message["status"])
-                message = _with_header(message, header, echoed)
-            elif kind == "websocket.accept":
-                exchange.status = 101
-                message = _with_header(message, header, echoed)
-            elif kind == "websocket.close" and exchange.status is None:
-                exchange.status = 403  # closed before accept: the server answers the handshake with 403
-            elif kind == "websocket.http.response.start":
-                exchange.status = int(message["status"])
-            await send(message)
+        exchange = _Exchange(receive, send, header, request_id.encode("ascii"))
 
         error: BaseException | None = None
         token = current.set(info)
@@ -166,7 +195,7 @@ class RequestLoggingMiddleware:
             else None
         )
         try:
-            await self.app(scope, receive, send_and_watch)
+            await self.app(scope, exchange.receive, exchange.send)
         except BaseException as exc:
             error = exc
             raise
@@ -185,21 +214,24 @@ class RequestLoggingMiddleware:
         if status is None:
             # No response started: the application raised (the server answers 500), the client went away
             # (cancelled), or the application returned without answering (the server answers 500 too).
-            status = _CLIENT_CLOSED if isinstance(error, asyncio.CancelledError) else 500
-        if error is None and options.sampled_out(status):
+            gone = exchange.disconnected or isinstance(error, asyncio.CancelledError)
+            status = _CLIENT_CLOSED if gone else 500
+        if error is None and not exchange.disconnected and options.sampled_out(status):
             return
         fields: dict[str, Any] = info.fields()
         fields["status"] = status
-        fields["duration_ms"] = round((time.perf_counter_ns() - started) / 1e6, 3)
+        fields["duration_ms"] = round(((exchange.ended or time.perf_counter_ns()) - started) / 1e6, 3)
         fields["user_agent"] = _header(info.scope, _USER_AGENT)
         fields["response_bytes"] = exchange.response_bytes
         if replaced:
             fields["request_id_replaced"] = True
+        if exchange.disconnected:
+            fields["client_disconnected"] = True
         if error is not None:
             fields["error"] = type(error).__name__
         if options.log_headers:
             fields["headers"] = options.headers(info.scope.get("headers") or ())
         level = options.level_for(status)
-        if error is not None and not isinstance(error, asyncio.CancelledError):
-            level = max(level, ERROR)
+        if error is not None and not isinstance(error, asyncio.CancelledError) and not exchange.disconnected:
+            level = max(level, ERROR)  # a failure of the application; one the client caused keeps its 4xx level
         self.log.log(level, "request finished", **fields)
