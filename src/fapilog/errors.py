@@ -58,6 +58,7 @@ ERROR_CODES: dict[str, str] = {
     "FL-CFG-009": "unknown plugin kind",
     "FL-CFG-010": "a plugin spec without \"type\"",
     "FL-CFG-011": "settings given for a plugin registered as a ready-made instance",
+    "FL-CFG-012": "a flush() or shutdown() timeout that is not a number of seconds >= 0",
     # -- finding a plugin ---------------------------------------------------------------------------------------
     "FL-PLG-001": "no plugin with that name",
     "FL-PLG-002": "two distributions offer the same plugin name",

@@ -16,7 +16,7 @@ import sys
 # fnmatch serves only field-name globs with inner wildcards (the default names have none); the metadata
 # derivation and the legacy adapter serve only third-party plugins without metadata or with synchronous methods.
 # The stats schema is only needed when stats() is asked for (the exit drain counts its drops without it).
-# The `secrets` redactor uses the URL rule (`_url_rule`), not the `url_credentials` plugin.
+# The `secrets` redactor uses the URL rule (`_kit/url_credentials.py`), not the `url_credentials` plugin.
 NEVER_BY_DEFAULT = (
     "importlib.metadata",
     "packaging",

@@ -3,6 +3,10 @@
 The logger cannot log its own trouble through itself (that could loop or be lost the same way), so it writes
 one short line to ``sys.stderr`` per kind of trouble at most every ``interval`` seconds, saying how many
 similar lines were held back. Only the worker and the exit path call this; the log call never does I/O.
+
+A line often quotes a plugin's exception or a backend's answer, which may hold a URL with its password
+(``https://admin:hunter2@host``): the password is masked as log events' is (``admin:***@``), before the line
+is written.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
+
+from fapilog._kit.url_credentials import CredentialStripper
 
 __all__ = ["Diagnostics", "warn"]
 
@@ -38,6 +44,8 @@ class Diagnostics:
             held = self._held.pop(key, 0)
             self._last[key] = now
         suffix = f" ({held} similar held back)" if held else ""
+        if "@" in message and "://" in message:
+            message = _strip_credentials(message)
         try:
             sys.stderr.write(f"fapilog: {message} [{code}]{suffix}\n")
             sys.stderr.flush()
@@ -45,6 +53,9 @@ class Diagnostics:
             return False  # stderr closed or replaced by None during shutdown: nowhere left to report
         return True
 
+
+_strip_credentials = CredentialStripper(keep_user=True, mask="***", bare_user_is_secret=True)
+"""``scheme://user:password@`` → ``scheme://user:***@`` (a bare token user masked too), as spans mask them."""
 
 _default = Diagnostics()
 warn = _default.warn

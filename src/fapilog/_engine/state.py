@@ -8,6 +8,7 @@ fresh worker on its first log call. The drain at interpreter exit lives in :mod:
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import threading
@@ -260,14 +261,24 @@ def set_level(level: int | str, logger: str | None = None) -> None:
         _logger.refresh_thresholds()
 
 
+def _seconds(call: str, timeout: object) -> float:
+    """``timeout`` as the seconds ``call`` may wait: a finite number >= 0, else a ConfigError (FL-CFG-012)."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout < math.inf:
+        raise ConfigError(f"{call}(timeout={timeout!r}): the timeout must be a finite number of seconds >= 0",
+                          field="timeout", code="FL-CFG-012")
+    return float(timeout)
+
+
 def flush(timeout: float = 5.0) -> FlushResult:
     """Deliver everything logged before this call to every sink, or report what did not make it in time."""
+    timeout = _seconds("flush", timeout)
     runtime = _pipeline_for_waiting_events()
     return runtime.flush(timeout) if runtime is not None else FlushResult(ok=True)
 
 
 async def aflush(timeout: float = 5.0) -> FlushResult:
     """:func:`flush` without blocking the event loop."""
+    timeout = _seconds("flush", timeout)
     runtime = _pipeline_for_waiting_events()
     return await runtime.aflush(timeout) if runtime is not None else FlushResult(ok=True)
 
@@ -289,6 +300,7 @@ def _events_waiting() -> bool:
 def shutdown(timeout: float = 5.0) -> ShutdownReport:
     """Flush, then stop every plugin. A later log call starts a fresh pipeline with the same settings."""
     global _runtime, _last_stopped
+    timeout = _seconds("shutdown", timeout)
     with _lock:
         runtime = _pipeline_for_waiting_events()
     if runtime is None:

@@ -357,11 +357,13 @@ def load_plugin(entry: DiscoveredPlugin) -> object:
         # fapilog's classes are kept; a plugin's own subclass may take other constructor arguments.
         cls = type(exc) if type(exc).__module__ == PluginError.__module__ else PluginError
         raise cls(f"{where}: {exc}", plugin=entry.name, code=exc.code) from exc
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() at import is the plugin's bug, never the application's exit
+        problem = (f"called sys.exit({exc.code!r}) while being imported: a plugin must never end the process"
+                   if isinstance(exc, SystemExit) else
+                   f"failed to import: {type(exc).__name__}: {exc}. The traceback is chained below")
         raise PluginLoadError(
-            f"{where} failed to import: {type(exc).__name__}: {exc}. The traceback is chained below; report "
-            f"it to the plugin's authors, and meanwhile remove {entry.name!r} from your configuration or "
-            f"uninstall it (pip uninstall {entry.distribution}).",
+            f"{where} {problem}; report it to the plugin's authors, and meanwhile remove {entry.name!r} from your "
+            f"configuration or uninstall it (pip uninstall {entry.distribution}).",
             plugin=entry.name, code="FL-IMP-004",
         ) from exc
     target: object = module

@@ -57,10 +57,9 @@ class CliError(Exception):
 
 
 def plugin_exit_reason(where: str, exc: SystemExit) -> str:
-    """Why a plugin counts as broken when importing it raised ``SystemExit`` (``sys.exit()`` at module level).
-
-    The registry contains ``Exception`` only, and ``SystemExit`` is not one: without this the CLI would end with
-    the plugin's exit status and print nothing, hiding every other plugin.
+    """Why a project's module counts as broken when importing it raised ``SystemExit`` (``sys.exit()`` at module
+    level), for ``plugin check PATH``, which imports it itself (an installed plugin goes through the registry,
+    which says the same in its load error). Without this the CLI would end with the module's exit status.
     """
     return (
         f"{where} called sys.exit({exc.code!r}) while being imported: a plugin must never end the process; "

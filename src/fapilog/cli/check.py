@@ -163,10 +163,8 @@ def _by_name(name: str) -> list[PluginTarget]:
     )
     try:
         target.plugin = discovery.load_plugin(entry)  # gated and imported, but not validated: the checks do that
-    except PluginError as exc:
+    except PluginError as exc:  # a sys.exit() at import included: the registry turns it into a load error
         target.load_error = str(exc)
-    except SystemExit as exc:
-        target.load_error = plugin_exit_reason(f"plugin {name!r} ({entry.distribution} {entry.dist_version})", exc)
     return [target]
 
 

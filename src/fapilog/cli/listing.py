@@ -15,7 +15,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, EXIT_PLUGIN, CliError, plugin_exit_reason
+from fapilog.cli._errors import EXIT_FAILED, EXIT_OK, EXIT_PLUGIN, CliError
 from fapilog.cli._output import parse_settings, plugin_output_to_stderr, seconds, write_json, write_table
 
 if TYPE_CHECKING:
@@ -97,7 +97,6 @@ def plugin_rows(registry: PluginRegistry | None = None, kind: str | None = None)
     from fapilog.errors import PluginError
 
     reg = registry if registry is not None else default_registry()
-    exited: dict[str, str] = {}
     with warnings.catch_warnings():
         # A legacy plugin shows as such in its row; the warning's advice is for its authors, not this listing.
         warnings.simplefilter("ignore", LegacyPluginWarning)
@@ -107,14 +106,10 @@ def plugin_rows(registry: PluginRegistry | None = None, kind: str | None = None)
                 try:
                     reg.load(info.name)
                 except PluginError:
-                    pass  # recorded on the plugin's info: the row shows state "failed" and the reason
-                except SystemExit as exc:  # not an Exception, so the registry does not record it: this row does
-                    exited[info.name] = plugin_exit_reason(f"plugin {info.name!r} ({info.distribution})", exc)
+                    pass  # recorded on the plugin's info (a sys.exit() at import too): the row shows "failed"
     described = {info.name: info.metadata.description for info in reg.list() if info.metadata is not None}
     rows = collect(reg)
     for row in rows:
-        if row["name"] in exited:
-            row.update(state="failed", kind="?", reason=exited[row["name"]])
         row["description"] = described.get(row["name"], "") if row["state"] == "loaded" else ""
     return rows if kind is None else [row for row in rows if row["kind"] == kind]
 

@@ -24,9 +24,9 @@ import traceback
 from typing import Any
 
 from fapilog._engine.notices import warn
+from fapilog._kit.url_credentials import CredentialStripper
 from fapilog._registry import tracing
 from fapilog._version import __version__
-from fapilog.builtins.redactors._url_rule import CredentialStripper
 from fapilog.errors import ConfigError
 
 __all__ = ["disable_spans", "enable_spans", "spans_enabled"]

@@ -25,8 +25,8 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats
+from fapilog._kit.url_credentials import CredentialStripper
 from fapilog._version import __version__
-from fapilog.builtins.redactors._url_rule import CredentialStripper
 
 __all__ = ["FapilogCollector", "StatsProvider"]
 

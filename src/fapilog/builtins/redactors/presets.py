@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any
 
+from fapilog._kit.url_credentials import CredentialStripper
 from fapilog._version import __version__
 from fapilog.builtins.redactors._base import Depth, Items, Names, RedactorBase
 from fapilog.builtins.redactors._keys import KeyMatcher
-from fapilog.builtins.redactors._url_rule import CredentialStripper
 from fapilog.builtins.redactors._walker import TextRule
 from fapilog.builtins.redactors.field_mask import DEFAULT_FIELDS
 from fapilog.builtins.redactors.regex_mask import PatternMasker

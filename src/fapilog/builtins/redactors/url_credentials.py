@@ -18,9 +18,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from fapilog._kit.url_credentials import CredentialStripper
 from fapilog._version import __version__
 from fapilog.builtins.redactors._base import Depth, Items, RedactorBase
-from fapilog.builtins.redactors._url_rule import CredentialStripper
 from fapilog.plugins.constraints import settings_from
 from fapilog.plugins.metadata import PluginMetadata
 

@@ -1,7 +1,8 @@
-"""The URL-credentials text rule, shared by ``url_credentials``, ``secrets`` and the presets.
+"""The URL-credentials text rule, shared by ``url_credentials``, ``secrets`` and the presets, and by every text
+fapilog writes about itself (its stderr notices, span attributes, metric labels).
 
 Its own module so that ``secrets`` (in every default pipeline) uses the rule without importing the
-``url_credentials`` plugin, its settings model and its metadata.
+``url_credentials`` plugin, its settings model and its metadata; in the kit so the engine may use it too.
 """
 
 from __future__ import annotations
