@@ -24,13 +24,16 @@ import asyncio
 import random
 import time
 from collections import deque
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from fapilog._engine.breaker import CircuitBreaker
+from fapilog._engine.hooks import cancelled_for_real
 from fapilog._engine.line_items import Item
 from fapilog._engine.notices import warn
+from fapilog._engine.overdue_watch import OverdueWatch
 from fapilog._engine.retry import RetryBudget, RetryPolicy
+from fapilog._engine.sink_thread import call_inline
 from fapilog._engine.write_call import CallEnd, WriteCall
 from fapilog._registry import tracing
 from fapilog.plugins.outcomes import BatchResult, BatchTooLargeError, PermanentSinkError, RetryableSinkError
@@ -42,16 +45,19 @@ __all__ = ["BatchSender"]
 
 
 class _Retry:
-    __slots__ = ("accepted", "reason", "rejected", "retry_after", "running")
+    __slots__ = ("accepted", "exhausted", "reason", "rejected", "retry_after", "running")
 
     def __init__(self, reason: str, retry_after: float | None, accepted: frozenset[int] = frozenset(),
-                 rejected: Mapping[int, str] | None = None, running: _Running | None = None) -> None:
+                 rejected: Mapping[int, str] | None = None, running: _Running | None = None,
+                 exhausted: bool = False) -> None:
         self.reason = reason
         self.retry_after = retry_after
         self.accepted = accepted
         self.rejected = rejected or {}
         self.running = running
         """The attempt that outlived ``write_timeout`` and may still deliver the batch: waited for, not repeated."""
+        self.exhausted = exhausted
+        """The budget was spent while the attempt ran (its turns were counted then): the batch is over."""
 
 
 class _Running:
@@ -103,7 +109,7 @@ class BatchSender:
             if turn.running is None:
                 if not await self._circuit_lets_through():
                     return  # given up on by a shutdown: counted there
-                outcome = await self._attempt(part, turn.budget.attempts + 1)
+                outcome = await self._attempt(part, turn)
             else:
                 outcome = await self._resume(turn.running, part, turn.wait)
             turn.running = outcome.running if isinstance(outcome, _Retry) else None
@@ -142,13 +148,7 @@ class BatchSender:
         runner = self.runner
         if await self._settle_part(parts, outcome):
             return True  # everything the sink had not settled is gone: nothing left to retry
-        now = time.monotonic()
-        if self.breaker.failed(now):
-            warn(f"circuit-open:{runner.name}", f"sink {runner.name!r} failed {self.breaker.failures} "
-                 f"time(s) in a row ({outcome.reason}); circuit open, next probe in "
-                 f"{self.breaker.reset_timeout}s (stats: sinks.{runner.name}.circuit)", code="FL-LOG-004")
-        turn.budget.attempts += 1
-        delay = turn.budget.next_delay(outcome.retry_after, now, self._random)
+        delay = None if outcome.exhausted else self.spend(turn, outcome.reason, outcome.retry_after)
         if delay is None:
             if turn.running is not None:
                 self._give_up(turn.running, parts[0])
@@ -168,6 +168,18 @@ class BatchSender:
         turn.resent += 1
         return True
 
+    def spend(self, turn: _Turns, reason: str, retry_after: float | None) -> float | None:
+        """One failed attempt, or one more turn of a write past its timeout: tell the circuit breaker, spend the
+        budget; the wait before the next turn, or None when the budget is spent."""
+        runner = self.runner
+        now = time.monotonic()
+        if self.breaker.failed(now):
+            warn(f"circuit-open:{runner.name}", f"sink {runner.name!r} failed {self.breaker.failures} "
+                 f"time(s) in a row ({reason}); circuit open, next probe in "
+                 f"{self.breaker.reset_timeout}s (stats: sinks.{runner.name}.circuit)", code="FL-LOG-004")
+        turn.budget.attempts += 1
+        return turn.budget.next_delay(retry_after, now, self._random)
+
     async def _abandoned(self, outcome: _Outcome, part: list[Item]) -> None:
         """A shutdown gave up on the sink during this attempt: count its records by how the attempt ends."""
         running = outcome.running if isinstance(outcome, _Retry) else None
@@ -177,13 +189,16 @@ class BatchSender:
                 self._give_up(outcome.running, part)
         self._settle_after_abandon(outcome, len(part))
 
-    async def _attempt(self, part: list[Item], attempt: int) -> _Outcome:
-        """Start one ``write_batch`` call and wait ``write_timeout`` for it; past that, a :class:`_Retry` that
-        carries the call still running."""
+    async def _attempt(self, part: list[Item], turn: _Turns) -> _Outcome:
+        """One ``write_batch`` call: awaited here for a sink on the worker's loop; on the sink's own thread,
+        waited for ``write_timeout``, past which a :class:`_Retry` carries the call still running."""
         runner = self.runner
         write_batch = runner.write_batch
         assert write_batch is not None
+        attempt = turn.budget.attempts + 1
         runner.writing = len(part)
+        if runner.thread is None:
+            return await self._attempt_here(part, turn, attempt, lambda: write_batch(part))
         call = WriteCall(runner.call, lambda: write_batch(part))
         end = await call.wait(runner.write_timeout)
         if end is None:
@@ -191,7 +206,34 @@ class BatchSender:
                  f"{runner.write_timeout}s; waiting for its outcome (the batch of {len(part)} is not sent again "
                  "while that write may still deliver it)", code="FL-LOG-003")
             return _Retry("timeout", None, running=_Running(call, attempt))
-        return self._ended(call, attempt, part, end)
+        return self._ended(call.began, attempt, part, end)
+
+    async def _attempt_here(self, part: list[Item], turn: _Turns, attempt: int,
+                            write: Callable[[], Any]) -> _Outcome:
+        """A worker-loop sink's call, awaited in this task to its end; past ``write_timeout`` the watch takes
+        the budget's turns and cancels it only when the budget is spent (see :mod:`.overdue_watch`)."""
+        began = time.perf_counter()
+        watch = OverdueWatch(self, turn, len(part))
+        try:
+            async with asyncio.timeout(None) as deadline:
+                watch.arm(deadline)
+                end = CallEnd(await call_inline(write))
+        except TimeoutError as exc:
+            end = CallEnd(error=exc)
+        except asyncio.CancelledError as exc:
+            if cancelled_for_real():
+                raise
+            end = CallEnd(error=exc)
+        except BaseException as exc:  # noqa: BLE001 - a sink's failure (even SystemExit) is retried, never fatal
+            end = CallEnd(error=exc)
+        finally:
+            watch.disarm()
+        if watch.gave_up and isinstance(end.error, TimeoutError):
+            self.runner.writing = 0
+            outcome = _Retry("timeout", None, exhausted=True)
+            self._observe(began, attempt, len(part), outcome)
+            return outcome
+        return self._ended(began, attempt, part, end)
 
     async def _resume(self, running: _Running, part: list[Item], seconds: float, *,
                       wakeable: bool = True) -> _Outcome:
@@ -200,17 +242,17 @@ class BatchSender:
         end = await running.call.wait(seconds, self.wake if wakeable else None)
         if end is None:
             return _Retry("timeout", None, running=running)
-        return self._ended(running.call, running.attempt, part, end)
+        return self._ended(running.call.began, running.attempt, part, end)
 
-    def _ended(self, call: WriteCall, attempt: int, part: list[Item], end: CallEnd) -> _Outcome:
+    def _ended(self, began: float, attempt: int, part: list[Item], end: CallEnd) -> _Outcome:
         """An attempt ended: classify it, time it (the write histogram, a span when on)."""
         self.runner.writing = 0
         outcome = self._classified(end, len(part))
-        self._observe(call, attempt, len(part), outcome)
+        self._observe(began, attempt, len(part), outcome)
         return outcome
 
-    def _observe(self, call: WriteCall, attempt: int, size: int, outcome: _Outcome) -> None:
-        took = time.perf_counter() - call.began
+    def _observe(self, began: float, attempt: int, size: int, outcome: _Outcome) -> None:
+        took = time.perf_counter() - began
         self.runner.observe_write(took)
         span = tracing.batch_hook
         if span is not None:
@@ -222,7 +264,7 @@ class BatchSender:
         delivers the batch after all (``late_delivered``)."""
         runner = self.runner
         runner.writing = 0
-        self._observe(running.call, running.attempt, len(part), _Retry("timeout", None))
+        self._observe(running.call.began, running.attempt, len(part), _Retry("timeout", None))
         size = len(part)
 
         def late(value: object) -> None:

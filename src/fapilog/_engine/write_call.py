@@ -1,11 +1,11 @@
-"""One ``write_batch`` call, started where the sink runs, whose outcome may arrive after ``write_timeout``.
+"""One ``write_batch`` call on a sink's own thread, whose outcome may arrive after ``write_timeout``.
 
 A timeout cannot take back a write: a sink blocking its own thread (``time.sleep``, ``requests.post``) finishes
-the call whatever the worker does, and an async request whose body is on the wire may already be stored by
-the backend when its coroutine is cancelled. A retry started then would run behind or beside the first attempt
+the call whatever the worker does. A retry started then would queue behind the first attempt on the sink's loop
 and send the same records twice. So the batch sender never sends a batch again while an earlier attempt of it
 may still be running: after ``write_timeout`` it keeps waiting for that attempt's real outcome, in turns, within
-the batch's retry budget (:mod:`fapilog._engine.batch_send`).
+the batch's retry budget (:mod:`fapilog._engine.batch_send`). (A sink on the worker's loop is awaited in the
+drain task itself, watched by :mod:`fapilog._engine.overdue_watch`.)
 
 Only when the budget is spent is a call given up (:meth:`WriteCall.give_up`): withdrawn if the sink has not
 started it yet (queued behind a blocked call on the sink's thread — it then never runs), else cancelled where it
