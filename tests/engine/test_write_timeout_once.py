@@ -3,6 +3,7 @@ backend once, and the counters say what really happened (delivered, retried, fai
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -161,3 +162,80 @@ def test_an_http_answer_after_the_write_timeout_is_delivered_once(http_server: R
     assert [r["i"] for r in http_server.accepted_records()] == list(range(20))
     stats = fapilog.stats()["sinks"]["http"]
     assert (stats["delivered"], stats["failed"], stats["retried"]) == (20, 0, 0)
+
+
+def test_a_worker_loop_write_outliving_the_budget_is_cancelled_and_counted_failed() -> None:
+    """A worker-loop sink's write that never ends is awaited through the budget's turns (the circuit counts
+    them), then cancelled: its batch is failed (timeout), sent once, and the write saw the cancellation."""
+
+    class Stuck:
+        name = "stuck_loop"
+        runs_on_worker_loop = True
+
+        def __init__(self) -> None:
+            self.calls = 0
+            self.cancelled = threading.Event()
+
+        async def write_batch(self, records: Sequence[Mapping[str, Any]]) -> None:
+            self.calls += 1
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancelled.set()
+                raise
+
+        async def write(self, record: Mapping[str, Any]) -> None:
+            await self.write_batch([record])
+
+    sink = Stuck()
+    retry = {"initial_backoff": 0.01, "max_backoff": 0.02, "max_attempts": 3, "max_elapsed": 60.0}
+    fapilog.configure(sinks=[sink], sink_defaults={"write_timeout": 0.05, "retry": retry, "batch_size": 10,
+                                                   "batch_max_age": 5.0, "circuit": {"failure_threshold": 2}})
+    _log(10)
+    assert wait_for(lambda: fapilog.stats()["sinks"]["stuck_loop"]["failed"] == 10)
+    assert sink.cancelled.wait(10)
+    stats = fapilog.stats()["sinks"]["stuck_loop"]
+    assert sink.calls == 1 and stats["errors"] == {"timeout": 10} and stats["retried"] == 0
+    assert stats["circuit"] == "open" and stats["in_flight"] == 0 and stats["late_delivered"] == 0
+
+
+def test_a_per_record_write_given_up_as_hung_that_completes_later_is_counted_late() -> None:
+    """A per-record sink on its own thread blocking past write_timeout: its record is counted failed (timeout),
+    and late_delivered once the blocked write returns."""
+
+    class SlowEach:
+        name = "slow_each"
+
+        def __init__(self) -> None:
+            self.release = threading.Event()
+            self.got: list[int] = []
+
+        async def write(self, record: Mapping[str, Any]) -> None:
+            if not self.got:
+                self.release.wait(30)
+            self.got.append(record["i"])
+
+    sink = SlowEach()
+    fapilog.configure(sinks=[sink], sink_defaults={"write_timeout": 0.05, "batch_size": 3, "batch_max_age": 5.0})
+    _log(3)
+    assert wait_for(lambda: fapilog.stats()["sinks"]["slow_each"]["failed"] == 3)
+    sink.release.set()
+    assert wait_for(lambda: fapilog.stats()["sinks"]["slow_each"]["late_delivered"] == 1)
+    stats = fapilog.stats()["sinks"]["slow_each"]
+    assert sink.got == [0] and stats["delivered"] == 0 and stats["errors"] == {"timeout": 3}
+
+
+def test_a_shutdown_during_an_overdue_write_reports_it_in_flight_and_counts_how_it_ended() -> None:
+    """A shutdown giving up while a thread sink's write is past write_timeout reports its records in flight;
+    when the write then returns they are counted delivered, once."""
+    sink = BlockingBatchSink("blocking_shutdown")
+    fapilog.configure(sinks=[sink], sink_defaults={"write_timeout": 1.0, "retry": FAST_RETRY, "batch_size": 10,
+                                                   "batch_max_age": 5.0})
+    _log(10)
+    assert wait_for(lambda: _timed_out("blocking_shutdown"))
+    report = fapilog.shutdown(0.1)
+    assert report.timed_out and report.in_flight == 10 and report.undelivered == 0
+    sink.release()
+    assert wait_for(lambda: fapilog.stats()["sinks"]["blocking_shutdown"]["in_flight"] == 0)
+    stats = fapilog.stats()["sinks"]["blocking_shutdown"]
+    assert sink.calls == [list(range(10))] and stats["delivered"] == 10 and stats["failed"] == 0
