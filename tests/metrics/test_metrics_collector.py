@@ -190,3 +190,14 @@ def test_the_exposition_passes_promtool_check_metrics(tmp_path: Any) -> None:
                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "fapilog_sink_write_duration_seconds_bucket" in text
+
+
+def test_late_deliveries_are_an_outcome_of_the_sink_events_counter() -> None:
+    """late_delivered of a sink becomes fapilog_sink_events_total{outcome="late_delivered"}."""
+    _busy_pipeline()
+    stats = copy.deepcopy(fapilog.stats())
+    stats["sinks"]["memory"]["late_delivered"] = 7
+    registry = CollectorRegistry()
+    registry.register(fapilog.metrics.FapilogCollector(lambda: stats))
+    parsed = samples(scrape(registry))
+    assert value(parsed, "fapilog_sink_events_total", sink="memory", outcome="late_delivered") == 7
