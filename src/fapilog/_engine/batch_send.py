@@ -3,11 +3,16 @@
 The outcome a sink signals (see :mod:`fapilog.plugins.outcomes`) decides what happens next:
 
 - accepted (or partly, with :class:`BatchResult`): counted delivered / rejected; the circuit closes;
-- :class:`RetryableSinkError`, a timeout, or any exception the sink did not classify: the same batch is sent
-  again after a jittered backoff (or the backend's ``Retry-After``, capped) — and before any later batch, so
-  the sink still receives records in order and exactly once; repeated failures open the circuit. A sink that
-  sent the batch as several requests may name in the error what was already accepted or refused: those are
-  counted now and only the rest is retried;
+- :class:`RetryableSinkError`, or any exception the sink did not classify: the same batch is sent again after
+  a jittered backoff (or the backend's ``Retry-After``, capped) — and before any later batch, so the sink still
+  receives records in order and exactly once; repeated failures open the circuit. A sink that sent the batch as
+  several requests may name in the error what was already accepted or refused: those are counted now and only
+  the rest is retried;
+- still running after ``write_timeout``: never sent again beside itself (it may yet deliver the batch). The
+  sender waits for its real outcome in the turns a retry would have taken, each a failed attempt for the
+  breaker and the budget, and then treats that outcome as above; when the budget is spent it fails the batch
+  (``timeout``) and stops the write, counting a later completion as ``late_delivered``
+  (:mod:`.write_call` on a sink's own thread, :mod:`.overdue_watch` on the worker's loop);
 - :class:`PermanentSinkError`: its records are rejected with the error's reason, never retried;
 - :class:`BatchTooLargeError`: the batch is split in halves, each sent in turn (one record still too large is
   rejected).
