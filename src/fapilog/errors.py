@@ -142,6 +142,7 @@ ERROR_CODES: dict[str, str] = {
     "FL-LOG-012": "cloudwatch events larger than max_event_bytes",
     "FL-LOG-013": "cloudwatch log stream deleted; created again",
     "FL-LOG-014": "CloudWatch refused a request for good",
+    "FL-LOG-015": "a sink delivered events after their write was given up",
 }
 """Every code, with a one-line title: ``fapilog.errors.ERROR_CODES`` is what tooling lists, and
 ``docs/troubleshooting.md`` has one section per code (a test keeps the two equal)."""

@@ -279,3 +279,14 @@ def test_a_reason_quoting_url_credentials_is_exported_without_the_password() -> 
     parsed = samples(text)
     masked = "http_401 https://ingest:***@logs.example.com"
     assert value(parsed, "fapilog_sink_rejected_total", sink="quoting", reason=masked) == 1
+
+
+def test_late_deliveries_are_an_outcome_of_the_sink_events_counter() -> None:
+    """late_delivered of a sink becomes fapilog_sink_events_total{outcome="late_delivered"}."""
+    _busy_pipeline()
+    stats = copy.deepcopy(fapilog.stats())
+    stats["sinks"]["memory"]["late_delivered"] = 7
+    registry = CollectorRegistry()
+    registry.register(fapilog.metrics.FapilogCollector(lambda: stats))
+    parsed = samples(scrape(registry))
+    assert value(parsed, "fapilog_sink_events_total", sink="memory", outcome="late_delivered") == 7

@@ -3,11 +3,16 @@
 The outcome a sink signals (see :mod:`fapilog.plugins.outcomes`) decides what happens next:
 
 - accepted (or partly, with :class:`BatchResult`): counted delivered / rejected; the circuit closes;
-- :class:`RetryableSinkError`, a timeout, or any exception the sink did not classify: the same batch is sent
-  again after a jittered backoff (or the backend's ``Retry-After``, capped) — and before any later batch, so
-  the sink still receives records in order and exactly once; repeated failures open the circuit. A sink that
-  sent the batch as several requests may name in the error what was already accepted or refused: those are
-  counted now and only the rest is retried;
+- :class:`RetryableSinkError`, or any exception the sink did not classify: the same batch is sent again after
+  a jittered backoff (or the backend's ``Retry-After``, capped) — and before any later batch, so the sink still
+  receives records in order and exactly once; repeated failures open the circuit. A sink that sent the batch as
+  several requests may name in the error what was already accepted or refused: those are counted now and only
+  the rest is retried;
+- still running after ``write_timeout``: never sent again beside itself (it may yet deliver the batch). The
+  sender waits for its real outcome in the turns a retry would have taken, each a failed attempt for the
+  breaker and the budget, and then treats that outcome as above; when the budget is spent it fails the batch
+  (``timeout``) and stops the write, counting a later completion as ``late_delivered``
+  (:mod:`.write_call` on a sink's own thread, :mod:`.overdue_watch` on the worker's loop);
 - :class:`PermanentSinkError`: its records are rejected with the error's reason, never retried;
 - :class:`BatchTooLargeError`: the batch is split in halves, each sent in turn (one record still too large is
   rejected).
@@ -24,14 +29,17 @@ import asyncio
 import random
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from fapilog._engine.breaker import CircuitBreaker
 from fapilog._engine.hooks import cancelled_for_real
 from fapilog._engine.line_items import Item
 from fapilog._engine.notices import warn
-from fapilog._engine.retry import RetryPolicy
+from fapilog._engine.overdue_watch import OverdueWatch
+from fapilog._engine.retry import RetryBudget, RetryPolicy
+from fapilog._engine.sink_thread import call_inline
+from fapilog._engine.write_call import CallEnd, WriteCall
 from fapilog._registry import tracing
 from fapilog.plugins.outcomes import BatchResult, BatchTooLargeError, PermanentSinkError, RetryableSinkError
 
@@ -42,14 +50,45 @@ __all__ = ["BatchSender"]
 
 
 class _Retry:
-    __slots__ = ("accepted", "reason", "rejected", "retry_after")
+    __slots__ = ("accepted", "exhausted", "reason", "rejected", "retry_after", "running")
 
     def __init__(self, reason: str, retry_after: float | None, accepted: frozenset[int] = frozenset(),
-                 rejected: Mapping[int, str] | None = None) -> None:
+                 rejected: Mapping[int, str] | None = None, running: _Running | None = None,
+                 exhausted: bool = False) -> None:
         self.reason = reason
         self.retry_after = retry_after
         self.accepted = accepted
         self.rejected = rejected or {}
+        self.running = running
+        """The attempt that outlived ``write_timeout`` and may still deliver the batch: waited for, not repeated."""
+        self.exhausted = exhausted
+        """The budget was spent while the attempt ran (its turns were counted then): the batch is over."""
+
+
+class _Running:
+    """An attempt past its ``write_timeout`` whose outcome the sender still waits for."""
+
+    __slots__ = ("attempt", "call")
+
+    def __init__(self, call: WriteCall, attempt: int) -> None:
+        self.call = call
+        self.attempt = attempt
+
+
+_Outcome = BatchResult | PermanentSinkError | _Retry | None
+
+
+class _Turns:
+    """Where one batch stands: its retry budget, how often it was sent again, and an attempt still running."""
+
+    __slots__ = ("budget", "resent", "running", "wait")
+
+    def __init__(self, budget: RetryBudget) -> None:
+        self.budget = budget
+        self.resent = 0
+        self.running: _Running | None = None
+        self.wait = 0.0
+        """How long the next turn waits for ``running``."""
 
 
 class BatchSender:
@@ -68,91 +107,194 @@ class BatchSender:
     async def send(self, batch: list[Item]) -> None:
         """Deliver ``batch`` (already taken from the buffer and counted in flight)."""
         runner = self.runner
-        ledger = runner.ledger
         parts: deque[list[Item]] = deque([batch])
-        budget = self.policy.budget(time.monotonic())
+        turn = _Turns(self.policy.budget(time.monotonic()))
         while parts:
-            if not await self._circuit_lets_through():
-                return  # given up on by a shutdown: counted there
             part = parts[0]
-            outcome = await self._attempt(part, budget.attempts + 1)
+            if turn.running is None:
+                if not await self._circuit_lets_through():
+                    return  # given up on by a shutdown: counted there
+                outcome = await self._attempt(part, turn)
+            else:
+                outcome = await self._resume(turn.running, part, turn.wait)
+            turn.running = outcome.running if isinstance(outcome, _Retry) else None
             if runner.abandoned:
-                self._settle_after_abandon(outcome, len(part))
+                await self._abandoned(outcome, part)
                 return
             if isinstance(outcome, _Retry):
-                if await self._settle_part(parts, outcome):
-                    continue  # everything the sink had not settled is gone: nothing left to retry
-                now = time.monotonic()
-                if self.breaker.failed(now):
-                    warn(f"circuit-open:{runner.name}", f"sink {runner.name!r} failed {self.breaker.failures} "
-                         f"time(s) in a row ({outcome.reason}); circuit open, next probe in "
-                         f"{self.breaker.reset_timeout}s (stats: sinks.{runner.name}.circuit)", code="FL-LOG-004")
-                budget.attempts += 1
-                delay = budget.next_delay(outcome.retry_after, now, self._random)
-                if delay is None:
-                    undeliverable = [record for left in parts for record in left]
-                    ledger.fail(len(undeliverable), outcome.reason)
-                    await runner.fallback.take(undeliverable, outcome.reason, retried=budget.attempts - 1)
+                if not await self._retry(parts, outcome, turn):
                     return
-                runner.stalled = True
-                if not await self._sleep(delay):
-                    return
-                ledger.retry()
                 continue
             parts.popleft()
-            if outcome is None:
-                self.breaker.succeeded()
-                runner.delivered_now(len(part))
-            elif isinstance(outcome, BatchResult):
-                self.breaker.succeeded()
-                await self._partial(part, outcome)
-            elif isinstance(outcome, BatchTooLargeError) and len(part) > 1:
-                half = len(part) // 2
-                parts.appendleft(part[half:])
-                parts.appendleft(part[:half])
-            else:
-                self.breaker.succeeded()  # the backend answered: it is up, it just refuses these records
-                ledger.reject(len(part), outcome.reason)
-                await runner.fallback.take(part, outcome.reason)
+            await self._settle(part, parts, outcome)
 
-    async def _attempt(self, part: list[Item], attempt: int) -> BatchResult | PermanentSinkError | _Retry | None:
-        """One ``write_batch`` call under ``write_timeout``, timed (the write histogram, a span when on)."""
-        started = time.perf_counter()
-        outcome = await self._classified(part)
-        took = time.perf_counter() - started
+    async def _settle(self, part: list[Item], parts: deque[list[Item]],
+                      outcome: BatchResult | PermanentSinkError | None) -> None:
+        """Count an attempt the sink answered (or split a batch too large for it)."""
+        runner = self.runner
+        if outcome is None:
+            self.breaker.succeeded()
+            runner.delivered_now(len(part))
+        elif isinstance(outcome, BatchResult):
+            self.breaker.succeeded()
+            await self._partial(part, outcome)
+        elif isinstance(outcome, BatchTooLargeError) and len(part) > 1:
+            half = len(part) // 2
+            parts.appendleft(part[half:])
+            parts.appendleft(part[:half])
+        else:
+            self.breaker.succeeded()  # the backend answered: it is up, it just refuses these records
+            runner.ledger.reject(len(part), outcome.reason)
+            await runner.fallback.take(part, outcome.reason)
+
+    async def _retry(self, parts: deque[list[Item]], outcome: _Retry, turn: _Turns) -> bool:
+        """A failed (or still running) attempt: spend the budget on the next turn; False when the batch is
+        over (given up, or a shutdown gave up on the sink)."""
+        runner = self.runner
+        if await self._settle_part(parts, outcome):
+            return True  # everything the sink had not settled is gone: nothing left to retry
+        delay = None if outcome.exhausted else self.spend(turn, outcome.reason, outcome.retry_after)
+        if delay is None:
+            if turn.running is not None:
+                self._give_up(turn.running, parts[0])
+            undeliverable = [record for left in parts for record in left]
+            runner.ledger.fail(len(undeliverable), outcome.reason)
+            await runner.fallback.take(undeliverable, outcome.reason, retried=turn.resent)
+            return False
+        runner.stalled = True
+        if turn.running is not None:
+            # Where a retry would have waited `delay` and then had `write_timeout`, the attempt still running
+            # gets that long to end: a stuck sink costs the same budget as before, and nothing is sent twice.
+            turn.wait = delay + runner.write_timeout
+            return True
+        if not await self._sleep(delay):
+            return False
+        runner.ledger.retry()
+        turn.resent += 1
+        return True
+
+    def spend(self, turn: _Turns, reason: str, retry_after: float | None) -> float | None:
+        """One failed attempt, or one more turn of a write past its timeout: tell the circuit breaker, spend the
+        budget; the wait before the next turn, or None when the budget is spent."""
+        runner = self.runner
+        now = time.monotonic()
+        if self.breaker.failed(now):
+            warn(f"circuit-open:{runner.name}", f"sink {runner.name!r} failed {self.breaker.failures} "
+                 f"time(s) in a row ({reason}); circuit open, next probe in "
+                 f"{self.breaker.reset_timeout}s (stats: sinks.{runner.name}.circuit)", code="FL-LOG-004")
+        turn.budget.attempts += 1
+        return turn.budget.next_delay(retry_after, now, self._random)
+
+    async def _abandoned(self, outcome: _Outcome, part: list[Item]) -> None:
+        """A shutdown gave up on the sink during this attempt: count its records by how the attempt ends."""
+        running = outcome.running if isinstance(outcome, _Retry) else None
+        if running is not None:  # reported in flight: it gets one more write_timeout to end
+            outcome = await self._resume(running, part, self.runner.write_timeout, wakeable=False)
+            if isinstance(outcome, _Retry) and outcome.running is not None:
+                self._give_up(outcome.running, part)
+        self._settle_after_abandon(outcome, len(part))
+
+    async def _attempt(self, part: list[Item], turn: _Turns) -> _Outcome:
+        """One ``write_batch`` call: awaited here for a sink on the worker's loop; on the sink's own thread,
+        waited for ``write_timeout``, past which a :class:`_Retry` carries the call still running."""
+        runner = self.runner
+        write_batch = runner.write_batch
+        assert write_batch is not None
+        attempt = turn.budget.attempts + 1
+        runner.writing = len(part)
+        if runner.thread is None:
+            return await self._attempt_here(part, turn, attempt, lambda: write_batch(part))
+        call = WriteCall(runner.call, lambda: write_batch(part))
+        end = await call.wait(runner.write_timeout)
+        if end is None:
+            warn(f"sink-timeout:{runner.name}", f"sink {runner.name!r} did not finish a write within "
+                 f"{runner.write_timeout}s; waiting for its outcome (the batch of {len(part)} is not sent again "
+                 "while that write may still deliver it)", code="FL-LOG-003")
+            return _Retry("timeout", None, running=_Running(call, attempt))
+        return self._ended(call.began, attempt, part, end)
+
+    async def _attempt_here(self, part: list[Item], turn: _Turns, attempt: int,
+                            write: Callable[[], Any]) -> _Outcome:
+        """A worker-loop sink's call, awaited in this task to its end; past ``write_timeout`` the watch takes
+        the budget's turns and cancels it only when the budget is spent (see :mod:`.overdue_watch`)."""
+        began = time.perf_counter()
+        watch = OverdueWatch(self, turn, len(part))
+        try:
+            async with asyncio.timeout(None) as deadline:
+                watch.arm(deadline)
+                end = CallEnd(await call_inline(write))
+        except TimeoutError as exc:
+            end = CallEnd(error=exc)
+        except asyncio.CancelledError as exc:
+            if cancelled_for_real():
+                raise
+            end = CallEnd(error=exc)
+        except BaseException as exc:  # noqa: BLE001 - a sink's failure (even SystemExit) is retried, never fatal
+            end = CallEnd(error=exc)
+        finally:
+            watch.disarm()
+        if watch.gave_up and isinstance(end.error, TimeoutError):
+            self.runner.writing = 0
+            outcome = _Retry("timeout", None, exhausted=True)
+            self._observe(began, attempt, len(part), outcome)
+            return outcome
+        return self._ended(began, attempt, part, end)
+
+    async def _resume(self, running: _Running, part: list[Item], seconds: float, *,
+                      wakeable: bool = True) -> _Outcome:
+        """Wait up to ``seconds`` more for an attempt past its timeout (a shutdown giving up wakes it, unless
+        ``wakeable`` is off)."""
+        end = await running.call.wait(seconds, self.wake if wakeable else None)
+        if end is None:
+            return _Retry("timeout", None, running=running)
+        return self._ended(running.call.began, running.attempt, part, end)
+
+    def _ended(self, began: float, attempt: int, part: list[Item], end: CallEnd) -> _Outcome:
+        """An attempt ended: classify it, time it (the write histogram, a span when on)."""
+        self.runner.writing = 0
+        outcome = self._classified(end, len(part))
+        self._observe(began, attempt, len(part), outcome)
+        return outcome
+
+    def _observe(self, began: float, attempt: int, size: int, outcome: _Outcome) -> None:
+        took = time.perf_counter() - began
         self.runner.observe_write(took)
         span = tracing.batch_hook
         if span is not None:
             kind, reason = _span_outcome(outcome)
-            span(self.runner.name, kind, len(part), attempt, took, reason)
-        return outcome
+            span(self.runner.name, kind, size, attempt, took, reason)
 
-    async def _classified(self, part: list[Item]) -> BatchResult | PermanentSinkError | _Retry | None:
-        """One ``write_batch`` call under ``write_timeout``, classified."""
+    def _give_up(self, running: _Running, part: list[Item]) -> None:
+        """The budget is spent and the attempt still runs: stop it if it can be stopped, and count it if it
+        delivers the batch after all (``late_delivered``)."""
         runner = self.runner
-        write_batch = runner.write_batch
-        assert write_batch is not None
-        runner.writing = len(part)
-        try:
-            async with asyncio.timeout(runner.write_timeout):
-                result: Any = await runner.call(lambda: write_batch(part))
-        except PermanentSinkError as exc:
+        runner.writing = 0
+        self._observe(running.call.began, running.attempt, len(part), _Retry("timeout", None))
+        size = len(part)
+
+        def late(value: object) -> None:
+            refused = value.rejected if isinstance(value, BatchResult) else {}
+            accepted = size - sum(1 for index in refused if isinstance(index, int) and 0 <= index < size)
+            runner.ledger.deliver_late(accepted)
+            warn(f"late-delivery:{runner.name}", f"sink {runner.name!r} delivered {accepted} event(s) after "
+                 "their write was given up (already counted as failed; stats: sinks."
+                 f"{runner.name}.late_delivered)", code="FL-LOG-015")
+
+        running.call.give_up(late)
+
+    def _classified(self, end: CallEnd, size: int) -> _Outcome:
+        """What one ended ``write_batch`` call means for its batch."""
+        exc = end.error
+        if exc is None:
+            result = end.value
+            return result if isinstance(result, BatchResult) and result.rejected else None
+        if isinstance(exc, PermanentSinkError):
             return exc
-        except RetryableSinkError as exc:
+        if isinstance(exc, RetryableSinkError):
             return _Retry(exc.reason, exc.retry_after, exc.accepted, exc.rejected)
-        except TimeoutError:
-            warn(f"sink-timeout:{runner.name}", f"sink {runner.name!r} did not finish a write within "
-                 f"{runner.write_timeout}s; the batch of {len(part)} will be retried", code="FL-LOG-003")
-            return _Retry("timeout", None)
-        except asyncio.CancelledError:
-            if cancelled_for_real():
-                raise
-            return self._unclassified(asyncio.CancelledError("the sink raised CancelledError"), len(part))
-        except BaseException as exc:  # noqa: BLE001 - a sink's failure (even SystemExit) is retried, never fatal
-            return self._unclassified(exc, len(part))
-        finally:
-            runner.writing = 0
-        return result if isinstance(result, BatchResult) and result.rejected else None
+        if isinstance(exc, asyncio.CancelledError):
+            return self._unclassified(asyncio.CancelledError("the sink raised CancelledError"), size)
+        return self._unclassified(exc, size)
 
     def _unclassified(self, exc: BaseException, size: int) -> _Retry:
         name = self.runner.name

@@ -25,7 +25,7 @@ class SinkLedger:
 
     __slots__ = (
         "admitted", "buffered", "delivered", "dropped", "dropped_protected", "errors", "failed", "fallback",
-        "in_flight", "pending_put", "rejected", "retried",
+        "in_flight", "late_delivered", "pending_put", "rejected", "retried",
     )
 
     def __init__(self) -> None:
@@ -48,6 +48,9 @@ class SinkLedger:
         """Batches sent again after a retryable failure."""
         self.fallback = 0
         """Undeliverable records handed to the sink's fallback."""
+        self.late_delivered = 0
+        """Records already counted as ``failed`` (their write was given up) that the sink delivered afterwards.
+        Outside the invariant: each record keeps its one place (``failed``); this says the backend has it too."""
 
     # -- on the way -------------------------------------------------------------------------------------
     def expect(self, count: int) -> None:
@@ -85,6 +88,11 @@ class SinkLedger:
     def deliver(self, count: int) -> None:
         self.in_flight -= count
         self.delivered += count
+
+    def deliver_late(self, count: int) -> None:
+        """``count`` records already counted as failed turned out delivered (a write that ended after it was
+        given up)."""
+        self.late_delivered += max(0, count)
 
     def fail(self, count: int, reason: str) -> None:
         """``count`` in-flight records are lost for ``reason``."""
@@ -152,4 +160,5 @@ class SinkLedger:
             "retried": self.retried,
             "rejected": dict(self.rejected),
             "fallback": self.fallback,
+            "late_delivered": self.late_delivered,
         }

@@ -58,7 +58,10 @@ class RecordWriter:
                 continue
             job.abort = True
             job.hung = True
-            return  # the stuck write keeps its thread; the job stops there if it ever returns
+            # The stuck write keeps its thread; the job stops there if it ever returns, and a record it still
+            # delivers then is counted (late_delivered), having been counted failed already.
+            task.add_done_callback(lambda ended: self._late(job, ended))
+            return
         task.result()
 
     def _settle(self, job: _EachJob, batch: list[EventRecord]) -> None:
@@ -66,6 +69,7 @@ class RecordWriter:
         shutdown that gave up)."""
         runner = self.runner
         outcomes = list(job.outcomes)
+        job.settled = len(outcomes)
         for error in outcomes:
             if error is None:
                 runner.delivered_now(1)
@@ -77,6 +81,18 @@ class RecordWriter:
         elif rest > 0 and job.hung:
             runner.ledger.fail(1, "timeout")  # the record stuck in the sink when the shutdown gave up on it
         runner.in_flight_at_abandon = 0
+
+    def _late(self, job: _EachJob, ended: asyncio.Future[None]) -> None:
+        """A job given up as hung has ended: count the records it delivered after it was settled."""
+        if not ended.cancelled():
+            ended.exception()  # retrieved: the job's own failure was counted when it was settled
+        late = sum(1 for error in job.outcomes[job.settled:] if error is None)
+        if late:
+            runner = self.runner
+            runner.ledger.deliver_late(late)
+            warn(f"late-delivery:{runner.name}", f"sink {runner.name!r} delivered {late} event(s) after their "
+                 f"write was given up (already counted as failed; stats: sinks.{runner.name}.late_delivered)",
+                 code="FL-LOG-015")
 
     def failed(self, exc: BaseException, lost: int) -> None:
         runner = self.runner
@@ -105,7 +121,7 @@ class _EachJob:
     """A batch written one ``write()`` call at a time, where the sink runs; its progress is readable from the
     worker's loop while it runs (ints and a list, each written by the sink's side only)."""
 
-    __slots__ = ("abort", "batch", "hung", "outcomes", "progress", "timeout", "write")
+    __slots__ = ("abort", "batch", "hung", "outcomes", "progress", "settled", "timeout", "write")
 
     def __init__(self, write: Callable[[EventRecord], Any], batch: list[EventRecord], timeout: float) -> None:
         self.write = write
@@ -116,6 +132,8 @@ class _EachJob:
         self.progress = 0
         self.abort = False
         self.hung = False
+        self.settled = 0
+        """Outcomes counted when the job was settled; any later one came after it was given up."""
 
     async def run(self) -> None:
         write = self.write

@@ -25,6 +25,7 @@ def sink_snapshot(runner: SinkRunner) -> SinkStats:
         "split_extra": sum(stage.expanded for stage in runner.processors),
         "batches": runner.batches,
         "circuit": runner.sender.breaker.state,
+        "stalled": runner.stalled,
         "latency_ms": {
             "last": round(runner.latency_last, 3),
             "max": round(runner.latency_max, 3),

@@ -75,6 +75,7 @@ class LedgerCounters(TypedDict):
     retried: int
     rejected: dict[str, int]
     fallback: int
+    late_delivered: int
 
 
 class LatencyStats(TypedDict):
@@ -103,6 +104,7 @@ class SinkStats(LedgerCounters):
     split_extra: int
     batches: int
     circuit: str
+    stalled: bool
     latency_ms: LatencyStats
     write_seconds: WriteSecondsStats
 

@@ -153,7 +153,8 @@ def families(stats: Stats | None) -> Iterator[Metric]:
 
 def _sink_families(sinks: dict[str, SinkStats]) -> Iterator[Metric]:
     events = _counter("fapilog_sink_events", "Records per sink by outcome: delivered, failed (rejected included), "
-                      "dropped, rejected, fallback.", ("sink", "outcome"))
+                      "dropped, rejected, fallback, late_delivered (failed, then delivered after all).",
+                      ("sink", "outcome"))
     retries = _counter("fapilog_sink_retries", "Write attempts a sink retried.", ("sink",))
     rejected = _counter("fapilog_sink_rejected", "Records the backend refused for good, by reason.", ("sink", "reason"))
     errors = _counter("fapilog_sink_errors", "Sink failures by error type (records for write errors, one per "
@@ -176,6 +177,8 @@ def _sink_families(sinks: dict[str, SinkStats]) -> Iterator[Metric]:
                 rejected.add_metric([name, reason], count)
         if isinstance(sink.get("fallback"), (int, float)):
             events.add_metric([name, "fallback"], sink["fallback"])
+        if isinstance(sink.get("late_delivered"), (int, float)):
+            events.add_metric([name, "late_delivered"], sink["late_delivered"])
         if isinstance(sink.get("retried"), (int, float)):
             retries.add_metric(label, sink["retried"])
         for error, count in bounded_reasons(sink["errors"]):

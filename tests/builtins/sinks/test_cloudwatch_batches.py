@@ -72,3 +72,21 @@ def test_split_parts_join_back_to_the_original_line() -> None:
     assert [p["fapilog_part"]["index"] for p in parts] == list(range(len(parts)))
     assert {p["fapilog_part"]["count"] for p in parts} == {len(parts)}
     assert "".join(p["chunk"] for p in parts).encode() == record.json and planned.split == 1
+
+
+def test_the_parts_of_a_split_record_are_never_cut_apart_when_the_record_fits_in_one_request() -> None:
+    """A cut that would fall between a split record's parts moves before its first part, so a failed later
+    request never makes the retry send parts already delivered."""
+    part = 200_000
+    events = [Event(0, 1_000, "a" * part, part), Event(0, 1_000, "a" * part, part), Event(0, 1_000, "a" * part, part),
+              Event(1, 1_000, "b" * part, part), Event(1, 1_000, "b" * part, part), Event(1, 1_000, "b" * part, part)]
+    planned = plan_requests(events, Planned([]))
+    assert [[event.index for event in request] for request in planned.requests] == [[0, 0, 0], [1, 1, 1]]
+    assert planned.cuts == {"bytes": 1}
+
+
+def test_a_split_record_larger_than_one_request_still_fills_requests_to_the_limit() -> None:
+    """A record whose parts cannot fit in one request is cut where the byte limit falls."""
+    part = 300_000
+    planned = plan_requests([Event(0, 1_000, "a" * part, part) for _ in range(5)], Planned([]))
+    assert [len(request) for request in planned.requests] == [3, 2]

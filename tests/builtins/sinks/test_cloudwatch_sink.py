@@ -113,6 +113,29 @@ def test_a_split_batch_that_fails_midway_resends_only_the_rest(moto_url: str, lo
     assert fapilog.stats()["sinks"]["cloudwatch"]["delivered"] == 10
 
 
+def test_a_split_record_is_not_sent_twice_when_a_later_request_of_its_batch_is_throttled(
+        moto_url: str, logs: Any) -> None:
+    """Two records split into parts, more than one request together: each record's parts travel in one request,
+    so when the second request is throttled the retry sends only that record, and no part arrives twice."""
+    from fapilog.builtins.sinks.cloudwatch import CloudWatchSink
+
+    recorder = Recorder()
+    sink = CloudWatchSink(GROUP, endpoint_url=moto_url, region="us-east-1", log_stream="app-{pid}", oversize="split")
+    sink.delivery_defaults = {"batch_size": 2, "batch_max_age": 5.0, "batch_max_bytes": 0}  # both in one batch
+    fapilog.configure(sinks=[sink], sink_defaults={"retry": FAST["retry"]})
+    recorder.attach(sink.client)
+    recorder.plan("PutLogEvents", None, error("ThrottlingException"))
+    for i in range(2):
+        fapilog.get_logger("t").info("big", i=i, text="x" * 600_000)
+    assert fapilog.flush(20.0)
+    messages = _messages(logs, sink.stream_name())
+    assert len(messages) == len(set(messages)) and sink.counters["split"] >= 2
+    assert sorted(record["i"] for record in joined(messages)) == [0, 1]
+    assert [len({json.loads(e["message"])["fapilog_part"]["id"] for e in body["logEvents"]})
+            for body in recorder.puts()] == [1, 1, 1]
+    assert fapilog.stats()["sinks"]["cloudwatch"]["delivered"] == 2
+
+
 def test_access_denied_is_permanent_and_names_the_missing_action(moto_url: str,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """AccessDeniedException rejects the batch (no retry) and the message names the IAM action to grant."""

@@ -14,6 +14,7 @@ them itself:
   ``{"id", "index", "count"}`` and a ``chunk`` of the original line; joining the chunks in index order gives
   the line back).
 
+The parts of a split record go in one request when the record fits in one (see :func:`plan_requests`).
 Every event keeps the index of the record it came from, so the sink can map CloudWatch's answer back to the
 batch the core gave it. Nothing here talks to AWS.
 """
@@ -98,7 +99,12 @@ def to_events(records: Sequence[Mapping[str, Any]], max_event_bytes: int, oversi
 
 
 def plan_requests(events: list[Event], planned: Planned) -> Planned:
-    """Sort ``events`` by time (stable) and cut them into requests within every PutLogEvents limit."""
+    """Sort ``events`` by time (stable) and cut them into requests within every PutLogEvents limit.
+
+    The parts of a split record stay in one request whenever the whole record fits in one: a cut that would
+    fall between them is moved before the record's first part. A record is accepted only once every part is,
+    so if a later request failed, parts already sent in an earlier one would be sent again with the retry.
+    """
     ordered = sorted(events, key=lambda event: event.timestamp)
     current: list[Event] = []
     current_bytes = 0
@@ -113,14 +119,29 @@ def plan_requests(events: list[Event], planned: Planned) -> Planned:
             elif event.timestamp - current[0].timestamp >= MAX_SPAN_MS:
                 reason = "span"
         if reason is not None:
-            planned.requests.append(current)
+            carried = _record_head(current, event)
+            planned.requests.append(current[:len(current) - len(carried)])
             planned.cuts[reason] = planned.cuts.get(reason, 0) + 1
-            current, current_bytes = [], 0
+            current = carried
+            current_bytes = sum(part.size + EVENT_OVERHEAD for part in carried)
         current.append(event)
         current_bytes += cost
     if current:
         planned.requests.append(current)
     return planned
+
+
+def _record_head(current: list[Event], event: Event) -> list[Event]:
+    """The parts of ``event``'s record at the end of ``current``, when moving them to the next request keeps
+    the record whole (the request keeps something else, and the record fits in one request); else none."""
+    start = len(current)
+    while start > 0 and current[start - 1].index == event.index:
+        start -= 1
+    if start == 0 or start == len(current):
+        return []
+    head = current[start:]
+    size = sum(part.size + EVENT_OVERHEAD for part in head) + event.size + EVENT_OVERHEAD
+    return head if size <= MAX_REQUEST_BYTES and len(head) < MAX_EVENTS else []
 
 
 def _line(record: Mapping[str, Any]) -> tuple[str, int]:
