@@ -31,7 +31,8 @@ __all__ = ["WORKER_DIED", "Predecessor", "combined", "settle_markers"]
 WORKER_DIED = "worker_died"
 """The failure reason of records a dead worker held and never wrote."""
 
-_SINK_SUMS = ("delivered", "failed", "dropped", "dropped_protected", "retried", "fallback", "batches", "split_extra")
+_SINK_SUMS = ("delivered", "failed", "dropped", "dropped_protected", "retried", "fallback", "batches", "split_extra",
+              "late_delivered")
 _SINK_MAPS = ("errors", "rejected", "processor_errors", "processor_degraded")
 
 
