@@ -103,6 +103,7 @@ class BatchSender:
         self._random = random.Random()
         self.waiting = False
         """The batch in hand is waiting for a retry or for the circuit to let it through."""
+        self.circuit_wait: asyncio.Timeout | None = None
 
     async def send(self, batch: list[Item]) -> None:
         """Deliver ``batch`` (already taken from the buffer and counted in flight)."""
@@ -341,24 +342,31 @@ class BatchSender:
         while True:
             if self.runner.abandoned:
                 return False
-            wait = self.breaker.wait_time(time.monotonic())
+            wait = self.breaker.wait_time(time.monotonic(), closing=self.runner._closing)
             if wait <= 0:
                 return True
             self.runner.stalled = True
-            if not await self._sleep(wait):
+            if not await self._sleep(wait, circuit=True):
                 return False
 
-    async def _sleep(self, seconds: float) -> bool:
-        """Back off for ``seconds``; False when a shutdown gave up on the sink meanwhile."""
+    async def _sleep(self, seconds: float, *, circuit: bool = False) -> bool:
+        """Back off for ``seconds`` (an open circuit's wait, which :meth:`end_circuit_wait` can end); False when a
+        shutdown gave up on the sink meanwhile."""
         self.waiting = True
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(seconds) as deadline:
+                self.circuit_wait = deadline if circuit else None
                 await self.wake.wait()
         except TimeoutError:
             pass
         finally:
-            self.waiting = False
+            self.waiting, self.circuit_wait = False, None
         return not self.runner.abandoned
+
+    def end_circuit_wait(self) -> None:
+        """The sink is closing: an open circuit's wait ends now (see ``CircuitBreaker.wait_time``)."""
+        if self.circuit_wait is not None:
+            self.circuit_wait.reschedule(asyncio.get_running_loop().time())
 
     def _settle_after_abandon(self, outcome: object, size: int) -> None:
         """The write that was running when a shutdown gave up has ended: count its records now."""

@@ -29,12 +29,16 @@ class CircuitBreaker:
         self.opened = 0
         """How many times the circuit opened (a closed → open or half_open → open transition)."""
 
-    def wait_time(self, now: float) -> float:
-        """Seconds until a batch may be sent (0 when it may go now); moves open → half_open when due."""
+    def wait_time(self, now: float, *, closing: bool = False) -> float:
+        """Seconds until a batch may be sent (0 when it may go now); moves open → half_open when due.
+
+        ``closing``: the sink is draining for a shutdown or the exit, whose deadline is usually shorter than
+        ``reset_timeout``; waiting it out would only lose the batch, so it goes now as the probe (the retry
+        backoff still paces the attempts, the retry budget still ends them)."""
         if self.state != "open":
             return 0.0
         left = self.opened_at + self.reset_timeout - now
-        if left <= 0:
+        if left <= 0 or closing:
             self.state = "half_open"
             return 0.0
         return left

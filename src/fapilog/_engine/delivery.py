@@ -194,6 +194,7 @@ class SinkRunner(SinkIntake):
     async def close(self) -> None:
         """Deliver everything buffered and end the drain task (the sink's ``stop()`` is the worker's job)."""
         self._closing = True
+        self.sender.end_circuit_wait()  # an open circuit would hold the last batches past the deadline
         if self._has_items is not None:
             self._has_items.set()
         if self._task is not None:
