@@ -4,6 +4,7 @@ real HTTP server on 127.0.0.1 and sinks written only against the public kit."""
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import subprocess
 import sys
@@ -235,7 +236,11 @@ def test_the_exit_report_says_how_many_events_a_dead_server_did_not_get(tmp_path
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    assert "300 event(s) not delivered" in done.stderr
+    # At exit an open circuit no longer holds the batches: a batch may spend its retry budget before the deadline
+    # (counted failed, FL-LOG-005); what is left at the deadline is "not delivered" (FL-LOG-009). All 300, always.
+    failed = sum(int(n) for n in re.findall(r"could not deliver (\d+) event", done.stderr))
+    undelivered = sum(int(n) for n in re.findall(r"(\d+) event\(s\) not delivered", done.stderr))
+    assert failed + undelivered == 300, done.stderr
 
 
 def test_a_full_slow_sink_does_not_keep_its_batch_from_the_others() -> None:

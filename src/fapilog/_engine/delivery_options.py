@@ -1,5 +1,7 @@
-"""A sink's delivery settings, merged and checked: ``sink_defaults`` < the sink's ``delivery_defaults`` < its
-own ``delivery`` table (nested tables such as ``retry`` merge key by key).
+"""A sink's delivery settings, merged and checked: fapilog's defaults < the sink plugin's ``delivery_defaults`` <
+what the user changed in ``sink_defaults`` < the sink's own ``delivery`` table (nested tables such as ``retry``
+merge key by key). A ``sink_defaults`` value equal to fapilog's default is not told apart from an unset one: the
+plugin's value for that key stands.
 
 Errors name the field the user wrote (``sinks[0].delivery.retry.max_attempts``).
 """
@@ -18,6 +20,8 @@ from fapilog.settings import LoggingSettings, SinkDefaults, coerce_setting
 __all__ = ["DELIVERY_KEYS", "check_delivery", "runner_options"]
 
 DELIVERY_KEYS = frozenset(f.name for f in dataclasses.fields(SinkDefaults))
+_DEFAULTS = SinkDefaults()
+"""fapilog's own delivery defaults, which a sink plugin's ``delivery_defaults`` override."""
 
 
 def check_delivery(delivery: object, where: str) -> Mapping[str, Any]:
@@ -50,6 +54,20 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _changed(values: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of ``values`` (nested ``retry``/``circuit`` keys one by one) that differ from ``defaults``."""
+    changed: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in ("retry", "circuit"):
+            default = _as_dict(defaults.get(key))
+            inner = {k: v for k, v in _as_dict(value).items() if default.get(k) != v}
+            if inner:
+                changed[key] = inner
+        elif defaults.get(key) != value:
+            changed[key] = value
+    return changed
+
+
 def _blame(exc: ConfigError, own_defaults: object, delivery: Mapping[str, Any], where: str) -> ConfigError:
     """``exc`` about the merged settings, said of the sink plugin's own ``delivery_defaults`` when the bad value
     is one of them (the user wrote no such ``sink_defaults``), with the ``delivery`` key that overrides it."""
@@ -78,10 +96,11 @@ def runner_options(
     make_fallback: Callable[[Any, str], object],
 ) -> tuple[SinkDefaults, dict[str, Any]]:
     """The checked settings and the SinkRunner keywords they give (retry policy, breaker, fallback)."""
-    merged = _as_dict(settings.sink_defaults)
+    merged = _as_dict(_DEFAULTS)
     own_defaults = getattr(sink, "delivery_defaults", None)
     if isinstance(own_defaults, Mapping):
         merged = _merge(merged, {k: v for k, v in own_defaults.items() if k in DELIVERY_KEYS})
+    merged = _merge(merged, _changed(_as_dict(settings.sink_defaults), _as_dict(_DEFAULTS)))
     merged = _merge(merged, delivery)
     if merged["buffer_policy"] == "inherit":
         merged["buffer_policy"] = settings.queue.policy
