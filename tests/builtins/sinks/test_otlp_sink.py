@@ -154,8 +154,8 @@ def test_a_dead_receiver_opens_the_circuit() -> None:
     assert stats["circuit"] == "open" and stats["retried"] >= 2 and stats["delivered"] == 0
     report = fapilog.shutdown(0.5)
     # The closing sink probes at once (an open circuit does not hold a shutdown): the event either spends its retry
-    # budget (failed) or is still waiting at the deadline (undelivered); either way it is counted, once.
-    assert report.undelivered + fapilog.stats()["sinks"]["otlp"]["failed"] == 1
+    # budget or is still in the sink at the deadline (then also in the report's undelivered); failed once either way.
+    assert fapilog.stats()["sinks"]["otlp"]["failed"] == 1 and report.undelivered in (0, 1)
 
 
 def test_bad_settings_are_config_errors_naming_the_field() -> None:
