@@ -113,10 +113,19 @@ class SinkIntake:
         return room
 
     async def put(self, records: Sequence[Item]) -> None:
-        """Admit ``records`` (already prepared), waiting for room or shedding under the buffer's policy."""
+        """Admit ``records`` (already prepared), waiting for room or shedding under the buffer's policy.
+
+        Whenever the buffer has room, the records that fit are admitted at once (:meth:`offer`); only a record
+        that finds it full waits for room, one at a time."""
         ledger = self.ledger
-        for record in records:
-            admitted = self.abandoned or ledger.buffered < self.capacity or await self._make_room(record)
+        index, count = 0, len(records)
+        while index < count:
+            if self.abandoned or ledger.buffered < self.capacity:
+                index += self.offer(records[index:])
+                continue
+            record = records[index]
+            index += 1
+            admitted = await self._make_room(record)
             if self.abandoned:
                 self._arrived_abandoned()
                 continue
