@@ -168,7 +168,7 @@ def build_stage(kind: StageKind, spec: Any, settings: LoggingSettings, taken: se
     """One stage plugin, created and wrapped; ``taken`` keeps names unique within the pipeline."""
     name, obj = _instantiate(kind, _with_settings(spec, settings.plugins), where)
     try:
-        return Stage(kind, _unique(name, taken), obj, spec)
+        return Stage(kind, _unique(name, taken), obj, spec, timeout=settings.stage_timeout)
     except TypeError as exc:
         raise PluginValidationError(f"{where}: {exc}", plugin=name, code="FL-VAL-002") from exc
 

@@ -31,12 +31,15 @@ Records = list[EventRecord]
 class Stage:
     """One plugin instance in the chain, with its error counter."""
 
-    __slots__ = ("_batch", "_one", "degraded", "errors", "expanded", "kind", "name", "obj", "spec")
+    __slots__ = ("_batch", "_one", "degraded", "errors", "expanded", "kind", "name", "obj", "spec", "timeout")
 
-    def __init__(self, kind: StageKind, name: str, obj: object, spec: object = None) -> None:
+    def __init__(self, kind: StageKind, name: str, obj: object, spec: object = None,
+                 timeout: float | None = None) -> None:
         self.kind = kind
         self.name = name
         self.spec = spec
+        self.timeout = timeout
+        """Seconds one call (a whole batch) may take (``stage_timeout``); None: no bound."""
         """What the plugin was configured from (a name or table lets it be reloaded with new settings)."""
         self.errors = 0
         self.degraded = 0
@@ -61,6 +64,11 @@ class Stage:
 
     def _failed(self, exc: BaseException) -> None:
         self.errors += 1
+        if isinstance(exc, TimeoutError) and not str(exc):  # the stage_timeout fired, the plugin raised nothing
+            warn(f"plugin-timeout:{self.name}", f"{self.kind} {self.name!r} did not finish a batch within "
+                 f"{self.timeout}s (stage_timeout); its events continued ({KIND_BY_NAME[self.kind].failure_effect})",
+                 code="FL-LOG-001")
+            return
         warn(
             f"plugin-error:{self.name}:{type(exc).__name__}",
             f"{self.kind} {self.name!r} raised {type(exc).__name__}: {exc}; "
@@ -77,7 +85,8 @@ class Stage:
         """Apply the stage to a batch; returns the surviving records and how many this stage dropped."""
         if self._batch is not None:
             try:
-                out = await self._call(self._batch, records)
+                async with asyncio.timeout(self.timeout):  # a plugin that hangs costs a batch, not the pipeline
+                    out = await self._call(self._batch, records)
                 return self._after_batch(records, out)
             except BaseException as exc:
                 if _cancelled_for_real(exc):
@@ -88,13 +97,24 @@ class Stage:
 
     async def _run_each(self, records: Records) -> tuple[Records, int]:
         kept: Records = []
-        dropped = 0
+        counts = [0, 0]  # records done, records a filter dropped: kept up to date for a timeout mid-batch
+        try:
+            async with asyncio.timeout(self.timeout):  # the whole batch: one timer, not one per record
+                await self._each(records, kept, counts)
+        except TimeoutError as exc:
+            self._failed(exc)
+        kept += [self._on_failure(record) for record in records[counts[0]:]]  # the one in progress and the rest
+        return kept, counts[1]
+
+    async def _each(self, records: Records, kept: Records, counts: list[int]) -> None:
+        """The stage on each record in turn, appending to ``kept`` and counting in ``counts``."""
         for record in records:
             try:
                 out = await self._call(self._one, record)
                 if self.kind == "filter":
                     if out is None:
-                        dropped += 1
+                        counts[0] += 1
+                        counts[1] += 1
                         continue
                     result = _as_record(out, record)
                 elif self.kind == "enricher":
@@ -108,7 +128,7 @@ class Stage:
                 self._failed(exc)
                 result = self._on_failure(record)
             kept.append(result)
-        return kept, dropped
+            counts[0] += 1
 
     def _after_batch(self, records: Records, out: Any) -> tuple[Records, int]:
         if self.kind == "enricher":

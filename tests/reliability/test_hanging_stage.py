@@ -1,0 +1,112 @@
+"""A filter, enricher, redactor or processor that never finishes costs its batch ``stage_timeout``, not the pipeline:
+the events go on in that stage's failure state (kept, unenriched, masked, unprocessed), counted, and later batches
+and the application's log calls are unaffected."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import pytest
+
+import fapilog
+from fapilog.builtins.sinks.memory import MemorySink
+from fapilog.errors import ConfigError
+from fapilog.plugins import PluginMetadata
+
+_FOREVER = 3600.0
+
+
+_METHODS = {"filter": ("filter", "filter_batch"), "enricher": ("enrich", "enrich_batch"),
+            "redactor": ("redact", "redact_batch"), "processor": ("process", "process_batch")}
+
+
+class _HangsOnce:
+    """A stage whose batch form never returns for the first batch it sees, then behaves (see :func:`hangs_once`)."""
+
+    kind: ClassVar[str]
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def one(self, record: Mapping[str, Any]) -> Any:
+        return {"enriched": True} if self.kind == "enricher" else record
+
+    async def batch(self, records: Sequence[Mapping[str, Any]]) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            await asyncio.sleep(_FOREVER)
+        return [{"enriched": True} for _ in records] if self.kind == "enricher" else list(records)
+
+
+def hangs_once(kind: str) -> Any:
+    """An instance of a ``kind`` stage class named ``hangs_<kind>`` that hangs on its first batch."""
+    one, batch = _METHODS[kind]
+    cls = type(f"Hangs{kind.title()}", (_HangsOnce,), {
+        "kind": kind, "metadata": PluginMetadata(name=f"hangs_{kind}", version="1.0", kind=kind),
+        one: _HangsOnce.one, batch: _HangsOnce.batch,
+    })
+    return cls()
+
+
+class HangsOnRecord:
+    """A per-record enricher that never returns for the record whose ``i`` is 3 (no batch form)."""
+
+    metadata: ClassVar[PluginMetadata] = PluginMetadata(name="hangs_on_record", version="1.0", kind="enricher")
+
+    async def enrich(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        if record.get("i") == 3:
+            await asyncio.sleep(_FOREVER)
+        return {"enriched": True}
+
+
+def _run(stage: object, kind: str, events: int = 10) -> tuple[MemorySink, dict[str, Any]]:
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink], stage_timeout=0.2, **{f"{kind}s": [stage]})
+    log = fapilog.get_logger("svc")
+    for i in range(events):
+        log.info("event", i=i, password="hunter2")
+    assert fapilog.flush(20.0).ok
+    log.info("after", i=events)
+    assert fapilog.flush(20.0).ok
+    stats = fapilog.stats()
+    fapilog.shutdown()
+    return sink, stats
+
+
+@pytest.mark.parametrize("kind", ["filter", "enricher", "processor"])
+def test_a_stage_that_hangs_costs_one_batch_and_its_events_go_on(kind: str) -> None:
+    """The hung batch is delivered in the stage's failure state and counted; the next batch goes through it."""
+    stage = hangs_once(kind)
+    sink, stats = _run(stage, kind)
+    assert [r["i"] for r in sink.records] == list(range(11))
+    assert stats["plugins"][f"hangs_{kind}"]["errors"] >= 1
+    assert stage.calls >= 2  # the stage ran again on a later batch
+    if kind == "enricher":
+        assert "enriched" not in sink.records[0] and sink.records[-1]["enriched"] is True
+
+
+def test_a_redactor_that_hangs_masks_its_batch() -> None:
+    """A hung redactor's events are delivered masked, never as they were: nothing it should hide gets out."""
+    sink, _ = _run(hangs_once("redactor"), "redactor")
+    first = sink.records[0]
+    assert first["message"] == "[REDACTION_FAILED]" and "password" not in first
+    assert all("hunter2" not in str(record) for record in sink.records)
+
+
+def test_a_per_record_stage_that_hangs_keeps_what_it_finished() -> None:
+    """Without a batch form the timeout covers the whole batch: records before the hung one keep their enrichment,
+    the hung one and those after it go on unenriched."""
+    sink, stats = _run(HangsOnRecord(), "enricher", events=6)
+    first_batch = [r for r in sink.records if r["i"] < 6]
+    assert [r["i"] for r in first_batch] == list(range(6))
+    assert [("enriched" in r) for r in first_batch] == [True, True, True, False, False, False]
+    assert stats["plugins"]["hangs_on_record"]["errors"] == 1
+
+
+def test_stage_timeout_must_be_positive_seconds() -> None:
+    """stage_timeout=0 (or a negative number) is refused naming the setting."""
+    with pytest.raises(ConfigError) as refused:
+        fapilog.configure(sinks=[MemorySink()], stage_timeout=0)
+    assert "stage_timeout" in str(refused.value)
