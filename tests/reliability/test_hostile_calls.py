@@ -95,3 +95,21 @@ def test_stderr_lines_mask_the_password_a_plugin_failure_quotes(capsys: pytest.C
     assert "hunter2" not in err and "s3cret" not in err
     assert "https://admin:***@logs.example.com/intake" in err and "FL-RUN-002" in err
     assert "postgres://app:***@db.internal/logs" in err
+
+
+class _NeverStarts(MemorySink):
+    """A memory sink whose start() never finishes (a connection without a timeout)."""
+
+    async def start(self) -> None:
+        import asyncio
+
+        await asyncio.sleep(3600)
+
+
+def test_a_start_that_never_finishes_is_named_by_configure() -> None:
+    """configure() names the plugin whose start() outlasted start_timeout, not an anonymous '<startup>'."""
+    with pytest.raises(PluginLoadError) as refused:
+        fapilog.configure(sinks=[MemorySink(), _NeverStarts()], start_timeout=0.3)
+    message = str(refused.value)
+    assert "'memory#2' failed to start" in message and "its start() did not finish within 0.3s" in message
+    assert "<startup>" not in message

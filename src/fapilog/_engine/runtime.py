@@ -122,7 +122,7 @@ class Runtime:
         worker = self.worker
         assert worker is not None
         if not worker.started.wait(max(0.0, deadline - time.monotonic())):
-            return {"<startup>": TimeoutError(f"plugins did not start within {timeout}s")}
+            return {worker.starting or "<startup>": TimeoutError(f"its start() did not finish within {timeout}s")}
         return dict(worker.start_failures)
 
     def replaces(self, dead: Runtime) -> None:

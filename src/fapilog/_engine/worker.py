@@ -61,6 +61,7 @@ class PipelineWorker:
         self.high_water = 0
         self.next_seq = 0
         self.start_failures: dict[str, BaseException] = {}
+        self.starting: str | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started = threading.Event()
         self.finished = threading.Event()
@@ -152,6 +153,7 @@ class PipelineWorker:
         runners = {id(r.sink): r for r in self.sinks}
         for name, plugin in self.start_order:
             runner = runners.get(id(plugin))
+            self.starting = name  # named by configure() if this start() outlasts start_timeout
             failure = await (runner.start_sink() if runner is not None else start_plugin(plugin))
             if failure is not None:
                 self.start_failures[name] = failure
@@ -162,6 +164,7 @@ class PipelineWorker:
             if runner is not None:
                 runner.start(failure)
         self.started.set()
+        self.starting = None
         await self._consume()
         # Stages stop first and may still log (a rate limiter's last "suppressed N" summary): drain those
         # events too, then let every sink deliver what it holds and stop it. What a sink needs to the end —
