@@ -110,3 +110,83 @@ def test_stage_timeout_must_be_positive_seconds() -> None:
     with pytest.raises(ConfigError) as refused:
         fapilog.configure(sinks=[MemorySink()], stage_timeout=0)
     assert "stage_timeout" in str(refused.value)
+
+
+class SwallowsCancel:
+    """A redactor that hangs on its first batch and, when cancelled, swallows the cancellation and passes the
+    records on untouched (as a "never lose a log line" plugin might)."""
+
+    metadata: ClassVar[PluginMetadata] = PluginMetadata(name="swallows_cancel", version="1.0", kind="redactor")
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def redact(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {k: v for k, v in record.items() if k != "password"}
+
+    async def redact_batch(self, records: Sequence[Mapping[str, Any]]) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            try:
+                await asyncio.sleep(_FOREVER)
+            except asyncio.CancelledError:
+                return list(records)
+        return [await self.redact(record) for record in records]
+
+
+class SwallowsCancelPerRecord:
+    """A per-record redactor (no batch form) that hangs on the record whose ``i`` is 2 and, when cancelled, swallows
+    the cancellation and passes that record on untouched."""
+
+    metadata: ClassVar[PluginMetadata] = PluginMetadata(name="swallows_cancel_each", version="1.0", kind="redactor")
+
+    async def redact(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        if record.get("i") == 2:
+            try:
+                await asyncio.sleep(_FOREVER)
+            except asyncio.CancelledError:
+                return record
+        return {k: v for k, v in record.items() if k != "password"}
+
+
+def test_a_redactor_that_swallows_its_cancellation_still_masks_its_batch() -> None:
+    """A batch redactor that catches the stage_timeout's cancellation and returns the records untouched has timed
+    out all the same: its batch is delivered masked and the timeout is counted against it."""
+    sink, stats = _run(SwallowsCancel(), "redactor")
+    assert "password" not in sink.records[0]  # this redactor's own job: drop the field
+    assert sink.records[0]["message"] == "[REDACTION_FAILED]"
+    assert stats["plugins"]["swallows_cancel"]["errors"] == 1
+
+
+def test_a_per_record_redactor_that_swallows_its_cancellation_masks_the_rest_of_its_batch() -> None:
+    """Without a batch form, the record whose call swallowed the cancellation and those after it go on masked."""
+    sink, stats = _run(SwallowsCancelPerRecord(), "redactor", events=5)
+    assert all("password" not in record for record in sink.records)
+    first_batch = [record.get("message") for record in sink.records[:5]]
+    assert first_batch == ["event", "event"] + ["[REDACTION_FAILED]"] * 3
+    assert stats["plugins"]["swallows_cancel_each"]["errors"] == 1
+
+
+class RaisesOnCancel:
+    """A per-record enricher that hangs on the record whose ``i`` is 2 and turns its cancellation into a
+    RuntimeError."""
+
+    metadata: ClassVar[PluginMetadata] = PluginMetadata(name="raises_on_cancel", version="1.0", kind="enricher")
+
+    async def enrich(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        if record.get("i") == 2:
+            try:
+                await asyncio.sleep(_FOREVER)
+            except asyncio.CancelledError:
+                raise RuntimeError("interrupted") from None
+        return {"enriched": True}
+
+
+def test_a_per_record_stage_that_turns_its_cancellation_into_an_error_is_timed_out() -> None:
+    """A call that answers the stage_timeout's cancellation with another exception ends the batch's turn like a
+    hang: that record and the rest go on unenriched, one error is counted, every event is delivered."""
+    sink, stats = _run(RaisesOnCancel(), "enricher", events=5)
+    assert [record["i"] for record in sink.records] == list(range(6))
+    assert [("enriched" in record) for record in sink.records[:5]] == [True, True, False, False, False]
+    assert sink.records[5]["enriched"] is True
+    assert stats["plugins"]["raises_on_cancel"]["errors"] == 1

@@ -84,33 +84,42 @@ class Stage:
     async def run(self, records: Records) -> tuple[Records, int]:
         """Apply the stage to a batch; returns the surviving records and how many this stage dropped."""
         if self._batch is not None:
+            failure: BaseException = TimeoutError()
             try:
-                async with asyncio.timeout(self.timeout):  # a plugin that hangs costs a batch, not the pipeline
+                async with asyncio.timeout(self.timeout) as deadline:  # a hang costs a batch, not the pipeline
                     out = await self._call(self._batch, records)
-                return self._after_batch(records, out)
+                if not deadline.expired():  # else it swallowed the cancellation: not a result to trust
+                    return self._after_batch(records, out)
             except BaseException as exc:
                 if _cancelled_for_real(exc):
                     raise
-                self._failed(exc)
-                return self._on_batch_failure(records), 0
+                failure = exc
+            self._failed(failure)
+            return self._on_batch_failure(records), 0
         return await self._run_each(records)
 
     async def _run_each(self, records: Records) -> tuple[Records, int]:
         kept: Records = []
         counts = [0, 0]  # records done, records a filter dropped: kept up to date for a timeout mid-batch
         try:
-            async with asyncio.timeout(self.timeout):  # the whole batch: one timer, not one per record
-                await self._each(records, kept, counts)
+            async with asyncio.timeout(self.timeout) as deadline:  # the whole batch: one timer, not one per record
+                await self._each(records, kept, counts, deadline)
         except TimeoutError as exc:
             self._failed(exc)
+        else:
+            if deadline.expired():  # a call swallowed the cancellation: it and the rest go on in the failure state
+                self._failed(TimeoutError())
         kept += [self._on_failure(record) for record in records[counts[0]:]]  # the one in progress and the rest
         return kept, counts[1]
 
-    async def _each(self, records: Records, kept: Records, counts: list[int]) -> None:
-        """The stage on each record in turn, appending to ``kept`` and counting in ``counts``."""
+    async def _each(self, records: Records, kept: Records, counts: list[int], deadline: asyncio.Timeout) -> None:
+        """The stage on each record in turn, appending to ``kept`` and counting in ``counts``; stops at the first
+        call that returns (or raises) after ``deadline`` expired, leaving that record and the rest uncounted."""
         for record in records:
             try:
                 out = await self._call(self._one, record)
+                if deadline.expired():
+                    return
                 if self.kind == "filter":
                     if out is None:
                         counts[0] += 1
@@ -125,6 +134,8 @@ class Stage:
             except BaseException as exc:
                 if _cancelled_for_real(exc):
                     raise
+                if deadline.expired():  # it turned the stage_timeout's cancellation into another exception
+                    return
                 self._failed(exc)
                 result = self._on_failure(record)
             kept.append(result)
