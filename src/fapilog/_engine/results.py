@@ -29,7 +29,10 @@ class FlushResult(ValueMethods):
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
 class ShutdownReport(ValueMethods):
-    """What a shutdown could not deliver. Truthy when nothing was lost."""
+    """What a shutdown could not deliver in time. Truthy when it left nothing behind: no event still queued or in
+    a sink's buffer at the deadline, no write still running. Events a sink refused or gave up on before (counted
+    in ``stats()["sinks"][name]["failed"]``) and events a policy dropped (``dropped``) do not make it falsy: they
+    were counted, and reported on stderr, when they happened."""
 
     ok: bool
     undelivered: int = 0
