@@ -41,8 +41,6 @@ _DIGITS3_BYTES = tuple(text.encode("ascii") for text in _DIGITS3)
 _HEAD = b'{"timestamp":"'
 _MESSAGE = b',"message":'
 _SEQ = b',"seq":'
-_COMMA = b","
-_CLOSE = b"}"
 _CACHE_LIMIT = 4096
 """Encoded messages and logger names kept per worker: most messages are a few constant texts; beyond this many
 (messages with values formatted in) the cache starts over rather than grow."""
@@ -127,8 +125,8 @@ class LineEncoder:
 
         The usual batch is encoded whole: every event's fields in one orjson call, tested at once (the
         verdicts' keys against the union of the batch's keys; the gate bytes, ``[`` and ``{`` in the one output)
-        and split into the events' bodies. A batch that fails a test is encoded event by event
-        (:meth:`_one_by_one`), which finds the events that must go the record way.
+        and split into the events' bodies. In a batch that fails the test each event is put to it on its own,
+        which finds the events that must go the record way.
 
         ``clock`` must be the worker's: its cached millisecond is read here, and refreshed through
         :meth:`IsoClock.format` when an event falls outside it.
@@ -140,9 +138,9 @@ class LineEncoder:
                       for _, _, _, _, fields, context, bound, _, _ in items]
         else:
             merged = list(map(_FIELDS_OF, items))
-        bodies = _bodies(merged, verdicts)
-        if bodies is None:
-            return self._one_by_one(items, seq, clock, verdicts), levels
+        bodies: Sequence[bytes | None] | None = _bodies(merged, verdicts)
+        if bodies is None:  # some event fails the batch test: each is put to the same test on its own
+            bodies = [_body(fields, verdicts) for fields in merged]
         bad = frozenset({_OPEN_OBJECT, _OPEN_LIST, *(gate for _, gate in verdicts)}) if verdicts else frozenset()
         if bad != self._bad:
             self._bad = bad
@@ -156,7 +154,7 @@ class LineEncoder:
         add_line = lines.append
         for number, ((ts_ns, level, name, message, _, _, _, exc, captured), body) in enumerate(
                 zip(items, bodies, strict=True), seq):
-            if exc is not None or captured is not None:
+            if body is None or exc is not None or captured is not None:
                 add_line(None)
                 continue
             try:
@@ -176,59 +174,6 @@ class LineEncoder:
             add_line(join((prefix, digits[(ts_ns - base) // 1000], middle[2],
                            (b"%d," if len(body) > 1 else b"%d") % number, body)))
         return lines, levels
-
-    def _one_by_one(
-        self, items: Sequence[Any], seq: int, clock: IsoClock, verdicts: Sequence[LineVerdict]
-    ) -> list[bytes | None]:
-        """Each event's line, encoded and judged on its own (a batch that holds a value the batch test refuses)."""
-        dumps = orjson.dumps
-        option = _TEXT_KEYS
-        digits = _DIGITS3_BYTES
-        reserved = RESERVED_KEYS.isdisjoint
-        levels_cache, names_cache, messages_cache = self._levels, self._names, self._messages
-        join = b"".join
-        base, limit = clock._ms_base, clock._ms_limit
-        prefix = _HEAD + clock._ms_prefix.encode("ascii")
-        supersets = [plain for plain, _ in verdicts]
-        gates = sorted({gate for _, gate in verdicts})
-        lines: list[bytes | None] = []
-        add_line = lines.append
-        for number, (ts_ns, level, name, message, fields, context, bound, exc, captured) in enumerate(items, seq):
-            if exc is not None or captured is not None or type(message) is not str or type(name) is not str:
-                add_line(None)
-                continue
-            merged = {**(context or _NO_FIELDS), **(bound or _NO_FIELDS), **fields} if context or bound else fields
-            if merged:
-                if not reserved(merged):  # a field named like a core key is renamed on the record way
-                    add_line(None)
-                    continue
-                try:
-                    body = dumps(merged, option=option)
-                except TypeError:  # orjson.JSONEncodeError included: the serializer's fallbacks decide
-                    add_line(None)
-                    continue
-                tail = _COMMA + body[1:]
-            else:
-                merged = _NO_FIELDS
-                tail = _CLOSE
-            if not base <= ts_ns < limit:
-                clock.format(ts_ns)
-                base, limit = clock._ms_base, clock._ms_limit
-                prefix = _HEAD + clock._ms_prefix.encode("ascii")
-            level_part = (levels_cache.get(level) or self._level(level))[0]
-            name_entry = names_cache.get(name) or _entry(name, names_cache)
-            message_entry = messages_cache.get(message) or _entry(message, messages_cache)
-            if name_entry is None or message_entry is None:  # a lone surrogate: the record way decides
-                add_line(None)
-                continue
-            line = join((prefix, digits[(ts_ns - base) // 1000], level_part, name_entry[0], _MESSAGE,
-                         message_entry[0], _SEQ, b"%d" % number, tail))
-            if verdicts and not (all(plain(merged) for plain in supersets) and not any(g in line for g in gates)
-                                 and _OPEN_LIST not in line and line.rfind(_OPEN_OBJECT) == 0):
-                add_line(None)
-                continue
-            add_line(line)
-        return lines
 
 
 def _bodies(merged: Sequence[Any], verdicts: Sequence[LineVerdict]) -> list[bytes] | None:
@@ -255,6 +200,22 @@ def _bodies(merged: Sequence[Any], verdicts: Sequence[LineVerdict]) -> list[byte
     parts[0] = parts[0][2:]  # the array's "[{" (trimmed here, not by copying the whole output first)
     parts[-1] = parts[-1][:-1]  # and its "]"
     return parts
+
+
+def _body(fields: Mapping[str, Any] | None, verdicts: Sequence[LineVerdict]) -> bytes | None:
+    """One event's end of line, in the form :func:`_bodies` gives (None: it goes the record way): the same test
+    for one event, where containers need no test but the verdicts' (nothing is split)."""
+    fields = fields or _NO_FIELDS
+    try:
+        body = orjson.dumps(fields, option=_TEXT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError included: the serializer's fallbacks decide
+        return None
+    if not RESERVED_KEYS.isdisjoint(fields):  # a field named like a core key is renamed on the record way
+        return None
+    if verdicts and not (body.find(b"[") == -1 and body.rfind(b"{") == 0 and all(
+            plain(fields) and gate not in body and gate not in _CONSTANT_BYTES for plain, gate in verdicts)):
+        return None
+    return body[1:]
 
 
 def _entry(text: str, cache: dict[str, tuple[bytes, frozenset[int]] | None]) -> tuple[bytes, frozenset[int]] | None:
