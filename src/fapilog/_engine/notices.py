@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from fapilog._kit.url_credentials import CredentialStripper
+from fapilog._kit.url_credentials import strip_credentials
 
 __all__ = ["Diagnostics", "warn"]
 
@@ -44,8 +44,7 @@ class Diagnostics:
             held = self._held.pop(key, 0)
             self._last[key] = now
         suffix = f" ({held} similar held back)" if held else ""
-        if "@" in message and "://" in message:
-            message = _strip_credentials(message)
+        message = strip_credentials(message)  # a no-op, in C, for a line without "://" and "@"
         try:
             sys.stderr.write(f"fapilog: {message} [{code}]{suffix}\n")
             sys.stderr.flush()
@@ -53,9 +52,6 @@ class Diagnostics:
             return False  # stderr closed or replaced by None during shutdown: nowhere left to report
         return True
 
-
-_strip_credentials = CredentialStripper(keep_user=True, mask="***", bare_user_is_secret=True)
-"""``scheme://user:password@`` → ``scheme://user:***@`` (a bare token user masked too), as spans mask them."""
 
 _default = Diagnostics()
 warn = _default.warn

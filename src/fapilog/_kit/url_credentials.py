@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CredentialStripper"]
+__all__ = ["CredentialStripper", "strip_credentials"]
 
 # The scheme starts only where a run of scheme characters starts (linear scan); the user information runs to
 # the last "@" before the path, query, fragment, whitespace or a double quote ends the authority. An apostrophe
@@ -64,3 +64,9 @@ class CredentialStripper:
         if "://" not in text or "@" not in text:
             return text
         return (_url or _url_pattern()).sub(self._strip, text)
+
+
+strip_credentials = CredentialStripper(keep_user=True, mask="***", bare_user_is_secret=True)
+"""How fapilog masks the texts it writes about itself (stderr notices, span attributes, metric labels), as the
+default ``secrets`` redactor masks log events: ``scheme://user:password@`` → ``scheme://user:***@``, a bare
+token user masked too."""

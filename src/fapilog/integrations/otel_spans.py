@@ -24,7 +24,7 @@ import traceback
 from typing import Any
 
 from fapilog._engine.notices import warn
-from fapilog._kit.url_credentials import CredentialStripper
+from fapilog._kit.url_credentials import strip_credentials
 from fapilog._registry import tracing
 from fapilog._version import __version__
 from fapilog.errors import ConfigError
@@ -32,16 +32,12 @@ from fapilog.errors import ConfigError
 __all__ = ["disable_spans", "enable_spans", "spans_enabled"]
 
 INSTALL = 'pip install "fapilog[opentelemetry]"'
-MASK = "***"
-
-_strip_credentials = CredentialStripper(keep_user=True, mask=MASK, bare_user_is_secret=True)
-"""``scheme://user:password@`` → ``scheme://user:***@`` in text a span carries (a bare token user is masked too)."""
 
 
 def _exception_attributes(error: BaseException) -> dict[str, str]:
     """What ``record_exception`` would record, with URL credentials masked (these keys replace the SDK's)."""
     stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    return {"exception.message": _strip_credentials(str(error)), "exception.stacktrace": _strip_credentials(stack)}
+    return {"exception.message": strip_credentials(str(error)), "exception.stacktrace": strip_credentials(stack)}
 
 
 def enable_spans(field: str = "opentelemetry.spans") -> None:
@@ -83,7 +79,7 @@ def _recorder(tracer: Any) -> tracing.LifecycleHook:
                                      attributes=attributes)
             if error is not None:
                 span.record_exception(error, attributes=_exception_attributes(error))
-                span.set_status(Status(StatusCode.ERROR, _strip_credentials(f"{type(error).__name__}: {error}")))
+                span.set_status(Status(StatusCode.ERROR, strip_credentials(f"{type(error).__name__}: {error}")))
             span.end(end_time=end)
         except Exception as exc:  # noqa: BLE001 - a tracing failure must never fail a plugin's lifecycle
             warn(f"otel-span:{type(exc).__name__}", f"could not record the {operation} span of plugin {name!r}: "
@@ -107,7 +103,7 @@ def _batch_recorder(tracer: Any) -> tracing.BatchHook:
                 "fapilog.batch.attempt": attempt,
             }
             if reason is not None:
-                reason = _strip_credentials(reason)
+                reason = strip_credentials(reason)
                 attributes["fapilog.batch.reason"] = reason
             span = tracer.start_span("fapilog.sink.write", start_time=end - int(took * 1_000_000_000),
                                      attributes=attributes)

@@ -25,7 +25,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats
-from fapilog._kit.url_credentials import CredentialStripper
+from fapilog._kit.url_credentials import strip_credentials
 from fapilog._version import __version__
 
 __all__ = ["FapilogCollector", "StatsProvider"]
@@ -41,8 +41,6 @@ MAX_REASON_LENGTH = 64
 """A longer reason is not a reason code but a message (a backend's error text): it counts under ``other``."""
 OTHER_REASON = "other"
 
-_strip_credentials = CredentialStripper(keep_user=True, mask="***", bare_user_is_secret=True)
-"""A reason quoting a URL (``http_401 from https://user:pw@host``) must not put its password in a label."""
 
 
 def bounded_reasons(counts: Mapping[str, int | float]) -> list[tuple[str, int | float]]:
@@ -59,7 +57,7 @@ def bounded_reasons(counts: Mapping[str, int | float]) -> list[tuple[str, int | 
     other: int | float = 0
     overflow = False
     for reason, count in counts.items():
-        label = _strip_credentials(str(reason))
+        label = strip_credentials(str(reason))  # a URL a reason quotes must not put its password in a label
         if label in kept:  # two reasons that differ only in a masked password: one series
             kept[label] += count
         elif len(kept) < MAX_REASONS_PER_SINK and len(label) <= MAX_REASON_LENGTH and label != OTHER_REASON:
