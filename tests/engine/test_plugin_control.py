@@ -415,9 +415,13 @@ def test_events_a_dying_worker_had_taken_but_not_processed_reach_the_next_pipeli
     assert _wait_for(lambda: len(StuckSink.instances) == 2)  # the swap holds the batch lock, draining the old sink
     for i in range(3):
         log.info("taken", i=i)
-    assert _wait_for(lambda: fapilog.stats()["queue"]["depth"] == 0)  # the worker took them and waits for the lock
     runtime = state._runtime
     assert runtime is not None and runtime.worker is not None and runtime.worker.loop is not None
+    worker = runtime.worker
+    # The worker takes a batch and waits for the lock with it. It may wake between two of the calls (a loaded
+    # machine) and take only the first: what it holds and what is still queued are then delivered, in order.
+    assert _wait_for(lambda: len(worker.holding) >= 1
+                     and len(worker.holding) + fapilog.stats()["queue"]["depth"] == 3)
 
     def die() -> None:
         raise SystemExit("killed on purpose by the test")
