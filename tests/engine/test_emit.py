@@ -116,3 +116,45 @@ def test_every_capture_lays_the_event_out_as_captured_event_says() -> None:
         assert event.fields is fields and event.bound is bound and event.exc is exc
     took = {"caller-thread": threading.current_thread().name}
     assert [e.captured for e in events] == [None, None, took, took] and made.captured is None
+
+
+def test_every_level_method_captures_inline_what_the_capture_function_would() -> None:
+    """Without hooks the level methods append the event themselves while the queue has room; with hooks, an
+    exception or a full queue they call the capture. Either way the queue gets the same layout, and a full
+    queue's policy applies (here drop_newest: counted)."""
+    from fapilog._engine import logger as logger_module
+    from fapilog._engine.emit import CapturedEvent, make_emit
+    from fapilog._engine.queue import EventQueue
+    from fapilog._kit.context import scoped
+
+    previous = logger_module._emit
+    queue = EventQueue(7, "drop_newest", wait_timeout=0.05, protect_level=50)
+    plain = make_emit(queue)
+    hooked = make_emit(queue, [("caller-thread", lambda: threading.current_thread().name)])
+    log = fapilog.get_logger("inline").bind(b=2)
+    log._threshold = 0
+    boom = ValueError("boom")
+    try:
+        with scoped(request_id="r1") as context:
+            logger_module.route(plain)
+            assert logger_module._direct is queue
+            log.debug("m", a=1)
+            log.info("m", a=1)
+            log.warning("m", a=1)
+            log.error("m", a=1, exc_info=boom)  # an exception: through the capture function
+            log.critical("m", a=1)
+            log.log(25, "m", a=1)
+            logger_module.route(hooked)
+            assert logger_module._direct is None
+            log.info("m", a=1)
+            log.info("m", a=1)  # the queue is full (7): dropped by the policy, and counted
+    finally:
+        logger_module.route(previous)
+    events = [CapturedEvent(*item) for item in queue.items]
+    assert [e.level for e in events] == [10, 20, 30, 40, 50, 25, 20]
+    for event in events:
+        assert (event.name, event.message, event.fields, event.bound, event.context) == (
+            "inline", "m", {"a": 1}, {"b": 2}, context)
+    assert [e.exc for e in events] == [None, None, None, boom, None, None, None]
+    assert [e.captured for e in events] == [None] * 6 + [{"caller-thread": threading.current_thread().name}]
+    assert queue.dropped == {"queue_full": 1}

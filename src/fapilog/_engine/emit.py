@@ -6,7 +6,8 @@ by unpacking or by the index constants below, never by name. :func:`capture_even
 made now where speed does not matter (late events, ``fapilog.testing``).
 
 ``make_emit`` builds, for one queue, the sync capture (the hot path of ``log.info(...)``: a timestamp, the
-context snapshot, one tuple appended) and its awaitable twin for ``await log.ainfo(...)``. Both are the same
+context snapshot, one tuple appended; without capture hooks the level methods inline that much and call it
+only for a full queue or an exception, see ``emit.appends_to``) and its awaitable twin for ``await log.ainfo(...)``. Both are the same
 function (:func:`_make_capture`) with another answer to a full queue: the sync one applies the policy
 (``put_full``), the awaitable one returns a coroutine that waits for room without blocking the loop
 (``put_or_wait``). Everything the function touches is held in closure cells.
@@ -91,6 +92,8 @@ def make_emit(
 
     emit = _with_hooks(_make_capture(queue, queue.put_full), hooks)
     emit.or_wait = _with_hooks(_make_capture(queue, wait_for_room), hooks)  # type: ignore[attr-defined]
+    # Without hooks the capture only appends the tuple while there is room: a level method may do it itself.
+    emit.appends_to = None if hooks else queue  # type: ignore[attr-defined]
     return cast(Callable[..., None], emit)  # the sync capture's put_full returns None: never anything to await
 
 

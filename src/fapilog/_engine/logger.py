@@ -1,10 +1,12 @@
 """The logger handle: the hot path of every log call.
 
 A :class:`Logger` is a thin handle: its name, a cached numeric threshold, and the fields bound to it. A
-disabled call is one attribute load and an integer compare. An enabled call hands the level, name, message,
-the call's own ``**fields`` dict (built by Python for the call anyway, so never copied), the bound fields and
-any exception to ``_emit``, which captures a nanosecond timestamp and the context snapshot and appends one
-tuple to the queue. Formatting, serialization and I/O all happen later, on the worker.
+disabled call is one attribute load and an integer compare. An enabled call captures a nanosecond timestamp
+and the context snapshot and appends one tuple to the queue: the level, name, message, the call's own
+``**fields`` dict (built by Python for the call anyway, so never copied), the bound fields and any exception.
+The level methods do that themselves while the queue has room and nothing else is to be done (``_direct``:
+no capture hooks, no exception); everything else goes through ``_emit``, the runtime's capture function,
+which also applies the full queue's policy. Formatting, serialization and I/O all happen later, on the worker.
 
 Handles follow the latest :func:`fapilog.configure` / :func:`fapilog.set_level`: the runtime recomputes every
 live handle's threshold when levels change, so ``log = get_logger(__name__)`` at module level is safe.
@@ -13,11 +15,13 @@ live handle's threshold when levels change, so ``log = get_logger(__name__)`` at
 from __future__ import annotations
 
 import sys
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeAlias
 
+from fapilog._kit.context import get_context as _context
 from fapilog._kit.levels import CRITICAL, DEBUG, ERROR, INFO, WARNING, parse_level
 
 __all__ = ["ExcInfo", "Logger"]
@@ -35,6 +39,12 @@ def _unset_emit(*args: Any) -> None:
 
 _emit: Emit = _unset_emit
 """Set by the runtime: appends a captured event to the current queue (or starts the runtime first)."""
+_direct: Any = None
+"""The queue ``_emit`` appends to when it does nothing else (no capture hooks), else None: the level methods then
+append to it themselves while it has room, saving the log call a function call (``make_emit`` sets
+``emit.appends_to``). Read once per call, like ``_emit``: a call that read it just before a re-route appends where
+a call that had fetched the previous ``_emit`` would have."""
+_now = time.time_ns
 
 _children: weakref.WeakSet[Logger] = weakref.WeakSet()
 _named: dict[str, Logger] = {}
@@ -54,10 +64,12 @@ def route(emit: Emit) -> None:
     The pipeline's capture functions carry that twin; the others (a capture block of ``fapilog.testing``, a
     pipeline closing its intake) never wait, so their sync form is the whole awaitable call.
     """
-    global _emit, _emit_or_wait
+    global _direct, _emit, _emit_or_wait
     or_wait: EmitOrWait | None = getattr(emit, "or_wait", None)
+    _direct = None  # never the previous queue with the next capture
     _emit_or_wait = or_wait if or_wait is not None else _never_waits(emit)
     _emit = emit
+    _direct = getattr(emit, "appends_to", None)
 
 
 def _never_waits(emit: Emit) -> EmitOrWait:
@@ -80,6 +92,12 @@ def _exception(exc_info: ExcInfo) -> BaseException | None:
     if isinstance(exc_info, tuple):
         return exc_info[1]
     return None
+
+
+def _woken(queue: Any) -> None:
+    """A level method placed an event while the worker said it sleeps: wake it (as the capture would)."""
+    queue.sleeping = False
+    queue.wake()
 
 
 class Logger:
@@ -105,18 +123,54 @@ class Logger:
         """Log ``msg`` at DEBUG with ``fields``."""
         if self._threshold > DEBUG:
             return
+        queue = _direct
+        if queue is not None and exc_info is None:  # the capture, inline (see _direct)
+            try:
+                items = queue.items
+                if len(items) < queue.capacity:
+                    items.append((_now(), DEBUG, self.name, msg, fields, _context(), self._bound, None, None))
+                    if queue.sleeping:
+                        _woken(queue)
+                    return
+            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
+                queue.count("internal_error")
+                return
         _emit(DEBUG, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
 
     def info(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
         """Log ``msg`` at INFO with ``fields``."""
         if self._threshold > INFO:
             return
+        queue = _direct
+        if queue is not None and exc_info is None:  # the capture, inline (see _direct)
+            try:
+                items = queue.items
+                if len(items) < queue.capacity:
+                    items.append((_now(), INFO, self.name, msg, fields, _context(), self._bound, None, None))
+                    if queue.sleeping:
+                        _woken(queue)
+                    return
+            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
+                queue.count("internal_error")
+                return
         _emit(INFO, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
 
     def warning(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
         """Log ``msg`` at WARNING with ``fields``."""
         if self._threshold > WARNING:
             return
+        queue = _direct
+        if queue is not None and exc_info is None:  # the capture, inline (see _direct)
+            try:
+                items = queue.items
+                if len(items) < queue.capacity:
+                    items.append((_now(), WARNING, self.name, msg, fields, _context(), self._bound, None, None))
+                    if queue.sleeping:
+                        _woken(queue)
+                    return
+            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
+                queue.count("internal_error")
+                return
         _emit(WARNING, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
 
     warn = warning
@@ -125,12 +179,36 @@ class Logger:
         """Log ``msg`` at ERROR with ``fields``; ``exc_info=True`` adds the exception being handled."""
         if self._threshold > ERROR:
             return
+        queue = _direct
+        if queue is not None and exc_info is None:  # the capture, inline (see _direct)
+            try:
+                items = queue.items
+                if len(items) < queue.capacity:
+                    items.append((_now(), ERROR, self.name, msg, fields, _context(), self._bound, None, None))
+                    if queue.sleeping:
+                        _woken(queue)
+                    return
+            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
+                queue.count("internal_error")
+                return
         _emit(ERROR, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
 
     def critical(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
         """Log ``msg`` at CRITICAL with ``fields``."""
         if self._threshold > CRITICAL:
             return
+        queue = _direct
+        if queue is not None and exc_info is None:  # the capture, inline (see _direct)
+            try:
+                items = queue.items
+                if len(items) < queue.capacity:
+                    items.append((_now(), CRITICAL, self.name, msg, fields, _context(), self._bound, None, None))
+                    if queue.sleeping:
+                        _woken(queue)
+                    return
+            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
+                queue.count("internal_error")
+                return
         _emit(CRITICAL, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
 
     def exception(self, msg: Any, /, *, exc_info: ExcInfo = True, **fields: Any) -> None:
