@@ -130,8 +130,9 @@ class LoggingSettings(ValueMethods):
     start_timeout: Annotated[float, Duration] = 10.0
     """Seconds :func:`fapilog.configure` waits for plugins to start (> 0)."""
     stage_timeout: Annotated[float, Duration] = 5.0
-    """Seconds one call of a filter, enricher, redactor or processor (a whole batch, up to ``queue.batch_size`` records) may take; past it the batch
-    goes on in that stage's failure state (unfiltered, unenriched, masked, unprocessed), counted (> 0)."""
+    """Seconds one call of a filter, enricher, redactor or processor (a whole batch, up to ``queue.batch_size``
+    records) may take; past it the batch goes on in that stage's failure state (unfiltered, unenriched, masked,
+    unprocessed), counted (> 0)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.sinks, list) and not self.sinks:

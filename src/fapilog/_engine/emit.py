@@ -7,10 +7,10 @@ made now where speed does not matter (late events, ``fapilog.testing``).
 
 ``make_emit`` builds, for one queue, the sync capture (the hot path of ``log.info(...)``: a timestamp, the
 context snapshot, one tuple appended; without capture hooks the level methods inline that much and call it
-only for a full queue or an exception, see ``emit.appends_to``) and its awaitable twin for ``await log.ainfo(...)``. Both are the same
-function (:func:`_make_capture`) with another answer to a full queue: the sync one applies the policy
-(``put_full``), the awaitable one returns a coroutine that waits for room without blocking the loop
-(``put_or_wait``). Everything the function touches is held in closure cells.
+only for a full queue or an exception, see ``emit.appends_to``) and its awaitable twin for
+``await log.ainfo(...)``. Both are the same function (:func:`_make_capture`) with another answer to a full
+queue: the sync one applies the policy (``put_full``), the awaitable one returns a coroutine that waits for room
+without blocking the loop (``put_or_wait``). Everything the function touches is held in closure cells.
 """
 
 from __future__ import annotations
