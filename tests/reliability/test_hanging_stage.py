@@ -5,6 +5,8 @@ and the application's log calls are unaffected."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -190,3 +192,112 @@ def test_a_per_record_stage_that_turns_its_cancellation_into_an_error_is_timed_o
     assert [("enriched" in record) for record in sink.records[:5]] == [True, True, False, False, False]
     assert sink.records[5]["enriched"] is True
     assert stats["plugins"]["raises_on_cancel"]["errors"] == 1
+
+
+class NeverStops:
+    """A redactor whose first batch call catches every cancellation and goes on waiting until ``release`` is set
+    (a retry loop around ``except BaseException``), then returns the records untouched; later calls redact."""
+
+    metadata: ClassVar[PluginMetadata] = PluginMetadata(name="never_stops", version="1.0", kind="redactor")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.swallowed = 0
+        self.release = threading.Event()
+        self.ended = threading.Event()
+
+    async def redact(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {k: v for k, v in record.items() if k != "password"}
+
+    async def redact_batch(self, records: Sequence[Mapping[str, Any]]) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            while not self.release.is_set():
+                try:
+                    await asyncio.sleep(0.01)
+                except asyncio.CancelledError:
+                    self.swallowed += 1
+            self.ended.set()
+            return list(records)
+        return [await self.redact(record) for record in records]
+
+
+class NeverStopsOnRecord:
+    """A per-record enricher whose call for the record with ``i`` 2 catches every cancellation and goes on
+    waiting until ``release`` is set."""
+
+    metadata: ClassVar[PluginMetadata] = PluginMetadata(name="never_stops_each", version="1.0", kind="enricher")
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.ended = threading.Event()
+        self.calls = 0
+
+    async def enrich(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        self.calls += 1
+        if record.get("i") == 2:
+            while not self.release.is_set():
+                try:
+                    await asyncio.sleep(0.01)
+                except asyncio.CancelledError:
+                    pass
+            self.ended.set()
+        return {"enriched": True}
+
+
+def _log_and_flush(log: Any, start: int, stop: int) -> None:
+    for i in range(start, stop):
+        log.info("event", i=i, password="hunter2")
+    assert fapilog.flush(20.0).ok
+
+
+def test_a_redactor_that_will_not_be_cancelled_is_left_behind_and_skipped_until_its_call_ends() -> None:
+    """A call that catches every cancellation no longer stalls the pipeline: past stage_timeout (and a short grace)
+    the worker leaves it running on its loop, delivers its batch masked, and masks the next batches without
+    calling the stage while that call runs; once it ends (its late result ignored) the stage is called again."""
+    stage = NeverStops()
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink], stage_timeout=0.2, redactors=[stage])
+    log = fapilog.get_logger("svc")
+    try:
+        _log_and_flush(log, 0, 5)  # the stuck call's batch
+        _log_and_flush(log, 5, 8)  # while it runs: the stage is not called
+        assert stage.calls == 1 and stage.swallowed >= 1
+        assert len(sink.records) == 8  # masked: every field but the core keys replaced, in order
+        assert all(r["message"] == "[REDACTION_FAILED]" and "password" not in r for r in sink.records)
+        assert fapilog.stats()["plugins"]["never_stops"]["errors"] == 2
+        stage.release.set()
+        assert stage.ended.wait(10)
+        time.sleep(0.05)  # its task's end reaches the stage on the worker's loop
+        _log_and_flush(log, 8, 10)
+        assert stage.calls == 2
+        seqs = [r["seq"] for r in sink.records]
+        assert len(seqs) == 10 and seqs == sorted(seqs)
+        assert [(r["message"], r["i"]) for r in sink.records[8:]] == [("event", 8), ("event", 9)]  # by the stage
+        assert all("hunter2" not in str(record) for record in sink.records)
+    finally:
+        stage.release.set()
+        fapilog.shutdown()
+
+
+def test_a_per_record_stage_that_will_not_be_cancelled_keeps_what_it_finished_and_is_skipped_meanwhile() -> None:
+    """Without a batch form: the records before the stuck one keep their enrichment, it and the rest go on
+    unenriched, later batches too until the stuck call ends; then the stage enriches again."""
+    stage = NeverStopsOnRecord()
+    sink = MemorySink()
+    fapilog.configure(sinks=[sink], stage_timeout=0.2, enrichers=[stage])
+    log = fapilog.get_logger("svc")
+    try:
+        _log_and_flush(log, 0, 5)
+        _log_and_flush(log, 5, 7)
+        assert [("enriched" in r) for r in sink.records] == [True, True] + [False] * 5
+        assert stage.calls == 3  # records 0, 1 and the stuck 2: none after it, none in the next batch
+        stage.release.set()
+        assert stage.ended.wait(10)
+        time.sleep(0.05)
+        _log_and_flush(log, 7, 9)
+        assert [r["i"] for r in sink.records] == list(range(9))
+        assert [("enriched" in r) for r in sink.records[7:]] == [True, True]
+    finally:
+        stage.release.set()
+        fapilog.shutdown()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Literal
 
 from fapilog._engine.hooks import cancelled_for_real
 from fapilog._engine.notices import warn
+from fapilog._engine.stage_call import Expiry, bounded
 from fapilog._kit.record import EventRecord
 from fapilog.plugins.metadata import KIND_BY_NAME
 
@@ -31,7 +32,8 @@ Records = list[EventRecord]
 class Stage:
     """One plugin instance in the chain, with its error counter."""
 
-    __slots__ = ("_batch", "_one", "degraded", "errors", "expanded", "kind", "name", "obj", "spec", "timeout")
+    __slots__ = ("_batch", "_late", "_one", "degraded", "errors", "expanded", "kind", "name", "obj", "spec",
+                 "timeout")
 
     def __init__(self, kind: StageKind, name: str, obj: object, spec: object = None,
                  timeout: float | None = None) -> None:
@@ -52,6 +54,9 @@ class Stage:
     def replace(self, obj: object) -> None:
         """Swap in another instance of the plugin (the caller makes sure no batch is in flight)."""
         self.obj = obj
+        self._late: set[asyncio.Task[Any]] = set()
+        """A call of this instance that caught its cancellation at ``stage_timeout`` and goes on (at most one:
+        see :mod:`.stage_call`); a replaced instance's late call no longer holds the stage back."""
         kind, name = self.kind, self.name
         spec = KIND_BY_NAME[kind]
         method = spec.method
@@ -83,12 +88,17 @@ class Stage:
 
     async def run(self, records: Records) -> tuple[Records, int]:
         """Apply the stage to a batch; returns the surviving records and how many this stage dropped."""
+        if self._late:  # a call it would not stop still runs: not called again until that one ends
+            self.errors += 1
+            warn(f"plugin-late:{self.name}", f"{self.kind} {self.name!r} is still running a call it did not stop "
+                 f"when cancelled at stage_timeout; it is not called until that call ends, its events continued "
+                 f"({KIND_BY_NAME[self.kind].failure_effect})", code="FL-LOG-001")
+            return self._on_batch_failure(records), 0
         if self._batch is not None:
             failure: BaseException = TimeoutError()
             try:
-                async with asyncio.timeout(self.timeout) as deadline:  # a hang costs a batch, not the pipeline
-                    out = await self._call(self._batch, records)
-                if not deadline.expired():  # else it swallowed the cancellation: not a result to trust
+                in_time, out = await self._bounded(self._call(self._batch, records), Expiry())
+                if in_time:  # else a result after the deadline, or none: not one to trust
                     return self._after_batch(records, out)
             except BaseException as exc:
                 if _cancelled_for_real(exc):
@@ -98,27 +108,29 @@ class Stage:
             return self._on_batch_failure(records), 0
         return await self._run_each(records)
 
+    async def _bounded(self, call: Coroutine[Any, Any, Any], expiry: Expiry) -> tuple[bool, Any]:
+        """``call`` under ``stage_timeout`` (a hang costs a batch, not the pipeline; see :mod:`.stage_call`)."""
+        if self.timeout is None:
+            return True, await call
+        return await bounded(call, self.timeout, expiry, self._late)
+
     async def _run_each(self, records: Records) -> tuple[Records, int]:
         kept: Records = []
         counts = [0, 0]  # records done, records a filter dropped: kept up to date for a timeout mid-batch
-        try:
-            async with asyncio.timeout(self.timeout) as deadline:  # the whole batch: one timer, not one per record
-                await self._each(records, kept, counts, deadline)
-        except TimeoutError as exc:
-            self._failed(exc)
-        else:
-            if deadline.expired():  # a call swallowed the cancellation: it and the rest go on in the failure state
-                self._failed(TimeoutError())
-        kept += [self._on_failure(record) for record in records[counts[0]:]]  # the one in progress and the rest
+        expiry = Expiry()
+        in_time, _ = await self._bounded(self._each(records, kept, counts, expiry), expiry)  # one call, one timer
+        if not in_time:  # the call in progress and the rest go on in the failure state
+            self._failed(TimeoutError())
+        kept += [self._on_failure(record) for record in records[counts[0]:]]
         return kept, counts[1]
 
-    async def _each(self, records: Records, kept: Records, counts: list[int], deadline: asyncio.Timeout) -> None:
+    async def _each(self, records: Records, kept: Records, counts: list[int], expiry: Expiry) -> None:
         """The stage on each record in turn, appending to ``kept`` and counting in ``counts``; stops at the first
-        call that returns (or raises) after ``deadline`` expired, leaving that record and the rest uncounted."""
+        call that returns (or raises) after the batch's time is up, leaving that record and the rest uncounted."""
         for record in records:
             try:
                 out = await self._call(self._one, record)
-                if deadline.expired():
+                if expiry.expired:
                     return
                 if self.kind == "filter":
                     if out is None:
@@ -134,7 +146,7 @@ class Stage:
             except BaseException as exc:
                 if _cancelled_for_real(exc):
                     raise
-                if deadline.expired():  # it turned the stage_timeout's cancellation into another exception
+                if expiry.expired:  # it turned the stage_timeout's cancellation into another exception
                     return
                 self._failed(exc)
                 result = self._on_failure(record)
