@@ -92,7 +92,8 @@ def make_emit(
 
     emit = _with_hooks(_make_capture(queue, queue.put_full), hooks)
     emit.or_wait = _with_hooks(_make_capture(queue, wait_for_room), hooks)  # type: ignore[attr-defined]
-    # Without hooks the capture only appends the tuple while there is room: a level method may do it itself.
+    # Without hooks the capture only appends the tuple while there is room: a level method may do it itself,
+    # with the capture's own clock (``emit.clock``, read from ``time`` when the capture was made).
     emit.appends_to = None if hooks else queue  # type: ignore[attr-defined]
     return cast(Callable[..., None], emit)  # the sync capture's put_full returns None: never anything to await
 
@@ -138,6 +139,7 @@ def _make_capture(queue: EventQueue, on_full: Callable[[tuple[Any, ...], int], W
             queue.count("internal_error")
         return waiting
 
+    emit.clock = now  # type: ignore[attr-defined]
     return emit
 
 

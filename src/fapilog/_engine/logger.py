@@ -45,6 +45,7 @@ append to it themselves while it has room, saving the log call a function call (
 ``emit.appends_to``). Read once per call, like ``_emit``: a call that read it just before a re-route appends where
 a call that had fetched the previous ``_emit`` would have."""
 _now = time.time_ns
+"""The clock the level methods stamp events with: the capture function's (set with ``_direct``)."""
 
 _children: weakref.WeakSet[Logger] = weakref.WeakSet()
 _named: dict[str, Logger] = {}
@@ -64,11 +65,12 @@ def route(emit: Emit) -> None:
     The pipeline's capture functions carry that twin; the others (a capture block of ``fapilog.testing``, a
     pipeline closing its intake) never wait, so their sync form is the whole awaitable call.
     """
-    global _direct, _emit, _emit_or_wait
+    global _direct, _emit, _emit_or_wait, _now
     or_wait: EmitOrWait | None = getattr(emit, "or_wait", None)
     _direct = None  # never the previous queue with the next capture
     _emit_or_wait = or_wait if or_wait is not None else _never_waits(emit)
     _emit = emit
+    _now = getattr(emit, "clock", time.time_ns)
     _direct = getattr(emit, "appends_to", None)
 
 
