@@ -386,3 +386,24 @@ def test_health_and_plugin_control_after_the_give_up_answer_without_restarting_t
         fapilog.load_plugin("sink", MemorySink())
     assert raised.value.code == "FL-RUN-005"
     assert fapilog.stats()["state"] == "failed"
+
+
+def test_events_inside_the_stage_chain_when_the_last_worker_died_are_counted_failed() -> None:
+    """The pipeline nobody restarts counts the event its dead worker had in the stage chain as failed
+    (``worker_died``) in its own stats(), so the identity holds without a successor to carry it over."""
+    sink = MemorySink()
+    gate = _Gate("held")
+    fapilog.configure(sinks=[sink], enrichers=[gate])
+    log = fapilog.get_logger("held")
+    for attempt in range(state._MAX_RESTARTS_PER_MINUTE):
+        _kill(_running())
+        log.info("restart", attempt=attempt)
+    runtime = _running()
+    log.info("held")
+    assert gate.entered["held"].wait(10)  # in the chain, on its way to the sink
+    _kill(runtime)
+    stats = fapilog.stats()
+    assert stats["state"] == "failed"
+    counts = stats["sinks"]["memory"]
+    assert counts["failed"] >= 1 and counts["errors"].get("worker_died", 0) >= 1
+    assert _identity_holds(stats, "memory")

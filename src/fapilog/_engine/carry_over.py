@@ -71,19 +71,22 @@ class Predecessor:
 
 
 def _settled(runtime: Runtime) -> Stats:
-    """``runtime.stats()`` with every record its sinks still held counted as failed (``worker_died``); the
-    events its queue forwarded are the successor's (counted there), not its own."""
-    stats = runtime.stats(forwarded=False)
-    worker = runtime.worker
-    for runner in worker.sinks if worker is not None else ():
+    """``runtime.stats()`` of a dead pipeline (which counts what its sinks still held as failed, see
+    :func:`held_as_failed`); the events its queue forwarded are the successor's (counted there), not its own."""
+    return runtime.stats(forwarded=False)
+
+
+def held_as_failed(sinks: dict[str, SinkStats], worker: PipelineWorker) -> None:
+    """Count every record a dead worker's sinks still held (buffered, in a write, or still in the stage chain on
+    its way) as failed, reason ``worker_died``: nothing will write them now."""
+    for runner in worker.sinks:
         lost = runner.pending()
-        counts = stats["sinks"].get(runner.name)
+        counts = sinks.get(runner.name)
         if counts is None or lost <= 0:
             continue
         counts["failed"] += lost
         counts["errors"][WORKER_DIED] = counts["errors"].get(WORKER_DIED, 0) + lost
         counts["buffered"] = counts["in_flight"] = 0
-    return stats
 
 
 def settle_markers(worker: PipelineWorker, queued: Iterable[Any]) -> None:

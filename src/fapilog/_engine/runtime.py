@@ -304,6 +304,10 @@ class Runtime:
                 load_ms, start_ms = timings(runner.sink)
                 plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values()), "load_ms": load_ms,
                                         "start_ms": start_ms}
+            if self.state == "failed":  # the worker died: what its sinks held will never be written
+                from fapilog._engine.carry_over import held_as_failed
+
+                held_as_failed(sinks, worker)
         by_reason, intentional = _drops(queue_drops, worker)
         own: Stats = {
             "state": self.state,
