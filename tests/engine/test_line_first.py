@@ -104,6 +104,16 @@ def test_a_batch_of_flat_events_is_encoded_whole_to_the_records_lines(
             assert judged and (b"@" in expected or b"[" in expected or expected.rfind(b"{") != 0)
 
 
+@pytest.mark.parametrize("seq", [0, 990, 999_990, 1_000_000 - 3, 123_456_789_995])
+def test_seq_numbers_across_thousands_are_the_records_own(seq: int) -> None:
+    """A batch whose ``seq`` values cross a multiple of 1000 (or start below it) writes each number as the record
+    does, with and without fields after it."""
+    items = [_item((1_700_000_000_000_000_000 + i, 20, "svc", "m", {"i": i} if i % 3 else {}, None, None))
+             for i in range(25)]
+    lines, _ = LineEncoder().encode(items, seq, IsoClock(), [])
+    assert lines == [_record_line(item, seq + index) for index, item in enumerate(items)]
+
+
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_EVENT, min_size=1, max_size=8))
 def test_an_event_the_secrets_verdict_passes_is_one_the_redactor_leaves_untouched(events: list[Any]) -> None:

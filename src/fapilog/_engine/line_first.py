@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain, repeat
 from typing import Any
 
 import orjson
@@ -38,6 +39,8 @@ container, no text the stage's rules could change). The tests the built-in redac
 serialized record (``RedactorBase._line_verdict``)."""
 
 _DIGITS3_BYTES = tuple(text.encode("ascii") for text in _DIGITS3)
+_PADDED_COMMA = tuple(b"%03d," % low for low in range(1000))
+_BARE_COMMA = tuple(b"%d," % low for low in range(1000))
 _HEAD = b'{"timestamp":"'
 _MESSAGE = b',"message":'
 _SEQ = b',"seq":'
@@ -152,8 +155,9 @@ class LineEncoder:
         prefix = _HEAD + clock._ms_prefix.encode("ascii")
         lines: list[bytes | None] = []
         add_line = lines.append
-        for number, ((ts_ns, level, name, message, _, _, _, exc, captured), body) in enumerate(
-                zip(items, bodies, strict=True), seq):
+        highs, lows = _seq_columns(seq, len(items))
+        for (ts_ns, level, name, message, _, _, _, exc, captured), body, high, low in zip(
+                items, bodies, highs, lows, strict=True):
             if body is None or exc is not None or captured is not None:
                 add_line(None)
                 continue
@@ -172,8 +176,24 @@ class LineEncoder:
                 base, limit = clock._ms_base, clock._ms_limit
                 prefix = _HEAD + clock._ms_prefix.encode("ascii")
             add_line(join((prefix, digits[(ts_ns - base) // 1000], middle[2],
-                           (b"%d," if len(body) > 1 else b"%d") % number, body)))
+                           high, low if len(body) > 1 else low[:-1], body)))
         return lines, levels
+
+
+def _seq_columns(seq: int, count: int) -> tuple[Iterable[bytes], Iterable[bytes]]:
+    """The ``seq`` values ``seq`` … ``seq + count - 1`` as text in two columns, each followed by a comma: the
+    thousands (``b"123"``, or nothing below 1000) and the last three digits (``b"045,"``), from tables: formatting
+    each number with ``%d`` costs about 100 ns here, the tables about a third of that."""
+    highs: list[Iterable[bytes]] = []
+    lows: list[Iterable[bytes]] = []
+    number, end = seq, seq + count
+    while number < end:
+        high, low = divmod(number, 1000)
+        run = min(end - number, 1000 - low)
+        highs.append(repeat(b"%d" % high if high else b"", run))
+        lows.append((_PADDED_COMMA if high else _BARE_COMMA)[low:low + run])
+        number += run
+    return chain.from_iterable(highs), chain.from_iterable(lows)
 
 
 def _bodies(merged: Sequence[Any], verdicts: Sequence[LineVerdict]) -> list[bytes] | None:
