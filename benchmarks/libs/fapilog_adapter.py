@@ -78,6 +78,7 @@ class FapilogAdapter(Adapter):
             "delivered": sink.get("delivered", 0),
             "dropped": stats["dropped"]["total"],
             "failed": sink.get("failed", 0),
+            "in_flight": sink.get("in_flight", 0),
             "by_reason": stats["dropped"]["by_reason"],
             "high_water": stats["queue"].get("high_water"),
             "flush_ok": bool(self.flush_result) if self.flush_result is not None else None,
