@@ -181,9 +181,9 @@ class LineEncoder:
 
 
 def _seq_columns(seq: int, count: int) -> tuple[Iterable[bytes], Iterable[bytes]]:
-    """The ``seq`` values ``seq`` … ``seq + count - 1`` as text in two columns, each followed by a comma: the
-    thousands (``b"123"``, or nothing below 1000) and the last three digits (``b"045,"``), from tables: formatting
-    each number with ``%d`` costs about 100 ns here, the tables about a third of that."""
+    """The ``seq`` values ``seq`` … ``seq + count - 1`` as text in two columns: the thousands (``b"123"``, or
+    nothing below 1000) and the last three digits with the comma that follows them (``b"045,"``; unpadded below
+    1000), from tables: formatting each number with ``%d`` costs about 100 ns here, the tables about a third."""
     highs: list[Iterable[bytes]] = []
     lows: list[Iterable[bytes]] = []
     number, end = seq, seq + count
