@@ -301,3 +301,24 @@ def test_a_per_record_stage_that_will_not_be_cancelled_keeps_what_it_finished_an
     finally:
         stage.release.set()
         fapilog.shutdown()
+
+
+def test_shutdown_ends_the_worker_thread_while_a_call_it_left_behind_still_runs() -> None:
+    """A call left behind at stage_timeout that never ends does not keep the stopped pipeline's worker thread (and
+    its loop) alive after shutdown(): the thread ends, the call is abandoned with its loop."""
+    from fapilog._engine import state
+
+    stage = NeverStops()
+    fapilog.configure(sinks=[MemorySink()], stage_timeout=0.2, redactors=[stage])
+    log = fapilog.get_logger("svc")
+    try:
+        _log_and_flush(log, 0, 3)
+        assert stage.swallowed >= 1 and not stage.ended.is_set()  # left behind, still running
+        runtime = state._runtime
+        assert runtime is not None and runtime.thread is not None
+        assert fapilog.shutdown(10.0).ok
+        runtime.thread.join(30.0)
+        assert not runtime.thread.is_alive()
+        assert not stage.ended.is_set()  # abandoned, not waited for
+    finally:
+        stage.release.set()

@@ -7,6 +7,9 @@ waiting is *left behind*: it stays on the worker's loop, where it harms nothing 
 discarded, and the worker goes on. Its stage holds it in ``late`` and is not called again until it ends (see
 ``Stage.run``), so at most one such call, and the one batch it holds, is kept per stage.
 
+When the worker ends, its loop's remaining tasks are cancelled and given the same grace (:func:`end_tasks`); a
+call that still goes on is abandoned with the loop rather than keeping the stopped worker's thread alive.
+
 What no task can help: a stage that blocks its thread (``time.sleep``, a CPU loop) stops the whole loop until
 it returns.
 """
@@ -17,7 +20,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-__all__ = ["Expiry", "bounded"]
+__all__ = ["Expiry", "bounded", "end_tasks"]
 
 _GRACE = 1.0
 """Most seconds a cancelled call gets to end before it is left behind."""
@@ -81,3 +84,19 @@ def _discard(task: asyncio.Task[Any]) -> None:
     """The outcome of a call that ended after its time: read (so asyncio does not report it), never used."""
     if not task.cancelled():
         task.exception()
+
+
+def end_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """The worker's end, on its thread: cancel every task still on ``loop`` and wait up to the grace for them to
+    end. A task that still goes on (a call left behind that catches every cancellation) is abandoned: the loop is
+    closed under it instead of the thread waiting for it forever."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.wait(pending, timeout=_GRACE))
+    for task in pending:
+        if task.done():
+            _discard(task)
+        else:
+            task._log_destroy_pending = False  # type: ignore[attr-defined]  # abandoned on purpose

@@ -25,6 +25,7 @@ from fapilog._engine.line_first import LineEncoder, LineVerdict, line_verdicts, 
 from fapilog._engine.notices import warn
 from fapilog._engine.queue import EventQueue, FlushMarker
 from fapilog._engine.reentry import divert_reentrant, from_pipeline, mark_pipeline
+from fapilog._engine.stage_call import end_tasks
 from fapilog._kit.context import get_context
 from fapilog._kit.record import EventRecord, IsoClock, build_records
 from fapilog._kit.serialize import Serializer
@@ -108,11 +109,7 @@ class PipelineWorker:
             self.started.set()
             self.finished.set()
             try:
-                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-                for task in pending:
-                    task.cancel()
-                if pending:
-                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                end_tasks(loop)  # bounded: a stage call left behind at stage_timeout may never end
             finally:
                 loop.close()
 
