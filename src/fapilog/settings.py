@@ -55,7 +55,7 @@ class QueueSettings(ValueMethods):
     batch_size: Annotated[int, Range(gt=0, le=1_000_000)] = 2048
     """Most events the worker takes per turn (> 0). It takes what is queued, up to this many: turns this large
     happen only while the queue is behind, where they spread each turn's fixed costs (a loop turn, the hand-over
-    to each sink, a write) over more events. A stage gets up to this many records per call, within
+    to each sink, a write) over more events. A stage still gets at most 256 records per call, each call within
     ``stage_timeout``."""
     linger: Annotated[float, Range(ge=0, le=10.0)] = 0.005
     """Seconds the worker waits, when woken to a burst (two or more events queued), before taking it, so the
@@ -130,9 +130,9 @@ class LoggingSettings(ValueMethods):
     start_timeout: Annotated[float, Duration] = 10.0
     """Seconds :func:`fapilog.configure` waits for plugins to start (> 0)."""
     stage_timeout: Annotated[float, Duration] = 5.0
-    """Seconds one call of a filter, enricher, redactor or processor (a whole batch, up to ``queue.batch_size``
-    records) may take; past it the batch goes on in that stage's failure state (unfiltered, unenriched, masked,
-    unprocessed), counted (> 0)."""
+    """Seconds one call of a filter, enricher, redactor or processor (up to 256 records of a batch) may take; past
+    it those records and the rest of the batch go on in that stage's failure state (unfiltered, unenriched,
+    masked, unprocessed), counted (> 0)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.sinks, list) and not self.sinks:

@@ -19,7 +19,7 @@ from fapilog._engine.stage_call import Expiry, bounded
 from fapilog._kit.record import EventRecord
 from fapilog.plugins.metadata import KIND_BY_NAME
 
-__all__ = ["REDACTION_FAILED", "Pipeline", "Stage", "StageKind"]
+__all__ = ["CALL_RECORDS", "REDACTION_FAILED", "Pipeline", "Stage", "StageKind"]
 
 StageKind = Literal["filter", "enricher", "redactor", "processor"]
 
@@ -27,6 +27,11 @@ REDACTION_FAILED = "[REDACTION_FAILED]"
 _KEPT_ON_REDACTION_FAILURE = ("timestamp", "level", "logger", "seq")
 
 Records = list[EventRecord]
+
+CALL_RECORDS = 256
+"""Most records one stage call gets (a batch form call, or the per-record form's loop), each call within
+``stage_timeout``: however many events the worker takes per turn (``queue.batch_size``), the time a stage may
+spend per record stays that of a 256-record batch."""
 
 
 class Stage:
@@ -87,25 +92,45 @@ class Stage:
         return result
 
     async def run(self, records: Records) -> tuple[Records, int]:
-        """Apply the stage to a batch; returns the surviving records and how many this stage dropped."""
+        """Apply the stage to a batch; returns the surviving records and how many this stage dropped.
+
+        A batch larger than :data:`CALL_RECORDS` is handed over in parts of that size, each one call under its
+        own ``stage_timeout``; once a part timed out the rest of the batch goes on in the failure state without
+        calling the stage again (a hang costs one timeout per batch, as with a single call)."""
         if self._late:  # a call it would not stop still runs: not called again until that one ends
             self.errors += 1
             warn(f"plugin-late:{self.name}", f"{self.kind} {self.name!r} is still running a call it did not stop "
                  f"when cancelled at stage_timeout; it is not called until that call ends, its events continued "
                  f"({KIND_BY_NAME[self.kind].failure_effect})", code="FL-LOG-001")
             return self._on_batch_failure(records), 0
+        if len(records) <= CALL_RECORDS:
+            kept, dropped, _ = await self._run_part(records)
+            return kept, dropped
+        kept, dropped, timed_out = [], 0, False
+        for start in range(0, len(records), CALL_RECORDS):
+            part = records[start:start + CALL_RECORDS]
+            if timed_out:
+                kept += self._on_batch_failure(part)
+                continue
+            part_kept, part_dropped, timed_out = await self._run_part(part)
+            kept += part_kept
+            dropped += part_dropped
+        return kept, dropped
+
+    async def _run_part(self, records: Records) -> tuple[Records, int, bool]:
+        """One call's worth of records: the survivors, how many were dropped, whether the call timed out."""
         if self._batch is not None:
-            failure: BaseException = TimeoutError()
+            failure: BaseException | None = None
             try:
                 in_time, out = await self._bounded(self._call(self._batch, records), Expiry())
                 if in_time:  # else a result after the deadline, or none: not one to trust
-                    return self._after_batch(records, out)
+                    return (*self._after_batch(records, out), False)
             except BaseException as exc:
                 if _cancelled_for_real(exc):
                     raise
                 failure = exc
-            self._failed(failure)
-            return self._on_batch_failure(records), 0
+            self._failed(failure or TimeoutError())
+            return self._on_batch_failure(records), 0, failure is None
         return await self._run_each(records)
 
     async def _bounded(self, call: Coroutine[Any, Any, Any], expiry: Expiry) -> tuple[bool, Any]:
@@ -114,7 +139,7 @@ class Stage:
             return True, await call
         return await bounded(call, self.timeout, expiry, self._late)
 
-    async def _run_each(self, records: Records) -> tuple[Records, int]:
+    async def _run_each(self, records: Records) -> tuple[Records, int, bool]:
         kept: Records = []
         counts = [0, 0]  # records done, records a filter dropped: kept up to date for a timeout mid-batch
         expiry = Expiry()
@@ -122,7 +147,7 @@ class Stage:
         if not in_time:  # the call in progress and the rest go on in the failure state
             self._failed(TimeoutError())
         kept += [self._on_failure(record) for record in records[counts[0]:]]
-        return kept, counts[1]
+        return kept, counts[1], not in_time
 
     async def _each(self, records: Records, kept: Records, counts: list[int], expiry: Expiry) -> None:
         """The stage on each record in turn, appending to ``kept`` and counting in ``counts``; stops at the first
