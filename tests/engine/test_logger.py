@@ -136,3 +136,35 @@ def test_order_is_preserved_per_thread_and_seq_is_gap_free() -> None:
     for r in records:
         assert r["i"] == last.get(r["tid"], -1) + 1
         last[r["tid"]] = r["i"]
+
+
+class _NoTruth(Exception):
+    """An exception whose truth value cannot be taken (a library class with a broken ``__bool__``)."""
+
+    def __bool__(self) -> bool:
+        raise RuntimeError("no truth value")
+
+
+def test_odd_exc_info_values_never_raise_from_a_log_call(memory: MemorySink) -> None:
+    """Every level method, log() and their awaitable twins accept an exception whose __bool__ raises (recorded as
+    the exception) and malformed exc_info tuples (recorded without one) instead of raising into the caller."""
+    import asyncio
+
+    log = fapilog.get_logger("odd")
+    odd: list[object] = [_NoTruth("kept"), (), (ValueError("short"),), (None, None, None), (1, 2, 3)]
+    for value in odd:
+        for method in (log.debug, log.info, log.warning, log.error, log.critical, log.exception):
+            method("m", exc_info=value)
+        log.log("info", "m", exc_info=value)
+
+    async def awaited() -> None:
+        for value in odd:
+            for method in (log.adebug, log.ainfo, log.awarning, log.aerror, log.acritical, log.aexception):
+                await method("m", exc_info=value)
+            await log.alog("info", "m", exc_info=value)
+
+    asyncio.run(awaited())
+    assert fapilog.flush(10.0).ok
+    assert len(memory.records) == 2 * 7 * len(odd)
+    with_exception = [r["exception"]["type"] for r in memory.records if "exception" in r]
+    assert len(with_exception) == 14 and all(t.endswith("._NoTruth") for t in with_exception)

@@ -91,9 +91,9 @@ def _exception(exc_info: ExcInfo) -> BaseException | None:
         return sys.exc_info()[1]
     if isinstance(exc_info, BaseException):
         return exc_info
-    if isinstance(exc_info, tuple):
+    if isinstance(exc_info, tuple) and len(exc_info) > 1 and isinstance(exc_info[1], BaseException):
         return exc_info[1]
-    return None
+    return None  # anything else (an empty or malformed tuple): no exception, never an error in the log call
 
 
 def _woken(queue: Any) -> None:
@@ -137,7 +137,7 @@ class Logger:
             except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
                 queue.count("internal_error")
                 return
-        _emit(DEBUG, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+        _emit(DEBUG, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
 
     def info(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
         """Log ``msg`` at INFO with ``fields``."""
@@ -155,7 +155,7 @@ class Logger:
             except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
                 queue.count("internal_error")
                 return
-        _emit(INFO, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+        _emit(INFO, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
 
     def warning(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
         """Log ``msg`` at WARNING with ``fields``."""
@@ -173,7 +173,7 @@ class Logger:
             except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
                 queue.count("internal_error")
                 return
-        _emit(WARNING, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+        _emit(WARNING, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
 
     warn = warning
 
@@ -193,7 +193,7 @@ class Logger:
             except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
                 queue.count("internal_error")
                 return
-        _emit(ERROR, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+        _emit(ERROR, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
 
     def critical(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
         """Log ``msg`` at CRITICAL with ``fields``."""
@@ -211,7 +211,7 @@ class Logger:
             except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
                 queue.count("internal_error")
                 return
-        _emit(CRITICAL, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+        _emit(CRITICAL, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
 
     def exception(self, msg: Any, /, *, exc_info: ExcInfo = True, **fields: Any) -> None:
         """Log ``msg`` at ERROR with the exception being handled as a structured ``exception`` field."""
@@ -224,13 +224,13 @@ class Logger:
         number = level if type(level) is int else parse_level(level)
         if self._threshold > number:
             return
-        _emit(number, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info else None)
+        _emit(number, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
 
     async def adebug(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
         """:meth:`debug`, awaiting room in a full queue instead of dropping, without blocking the loop."""
         if self._threshold > DEBUG:
             return
-        exc = _exception(exc_info) if exc_info else None
+        exc = _exception(exc_info) if exc_info is not None else None
         waiting = _emit_or_wait(DEBUG, self.name, msg, fields, self._bound, exc)
         if waiting is not None:
             await waiting
@@ -239,7 +239,7 @@ class Logger:
         """:meth:`info`, awaiting room in a full queue instead of dropping, without blocking the loop."""
         if self._threshold > INFO:
             return
-        exc = _exception(exc_info) if exc_info else None
+        exc = _exception(exc_info) if exc_info is not None else None
         waiting = _emit_or_wait(INFO, self.name, msg, fields, self._bound, exc)
         if waiting is not None:
             await waiting
@@ -248,7 +248,7 @@ class Logger:
         """:meth:`warning`, awaiting room in a full queue instead of dropping, without blocking the loop."""
         if self._threshold > WARNING:
             return
-        exc = _exception(exc_info) if exc_info else None
+        exc = _exception(exc_info) if exc_info is not None else None
         waiting = _emit_or_wait(WARNING, self.name, msg, fields, self._bound, exc)
         if waiting is not None:
             await waiting
@@ -259,7 +259,7 @@ class Logger:
         """:meth:`error`, awaiting room in a full queue instead of dropping, without blocking the loop."""
         if self._threshold > ERROR:
             return
-        exc = _exception(exc_info) if exc_info else None
+        exc = _exception(exc_info) if exc_info is not None else None
         waiting = _emit_or_wait(ERROR, self.name, msg, fields, self._bound, exc)
         if waiting is not None:
             await waiting
@@ -268,7 +268,7 @@ class Logger:
         """:meth:`critical`, awaiting room in a full queue instead of dropping, without blocking the loop."""
         if self._threshold > CRITICAL:
             return
-        exc = _exception(exc_info) if exc_info else None
+        exc = _exception(exc_info) if exc_info is not None else None
         waiting = _emit_or_wait(CRITICAL, self.name, msg, fields, self._bound, exc)
         if waiting is not None:
             await waiting
@@ -292,7 +292,7 @@ class Logger:
         number = level if type(level) is int else parse_level(level)
         if self._threshold > number:
             return
-        exc = _exception(exc_info) if exc_info else None
+        exc = _exception(exc_info) if exc_info is not None else None
         waiting = _emit_or_wait(number, self.name, msg, fields, self._bound, exc)
         if waiting is not None:
             await waiting
