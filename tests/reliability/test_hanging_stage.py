@@ -322,3 +322,45 @@ def test_shutdown_ends_the_worker_thread_while_a_call_it_left_behind_still_runs(
         assert not stage.ended.is_set()  # abandoned, not waited for
     finally:
         stage.release.set()
+
+
+def test_the_interpreter_exits_with_every_event_while_a_call_left_behind_never_ends(tmp_path: Any) -> None:
+    """A process whose redactor call catches every cancellation forever still exits on its own (no shutdown()
+    call), its events delivered masked: the exit drain does not wait for the call left behind."""
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "out.log"
+    script = textwrap.dedent(
+        """
+        import asyncio, sys, fapilog
+        from fapilog.plugins import PluginMetadata
+
+        class Forever:
+            metadata = PluginMetadata(name="forever", version="1.0", kind="redactor")
+
+            async def redact(self, record):
+                return record
+
+            async def redact_batch(self, records):
+                while True:
+                    try:
+                        await asyncio.sleep(0.01)
+                    except BaseException:
+                        pass
+
+        fapilog.configure(sinks=[{"type": "file", "path": sys.argv[1]}], stage_timeout=0.2, redactors=[Forever()])
+        log = fapilog.get_logger("exit")
+        log.info("first", password="hunter2")
+        assert fapilog.flush(20.0).ok
+        log.info("second", password="hunter2")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["message"] for line in lines] == ["[REDACTION_FAILED]"] * 2
+    assert "hunter2" not in path.read_text()

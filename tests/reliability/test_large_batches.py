@@ -22,14 +22,13 @@ class Gated:
     as one full batch."""
 
     def __init__(self) -> None:
-        self.open = False
+        self.open = threading.Event()
         self.held = threading.Event()
 
     async def wait(self, record: Mapping[str, Any]) -> None:
         if record.get("message") == "gate":
             self.held.set()
-            while not self.open:
-                await asyncio.sleep(0.005)
+            await asyncio.to_thread(self.open.wait, 30.0)
 
 
 class SlowLookup(Gated):
@@ -90,7 +89,7 @@ def _burst(stage: Gated, stage_timeout: float) -> tuple[MemorySink, dict[str, An
     assert stage.held.wait(10.0)  # the worker is in the gate's batch: the events below queue up meanwhile
     for i in range(_EVENTS):
         log.info("event", i=i)
-    stage.open = True
+    stage.open.set()
     assert fapilog.flush(60.0).ok
     stats = fapilog.stats()
     fapilog.shutdown()
