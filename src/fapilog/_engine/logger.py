@@ -125,8 +125,7 @@ class Logger:
         """Log ``msg`` at DEBUG with ``fields``."""
         if self._threshold > DEBUG:
             return
-        queue = _direct
-        if queue is not None and exc_info is None:  # the capture, inline (see _direct)
+        if exc_info is None and (queue := _direct) is not None:  # the capture, inline (see _direct)
             try:
                 items = queue.items
                 if len(items) < queue.capacity:
@@ -143,8 +142,7 @@ class Logger:
         """Log ``msg`` at INFO with ``fields``."""
         if self._threshold > INFO:
             return
-        queue = _direct
-        if queue is not None and exc_info is None:  # the capture, inline (see _direct)
+        if exc_info is None and (queue := _direct) is not None:  # the capture, inline (see _direct)
             try:
                 items = queue.items
                 if len(items) < queue.capacity:
@@ -161,8 +159,7 @@ class Logger:
         """Log ``msg`` at WARNING with ``fields``."""
         if self._threshold > WARNING:
             return
-        queue = _direct
-        if queue is not None and exc_info is None:  # the capture, inline (see _direct)
+        if exc_info is None and (queue := _direct) is not None:  # the capture, inline (see _direct)
             try:
                 items = queue.items
                 if len(items) < queue.capacity:
@@ -181,8 +178,7 @@ class Logger:
         """Log ``msg`` at ERROR with ``fields``; ``exc_info=True`` adds the exception being handled."""
         if self._threshold > ERROR:
             return
-        queue = _direct
-        if queue is not None and exc_info is None:  # the capture, inline (see _direct)
+        if exc_info is None and (queue := _direct) is not None:  # the capture, inline (see _direct)
             try:
                 items = queue.items
                 if len(items) < queue.capacity:
@@ -199,8 +195,7 @@ class Logger:
         """Log ``msg`` at CRITICAL with ``fields``."""
         if self._threshold > CRITICAL:
             return
-        queue = _direct
-        if queue is not None and exc_info is None:  # the capture, inline (see _direct)
+        if exc_info is None and (queue := _direct) is not None:  # the capture, inline (see _direct)
             try:
                 items = queue.items
                 if len(items) < queue.capacity:
