@@ -129,7 +129,7 @@ class Stage:
                 if _cancelled_for_real(exc):
                     raise
                 failure = exc
-            self._failed(failure or TimeoutError())
+            self._failed(failure if failure is not None else TimeoutError())
             return self._on_batch_failure(records), 0, failure is None
         return await self._run_each(records)
 
