@@ -191,7 +191,9 @@ def test_a_flush_waiting_in_the_queue_when_the_supervisor_gives_up_fails_fast(wa
     release.set()
     flusher.join(30)
     assert not flusher.is_alive() and len(results) == 1
-    assert not results[0].ok and not results[0].timed_out and "worker_dead" in results[0].failed_sinks[0]
+    # The sink is named too when the last death lost an event in the stage chain (the worker may die there).
+    assert not results[0].ok and not results[0].timed_out
+    assert any("worker_dead" in failure for failure in results[0].failed_sinks)
 
 
 def test_shutdown_after_the_give_up_returns_at_once_and_reports_the_drops(
@@ -342,6 +344,7 @@ def test_a_flush_whose_marker_the_dying_worker_held_is_settled_by_its_successor_
     flusher.join(30)
     assert not flusher.is_alive() and len(results) == 1
     assert not results[0].ok and not results[0].timed_out and results[0].failed_sinks == ("memory",)
+    assert fapilog.flush(10.0).ok  # b was logged after the first flush's marker: only this one waits for it
     assert [r["message"] for r in sink.records] == ["x", "b"]
     stats = fapilog.stats()
     assert stats["restarts"] == 1 and stats["sinks"]["memory"]["errors"] == {"worker_died": 1}
