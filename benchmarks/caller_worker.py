@@ -29,13 +29,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from variants import medians, run_alternated
 
 HERE = Path(__file__).resolve().parent
 
@@ -158,19 +159,9 @@ def main() -> int:
         print(json.dumps(_child(args.mode, args.group)))
         return 0
     variants = args.variant or [""]
-    results: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
-    for _ in range(args.reps):
-        for variant in variants:
-            env = dict(os.environ)
-            env.update(item.split("=", 1) for item in variant.split())
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", "--mode", args.mode, "--group", str(args.group)],
-                env=env, capture_output=True, text=True, check=True,
-            )
-            results[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    results = run_alternated(__file__, ["--mode", args.mode, "--group", str(args.group)], variants, args.reps)
     for variant, runs in results.items():
-        medians = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-        print(f"{variant or '(defaults)'}: " + ", ".join(f"{k}={v:,.1f}" for k, v in medians.items()))
+        print(f"{variant or '(defaults)'}: " + ", ".join(f"{k}={v:,.1f}" for k, v in medians(runs).items()))
     return 0
 
 

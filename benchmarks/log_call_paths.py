@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any
+
+from variants import medians, run_alternated
 
 PATHS = ("plain", "hooks", "exc_info", "log", "bound")
 _CALLS = 2_000
@@ -82,18 +82,10 @@ def main() -> int:
         print(json.dumps(_child()))
         return 0
     variants = args.variant or [""]
-    results: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
-    for _ in range(args.reps):
-        for variant in variants:
-            env = dict(os.environ)
-            env.update(item.split("=", 1) for item in variant.split())
-            done = subprocess.run([sys.executable, __file__, "--child"], env=env, capture_output=True, text=True,
-                                  check=True)
-            results[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
-    medians = {v: {p: statistics.median(run[p] for run in runs) for p in PATHS} for v, runs in results.items()}
+    by_variant = {v: medians(runs) for v, runs in run_alternated(__file__, [], variants, args.reps).items()}
     first = variants[0]
-    for variant, by_path in medians.items():
-        ratios = ", ".join(f"{p}={by_path[p]:,.0f} ns ({by_path[p] / medians[first][p]:.2f}x)" for p in PATHS)
+    for variant, by_path in by_variant.items():
+        ratios = ", ".join(f"{p}={by_path[p]:,.0f} ns ({by_path[p] / by_variant[first][p]:.2f}x)" for p in PATHS)
         print(f"{variant or '(defaults)'}: {ratios}")
     return 0
 

@@ -15,19 +15,15 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+from probes import percentile
+from variants import medians, run_alternated
 
 
 async def _child(bursts: int, burst: int, gap: float) -> dict[str, Any]:
-    sys.path.insert(0, str(HERE))
     import fapilog
     from fixtures import IP, MESSAGE, METHOD, PATH, STATUS
 
@@ -52,9 +48,7 @@ async def _child(bursts: int, burst: int, gap: float) -> dict[str, Any]:
     fapilog.flush(timeout=30)
     dropped = fapilog.stats()["dropped"]["total"]
     fapilog.shutdown(timeout=30)
-    lateness.sort()
-    count = len(lateness)
-    return {"p50_ms": lateness[count // 2], "p99_ms": lateness[int(count * 0.99)], "max_ms": lateness[-1],
+    return {"p50_ms": percentile(lateness, 50), "p99_ms": percentile(lateness, 99), "max_ms": max(lateness),
             "dropped": dropped}
 
 
@@ -70,18 +64,10 @@ def main() -> None:
     if args.child:
         print(json.dumps(asyncio.run(_child(args.bursts, args.burst, args.gap))))
         return
-    variants = args.variant or ["X=1"]
-    results: dict[str, list[dict[str, Any]]] = {variant: [] for variant in variants}
-    for _ in range(args.reps):
-        for variant in variants:
-            env = {**os.environ, **dict(pair.split("=", 1) for pair in variant.split())}
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", "--bursts", str(args.bursts), "--burst", str(args.burst),
-                 "--gap", str(args.gap)], env=env, capture_output=True, text=True, check=True)
-            results[variant].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    for variant, runs in results.items():
-        medians = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-        print(f"{variant}: " + ", ".join(f"{key}={value:,.2f}" for key, value in medians.items()))
+    variants = args.variant or [""]
+    child_args = ["--bursts", str(args.bursts), "--burst", str(args.burst), "--gap", str(args.gap)]
+    for variant, runs in run_alternated(__file__, child_args, variants, args.reps).items():
+        print(f"{variant or '(defaults)'}: " + ", ".join(f"{key}={value:,.2f}" for key, value in medians(runs).items()))
 
 
 if __name__ == "__main__":
