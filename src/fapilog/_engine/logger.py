@@ -19,7 +19,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from fapilog._kit.context import get_context as _context
 from fapilog._kit.levels import CRITICAL, DEBUG, ERROR, INFO, WARNING, parse_level
@@ -102,6 +102,30 @@ def _woken(queue: Any) -> None:
     queue.wake()
 
 
+def _level_method(level: int, name: str, doc: str) -> Callable[..., None]:
+    """``Logger.<name>``: the threshold test, then the capture, inline while nothing else is to be done (no
+    exception, and ``_direct`` set: no capture hooks) and the queue has room, else through ``_emit``."""
+
+    def method(self: Logger, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
+        if self._threshold > level:
+            return
+        if exc_info is None and (queue := _direct) is not None:
+            try:
+                items = queue.items
+                if len(items) < queue.capacity:
+                    items.append((_now(), level, self.name, msg, fields, _context(), self._bound, None, None))
+                    if queue.sleeping:
+                        _woken(queue)
+                    return
+            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
+                queue.count("internal_error")
+                return
+        _emit(level, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
+
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Logger.{name}", doc
+    return method
+
+
 class Logger:
     """A named handle; create with :func:`fapilog.get_logger`. Methods work from sync and async code alike.
 
@@ -121,92 +145,23 @@ class Logger:
     def __repr__(self) -> str:
         return f"<fapilog.Logger {self.name!r} threshold={self._threshold}>"
 
-    def debug(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
-        """Log ``msg`` at DEBUG with ``fields``."""
-        if self._threshold > DEBUG:
-            return
-        if exc_info is None and (queue := _direct) is not None:  # the capture, inline (see _direct)
-            try:
-                items = queue.items
-                if len(items) < queue.capacity:
-                    items.append((_now(), DEBUG, self.name, msg, fields, _context(), self._bound, None, None))
-                    if queue.sleeping:
-                        _woken(queue)
-                    return
-            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
-                queue.count("internal_error")
-                return
-        _emit(DEBUG, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
-
-    def info(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
-        """Log ``msg`` at INFO with ``fields``."""
-        if self._threshold > INFO:
-            return
-        if exc_info is None and (queue := _direct) is not None:  # the capture, inline (see _direct)
-            try:
-                items = queue.items
-                if len(items) < queue.capacity:
-                    items.append((_now(), INFO, self.name, msg, fields, _context(), self._bound, None, None))
-                    if queue.sleeping:
-                        _woken(queue)
-                    return
-            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
-                queue.count("internal_error")
-                return
-        _emit(INFO, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
-
-    def warning(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
-        """Log ``msg`` at WARNING with ``fields``."""
-        if self._threshold > WARNING:
-            return
-        if exc_info is None and (queue := _direct) is not None:  # the capture, inline (see _direct)
-            try:
-                items = queue.items
-                if len(items) < queue.capacity:
-                    items.append((_now(), WARNING, self.name, msg, fields, _context(), self._bound, None, None))
-                    if queue.sleeping:
-                        _woken(queue)
-                    return
-            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
-                queue.count("internal_error")
-                return
-        _emit(WARNING, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
+    # The five sync level methods are one function (see _level_method), made once per level; the signatures
+    # are spelled out for type checkers.
+    if TYPE_CHECKING:
+        def debug(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None: ...
+        def info(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None: ...
+        def warning(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None: ...
+        def error(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None: ...
+        def critical(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None: ...
+    else:
+        debug = _level_method(DEBUG, "debug", "Log ``msg`` at DEBUG with ``fields``.")
+        info = _level_method(INFO, "info", "Log ``msg`` at INFO with ``fields``.")
+        warning = _level_method(WARNING, "warning", "Log ``msg`` at WARNING with ``fields``.")
+        error = _level_method(
+            ERROR, "error", "Log ``msg`` at ERROR with ``fields``; ``exc_info=True`` adds the exception being handled.")
+        critical = _level_method(CRITICAL, "critical", "Log ``msg`` at CRITICAL with ``fields``.")
 
     warn = warning
-
-    def error(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
-        """Log ``msg`` at ERROR with ``fields``; ``exc_info=True`` adds the exception being handled."""
-        if self._threshold > ERROR:
-            return
-        if exc_info is None and (queue := _direct) is not None:  # the capture, inline (see _direct)
-            try:
-                items = queue.items
-                if len(items) < queue.capacity:
-                    items.append((_now(), ERROR, self.name, msg, fields, _context(), self._bound, None, None))
-                    if queue.sleeping:
-                        _woken(queue)
-                    return
-            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
-                queue.count("internal_error")
-                return
-        _emit(ERROR, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
-
-    def critical(self, msg: Any, /, *, exc_info: ExcInfo = None, **fields: Any) -> None:
-        """Log ``msg`` at CRITICAL with ``fields``."""
-        if self._threshold > CRITICAL:
-            return
-        if exc_info is None and (queue := _direct) is not None:  # the capture, inline (see _direct)
-            try:
-                items = queue.items
-                if len(items) < queue.capacity:
-                    items.append((_now(), CRITICAL, self.name, msg, fields, _context(), self._bound, None, None))
-                    if queue.sleeping:
-                        _woken(queue)
-                    return
-            except Exception:  # noqa: BLE001 - a log call never raises because of the library's own state
-                queue.count("internal_error")
-                return
-        _emit(CRITICAL, self.name, msg, fields, self._bound, _exception(exc_info) if exc_info is not None else None)
 
     def exception(self, msg: Any, /, *, exc_info: ExcInfo = True, **fields: Any) -> None:
         """Log ``msg`` at ERROR with the exception being handled as a structured ``exception`` field."""
