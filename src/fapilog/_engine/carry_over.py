@@ -64,16 +64,12 @@ class Predecessor:
         runtime = self._runtime
         assert runtime is not None
         ended = runtime.thread is None or not runtime.thread.is_alive()
-        counters = _settled(runtime)
+        # A dead pipeline's stats() count what its sinks still held as failed (held_as_failed); the events its
+        # queue forwarded are the successor's (counted there), not its own.
+        counters = runtime.stats(forwarded=False)
         if ended:
             self._final, self._runtime = copy.deepcopy(counters), None
         return counters
-
-
-def _settled(runtime: Runtime) -> Stats:
-    """``runtime.stats()`` of a dead pipeline (which counts what its sinks still held as failed, see
-    :func:`held_as_failed`); the events its queue forwarded are the successor's (counted there), not its own."""
-    return runtime.stats(forwarded=False)
 
 
 def held_as_failed(sinks: dict[str, SinkStats], worker: PipelineWorker) -> None:
@@ -93,7 +89,7 @@ def settle_markers(worker: PipelineWorker, queued: Iterable[Any]) -> None:
     """The flush markers a dead worker leaves behind (called on its thread, its loop gone).
 
     A marker in a sink's buffer will never be passed: that sink's part of its flush ends now, failed (the
-    records before it are lost, see :func:`_settled`). A marker still queued, or held and put back, goes on to
+    records before it are lost, see :func:`held_as_failed`). A marker still queued, or held and put back, goes on to
     the successor, which settles it; each sink that lost records before it is named among its failures now.
     """
     lost = [runner.name for runner in worker.sinks if runner.pending() > 0]
