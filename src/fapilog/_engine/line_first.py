@@ -39,7 +39,7 @@ container, no text the stage's rules could change). The tests the built-in redac
 serialized record (``RedactorBase._line_verdict``)."""
 
 _DIGITS3_BYTES = tuple(text.encode("ascii") for text in _DIGITS3)
-_PADDED_COMMA = tuple(b"%03d," % low for low in range(1000))
+_PADDED_COMMA = tuple(digits + b"," for digits in _DIGITS3_BYTES)
 _BARE_COMMA = tuple(b"%d," % low for low in range(1000))
 _HEAD = b'{"timestamp":"'
 _MESSAGE = b',"message":'
