@@ -13,7 +13,6 @@ keyword arguments given to :func:`fapilog.configure`.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
@@ -190,6 +189,8 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         value: Any = raw
         stripped = raw.strip()
         if stripped[:1] in ("[", "{"):
+            import json  # here: most processes set no JSON-valued variable, and start-up skips the module
+
             try:
                 value = json.loads(stripped)
             except json.JSONDecodeError as exc:
@@ -235,6 +236,8 @@ def read_file(file: str | os.PathLike[str]) -> dict[str, Any]:
                           code="FL-CFG-003") from exc
     try:
         if path.suffix.lower() == ".json":
+            import json
+
             data = json.loads(text)
         else:
             import tomllib

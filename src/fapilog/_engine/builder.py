@@ -13,12 +13,9 @@ removes only the default. ``plugins.allow`` need not name it: it is part of the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fapilog._constraints import prefixed
-from fapilog._engine.delivery import BufferPolicy, SinkRunner
-from fapilog._engine.delivery_options import check_delivery, runner_options
-from fapilog._engine.pipeline import Pipeline, Stage, StageKind
 from fapilog._kit.levels import parse_level
 from fapilog._registry.dependencies import resolve_order
 from fapilog._registry.registry import default_registry
@@ -26,6 +23,10 @@ from fapilog._value_methods import RecordMethods
 from fapilog.errors import ConfigError, FapilogError, PluginError, PluginValidationError
 from fapilog.plugins.metadata import KINDS, PluginMetadata, metadata_of
 from fapilog.settings import LoggingSettings, PluginSettings
+
+if TYPE_CHECKING:  # imported where used: they bring asyncio, which a pipeline delivered directly never needs
+    from fapilog._engine.delivery import BufferPolicy, SinkRunner
+    from fapilog._engine.pipeline import Pipeline, Stage, StageKind
 
 __all__ = [
     "DEFAULT_REDACTOR",
@@ -166,6 +167,8 @@ def _unique(name: str, taken: set[str]) -> str:
 
 def build_stage(kind: StageKind, spec: Any, settings: LoggingSettings, taken: set[str], where: str) -> Stage:
     """One stage plugin, created and wrapped; ``taken`` keeps names unique within the pipeline."""
+    from fapilog._engine.pipeline import Stage
+
     name, obj = _instantiate(kind, _with_settings(spec, settings.plugins), where)
     try:
         return Stage(kind, _unique(name, taken), obj, spec, timeout=settings.stage_timeout)
@@ -203,6 +206,9 @@ def _stream_format(spec: Any, settings: LoggingSettings) -> Any:
 
 
 def _build_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: str) -> SinkRunner:
+    from fapilog._engine.delivery import SinkRunner
+    from fapilog._engine.delivery_options import check_delivery, runner_options
+
     delivery: Mapping[str, Any] = {}
     own_processors: list[Any] = []
     spec = _with_settings(spec, settings.plugins)
@@ -262,6 +268,8 @@ class BuiltPipeline(RecordMethods):
 
 def build_pipeline(settings: LoggingSettings) -> BuiltPipeline:
     """Every configured plugin, created, validated and ordered; raises the first configuration error."""
+    from fapilog._engine.pipeline import Pipeline
+
     plugins = settings.plugins
     stages: list[Stage] = []
     taken: set[str] = set()

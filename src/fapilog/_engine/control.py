@@ -43,6 +43,7 @@ _T = TypeVar("_T")
 
 
 def _worker(runtime: Runtime, timeout: float) -> PipelineWorker:
+    runtime.boot_now()
     runtime.booted.wait(timeout)
     worker = runtime.worker
     if worker is None or not worker.started.wait(timeout) or worker.finished.is_set():

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from fapilog._engine.direct import resolve_now
 from fapilog._engine.emit import capture_event
 
 if TYPE_CHECKING:
@@ -106,7 +107,8 @@ def _records(item: tuple[Any, ...], clock: IsoClock | None) -> list[EventRecord]
         _clock = _new_clock()
         source = _pipeline()
         worker = source.worker if source is not None else None
-        _seq = worker.next_seq if worker is not None else 0
+        direct = source.direct if source is not None else None
+        _seq = worker.next_seq if worker is not None else direct.next_seq if direct is not None else 0
     records, _seq = build_records([item], _seq, _clock.format)
     return records
 
@@ -120,7 +122,7 @@ def _redacted(record: EventRecord) -> Mapping[str, Any]:
     current: Mapping[str, Any] = record
     for name, plugin in chain:
         try:
-            out = _resolve_now(plugin.redact(current))
+            out = resolve_now(plugin.redact(current))
         except Exception:  # noqa: BLE001 - contained like in the pipeline: the event is masked, never leaked
             return _stub(record, name)
         if not isinstance(out, Mapping):
@@ -151,6 +153,9 @@ def _redactors() -> list[tuple[str, Any]] | None:
     worker = source.worker if source is not None else None
     if worker is not None:
         stages = worker.pipeline.stages
+    elif source is not None and source.direct is not None:  # the shutdown delivered it without a worker
+        _chain = list(source.direct.redactors)
+        return _chain
     else:
         from fapilog._engine.builder import build_pipeline
 
@@ -163,27 +168,6 @@ def _redactors() -> list[tuple[str, Any]] | None:
             return None
     _chain = [(stage.name, stage.obj) for stage in stages if stage.kind == "redactor"]
     return _chain
-
-
-class _NeedsEventLoop(Exception):
-    """A redactor's coroutine tried to wait for something: no event loop runs on the caller's thread."""
-
-
-def _resolve_now(value: Any) -> Any:
-    """``value``, or the result of ``value`` when it is an awaitable that finishes without waiting.
-
-    A coroutine that never awaits anything unfinished (every built-in redactor's ``redact``) finishes on its
-    first step; one that would suspend is closed and refused.
-    """
-    if not hasattr(value, "__await__"):
-        return value
-    steps = value.__await__()
-    try:
-        steps.send(None)
-    except StopIteration as done:
-        return done.value
-    steps.close()
-    raise _NeedsEventLoop
 
 
 def _stub(record: Mapping[str, Any], plugin: str) -> dict[str, Any]:

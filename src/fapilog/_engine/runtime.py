@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 
 from fapilog._engine import reentry
 from fapilog._engine.emit import capture_hooks, make_counting_emit, make_emit
+from fapilog._engine.give_up import give_up
 from fapilog._engine.notices import warn
 from fapilog._engine.queue import EventQueue, FlushMarker, Handover
 from fapilog._engine.results import FlushResult, ShutdownReport
+from fapilog._engine.start_delay import BuildClaim
 from fapilog._kit.context import get_context
 from fapilog._kit.levels import parse_level
 from fapilog.errors import UsageError
@@ -25,6 +27,7 @@ from fapilog.settings import LoggingSettings
 
 if TYPE_CHECKING:
     from fapilog._engine.carry_over import Predecessor
+    from fapilog._engine.direct import Delivered
     from fapilog._engine.stats_schema import PluginStats, SinkStats, Stats
     from fapilog._engine.worker import PipelineWorker
 
@@ -34,8 +37,6 @@ _WORKER_THREAD_ERROR = "<called from the worker thread: would deadlock>"
 _WORKER_DIED = "<the worker died: see stderr; the next log call or configure() starts a new one>"
 _SETTLE_WAIT = 1.0
 """Seconds a restarted pipeline's worker waits for the dead worker's thread to end before reading its counters."""
-_GIVE_UP_GRACE = 0.05
-"""Seconds a shutdown past its deadline waits for the worker's loop to count what it abandons."""
 
 
 class Runtime:
@@ -71,16 +72,32 @@ class Runtime:
         self.abandoned: str | None = None
         """Why nobody will restart this pipeline's dead worker (see :meth:`abandon`); what a flush then reports."""
         self._predecessor: Predecessor | None = None
+        self._claim = BuildClaim() if lazy else None
+        """Who builds a pipeline a log call started, and when (``fapilog._engine.start_delay``)."""
+        self.direct: Delivered | None = None
+        """What a shutdown delivered without a worker (None when the worker delivered, or nothing was)."""
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
         with self._lock:
             if self.state == "new":
+                if self._claim is not None:  # until the worker runs, a flush or a full queue ends the delay
+                    self.queue.wake = self._claim.now
+                    self.queue.lingering = True
                 self.thread = threading.Thread(target=self._boot, name="fapilog-worker", daemon=True)
                 self.thread.start()
                 self.state = "running"
 
+    def boot_now(self) -> None:
+        """End the start delay: build the pipeline now (what waits for the worker calls this first)."""
+        if self._claim is not None:
+            self._claim.now()
+
     def _boot(self) -> None:
+        if self._claim is not None:
+            if not self._claim.worker_takes():
+                return  # a shutdown delivered everything without a worker
+            self.queue.lingering = False
         from fapilog._engine.builder import build_pipeline
         from fapilog._engine.worker import PipelineWorker
 
@@ -115,6 +132,7 @@ class Runtime:
     def wait_started(self, timeout: float) -> dict[str, BaseException]:
         """Wait for the pipeline to be built and every plugin's ``start()``; returns failures by plugin name."""
         deadline = time.monotonic() + timeout
+        self.boot_now()
         if not self.booted.wait(timeout):
             return {"<startup>": TimeoutError(f"the pipeline was not built within {timeout}s")}
         if self.build_error is not None:
@@ -229,21 +247,27 @@ class Runtime:
             self.state = "stopping"
         deadline = time.monotonic() + timeout
         self.queue.close(self.handover)
-        self.booted.wait(max(0.0, deadline - time.monotonic()))
+        direct = self._deliver_directly(deadline)
+        if direct is None:
+            self.boot_now()
+            self.booted.wait(max(0.0, deadline - time.monotonic()))
         worker = self.worker
         details: dict[str, int] = {}
         in_flight = 0
         finished = True
-        if worker is not None:
+        if direct is not None:
+            details, in_flight = dict(direct.undelivered), direct.in_flight
+            finished = not details and not in_flight
+        elif worker is not None:
             worker.request_stop()
             finished = worker.finished.wait(max(0.0, deadline - time.monotonic()))
             if not finished:
                 worker.gave_up = True
-                details, in_flight = _give_up(worker)
+                details, in_flight = give_up(worker)
         elif not self.booted.is_set():
             finished = False
         left = [item for item in self.queue.take_all() if not isinstance(item, FlushMarker)]
-        if left and finished and worker is not None and worker.death is None:
+        if left and finished and (direct is not None or (worker is not None and worker.death is None)):
             # The worker drained everything and stopped: these arrived afterwards, from callers that raced
             # the close. They belong to the next pipeline.
             for item in left:
@@ -266,6 +290,24 @@ class Runtime:
             dropped=self._unintentional_drops(),
         )
 
+    def _deliver_directly(self, deadline: float) -> Delivered | None:
+        """Deliver what is queued on this thread, without building a worker, when the worker has not started
+        building yet and every plugin can run here (``fapilog._engine.direct``); None otherwise."""
+        claim = self._claim
+        if claim is None or self._predecessor is not None or self.queue.markers or not claim.shutdown_takes():
+            return None
+        done = None
+        try:
+            from fapilog._engine.direct import deliver_queued
+
+            done = deliver_queued(self.queue, self.settings, deadline)
+        finally:
+            claim.settle(delivered=done is not None)
+        if done is not None:
+            self.direct = done
+            self.booted.set()
+        return done
+
     def _unintentional_drops(self) -> dict[str, int]:
         by_reason, _ = _drops(self.queue.snapshot_drops(), self.worker)
         return {reason: n for reason, n in by_reason.items() if n and not reason.startswith("filtered:")}
@@ -277,7 +319,7 @@ class Runtime:
         queue forwarded to the next pipeline count as waiting (``queue.depth``), so ``submitted`` never drops
         while no successor has them yet; ``forwarded=False`` leaves them to the successor that adopted them."""
         # here, not at import: the exit drain counts its drops without it (see _unintentional_drops)
-        from fapilog._engine.sink_stats import sink_snapshot
+        from fapilog._engine.sink_stats import worker_snapshot
         from fapilog._engine.stats_schema import dropped_stats, queue_stats
 
         queue = self.queue
@@ -289,25 +331,14 @@ class Runtime:
         processed = high_water = degraded = split_extra = 0
         if worker is not None:
             processed, high_water, degraded = worker.processed, worker.high_water, worker.serializer.degraded
-            from fapilog._registry.registry import default_registry
-
-            timings = default_registry().timings
-            # A sink's own processors are plugins like the chain's: listed (as ``<processor>@<sink>``) beside them.
-            sink_stages = [stage for runner in worker.sinks for stage in runner.processors]
-            for stage in [*worker.pipeline.stages, *sink_stages]:
-                load_ms, start_ms = timings(stage.obj)
-                plugins[stage.name] = {"kind": stage.kind, "errors": stage.errors, "load_ms": load_ms,
-                                       "start_ms": start_ms}
-            split_extra = sum(stage.expanded for stage in worker.pipeline.stages)
-            for runner in worker.sinks:
-                sinks[runner.name] = sink_snapshot(runner)
-                load_ms, start_ms = timings(runner.sink)
-                plugins[runner.name] = {"kind": "sink", "errors": sum(runner.errors.values()), "load_ms": load_ms,
-                                        "start_ms": start_ms}
+            split_extra = worker_snapshot(worker, sinks, plugins)
             if self.state == "failed":  # the worker died: what its sinks held will never be written
                 from fapilog._engine.carry_over import held_as_failed
 
                 held_as_failed(sinks, worker)
+        elif self.direct is not None:  # delivered by the shutdown, without a worker
+            processed, degraded = self.direct.processed, self.direct.degraded
+            self.direct.snapshot(sinks, plugins, capacity=self.settings.sink_defaults.buffer_capacity)
         by_reason, intentional = _drops(queue_drops, worker)
         own: Stats = {
             "state": self.state,
@@ -351,35 +382,3 @@ def _ignore(old: Callable[..., None], new: Callable[..., None]) -> None:
 
 def _ignore_failure(runtime: Runtime) -> None:
     """Default failure listener: nobody supervises this runtime."""
-
-
-def _give_up(worker: PipelineWorker) -> tuple[dict[str, int], int]:
-    """The deadline passed: count what never reached a sink as failed, even if the loop itself is stuck.
-
-    Returns the undelivered counts by place and how many records were in a write whose outcome is unknown.
-    """
-    details: dict[str, int] = {}
-    in_flight = [0]
-    done = threading.Event()
-
-    def abandon() -> None:
-        for runner in worker.sinks:
-            lost = runner.abandon("shutdown_timeout")
-            if lost:
-                details[f"sink:{runner.name}"] = lost
-            in_flight[0] += runner.in_flight_at_abandon
-        done.set()
-
-    loop = worker.loop
-    try:
-        if loop is not None:
-            loop.call_soon_threadsafe(abandon)
-    except RuntimeError:
-        pass  # the loop closed just now: the counts below are final
-    if not done.wait(_GIVE_UP_GRACE):  # the loop itself is blocked (a sink blocking in sync code)
-        for runner in worker.sinks:
-            stuck = runner.abandon("shutdown_timeout", from_outside=True)
-            in_flight[0] += runner.in_flight_at_abandon
-            if stuck:
-                details[f"sink:{runner.name}"] = stuck
-    return details, in_flight[0]

@@ -7,7 +7,6 @@ contexts are followed up to ``max_chain`` links.
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 __all__ = ["structure_exception"]
@@ -35,6 +34,8 @@ def structure_exception(
 
 
 def _structure(exc: BaseException, max_frames: int, depth: int, seen: set[int]) -> dict[str, Any]:
+    import traceback  # here: a process that never logs an exception never imports it
+
     seen.add(id(exc))
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ is not None else []
     kept = frames[-max_frames:] if max_frames > 0 else []

@@ -7,12 +7,14 @@ there at exit, needs nothing new during finalization, and keeps one slow disk fr
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
-import queue
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
+    import queue
 
 __all__ = ["BlockingWorker"]
 
@@ -29,11 +31,14 @@ class BlockingWorker:
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Any] | None = None
+        """Made by :meth:`start`, one per thread (a sink that never starts never imports ``queue``)."""
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
+            import queue
+
             # A fresh job queue per thread: a stopping thread can never take a job meant for its successor.
             self._jobs = queue.SimpleQueue()
             # The jobs run in a copy of the starting context: started from the worker, that context marks
@@ -60,16 +65,20 @@ class BlockingWorker:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the I/O thread and await its result (exceptions propagate)."""
+        import asyncio  # here, not at import: a pipeline delivered without an event loop never imports it
+
         if self._thread is None:
             self.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((loop, future, fn, args))
+        jobs = self._jobs
+        assert jobs is not None  # made by start()
+        jobs.put((loop, future, fn, args))
         return await future
 
     def stop(self) -> None:
         """Let the thread finish the jobs already queued, then end."""
-        if self._thread is not None:
+        if self._thread is not None and self._jobs is not None:
             self._jobs.put(_STOP)
             self._thread = None
 

@@ -129,6 +129,14 @@ class StreamSink:
         return stream
 
     async def start(self) -> None:
+        self.choose_format()
+        self._io.start()
+
+    def choose_format(self) -> bool:
+        """Decide ``format="auto"`` (console on a terminal, JSON otherwise) and the colour; True for JSON lines.
+
+        Called by :meth:`start`, and by a pipeline delivered at shutdown without ever starting its sinks
+        (``fapilog._engine.direct``)."""
         if self.format == "auto":
             try:
                 self._console = self._stream().isatty()
@@ -136,7 +144,12 @@ class StreamSink:
                 self._console = False
         if self.colour is None:
             self.colour = self._console
-        self._io.start()
+        return not self._console
+
+    def console_lines(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
+        """The console format of each record, without its newline (indented frames for an exception)."""
+        colour = bool(self.colour)
+        return [format_console(r, colour=colour) for r in records]
 
     async def stop(self) -> None:
         await self.flush()
@@ -147,9 +160,7 @@ class StreamSink:
 
     async def write_batch(self, records: Sequence[Mapping[str, Any]]) -> None:
         if self._console:
-            colour = bool(self.colour)
-            text = "".join(format_console(r, colour=colour) + "\n" for r in records)
-            await self._io.run(self._write_text, text)
+            await self._io.run(self._write_text, "".join(line + "\n" for line in self.console_lines(records)))
         else:
             await self._write_json_lines(json_lines(records))
 
