@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import pytest
@@ -99,3 +100,92 @@ def _subclasses(cls: type) -> list[type]:
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found
+
+
+def _constructor_twin(cls: type) -> type:
+    """The same fields as ``cls`` (defaults and factories included), with everything @dataclass(frozen=True)
+    generates: its ``__init__`` is the reference for the one :func:`value_class` classes inherit."""
+    fields = []
+    for f in dataclasses.fields(cls):
+        options: dict[str, Any] = {"compare": f.compare, "hash": f.hash, "repr": f.repr, "init": f.init}
+        if f.default is not dataclasses.MISSING:
+            options["default"] = f.default
+        if f.default_factory is not dataclasses.MISSING:
+            options["default_factory"] = f.default_factory
+        fields.append((f.name, f.type, dataclasses.field(**options)))
+    twin: type = dataclasses.make_dataclass(cls.__name__, fields, frozen=True, eq=False, repr=False)
+    return twin
+
+
+def _outcome(make: Any) -> object:
+    """What a constructor call gives: the fields' values, or the error's type and message."""
+    try:
+        obj = make()
+    except TypeError as exc:
+        return ("TypeError", str(exc).split("__init__() ", 1)[-1])  # the generated names the twin's qualname
+    # a factory's value may differ call by call (a timestamp): its type is compared
+    return {f.name: getattr(obj, f.name) if f.default_factory is dataclasses.MISSING else type(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)}
+
+
+@pytest.mark.parametrize("cls", sorted({type(a) for a, _ in SAMPLES}, key=lambda c: c.__name__),
+                         ids=lambda c: c.__name__)
+def test_the_inherited_constructor_takes_what_the_generated_one_takes(cls: type) -> None:
+    """Defaults, factories (a fresh object each time), positional and keyword arguments, and the errors for
+    too many, missing, repeated or unknown arguments are those of the generated ``__init__``."""
+    twin = _constructor_twin(cls)
+    params = [f for f in dataclasses.fields(cls) if f.init]
+    required = [f for f in params if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    sample = next(a for a, _ in SAMPLES if type(a) is cls)
+    given = {f.name: getattr(sample, f.name) for f in params}
+    positional = [given[f.name] for f in params]
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((), dict(given)),
+        (tuple(positional), {}),
+        (tuple(positional[:1]), {f.name: given[f.name] for f in params[1:]}),
+        ((), {f.name: given[f.name] for f in required}),
+        ((*positional, None), {}),
+        ((), {**given, "no_such_field": 1}),
+        (tuple(positional[:1]), {params[0].name: positional[0]}),
+        ((), {}),
+    ]
+    for args, kwargs in calls:
+        assert _outcome(lambda a=args, k=kwargs: cls(*a, **k)) == _outcome(
+            lambda a=args, k=kwargs: twin(*a, **k)), (args, kwargs)
+    factories = [f.name for f in params if f.default_factory is not dataclasses.MISSING]
+    if factories:
+        least = {f.name: given[f.name] for f in required}
+        first, second = cls(**least), cls(**least)
+        assert all(getattr(first, name) is not getattr(second, name) for name in factories
+                   if isinstance(getattr(first, name), (list, dict, set)))
+
+
+@pytest.mark.parametrize(("first", "second"), SAMPLES[:3], ids=[type(a).__name__ for a, _ in SAMPLES[:3]])
+def test_instances_stay_frozen_and_describe_themselves_as_generated(first: Any, second: Any) -> None:
+    """Assignment and deletion raise FrozenInstanceError; the signature, params and replace() are a frozen
+    dataclass's; a frozen dataclass may subclass one and its instances are frozen too."""
+    cls = type(first)
+    name = dataclasses.fields(cls)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(first, name, getattr(second, name))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        delattr(first, name)
+    assert str(inspect.signature(cls)) == str(inspect.signature(_constructor_twin(cls)))
+    params = cls.__dataclass_params__
+    assert (params.init, params.frozen, params.eq, params.repr) == (True, True, False, False)
+    assert dataclasses.replace(first, **{name: getattr(second, name)}) == _with(first, name, getattr(second, name))
+
+    @dataclasses.dataclass(frozen=True)
+    class Sub(cls):  # type: ignore[misc, valid-type]
+        extra: int = 1
+
+    sub = Sub()
+    assert sub.extra == 1 and getattr(sub, name) == getattr(cls(), name)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sub.extra = 2  # type: ignore[misc]
+
+
+def _with(obj: Any, name: str, value: Any) -> Any:
+    values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
+    values[name] = value
+    return type(obj)(**values)

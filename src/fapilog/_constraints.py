@@ -30,7 +30,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 from fapilog.errors import ConfigError
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
 _M = TypeVar("_M")
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class Range(ValueMethods):
     """Bounds of a number: ``gt``/``ge`` below, ``lt``/``le`` above (each optional)."""
 

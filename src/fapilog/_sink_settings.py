@@ -11,12 +11,12 @@ import dataclasses
 from typing import Annotated, Any, Literal
 
 from fapilog._constraints import Duration, Range
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 
 __all__ = ["CircuitSettings", "RetrySettings", "SinkDefaults"]
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class RetrySettings(ValueMethods):
     """How a batch that failed in a retryable way is tried again (sinks with ``write_batch`` only)."""
 
@@ -32,7 +32,7 @@ class RetrySettings(ValueMethods):
     """Cap in seconds on a backend's ``Retry-After`` (>= 0)."""
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class CircuitSettings(ValueMethods):
     """The sink's circuit breaker (sinks with ``write_batch`` only)."""
 
@@ -42,7 +42,7 @@ class CircuitSettings(ValueMethods):
     """Seconds the circuit stays open before one batch probes the backend (> 0)."""
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class SinkDefaults(ValueMethods):
     """Delivery settings every sink gets unless its own spec overrides them."""
 

@@ -21,7 +21,7 @@ from fapilog._coercion import build, check_value
 from fapilog._constraints import Duration, Level, Range, setting_error
 from fapilog._kit.levels import parse_level
 from fapilog._sink_settings import CircuitSettings, RetrySettings, SinkDefaults
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 from fapilog.errors import ConfigError
 
 _T = TypeVar("_T")
@@ -37,7 +37,7 @@ __all__ = [
 ENV_PREFIX = "FAPILOG_"
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class QueueSettings(ValueMethods):
     """The queue between log calls and the worker."""
 
@@ -62,7 +62,7 @@ class QueueSettings(ValueMethods):
     end the wait early (>= 0, at most 10; 0 turns it off)."""
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class PluginSettings(ValueMethods):
     """Per-plugin settings and switches, by plugin name."""
 
@@ -77,7 +77,7 @@ class PluginSettings(ValueMethods):
     """Plugin names that must never be loaded; configuring one is a ConfigError."""
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class MetricsSettings(ValueMethods):
     """A Prometheus endpoint serving ``fapilog.stats()`` (needs ``pip install "fapilog[metrics]"``)."""
 
@@ -89,7 +89,7 @@ class MetricsSettings(ValueMethods):
     """Address to listen on; loopback by default, ``0.0.0.0`` to let other hosts scrape."""
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class OpenTelemetrySettings(ValueMethods):
     """OpenTelemetry integration (needs ``pip install "fapilog[opentelemetry]"`` when switched on)."""
 
@@ -97,7 +97,7 @@ class OpenTelemetrySettings(ValueMethods):
     """Emit a span for each plugin load, start and stop, through the global tracer provider."""
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class LoggingSettings(ValueMethods):
     """Everything :func:`fapilog.configure` accepts. Build with :meth:`load` to get validation."""
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 
 __all__ = ["FlushResult", "ShutdownReport"]
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class FlushResult(ValueMethods):
     """What a flush achieved by its deadline. Truthy when every sink confirmed everything before the call."""
 
@@ -27,7 +27,7 @@ class FlushResult(ValueMethods):
         return self.ok
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class ShutdownReport(ValueMethods):
     """What a shutdown could not deliver in time. Truthy when it left nothing behind: no event still queued or in
     a sink's buffer at the deadline, no write still running. Events a sink refused or gave up on before (counted

@@ -15,7 +15,7 @@ import time
 from typing import Literal
 
 from fapilog._registry import tracing
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 from fapilog.errors import PluginError
 from fapilog.plugins.metadata import PluginKind, metadata_of
 
@@ -24,7 +24,7 @@ __all__ = ["InstanceState", "InstanceTracker", "PluginInstanceInfo"]
 InstanceState = Literal["loaded", "started", "stopped", "failed"]
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class PluginInstanceInfo(ValueMethods):
     """Lifecycle of one created instance: state, timings in milliseconds, and the failure reason if any."""
 

@@ -28,7 +28,7 @@ from fapilog._registry.lifecycle import InstanceTracker, PluginInstanceInfo, ela
 from fapilog._registry.specs import NOT_PLUGINS, spec_label, split_spec
 from fapilog._registry.validation import LegacyPluginWarning, inspect_plugin, needs_async_adapter
 from fapilog._registry.verdict import CompatVerdict
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 from fapilog.errors import ConfigError, PluginError, PluginNotFoundError, PluginValidationError
 from fapilog.plugins.metadata import PLUGIN_KINDS, PluginKind, PluginMetadata
 
@@ -49,7 +49,7 @@ PluginState = Literal["discovered", "loaded", "failed"]
 PluginSource = Literal["registered", "entry-point", "builtin"]
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class PluginInfo(ValueMethods):
     """A snapshot of what the registry knows about one plugin name.
 

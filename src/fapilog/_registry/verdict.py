@@ -3,9 +3,7 @@ the answer, never the gate) imports neither ``packaging`` nor ``importlib.metada
 
 from __future__ import annotations
 
-import dataclasses
-
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 from fapilog._version import __version__
 
 __all__ = ["CORE_DISTRIBUTION", "CORE_VERDICT", "CompatVerdict"]
@@ -14,7 +12,7 @@ CORE_DISTRIBUTION = "fapilog"
 """The core's distribution name (canonical form)."""
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class CompatVerdict(ValueMethods):
     """The gate's answer for one distribution: ``compatible``, the ``constraint`` it declares on fapilog
     (``None`` when it declares none), a ``reason`` a person can act on, the core version checked, and the

@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 from fapilog.errors import PluginIncompatibleError, PluginValidationError
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ PLUGIN_KINDS: tuple[PluginKind, ...] = get_args(PluginKind)
 
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class KindSpec(ValueMethods):
     """Everything the core knows about one kind of plugin, in one row of :data:`KINDS`."""
 
@@ -108,7 +108,7 @@ def _specifier_set(text: str) -> SpecifierSet:
     return SpecifierSet(text, prereleases=True)
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class PluginRequirement(ValueMethods):
     """One parsed entry of :attr:`PluginMetadata.requires`: another plugin's name and a version range."""
 
@@ -153,7 +153,7 @@ def _is_dataclass_type(obj: object) -> bool:
     return isinstance(obj, type) and dataclasses.is_dataclass(obj)
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class PluginMetadata(ValueMethods):
     """A plugin's identity and contract, validated on creation.
 
@@ -269,7 +269,7 @@ def metadata_of(plugin: object) -> PluginMetadata | None:
 HealthStatus = Literal["healthy", "degraded", "unhealthy"]
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class PluginHealth(ValueMethods):
     """The answer of one health check: a status, a human-readable detail, and when it was taken.
 

@@ -32,7 +32,7 @@ import math
 import time
 from collections.abc import Iterable, Mapping
 
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 from fapilog.errors import FapilogError
 
 __all__ = [
@@ -91,7 +91,7 @@ class BatchTooLargeError(PermanentSinkError):
     """The batch's body was over the backend's size limit (HTTP 413): the core sends it again in halves."""
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class BatchResult(ValueMethods):
     """A partly accepted batch: ``rejected`` maps the index of each refused record (in the batch the sink was
     given) to the reason it was refused. Records not listed were delivered."""

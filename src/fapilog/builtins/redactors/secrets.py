@@ -25,11 +25,10 @@ whenever ``redactors`` is not ``[]``, and ``plugins.disabled=["secrets"]`` remov
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from fapilog._kit.url_credentials import CredentialStripper
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 from fapilog._version import __version__
 from fapilog.builtins.redactors._base import Depth, Items, Names, RedactorBase
 from fapilog.builtins.redactors._keys import KeyMatcher
@@ -62,7 +61,7 @@ spaces removed from both sides (``*api_key*`` thus covers ``apiKey``, ``X-Api-Ke
 ``docs/redaction.md`` lists them; a test checks the two agree."""
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class SecretsSettings(ValueMethods):
     """Settings of ``secrets``; see :class:`SecretsRedactor`."""
 

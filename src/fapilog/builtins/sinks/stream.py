@@ -7,12 +7,11 @@ stream is looked up at write time, so redirections such as pytest's capture keep
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TextIO
 
-from fapilog._value_methods import ValueMethods
+from fapilog._value_methods import ValueMethods, value_class
 from fapilog._version import __version__
 from fapilog.plugins import BlockingWorker, dumps, json_lines, safe_repr
 from fapilog.plugins.constraints import settings_from
@@ -96,7 +95,7 @@ def _escape(char: str) -> str:
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-@dataclasses.dataclass(frozen=True, eq=False, repr=False)  # see fapilog._value_methods
+@value_class  # see fapilog._value_methods
 class StreamSinkSettings(ValueMethods):
     """Settings of the ``stdout`` and ``stderr`` sinks (values are checked when the sink is created)."""
 
