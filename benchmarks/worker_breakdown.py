@@ -40,7 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fapilog._engine.builder import build_pipeline
-from fapilog._engine.emit import CapturedEvent
+from fapilog._engine.captured_event import CapturedEvent
 from fapilog._engine.line_first import LineEncoder, line_verdicts
 from fapilog._kit.record import IsoClock, build_records
 from fapilog._kit.serialize import Serializer

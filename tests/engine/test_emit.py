@@ -95,7 +95,8 @@ def test_every_capture_lays_the_event_out_as_captured_event_says() -> None:
     """The sync and awaitable captures, with and without hooks, and capture_event() queue one layout."""
     import time
 
-    from fapilog._engine.emit import CapturedEvent, capture_event, make_emit
+    from fapilog._engine.captured_event import CapturedEvent
+    from fapilog._engine.emit import capture_event, make_emit
     from fapilog._engine.queue import EventQueue
     from fapilog._kit.context import scoped
 
@@ -123,7 +124,8 @@ def test_every_level_method_captures_inline_what_the_capture_function_would() ->
     exception or a full queue they call the capture. Either way the queue gets the same layout, and a full
     queue's policy applies (here drop_newest: counted)."""
     from fapilog._engine import logger as logger_module
-    from fapilog._engine.emit import CapturedEvent, make_emit
+    from fapilog._engine.captured_event import CapturedEvent
+    from fapilog._engine.emit import make_emit
     from fapilog._engine.queue import EventQueue
     from fapilog._kit.context import scoped
 
@@ -158,3 +160,13 @@ def test_every_level_method_captures_inline_what_the_capture_function_would() ->
     assert [e.exc for e in events] == [None, None, None, boom, None, None, None]
     assert [e.captured for e in events] == [None] * 6 + [{"caller-thread": threading.current_thread().name}]
     assert queue.dropped == {"queue_full": 1}
+
+
+def test_the_index_constants_follow_the_named_layout() -> None:
+    """emit's index constants (what the worker reads) are the positions of CapturedEvent's fields, in order."""
+    from fapilog._engine import emit
+    from fapilog._engine.captured_event import CapturedEvent
+
+    names = CapturedEvent._fields
+    assert len(names) == 9
+    assert [getattr(emit, name.upper()) for name in names] == list(range(len(names)))

@@ -1,6 +1,6 @@
 """The capture functions: what a log call runs once its level check passed, and the event they capture.
 
-A captured event is laid out as :class:`CapturedEvent` says. The hot path builds that layout as a plain tuple
+A captured event is laid out as ``captured_event.CapturedEvent`` says. The hot path builds that layout as a plain tuple
 display (a tuple display costs ~40 ns here, the named tuple's constructor ~400 ns), so the worker reads events
 by unpacking or by the index constants below, never by name. :func:`capture_event` builds it for a log call
 made now where speed does not matter (late events, ``fapilog.testing``).
@@ -17,35 +17,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from fapilog._engine.queue import EventQueue
 from fapilog._kit.context import get_context
 
-__all__ = ["CaptureHook", "CapturedEvent", "capture_event", "capture_hooks", "make_counting_emit", "make_emit"]
+if TYPE_CHECKING:
+    from fapilog._engine.captured_event import CapturedEvent
+
+__all__ = ["CaptureHook", "capture_event", "capture_hooks", "make_counting_emit", "make_emit"]
 
 
-class CapturedEvent(NamedTuple):
-    """What a log call hands to the worker, in this order (the one definition of the layout)."""
-
-    ts_ns: int
-    """The capture time, ``time.time_ns()``."""
-    level: int
-    name: str
-    """The logger's name."""
-    message: Any
-    fields: dict[str, Any] | None
-    """The call's own ``**fields`` dict (never copied)."""
-    context: Mapping[str, Any] | None
-    """The context snapshot of the calling task or thread."""
-    bound: Mapping[str, Any] | None
-    """The handle's bound fields."""
-    exc: BaseException | None
-    captured: dict[str, Any] | None
-    """The values call-site capture hooks took, by enricher name (None when none ran)."""
-
-
-TS_NS, LEVEL, NAME, MESSAGE, FIELDS, CONTEXT, BOUND, EXC, CAPTURED = range(len(CapturedEvent._fields))
+TS_NS, LEVEL, NAME, MESSAGE, FIELDS, CONTEXT, BOUND, EXC, CAPTURED = range(9)
+"""Where each part of a captured event is (``captured_event.CapturedEvent`` names them in this order)."""
 
 CaptureHook = tuple[str, Callable[[], Any]]
 Waiting = Coroutine[Any, Any, None] | None
@@ -57,6 +41,8 @@ def capture_event(
     exc: BaseException | None = None, captured: dict[str, Any] | None = None,
 ) -> CapturedEvent:
     """The captured event of a log call made now, on this thread (its context)."""
+    from fapilog._engine.captured_event import CapturedEvent
+
     return CapturedEvent(time.time_ns(), level, name, message, fields, get_context(), bound, exc, captured)
 
 

@@ -16,7 +16,6 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from fapilog._engine.direct import resolve_now
 from fapilog._engine.emit import capture_event
 
 if TYPE_CHECKING:
@@ -119,6 +118,8 @@ def _redacted(record: EventRecord) -> Mapping[str, Any]:
     chain = _redactors()
     if chain is None:
         return _stub(record, _chain_error or "<redactors>")
+    from fapilog._engine.direct import resolve_now
+
     current: Mapping[str, Any] = record
     for name, plugin in chain:
         try:

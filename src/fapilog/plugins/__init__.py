@@ -26,15 +26,6 @@ from fapilog._kit.record import RESERVED_KEYS, EventRecord
 from fapilog._kit.serialize import Serializer, dumps, json_lines, safe_repr
 from fapilog._lazy import lazy_attributes as _lazy_attributes
 from fapilog.plugins.metadata import PLUGIN_API_VERSION, PluginHealth, PluginKind, PluginMetadata
-from fapilog.plugins.outcomes import (
-    BatchResult,
-    BatchTooLargeError,
-    PermanentSinkError,
-    RetryableSinkError,
-    SinkDeliveryError,
-    parse_retry_after,
-)
-from fapilog.plugins.protocols import BatchSink, Enricher, Filter, Processor, Record, Redactor, Sink
 
 if _typing.TYPE_CHECKING:
     from fapilog._registry.compat import check_constraint as check_constraint
@@ -43,6 +34,15 @@ if _typing.TYPE_CHECKING:
     from fapilog._registry.registry import PluginInfo, PluginInstanceInfo, PluginRegistry, default_registry
     from fapilog._registry.validation import LegacyPluginWarning as LegacyPluginWarning
     from fapilog.plugins.health import check_health
+    from fapilog.plugins.outcomes import (
+        BatchResult,
+        BatchTooLargeError,
+        PermanentSinkError,
+        RetryableSinkError,
+        SinkDeliveryError,
+        parse_retry_after,
+    )
+    from fapilog.plugins.protocols import BatchSink, Enricher, Filter, Processor, Record, Redactor, Sink
 
 __all__ = [
     "CRITICAL",
@@ -87,8 +87,13 @@ __all__ = [
     "safe_repr",
 ]
 
-# The registry pulls in importlib.metadata and packaging: load it when first used, not on import.
+# The registry pulls in importlib.metadata and packaging: load it when first used, not on import. The delivery
+# outcomes and the protocols are only needed by a sink that reports them and by type checkers: not by start-up.
 _LAZY = {
+    **dict.fromkeys(("BatchResult", "BatchTooLargeError", "PermanentSinkError", "RetryableSinkError",
+                     "SinkDeliveryError", "parse_retry_after"), "fapilog.plugins.outcomes"),
+    **dict.fromkeys(("BatchSink", "Enricher", "Filter", "Processor", "Record", "Redactor", "Sink"),
+                    "fapilog.plugins.protocols"),
     "LegacyPluginWarning": "fapilog._registry.validation",
     "check_constraint": "fapilog._registry.compat",
     "missing_extra_error": "fapilog._registry.discovery",

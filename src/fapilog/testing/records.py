@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from fapilog._engine.emit import CapturedEvent
+from fapilog._engine.captured_event import CapturedEvent
 from fapilog._kit.levels import parse_level
 from fapilog._kit.record import EventRecord, IsoClock, build_records
 from fapilog._kit.serialize import Serializer

@@ -19,7 +19,7 @@ from fapilog.builtins.redactors._walker import BIG_INT, HUGE_INT, REDACTION_ERRO
 from fapilog.plugins import EventRecord
 from fapilog.plugins.constraints import NonEmpty, Range
 from fapilog.plugins.metadata import PluginHealth, PluginMetadata
-from fapilog.plugins.protocols import Record
+from fapilog.plugins.protocols import Record  # at run time: plugin checks resolve the methods' annotations
 
 __all__ = ["CORE_KEYS", "MAX_DEPTH_LIMIT", "MAX_ITEMS_LIMIT", "Depth", "Items", "Names", "RedactorBase"]
 
