@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     bare = set(_self_times("pass", 1))  # the interpreter's own start-up (site, encodings): not ours to count
     measured = {name: us for name, us in measured.items() if name not in bare}
     floor_names = set(_self_times(FLOOR, 1))
-    loop_names = set(_self_times(LOOP, 1)) - floor_names
+    # what the statement imported that only the event loop needs (nothing, when it never imported asyncio)
+    loop_names = set(_self_times(LOOP, 1)) - floor_names if "asyncio" in measured else set()
     floor = sorted(((n, us) for n, us in measured.items() if n in floor_names), key=lambda r: -r[1])
     loop = sum(us for n, us in measured.items() if n in loop_names)
     own = sorted(((n, us) for n, us in measured.items() if n not in floor_names | loop_names), key=lambda r: -r[1])
