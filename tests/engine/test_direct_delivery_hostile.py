@@ -129,3 +129,20 @@ def test_the_console_format_uses_the_streams_own_error_handler() -> None:
 
     assert shown(direct.stdout) == shown(built.stdout)
     assert "na?ve ? caf?" in direct.stdout
+
+
+def test_the_stream_sinks_plugin_settings_choose_the_format_as_for_the_worker() -> None:
+    """``plugins.settings.stdout.format = "console"`` with the default ``stdout`` sink: the lines the shutdown
+    writes are in the console format, as the worker's are (the global ``format`` fills in only what neither
+    the sink's table nor its plugin settings set)."""
+    code = 'import fapilog\nfapilog.get_logger("ps").info("event", password="hunter2")\n'
+    env = {**_ENV, "FAPILOG_PLUGINS__SETTINGS": '{"stdout": {"format": "console"}}'}
+    direct = _child(code, env=env)
+    built = _child(code + "fapilog.flush(30.0)\n", env=env)
+    assert direct.returncode == built.returncode == 0, direct.stderr + built.stderr
+
+    def shown(out: str) -> str:
+        return re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "<time>", out)
+
+    assert shown(direct.stdout) == shown(built.stdout)
+    assert "ps: event" in direct.stdout and "password='***'" in direct.stdout

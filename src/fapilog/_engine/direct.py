@@ -9,11 +9,11 @@ shutting-down thread: each event becomes the record the worker would build, goes
 coroutines finish without waiting), is serialized once, and is written to the stream, within the shutdown's
 deadline. Neither asyncio nor the sink runners nor the stage chain is imported.
 
-Anything else — any other plugin, settings that do not build, a redactor that raises or would wait, a flush
-queued meanwhile, a stream with a ``write`` of its own — returns None before anything was written: the queue is as it was, and the worker is built after all, exactly as
-before. Starting a thread is not allowed from ``atexit`` on Python 3.12, so the writes happen on this thread;
-a stream that cannot take more (a full pipe nobody reads) is waited for with ``select`` only until the
-deadline, and what it did not take is counted as undelivered.
+Anything else — any other plugin, settings that do not build, a redactor that raises or would wait, a flush queued
+meanwhile, a stream with a ``write`` of its own — returns None before anything was written: the queue is as it
+was, and the worker is built after all, exactly as before. Starting a thread is not allowed from ``atexit`` on
+Python 3.12, so the writes happen on this thread; a stream that cannot take more (a full pipe nobody reads) is
+waited for with ``select`` only until the deadline, and what it did not take is counted as undelivered.
 """
 
 from __future__ import annotations
@@ -113,7 +113,10 @@ def plan(settings: LoggingSettings) -> Plan | None:
             redactors.append((builder._unique(name, taken), obj))  # the stage names the worker would give
         sinks: list[tuple[str, DirectSink]] = []
         for where, spec in sink_specs:
-            name, sink = builder.instantiate_sink(spec, settings, where)
+            # As the builder makes a sink for its runner: the global format fills in only what neither the spec
+            # nor the plugin's settings set (``instantiate_sink`` applies it first, so it would win).
+            merged = builder._stream_format(builder._with_settings(spec, settings.plugins), settings)
+            name, sink = builder._instantiate("sink", merged, where)
             created.append(sink)
             sinks.append((name, sink))  # type: ignore[arg-type]  # checked below, with the redactors
     except Exception:  # noqa: BLE001 - the worker's build raises or reports it, as it always did
