@@ -146,3 +146,13 @@ def test_the_stream_sinks_plugin_settings_choose_the_format_as_for_the_worker() 
 
     assert shown(direct.stdout) == shown(built.stdout)
     assert "ps: event" in direct.stdout and "password='***'" in direct.stdout
+
+
+def test_a_tiny_exit_timeout_still_writes_what_the_reader_takes_at_once() -> None:
+    """exit_timeout far shorter than building the records takes: the deadline ends the waiting for a full
+    stream, not the writes a ready reader takes at once, so nothing is lost and nothing is reported."""
+    proc = _child("import fapilog\nfor i in range(3): fapilog.get_logger('t').info('tiny', i=i)\n",
+                  env={**_ENV, "FAPILOG_EXIT_TIMEOUT": "0.001"})
+    assert proc.returncode == 0, proc.stderr
+    assert [json.loads(line)["i"] for line in proc.stdout.splitlines()] == [0, 1, 2]
+    assert "FL-LOG-009" not in proc.stderr

@@ -376,19 +376,20 @@ def _chunks(lines: list[bytes]) -> Iterator[tuple[bytes, list[int]]]:
 
 
 def _write_within(fd: int, data: bytes, deadline: float) -> int:
-    """Write ``data`` to ``fd`` in pieces the descriptor reports it can take; returns the bytes written by
-    ``deadline`` (all of them, unless the reader stopped reading)."""
+    """Write ``data`` to ``fd`` in pieces the descriptor reports it can take; returns the bytes written (all of
+    them, unless the reader stopped reading). Only the waiting ends at ``deadline``: what the descriptor takes at
+    once is still written after it (a tiny ``exit_timeout`` spent on building the records loses nothing a
+    reader is ready for)."""
     view = memoryview(data)
     written = 0
     while written < len(view):
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        _, ready, _ = select.select((), (fd,), (), remaining)
+        _, ready, _ = select.select((), (fd,), (), max(0.0, remaining))
         if not ready:
             break
         try:
             written += os.write(fd, view[written:written + _CHUNK])
-        except BlockingIOError:  # a non-blocking descriptor that filled up meanwhile: wait again
-            continue
+        except BlockingIOError:  # a non-blocking descriptor that filled up meanwhile: wait again, until the deadline
+            if remaining <= 0:
+                break
     return written
