@@ -216,19 +216,22 @@ class Delivered:
 
 
 def deliver_queued(queue: EventQueue, settings: LoggingSettings, deadline: float) -> Delivered | None:
-    """:func:`deliver` what ``queue`` holds (the shutdown closed it); when that is not possible, the events are
-    back at the head of the queue, for the worker."""
-    items = queue.take_all()
-    done = None
-    try:
-        # A flush that found the pipeline running before the shutdown closed it may have queued its marker
-        # since: the worker answers it, after the events before it.
-        if not any(isinstance(item, FlushMarker) for item in items):
-            done = deliver(settings, items, deadline)
-    finally:
-        if done is None:  # nothing was written
-            with queue.lock:
-                queue.items.extendleft(reversed(items))
+    """:func:`deliver` what ``queue`` holds (the shutdown closed it), then remove it; when that is not possible,
+    the queue is left as it is, for the worker. Until then the events stay queued, so ``stats()`` read meanwhile
+    (a metrics scrape) counts them as waiting: ``submitted`` never goes back."""
+    with queue.lock:
+        items = queue.items.copy()  # one C call: callers appending at the right cannot interleave with it
+    # A flush that found the pipeline running before the shutdown closed it may have queued its marker since:
+    # the worker answers it, after the events before it.
+    if any(isinstance(item, FlushMarker) for item in items):
+        return None
+    done = deliver(settings, items, deadline)
+    if done is not None:
+        with queue.lock:  # only this thread takes from the left now; by identity all the same
+            head = queue.items
+            for item in items:
+                if head and head[0] is item:
+                    head.popleft()
     return done
 
 
