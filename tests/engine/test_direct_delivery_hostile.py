@@ -1,9 +1,10 @@
 """A pipeline delivered by its shutdown, without a worker, under the conditions a hostile user creates.
 
-Each test here failed against the first version of ``fapilog._engine.direct``: a flush racing the shutdown, a
-``sys.stdout`` that writes its own way, two redactors of one type, a stream with its own error handler. Short
-scripts run in real child interpreters; the in-process tests lengthen the start delay so the shutdown always
-comes first.
+Each test here failed against the first version of ``fapilog._engine.direct``: flushes racing the shutdown, a
+``sys.stdout`` that writes its own way, two redactors of one type, a stream's own error handler, a stream sink's
+plugin settings, a tiny ``exit_timeout``, stats() read mid-delivery. Short scripts run in real child interpreters;
+the in-process tests lengthen the start delay so the shutdown always comes first, and make a race's window
+certain by acting from inside it (what the other thread would do there, done at that point).
 """
 
 from __future__ import annotations
@@ -183,3 +184,27 @@ def test_stats_read_while_the_shutdown_delivers_never_lose_the_events(
     assert runtime.direct is not None and seen  # delivered by the shutdown, scraped on the way
     assert seen == [5] and runtime.stats()["submitted"] == runtime.stats()["processed"] == 5
     assert len(capfd.readouterr().out.splitlines()) == 5
+
+
+@pytest.mark.usefixtures("long_delay")
+def test_a_flush_queued_while_the_shutdown_writes_is_answered_at_once(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A flush() whose marker lands while the shutdown is writing (after it took the events): the shutdown
+    answers it (everything before it was delivered) instead of dropping it and leaving the caller to time out."""
+    _lazy_pipeline(sinks=["stdout"])
+    fapilog.get_logger("late-flush").info("event")
+    runtime = state._runtime
+    assert runtime is not None
+    marker = FlushMarker()
+    redact_batch = SecretsRedactor.redact_batch
+
+    async def flush_lands(self: SecretsRedactor, records: list[Any]) -> list[Any]:
+        runtime.queue.put_marker(marker)  # what flush() does once it found the pipeline running
+        return await redact_batch(self, records)
+
+    monkeypatch.setattr(SecretsRedactor, "redact_batch", flush_lands)
+    assert fapilog.shutdown(timeout=5.0).ok
+    assert runtime.direct is not None
+    assert marker.future.done() and marker.future.result() == []
+    assert json.loads(capfd.readouterr().out)["message"] == "event"
