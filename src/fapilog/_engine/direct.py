@@ -9,21 +9,23 @@ shutting-down thread: each event becomes the record the worker would build, goes
 coroutines finish without waiting), is serialized once, and is written to the stream, within the shutdown's
 deadline. Neither asyncio nor the sink runners nor the stage chain is imported.
 
-Anything else — any other plugin, settings that do not build, a redactor that raises or would wait — returns
-None before anything was written: the queue is as it was, and the worker is built after all, exactly as
-before. Starting a thread is not allowed from ``atexit`` on Python 3.12, so the writes happen on this thread;
-a stream that cannot take more (a full pipe nobody reads) is waited for with ``select`` only until the
-deadline, and what it did not take is counted as undelivered.
+Anything else — any other plugin, settings that do not build, a redactor that raises or would wait, a flush queued
+meanwhile, a stream with a ``write`` of its own — returns None before anything was written: the queue is as it
+was, and the worker is built after all, exactly as before. Starting a thread is not allowed from ``atexit`` on
+Python 3.12, so the writes happen on this thread; a stream that cannot take more (a full pipe nobody reads) is
+waited for with ``select`` only until the deadline, and what it did not take is counted as undelivered.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import select
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from fapilog._engine.flush_marker import FlushMarker
 from fapilog._engine.ledger import SinkLedger
 from fapilog._engine.notices import warn
 
@@ -104,13 +106,17 @@ def plan(settings: LoggingSettings) -> Plan | None:
         if sink_specs is None or redactor_specs is None:
             return None
         redactors: list[tuple[str, Any]] = []
+        taken: set[str] = set()
         for where, spec in redactor_specs:
             name, obj = builder.instantiate_stage("redactor", spec, settings, where)
             created.append(obj)
-            redactors.append((name, obj))
+            redactors.append((builder._unique(name, taken), obj))  # the stage names the worker would give
         sinks: list[tuple[str, DirectSink]] = []
         for where, spec in sink_specs:
-            name, sink = builder.instantiate_sink(spec, settings, where)
+            # As the builder makes a sink for its runner: the global format fills in only what neither the spec
+            # nor the plugin's settings set (``instantiate_sink`` applies it first, so it would win).
+            merged = builder._stream_format(builder._with_settings(spec, settings.plugins), settings)
+            name, sink = builder._instantiate("sink", merged, where)
             created.append(sink)
             sinks.append((name, sink))  # type: ignore[arg-type]  # checked below, with the redactors
     except Exception:  # noqa: BLE001 - the worker's build raises or reports it, as it always did
@@ -210,16 +216,22 @@ class Delivered:
 
 
 def deliver_queued(queue: EventQueue, settings: LoggingSettings, deadline: float) -> Delivered | None:
-    """:func:`deliver` what ``queue`` holds (the shutdown closed it); when that is not possible, the events are
-    back at the head of the queue, for the worker."""
-    items = queue.take_all()
-    done = None
-    try:
-        done = deliver(settings, items, deadline)
-    finally:
-        if done is None:  # nothing was written
-            with queue.lock:
-                queue.items.extendleft(reversed(items))
+    """:func:`deliver` what ``queue`` holds (the shutdown closed it), then remove it; when that is not possible,
+    the queue is left as it is, for the worker. Until then the events stay queued, so ``stats()`` read meanwhile
+    (a metrics scrape) counts them as waiting: ``submitted`` never goes back."""
+    with queue.lock:
+        items = queue.items.copy()  # one C call: callers appending at the right cannot interleave with it
+    # A flush that found the pipeline running before the shutdown closed it may have queued its marker since:
+    # the worker answers it, after the events before it.
+    if any(isinstance(item, FlushMarker) for item in items):
+        return None
+    done = deliver(settings, items, deadline)
+    if done is not None:
+        with queue.lock:  # only this thread takes from the left now; by identity all the same
+            head = queue.items
+            for item in items:
+                if head and head[0] is item:
+                    head.popleft()
     return done
 
 
@@ -228,6 +240,9 @@ def deliver(settings: LoggingSettings, items: Sequence[Any], deadline: float) ->
     before anything was written — when this pipeline cannot be delivered without its worker."""
     found = plan(settings)
     if found is None:
+        return None
+    if any(_target(sink._stream()) is None for _, sink in found.sinks):  # a stream with a write of its own
+        retire([obj for _, obj in found.redactors] + [sink for _, sink in found.sinks])
         return None
     from fapilog._kit.record import IsoClock, build_records
     from fapilog._kit.serialize import Serializer
@@ -275,21 +290,17 @@ def _write(name: str, sink: DirectSink, lines: list[bytes], text: list[str] | No
     each ends delivered, failed, undelivered (not written by the deadline) or in flight (cut off part-way)."""
     stream = sink._stream()
     try:
-        fd: int | None = stream.fileno()
-        stream.flush()  # keep order with what the text and buffer layers still hold
-    except Exception:  # noqa: BLE001 - no descriptor (a test's capture, a StringIO): the sink's own write
-        fd = None
-    try:
-        if fd is None:  # an in-memory stream: it never blocks
+        if _target(stream) == "memory":  # it never blocks: the sink's own write
             if text is not None:
                 sink._write_text("".join(f"{line}\n" for line in text))
             else:
                 sink._write_bytes(b"".join(line + b"\n" for line in lines))
             ledger.deliver(len(lines))
             return
-        if text is not None:  # the console format in the stream's own encoding, as its text layer writes it
-            encoding = getattr(stream, "encoding", None) or "utf-8"
-            lines = [line.encode(encoding, "backslashreplace") for line in text]
+        fd = stream.fileno()  # a closed file raises here: counted below
+        stream.flush()  # keep order with what the text and buffer layers still hold
+        if text is not None:  # the console format as the stream's text layer writes it
+            lines = [_encoded(line, stream) for line in text]
         _write_fd(name, fd, lines, ledger, deadline, done)
     except Exception as exc:  # noqa: BLE001 - a closed or broken stream: counted and summarized, never raised
         reason = type(exc).__name__
@@ -298,6 +309,34 @@ def _write(name: str, sink: DirectSink, lines: list[bytes], text: list[str] | No
         warn(f"undeliverable:{name}:{reason}",
              f"sink {name!r} could not deliver {lost} event(s) ({reason}); {lost} so far for this reason "
              f"(stats: sinks.{name}.failed)", code="FL-LOG-005")
+
+
+def _target(stream: object) -> str | None:
+    """How a stream is written here: ``fd`` (its descriptor, which is all its layers do with the bytes),
+    ``memory`` (the sink's own write: an in-memory stream never blocks), or None (a stream with a write of its
+    own, such as a tee or a wrapper that hands out another stream's descriptor: only its sink's runner calls
+    that write, as it always did)."""
+    if type(stream) is io.StringIO:
+        return "memory"
+    if not isinstance(stream, io.TextIOWrapper) or any(
+        getattr(type(stream), method) is not getattr(io.TextIOWrapper, method) for method in ("write", "flush")
+    ):
+        return None
+    buffer = stream.buffer
+    if type(buffer) is io.BytesIO:
+        return "memory"
+    raw = buffer.raw if type(buffer) in (io.BufferedWriter, io.BufferedRandom) else buffer
+    return "fd" if type(raw) is io.FileIO else None
+
+
+def _encoded(line: str, stream: TextIO) -> bytes:
+    """A console line in the stream's encoding and with its error handler, as its text layer writes it; what
+    that cannot write is escaped (the sink's own fallback)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return line.encode(encoding, getattr(stream, "errors", None) or "strict")
+    except (UnicodeEncodeError, LookupError):
+        return line.encode(encoding, "backslashreplace")
 
 
 def _write_fd(name: str, fd: int, lines: list[bytes], ledger: SinkLedger, deadline: float, done: Delivered) -> None:
@@ -340,19 +379,20 @@ def _chunks(lines: list[bytes]) -> Iterator[tuple[bytes, list[int]]]:
 
 
 def _write_within(fd: int, data: bytes, deadline: float) -> int:
-    """Write ``data`` to ``fd`` in pieces the descriptor reports it can take; returns the bytes written by
-    ``deadline`` (all of them, unless the reader stopped reading)."""
+    """Write ``data`` to ``fd`` in pieces the descriptor reports it can take; returns the bytes written (all of
+    them, unless the reader stopped reading). Only the waiting ends at ``deadline``: what the descriptor takes at
+    once is still written after it (a tiny ``exit_timeout`` spent on building the records loses nothing a
+    reader is ready for)."""
     view = memoryview(data)
     written = 0
     while written < len(view):
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        _, ready, _ = select.select((), (fd,), (), remaining)
+        _, ready, _ = select.select((), (fd,), (), max(0.0, remaining))
         if not ready:
             break
         try:
             written += os.write(fd, view[written:written + _CHUNK])
-        except BlockingIOError:  # a non-blocking descriptor that filled up meanwhile: wait again
-            continue
+        except BlockingIOError:  # a non-blocking descriptor that filled up meanwhile: wait again, until the deadline
+            if remaining <= 0:
+                break
     return written

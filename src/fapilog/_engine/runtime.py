@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fapilog._engine import reentry
 from fapilog._engine.emit import capture_hooks, make_counting_emit, make_emit
@@ -266,15 +266,13 @@ class Runtime:
                 details, in_flight = give_up(worker)
         elif not self.booted.is_set():
             finished = False
-        left = [item for item in self.queue.take_all() if not isinstance(item, FlushMarker)]
-        if left and finished and (direct is not None or (worker is not None and worker.death is None)):
-            # The worker drained everything and stopped: these arrived afterwards, from callers that raced
-            # the close. They belong to the next pipeline.
-            for item in left:
-                self.queue.hand_over(item)
-        elif left:
-            details["queue"] = len(left)
-            self.queue.count("shutdown_timeout", len(left))
+        taken = self.queue.take_all()
+        delivered = finished and (direct is not None or (worker is not None and worker.death is None))
+        left = 0 if delivered else sum(not isinstance(item, FlushMarker) for item in taken)
+        if left:
+            details["queue"] = left
+            self.queue.count("shutdown_timeout", left)
+        _pass_on(self.queue, taken, delivered=delivered)
         # Callers that read this pipeline's capture function just before the log calls were routed elsewhere
         # may still append here: from now on each forwards its own event before its call returns.
         self.queue.seal()
@@ -374,6 +372,24 @@ def _drops(queue_drops: dict[str, int], worker: PipelineWorker | None) -> tuple[
             if runner.dropped:
                 by_reason[f"sink_buffer_full:{runner.name}"] = runner.dropped
     return by_reason, intentional
+
+
+def _pass_on(queue: EventQueue, taken: list[Any], *, delivered: bool) -> None:
+    """What callers racing the close queued: after a full delivery, on to the next pipeline in order (a flush
+    with no event before it answered at once); else each flush fails (the events were counted undelivered)."""
+    events = False
+    for item in taken:
+        marker = isinstance(item, FlushMarker)
+        if marker:
+            queue.take_marker()
+        if not delivered:
+            if marker:
+                item.fail("<the shutdown's deadline passed before this flush was reached>")
+        elif marker and not events:
+            item.expect(0)
+        else:
+            events = events or not marker
+            queue.hand_over(item)  # a marker behind events too: the next pipeline answers it after them
 
 
 def _ignore(old: Callable[..., None], new: Callable[..., None]) -> None:
