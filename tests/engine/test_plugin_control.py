@@ -440,3 +440,16 @@ def test_events_a_dying_worker_had_taken_but_not_processed_reach_the_next_pipeli
     counts = stats["sinks"]["stuck"]
     assert stats["restarts"] == 1 and stats["submitted"] == 5
     assert counts["delivered"] == 4 and counts["errors"] == {"worker_died": 1}
+
+
+def test_a_reloaded_stream_sink_keeps_the_format_its_plugin_settings_chose(capfd: pytest.CaptureFixture[str]) -> None:
+    """plugins.settings.stdout.format wins over the global format for a reloaded sink as for the built one."""
+    fapilog.configure(sinks=["stdout"], plugins={"settings": {"stdout": {"format": "console", "colour": False}}})
+    log = fapilog.get_logger("reloaded")
+    log.info("before")
+    assert fapilog.flush(10.0).ok
+    fapilog.reload_plugin("stdout")
+    log.info("after")
+    assert fapilog.flush(10.0).ok
+    lines = capfd.readouterr().out.splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == ["INFO     reloaded: before", "INFO     reloaded: after"]

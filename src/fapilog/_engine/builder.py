@@ -38,6 +38,7 @@ __all__ = [
     "instantiate_sink",
     "instantiate_stage",
     "start_order",
+    "unique_name",
 ]
 
 DEFAULT_REDACTOR = "secrets"
@@ -156,7 +157,8 @@ def stage_specs(settings: LoggingSettings, field: str) -> list[tuple[str, Any]]:
     return [(_DEFAULT_REDACTOR_WHERE if spec == DEFAULT_REDACTOR else where, spec) for where, spec in specs]
 
 
-def _unique(name: str, taken: set[str]) -> str:
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name#2``, ``name#3``... when taken; added to ``taken`` (the names stages and sinks run by)."""
     candidate, n = name, 2
     while candidate in taken:
         candidate = f"{name}#{n}"
@@ -171,7 +173,7 @@ def build_stage(kind: StageKind, spec: Any, settings: LoggingSettings, taken: se
 
     name, obj = _instantiate(kind, _with_settings(spec, settings.plugins), where)
     try:
-        return Stage(kind, _unique(name, taken), obj, spec, timeout=settings.stage_timeout)
+        return Stage(kind, unique_name(name, taken), obj, spec, timeout=settings.stage_timeout)
     except TypeError as exc:
         raise PluginValidationError(f"{where}: {exc}", plugin=name, code="FL-VAL-002") from exc
 
@@ -184,10 +186,12 @@ def build_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: str
 
 
 def instantiate_sink(spec: Any, settings: LoggingSettings, where: str) -> tuple[str, object]:
-    """Only the sink object (for reloading a running sink with new settings)."""
+    """Only the sink object (for reloading a running sink, and for a pipeline delivered without its worker), made
+    as :func:`build_sink` makes it: ``plugins.settings`` merged first, the global ``format`` filling in only what
+    neither the spec nor those settings set."""
     if isinstance(spec, Mapping):
         spec = {k: v for k, v in spec.items() if k != "delivery"}
-    return _instantiate("sink", _with_settings(_stream_format(spec, settings), settings.plugins), where)
+    return _instantiate("sink", _stream_format(_with_settings(spec, settings.plugins), settings), where)
 
 
 def instantiate_stage(kind: StageKind, spec: Any, settings: LoggingSettings, where: str) -> tuple[str, object]:
@@ -225,7 +229,7 @@ def _build_sink(spec: Any, settings: LoggingSettings, taken: set[str], where: st
         return _instantiate("sink", _with_settings(_stream_format(fallback, settings), settings.plugins), at)[1]
 
     checked, options = runner_options(sink, delivery, settings, where, instantiate_fallback)
-    unique = _unique(name, taken)
+    unique = unique_name(name, taken)
     stages_taken: set[str] = set()
     own = [
         build_stage("processor", p, settings, stages_taken, f"{where}.processors[{i}]")

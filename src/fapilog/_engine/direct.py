@@ -110,13 +110,10 @@ def plan(settings: LoggingSettings) -> Plan | None:
         for where, spec in redactor_specs:
             name, obj = builder.instantiate_stage("redactor", spec, settings, where)
             created.append(obj)
-            redactors.append((builder._unique(name, taken), obj))  # the stage names the worker would give
+            redactors.append((builder.unique_name(name, taken), obj))  # the stage names the worker would give
         sinks: list[tuple[str, DirectSink]] = []
         for where, spec in sink_specs:
-            # As the builder makes a sink for its runner: the global format fills in only what neither the spec
-            # nor the plugin's settings set (``instantiate_sink`` applies it first, so it would win).
-            merged = builder._stream_format(builder._with_settings(spec, settings.plugins), settings)
-            name, sink = builder._instantiate("sink", merged, where)
+            name, sink = builder.instantiate_sink(spec, settings, where)
             created.append(sink)
             sinks.append((name, sink))  # type: ignore[arg-type]  # checked below, with the redactors
     except Exception:  # noqa: BLE001 - the worker's build raises or reports it, as it always did
