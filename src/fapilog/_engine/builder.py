@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from fapilog._constraints import prefixed
 from fapilog._kit.levels import parse_level
-from fapilog._registry.dependencies import resolve_order
 from fapilog._registry.registry import default_registry
 from fapilog._value_methods import RecordMethods
 from fapilog.errors import ConfigError, FapilogError, PluginError, PluginValidationError
@@ -310,6 +309,8 @@ def start_order(plugins: list[tuple[str, object]]) -> list[tuple[str, object]]:
             declared.setdefault(md.name, md)
     if not any(md.requires for md in declared.values()):
         return plugins
+    from fapilog._registry.dependencies import resolve_order  # only when a plugin requires another
+
     order = {name: i for i, name in enumerate(resolve_order(declared, is_known=_registered_or_installed))}
     position = {id(obj): i for i, (_, obj) in enumerate(plugins)}
 

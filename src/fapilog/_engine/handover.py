@@ -26,7 +26,7 @@ from fapilog._engine.queue import EventQueue, FlushMarker
 if TYPE_CHECKING:
     from fapilog._engine.runtime import Runtime
 
-__all__ = ["LIMIT", "adopt", "after_fork_in_child", "finish_at_exit", "hand_over", "retire", "waiting"]
+__all__ = ["LIMIT", "adopt", "after_fork_in_child", "finish_at_exit", "hand_over", "pass_on", "retire", "waiting"]
 
 LIMIT = 100_000
 """Events that may wait for a next pipeline; beyond it they are counted (``after_shutdown``)."""
@@ -131,3 +131,21 @@ def after_fork_in_child() -> None:
     _waiting.clear()
     _overflow = 0
     _adopter = None
+
+
+def pass_on(queue: EventQueue, taken: list[Any], *, delivered: bool) -> None:
+    """What callers racing the close queued: after a full delivery, on to the next pipeline in order (a flush
+    with no event before it answered at once); else each flush fails (the events were counted undelivered)."""
+    events = False
+    for item in taken:
+        marker = isinstance(item, FlushMarker)
+        if marker:
+            queue.take_marker()
+        if not delivered:
+            if marker:
+                item.fail("<the shutdown's deadline passed before this flush was reached>")
+        elif marker and not events:
+            item.expect(0)
+        else:
+            events = events or not marker
+            queue.hand_over(item)  # a marker behind events too: the next pipeline answers it after them

@@ -11,11 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from fapilog._engine import reentry
+from fapilog._engine import handover, reentry
 from fapilog._engine.emit import capture_hooks, make_counting_emit, make_emit
-from fapilog._engine.give_up import give_up
 from fapilog._engine.notices import warn
 from fapilog._engine.queue import EventQueue, FlushMarker, Handover
 from fapilog._engine.results import FlushResult, ShutdownReport
@@ -262,6 +261,8 @@ class Runtime:
             worker.request_stop()
             finished = worker.finished.wait(max(0.0, deadline - time.monotonic()))
             if not finished:
+                from fapilog._engine.give_up import give_up  # only past the deadline
+
                 worker.gave_up = True
                 details, in_flight = give_up(worker)
         elif not self.booted.is_set():
@@ -272,7 +273,7 @@ class Runtime:
         if left:
             details["queue"] = left
             self.queue.count("shutdown_timeout", left)
-        _pass_on(self.queue, taken, delivered=delivered)
+        handover.pass_on(self.queue, taken, delivered=delivered)
         # Callers that read this pipeline's capture function just before the log calls were routed elsewhere
         # may still append here: from now on each forwards its own event before its call returns.
         self.queue.seal()
@@ -372,24 +373,6 @@ def _drops(queue_drops: dict[str, int], worker: PipelineWorker | None) -> tuple[
             if runner.dropped:
                 by_reason[f"sink_buffer_full:{runner.name}"] = runner.dropped
     return by_reason, intentional
-
-
-def _pass_on(queue: EventQueue, taken: list[Any], *, delivered: bool) -> None:
-    """What callers racing the close queued: after a full delivery, on to the next pipeline in order (a flush
-    with no event before it answered at once); else each flush fails (the events were counted undelivered)."""
-    events = False
-    for item in taken:
-        marker = isinstance(item, FlushMarker)
-        if marker:
-            queue.take_marker()
-        if not delivered:
-            if marker:
-                item.fail("<the shutdown's deadline passed before this flush was reached>")
-        elif marker and not events:
-            item.expect(0)
-        else:
-            events = events or not marker
-            queue.hand_over(item)  # a marker behind events too: the next pipeline answers it after them
 
 
 def _ignore(old: Callable[..., None], new: Callable[..., None]) -> None:

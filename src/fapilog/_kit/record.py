@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from fapilog._kit.exception_fields import structure_exception
 from fapilog._kit.levels import LEVEL_NAMES, level_name
 
 __all__ = ["RESERVED_KEYS", "EventRecord", "IsoClock", "build_records"]
@@ -102,6 +101,8 @@ class IsoClock:
 
 
 def _exception_field(exc: BaseException) -> dict[str, Any]:
+    from fapilog._kit.exception_fields import structure_exception  # only events with an exception need it
+
     try:
         return structure_exception(exc)
     except Exception as err:  # noqa: BLE001 - keep the event even if its traceback cannot be read

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fapilog._registry import discovery, tracing
 from fapilog._registry.config import instantiate
-from fapilog._registry.dependencies import resolve_order as _resolve
 from fapilog._registry.lifecycle import InstanceTracker, PluginInstanceInfo, elapsed_ms
 from fapilog._registry.specs import NOT_PLUGINS, spec_label, split_spec
 from fapilog._registry.validation import LegacyPluginWarning, inspect_plugin, needs_async_adapter
@@ -328,7 +327,9 @@ class PluginRegistry:
         def distribution_of(name: str) -> str | None:
             return self.get(name).distribution
 
-        return _resolve(configured, is_known=is_known, distribution_of=distribution_of)
+        from fapilog._registry.dependencies import resolve_order  # only pipelines whose plugins require others
+
+        return resolve_order(configured, is_known=is_known, distribution_of=distribution_of)
 
     async def start(self, instance: object) -> PluginInstanceInfo:
         """Call ``instance.start()`` (if it has one), recording the state and ``start_ms``.
