@@ -10,7 +10,6 @@ not valid UTF-8 is written with backslash escapes). Every degraded value and key
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import enum
 import operator
@@ -66,6 +65,8 @@ class Serializer:
             try:
                 return raw.decode("utf-8")
             except UnicodeDecodeError:
+                import base64  # here: only bytes that are not text need it, and start-up skips the module
+
                 return "base64:" + base64.b64encode(raw).decode("ascii")
         if _is_instance(value, "pathlib", "PurePath"):
             return str(value)
