@@ -42,6 +42,15 @@ def _clean_fapilog() -> Iterator[None]:
 
 
 @pytest.fixture
+def long_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A start delay no test outlasts: a lazily started pipeline's worker builds only when something asks for it
+    (so a shutdown in the test always comes first and delivers without it)."""
+    from fapilog._engine import start_delay
+
+    monkeypatch.setattr(start_delay, "START_DELAY", 60.0)
+
+
+@pytest.fixture
 def memory() -> MemorySink:
     """A memory sink installed as the only sink, at DEBUG."""
     sink = MemorySink()

@@ -11,17 +11,15 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 import time
 from typing import Any
 
 import pytest
+from tests._direct_delivery import ENV, child, direct_and_built, lazy_pipeline, without_timestamps
 
 import fapilog
-from fapilog._engine import start_delay, state
+from fapilog._engine import state
 from fapilog.builtins.redactors.secrets import SecretsRedactor
-
-_ENV = {k: v for k, v in os.environ.items() if not k.startswith("FAPILOG_")}
 
 _EVENTS = """
 import datetime, decimal, fapilog
@@ -53,11 +51,6 @@ atexit.register(report)
 """
 
 
-def _child(code: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120, check=False, env=env if env is not None else _ENV, **kwargs)
-
-
 def _without_time(line: str) -> dict[str, Any]:
     record: dict[str, Any] = json.loads(line)  # one JSON line (split on "\n" only: U+2028 is inside a value)
     record.pop("timestamp")
@@ -77,7 +70,7 @@ def _modules(stderr: str) -> list[str]:
 def test_a_short_script_is_delivered_at_exit_without_an_event_loop() -> None:
     """The default pipeline's events, logged just before exit, reach stdout redacted, numbered and in order,
     and neither asyncio nor the worker, the sink runners or the stage chain was ever imported."""
-    proc = _child(_MODULES_AT_EXIT + _EVENTS)
+    proc = child(_MODULES_AT_EXIT + _EVENTS)
     assert proc.returncode == 0, proc.stderr
     lines = [_without_time(line) for line in _lines(proc.stdout)]
     assert [(r["message"], r["seq"]) for r in lines] == [("login", 0), ("plain", 1), ("failed", 2)]
@@ -91,10 +84,9 @@ def test_a_short_script_is_delivered_at_exit_without_an_event_loop() -> None:
 def test_the_lines_are_the_ones_the_worker_writes() -> None:
     """Byte for byte (the timestamps aside) what the same events become through a built pipeline: the flush
     after them builds the worker, which delivers them the usual way."""
-    direct = _child(_MODULES_AT_EXIT + _EVENTS)
-    built = _child(_MODULES_AT_EXIT + _EVENTS + "fapilog.flush(30.0)\n")
-    assert direct.returncode == built.returncode == 0, direct.stderr + built.stderr
+    direct, built = direct_and_built(_MODULES_AT_EXIT + _EVENTS)
     assert "asyncio" in _modules(built.stderr)  # the comparison is with the worker's path indeed
+
     def bytes_but_time(out: str) -> list[str]:
         return [re.sub(r'^\{"timestamp":"[^"]+"', "", line) for line in _lines(out)]
 
@@ -105,17 +97,12 @@ def test_the_lines_are_the_ones_the_worker_writes() -> None:
 def test_the_console_format_is_written_as_the_sink_writes_it() -> None:
     """``format="console"`` (a terminal's default) is delivered without a worker too, line for line as the
     stream sink formats it."""
-    env = {**_ENV, "FAPILOG_FORMAT": "console"}
-    direct = _child(_MODULES_AT_EXIT + _EVENTS, env=env)
-    built = _child(_MODULES_AT_EXIT + _EVENTS + "fapilog.flush(30.0)\n", env=env)
-    assert direct.returncode == built.returncode == 0, direct.stderr + built.stderr
+    env = {**ENV, "FAPILOG_FORMAT": "console"}
+    direct, built = direct_and_built(_MODULES_AT_EXIT + _EVENTS, env=env)
     assert _modules(direct.stderr) == []
-
-    def shown(out: str) -> list[str]:  # the lines without their timestamps
-        return re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "<time>", out).splitlines()
-
-    assert shown(direct.stdout) == shown(built.stdout)
-    assert "hunter2" not in direct.stdout and "ZeroDivisionError: division by zero" in direct.stdout
+    shown = without_timestamps(direct.stdout)
+    assert shown.splitlines() == without_timestamps(built.stdout).splitlines()
+    assert "hunter2" not in shown and "ZeroDivisionError: division by zero" in shown
 
 
 def test_other_plugins_still_build_the_worker_at_exit(tmp_path: Any) -> None:
@@ -128,8 +115,8 @@ def test_other_plugins_still_build_the_worker_at_exit(tmp_path: Any) -> None:
         {"FAPILOG_SINKS": '[{"type": "stdout", "delivery": {"batch_size": 10}}]'},
     ]
     for extra in cases:
-        proc = _child(_MODULES_AT_EXIT + "import fapilog\nfapilog.get_logger('x').info('hi', password='p')\n",
-                      env={**_ENV, **extra})
+        proc = child(_MODULES_AT_EXIT + "import fapilog\nfapilog.get_logger('x').info('hi', password='p')\n",
+                      env={**ENV, **extra})
         assert proc.returncode == 0, proc.stderr
         assert "asyncio" in _modules(proc.stderr), extra
         out = path.read_text() if "file" in extra.get("FAPILOG_SINKS", "") else proc.stdout
@@ -145,7 +132,7 @@ def test_a_stream_nobody_reads_ends_the_process_within_exit_timeout() -> None:
         proc = subprocess.Popen(
             [sys.executable, "-c", "import fapilog\nlog = fapilog.get_logger('x')\n"
              "for i in range(3000): log.info('padding the pipe until it is full', i=i, text='x' * 40)\n"],
-            stdout=write_end, stderr=subprocess.PIPE, text=True, env={**_ENV, "FAPILOG_EXIT_TIMEOUT": "0.5"},
+            stdout=write_end, stderr=subprocess.PIPE, text=True, env={**ENV, "FAPILOG_EXIT_TIMEOUT": "0.5"},
         )
         os.close(write_end)
         _, err = proc.communicate(timeout=60)  # reads stderr only: stdout stays full
@@ -162,7 +149,7 @@ def test_a_broken_stdout_is_counted_and_reported_never_raised() -> None:
     a summary line says so on stderr, and the process exits normally."""
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys, fapilog\nsys.stdin.read()\nfapilog.get_logger('x').info('lost', n=1)\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_ENV,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
     )
     assert proc.stdout is not None and proc.stdin is not None and proc.stderr is not None
     proc.stdout.close()  # the reader goes away before anything is written
@@ -184,7 +171,7 @@ def test_late_events_go_on_numbering_and_redacting_after_a_direct_delivery() -> 
         log.info("first")
         log.info("second")
     """
-    proc = _child(code)
+    proc = child(code)
     assert proc.returncode == 0, proc.stderr
     assert [json.loads(line)["seq"] for line in proc.stdout.splitlines()] == [0, 1]
     [late] = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
@@ -207,29 +194,17 @@ def test_a_child_forked_before_the_build_and_its_parent_each_deliver_their_own()
         assert os.waitstatus_to_exitcode(status) == 0
         log.info("parent-after")
     """
-    proc = _child(code)
+    proc = child(code)
     assert proc.returncode == 0, proc.stderr
     messages = sorted(json.loads(line)["message"] for line in proc.stdout.splitlines())
     assert messages == ["child", "parent-after", "parent-before"]
-
-
-@pytest.fixture
-def long_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A start delay no test outlasts: the lazy pipeline's worker builds only when something asks for it."""
-    monkeypatch.setattr(start_delay, "START_DELAY", 60.0)
-
-
-def _lazy_stdout_pipeline() -> None:
-    """The next log call starts a lazy pipeline writing to stdout (configure's own pipeline is not lazy)."""
-    fapilog.configure(sinks=["stdout"])
-    fapilog.shutdown(timeout=5.0)
 
 
 @pytest.mark.usefixtures("long_delay")
 def test_shutdown_before_the_build_reports_and_counts_what_it_delivered(capfd: pytest.CaptureFixture[str]) -> None:
     """stats() after such a shutdown holds the same identities as after a worker's: every event processed and
     delivered by its sink, and no worker was ever built."""
-    _lazy_stdout_pipeline()
+    lazy_pipeline(sinks=["stdout"])
     log = fapilog.get_logger("inproc")
     for i in range(5):
         log.info("event", i=i, secret="s")
@@ -249,7 +224,7 @@ def test_shutdown_before_the_build_reports_and_counts_what_it_delivered(capfd: p
 @pytest.mark.usefixtures("long_delay")
 def test_a_flush_ends_the_start_delay(capfd: pytest.CaptureFixture[str]) -> None:
     """flush() needs the worker: it builds the pipeline at once instead of waiting out the delay."""
-    _lazy_stdout_pipeline()
+    lazy_pipeline(sinks=["stdout"])
     fapilog.get_logger("inproc").info("flushed")
     started = time.monotonic()
     result = fapilog.flush(timeout=30.0)
@@ -273,7 +248,7 @@ def test_a_full_queue_ends_the_start_delay(capfd: pytest.CaptureFixture[str]) ->
 
 def test_without_a_shutdown_the_worker_builds_itself_after_the_delay(capfd: pytest.CaptureFixture[str]) -> None:
     """A service that logs and runs on gets its events without any flush: the delay only postpones the build."""
-    _lazy_stdout_pipeline()
+    lazy_pipeline(sinks=["stdout"])
     fapilog.get_logger("inproc").info("on its own")
     deadline = time.monotonic() + 30.0
     out = ""
@@ -296,7 +271,7 @@ def test_a_redactor_that_fails_leaves_the_events_to_the_worker(
         raise RuntimeError("broken redactor")
 
     monkeypatch.setattr(SecretsRedactor, "redact_batch", failing)
-    _lazy_stdout_pipeline()
+    lazy_pipeline(sinks=["stdout"])
     fapilog.get_logger("inproc").info("masked", password="hunter2")
     runtime = state._runtime
     assert runtime is not None

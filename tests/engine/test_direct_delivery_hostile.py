@@ -10,40 +10,17 @@ certain by acting from inside it (what the other thread would do there, done at 
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._direct_delivery import ENV, child, direct_and_built, lazy_pipeline, without_timestamps
 
 import fapilog
-from fapilog._engine import start_delay, state
+from fapilog._engine import state
 from fapilog._engine.flush_marker import FlushMarker
 from fapilog._engine.start_delay import BuildClaim
 from fapilog.builtins.redactors.secrets import SecretsRedactor
-
-_ENV = {k: v for k, v in os.environ.items() if not k.startswith("FAPILOG_")}
-
-
-def _child(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120, check=False, env=env if env is not None else _ENV)
-
-
-@pytest.fixture
-def long_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A start delay no test outlasts: the lazy pipeline's worker builds only when something asks for it."""
-    monkeypatch.setattr(start_delay, "START_DELAY", 60.0)
-
-
-def _lazy_pipeline(**options: Any) -> None:
-    """The next log call starts a lazy pipeline with ``options`` (configure's own pipeline is not lazy)."""
-    fapilog.configure(**options)
-    fapilog.shutdown(timeout=5.0)
 
 
 @pytest.mark.usefixtures("long_delay")
@@ -52,7 +29,7 @@ def test_a_flush_that_races_the_shutdown_is_answered_and_loses_nothing(
 ) -> None:
     """A flush() from another thread whose marker lands just as the shutdown claims the build: the shutdown
     neither raises nor loses the event, and the flush gets its answer."""
-    _lazy_pipeline(sinks=["stdout"])
+    lazy_pipeline(sinks=["stdout"])
     fapilog.get_logger("race").info("before the flush")
     runtime = state._runtime
     assert runtime is not None
@@ -96,7 +73,7 @@ def test_a_stdout_that_writes_its_own_way_gets_the_lines_through_its_write(tmp_p
         sys.stdout = Tee(sys.stdout, {str(copy)!r})
         fapilog.get_logger("tee").info("teed", password="hunter2")
     """
-    proc = _child(code)
+    proc = child(code)
     assert proc.returncode == 0, proc.stderr
     [shown] = proc.stdout.splitlines()
     [kept] = copy.read_text().splitlines()
@@ -106,7 +83,7 @@ def test_a_stdout_that_writes_its_own_way_gets_the_lines_through_its_write(tmp_p
 @pytest.mark.usefixtures("long_delay")
 def test_two_redactors_of_one_type_are_named_apart_as_the_worker_names_them() -> None:
     """Two ``regex_mask`` redactors: stats() lists both, under the names the worker gives them (``name#2``)."""
-    _lazy_pipeline(sinks=["stdout"], redactors=["regex_mask", {"type": "regex_mask", "patterns": ["pw"]}])
+    lazy_pipeline(sinks=["stdout"], redactors=["regex_mask", {"type": "regex_mask", "patterns": ["pw"]}])
     fapilog.get_logger("two").info("event")
     runtime = state._runtime
     assert runtime is not None
@@ -121,15 +98,9 @@ def test_the_console_format_uses_the_streams_own_error_handler() -> None:
     """A stdout that replaces what it cannot encode (PYTHONIOENCODING=ascii:replace) shows the console lines
     exactly as the worker's writes through that stream do."""
     code = 'import fapilog\nfapilog.get_logger("enc").info("naïve ✓ café", v="ü")\n'
-    env = {**_ENV, "FAPILOG_FORMAT": "console", "PYTHONIOENCODING": "ascii:replace"}
-    direct = _child(code, env=env)
-    built = _child(code + "fapilog.flush(30.0)\n", env=env)
-    assert direct.returncode == built.returncode == 0, direct.stderr + built.stderr
-
-    def shown(out: str) -> str:
-        return re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "<time>", out)
-
-    assert shown(direct.stdout) == shown(built.stdout)
+    env = {**ENV, "FAPILOG_FORMAT": "console", "PYTHONIOENCODING": "ascii:replace"}
+    direct, built = direct_and_built(code, env=env)
+    assert without_timestamps(direct.stdout) == without_timestamps(built.stdout)
     assert "na?ve ? caf?" in direct.stdout
 
 
@@ -138,23 +109,17 @@ def test_the_stream_sinks_plugin_settings_choose_the_format_as_for_the_worker() 
     writes are in the console format, as the worker's are (the global ``format`` fills in only what neither
     the sink's table nor its plugin settings set)."""
     code = 'import fapilog\nfapilog.get_logger("ps").info("event", password="hunter2")\n'
-    env = {**_ENV, "FAPILOG_PLUGINS__SETTINGS": '{"stdout": {"format": "console"}}'}
-    direct = _child(code, env=env)
-    built = _child(code + "fapilog.flush(30.0)\n", env=env)
-    assert direct.returncode == built.returncode == 0, direct.stderr + built.stderr
-
-    def shown(out: str) -> str:
-        return re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "<time>", out)
-
-    assert shown(direct.stdout) == shown(built.stdout)
+    env = {**ENV, "FAPILOG_PLUGINS__SETTINGS": '{"stdout": {"format": "console"}}'}
+    direct, built = direct_and_built(code, env=env)
+    assert without_timestamps(direct.stdout) == without_timestamps(built.stdout)
     assert "ps: event" in direct.stdout and "password='***'" in direct.stdout
 
 
 def test_a_tiny_exit_timeout_still_writes_what_the_reader_takes_at_once() -> None:
     """exit_timeout far shorter than building the records takes: the deadline ends the waiting for a full
     stream, not the writes a ready reader takes at once, so nothing is lost and nothing is reported."""
-    proc = _child("import fapilog\nfor i in range(3): fapilog.get_logger('t').info('tiny', i=i)\n",
-                  env={**_ENV, "FAPILOG_EXIT_TIMEOUT": "0.001"})
+    proc = child("import fapilog\nfor i in range(3): fapilog.get_logger('t').info('tiny', i=i)\n",
+                  env={**ENV, "FAPILOG_EXIT_TIMEOUT": "0.001"})
     assert proc.returncode == 0, proc.stderr
     assert [json.loads(line)["i"] for line in proc.stdout.splitlines()] == [0, 1, 2]
     assert "FL-LOG-009" not in proc.stderr
@@ -166,7 +131,7 @@ def test_stats_read_while_the_shutdown_delivers_never_lose_the_events(
 ) -> None:
     """stats() read while the shutdown is delivering (a metrics scrape; here from inside the redactor's batch,
     the middle of the delivery) still counts every event as submitted: the counter never goes back."""
-    _lazy_pipeline(sinks=["stdout"])
+    lazy_pipeline(sinks=["stdout"])
     log = fapilog.get_logger("scrape")
     for i in range(5):
         log.info("event", i=i)
@@ -192,7 +157,7 @@ def test_a_flush_queued_while_the_shutdown_writes_is_answered_at_once(
 ) -> None:
     """A flush() whose marker lands while the shutdown is writing (after it took the events): the shutdown
     answers it (everything before it was delivered) instead of dropping it and leaving the caller to time out."""
-    _lazy_pipeline(sinks=["stdout"])
+    lazy_pipeline(sinks=["stdout"])
     fapilog.get_logger("late-flush").info("event")
     runtime = state._runtime
     assert runtime is not None

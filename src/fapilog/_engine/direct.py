@@ -23,7 +23,7 @@ import os
 import select
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, cast
 
 from fapilog._engine.flush_marker import FlushMarker
 from fapilog._engine.ledger import SinkLedger
@@ -85,6 +85,10 @@ class Plan:
     def __init__(self, redactors: list[tuple[str, Any]], sinks: list[tuple[str, DirectSink]]) -> None:
         self.redactors = redactors
         self.sinks = sinks
+
+    def instances(self) -> list[object]:
+        """Every plugin created for this plan (to :func:`retire` once the delivery is done or given up)."""
+        return [obj for _, obj in self.redactors] + [sink for _, sink in self.sinks]
 
 
 def plan(settings: LoggingSettings) -> Plan | None:
@@ -239,14 +243,14 @@ def deliver(settings: LoggingSettings, items: Sequence[Any], deadline: float) ->
     if found is None:
         return None
     if any(_target(sink._stream()) is None for _, sink in found.sinks):  # a stream with a write of its own
-        retire([obj for _, obj in found.redactors] + [sink for _, sink in found.sinks])
+        retire(found.instances())
         return None
     from fapilog._kit.record import IsoClock, build_records
     from fapilog._kit.serialize import Serializer
 
     built, next_seq = build_records(items, 0, IsoClock().format)
     records = _redacted(found.redactors, built)
-    retire([obj for _, obj in found.redactors] + [sink for _, sink in found.sinks])
+    retire(found.instances())
     if records is None:
         return None
     serializer = Serializer()
@@ -257,12 +261,7 @@ def deliver(settings: LoggingSettings, items: Sequence[Any], deadline: float) ->
         ledger = done.ledgers[name] = SinkLedger()
         ledger.admit(len(lines))
         ledger.take(len(lines))
-        if sink.choose_format():
-            _write(name, sink, lines, None, ledger, deadline, done)
-        else:
-            text = sink.console_lines(records)
-            _write(name, sink, [line.encode("utf-8", "surrogatepass") for line in text], text, ledger, deadline,
-                   done)
+        _write(name, sink, lines if sink.choose_format() else sink.console_lines(records), ledger, deadline, done)
     return done
 
 
@@ -281,24 +280,25 @@ def _redacted(redactors: list[tuple[str, Any]], records: Sequence[Mapping[str, A
     return out
 
 
-def _write(name: str, sink: DirectSink, lines: list[bytes], text: list[str] | None, ledger: SinkLedger,
-           deadline: float, done: Delivered) -> None:
-    """Write ``lines`` (JSON lines, or the console ``text``'s lines) to the sink's stream within ``deadline``;
+def _write(name: str, sink: DirectSink, lines: list[bytes] | list[str], ledger: SinkLedger, deadline: float,
+           done: Delivered) -> None:
+    """Write ``lines`` (JSON lines as bytes, or console lines as text) to the sink's stream within ``deadline``;
     each ends delivered, failed, undelivered (not written by the deadline) or in flight (cut off part-way)."""
     stream = sink._stream()
+    console = lines if lines and isinstance(lines[0], str) else None
     try:
         if _target(stream) == "memory":  # it never blocks: the sink's own write
-            if text is not None:
-                sink._write_text("".join(f"{line}\n" for line in text))
+            if console is not None:
+                sink._write_text("".join(f"{line}\n" for line in console))
             else:
-                sink._write_bytes(b"".join(line + b"\n" for line in lines))
+                sink._write_bytes(b"".join(line + b"\n" for line in cast("list[bytes]", lines)))
             ledger.deliver(len(lines))
             return
         fd = stream.fileno()  # a closed file raises here: counted below
         stream.flush()  # keep order with what the text and buffer layers still hold
-        if text is not None:  # the console format as the stream's text layer writes it
-            lines = [_encoded(line, stream) for line in text]
-        _write_fd(name, fd, lines, ledger, deadline, done)
+        if console is not None:  # the console format as the stream's text layer writes it
+            lines = [_encoded(line, stream) for line in console]
+        _write_fd(name, fd, cast("list[bytes]", lines), ledger, deadline, done)
     except Exception as exc:  # noqa: BLE001 - a closed or broken stream: counted and summarized, never raised
         reason = type(exc).__name__
         lost = ledger.in_flight
